@@ -1,0 +1,98 @@
+// The timeline: every event the dissectors emit, in capture order, rendered for people
+// (text) or programs (json, ndjson, csv). Schema: docs/schema.md.
+import type { TimelineEvent } from '../model/events.js';
+import { csvField, escapeText } from '../output/escape.js';
+import { isoTime } from '../output/time.js';
+import type { Style } from '../output/style.js';
+
+/** Orders events by their first frame; events from one frame keep their emission order. */
+export function sortEvents(events: TimelineEvent[]): TimelineEvent[] {
+  return events
+    .map((event, index) => ({ event, index }))
+    .sort((a, b) => (a.event.frames[0] ?? Number.MAX_SAFE_INTEGER) - (b.event.frames[0] ?? Number.MAX_SAFE_INTEGER) || a.index - b.index)
+    .map((x) => x.event);
+}
+
+/** The contract's JSON form: `time` as ISO-8601 in place of the internal seconds/nanoseconds. */
+export function eventJson(event: TimelineEvent): Record<string, unknown> {
+  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, findings, ...rest } = event;
+  const out: Record<string, unknown> = { kind, time: isoTime(tsSec, tsNsec), frames, protocol, transport, src, dst };
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) out[key] = value;
+  out.findings = findings;
+  return out;
+}
+
+function quote(text: string): string {
+  return `"${escapeText(text)}"`;
+}
+
+/** What the event says, after its common columns: one line of text. */
+export function eventSummary(event: TimelineEvent): string {
+  switch (event.kind) {
+    case 'message': {
+      const status = event.status === 'error' && event.error !== undefined ? `error ${event.error}` : event.status;
+      return `${escapeText(event.from)} → ${event.to.map(escapeText).join(', ')}: ${quote(event.text)} [${status}]`;
+    }
+    case 'session':
+      return `${event.action}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
+    case 'presence':
+      return `${escapeText(event.user)} ${escapeText(event.status)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
+    case 'name': {
+      const result = event.result !== undefined ? ` → ${event.result.name}` : '';
+      const names = event.names !== undefined ? ` [${event.names.map(escapeText).join(', ')}]` : '';
+      const level = event.level !== undefined ? ` level ${event.level}` : '';
+      return `${event.operation} ${escapeText(event.name)}${level}${names}${result}`;
+    }
+    case 'call': {
+      const result = event.result !== undefined ? ` → ${event.result.name}` : '';
+      return `${event.interface} ${event.operation}${result}`;
+    }
+    case 'notice': {
+      const who = event.from !== undefined ? ` ${escapeText(event.from)}${event.to !== undefined ? ` → ${event.to.map(escapeText).join(', ')}` : ''}` : '';
+      return `${event.notice}${who}`;
+    }
+    case 'finding':
+      return '';
+  }
+}
+
+function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+}
+
+export function eventTextLine(event: TimelineEvent, style: Style): string {
+  const time = isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
+  const route = event.src !== '' || event.dst !== '' ? `${event.src} → ${event.dst}` : '';
+  const head = `${time}  ${style.protocol(event.protocol.padEnd(8), event.protocol)} ${event.kind.padEnd(8)} ${route}`;
+  const summary = eventSummary(event);
+  const lines = [`${head}${summary !== '' ? `  ${summary}` : ''}`];
+  for (const item of event.findings) {
+    lines.push(`    ${style.severity(item.severity)} ${escapeText(item.summary)}${item.spec !== '' ? ` [${item.spec}]` : ''} (frame ${item.frame})`);
+  }
+  return lines.join('\n');
+}
+
+export const CSV_COLUMNS = ['time', 'kind', 'protocol', 'transport', 'src', 'dst', 'from', 'to', 'text', 'status', 'error', 'frames', 'findings'];
+
+export function eventCsvRow(event: TimelineEvent): string {
+  const isMessage = event.kind === 'message';
+  const cells: (string | number | undefined)[] = [
+    isoTime(event.tsSec, event.tsNsec),
+    event.kind,
+    event.protocol,
+    event.transport,
+    event.src,
+    event.dst,
+    isMessage ? event.from : event.kind === 'notice' ? event.from : event.kind === 'presence' ? event.user : undefined,
+    isMessage ? event.to.join(';') : event.kind === 'notice' ? event.to?.join(';') : undefined,
+    isMessage ? event.text : eventSummary(event),
+    isMessage ? event.status : event.kind === 'name' || event.kind === 'call' ? event.result?.name : undefined,
+    isMessage ? event.error : undefined,
+    event.frames.join(' '),
+    event.findings.map((x) => x.id).join(' '),
+  ];
+  return cells.map((c) => csvField(c)).join(',');
+}

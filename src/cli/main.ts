@@ -1,0 +1,44 @@
+// The msgscope command line.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isInputError } from './common.js';
+import { readBuilder, readCommand, type ReadArgs } from './read.js';
+import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
+import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
+import { liveBuilder, liveCommand, type LiveArgs } from './live.js';
+
+function fail(message: string): never {
+  process.stderr.write(`msgscope: ${message.split('\n')[0]}\n`);
+  process.exit(2);
+}
+
+async function run<T>(fn: (args: T) => Promise<void>, args: T): Promise<void> {
+  try {
+    await fn(args);
+  } catch (err) {
+    if (isInputError(err)) fail(err.message);
+    throw err;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(hideBin(argv))
+    .scriptName('msgscope')
+    .usage('$0 <command> [options]\n\nA protocol analyzer for the Microsoft messenger protocols: MSNP, MS-MSRP (Messenger Service), SMB messenger and \\MAILSLOT\\MESSNGR.')
+    .command('read <captures..>', 'One summary line per frame, like tshark (-V detail, -x hex)', readBuilder, (a) => run(readCommand, a as unknown as ReadArgs))
+    .command('timeline <captures..>', 'The annotated timeline of messenger activity', timelineBuilder, (a) => run(timelineCommand, a as unknown as TimelineArgs))
+    .command('live', 'Capture live traffic and show it (read or timeline view)', liveBuilder, (a) => run(liveCommand, a as unknown as LiveArgs))
+    .command('fields [protocol]', 'The field catalogue (names for filters and JSON)', fieldsBuilder, (a) => run(fieldsCommand, a as unknown as FieldsArgs))
+    .demandCommand(1, 'name a command: read, timeline, live, fields')
+    .strict()
+    .completion('completion', 'Print a shell completion script')
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 80))
+    .fail((message, err) => {
+      if (err !== undefined && err !== null && !isInputError(err)) throw err;
+      fail(message ?? err?.message ?? 'invalid arguments');
+    })
+    .parseAsync();
+}

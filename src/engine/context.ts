@@ -1,0 +1,102 @@
+// What the engine offers application dissectors, and what they offer the engine.
+import type { Finding } from '../model/findings.js';
+import type { TimelineEvent } from '../model/events.js';
+import type { Packet } from './packet.js';
+
+export interface EngineOptions {
+  /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */
+  readonly oemCodepage: string;
+}
+
+export const DEFAULT_OPTIONS: EngineOptions = { oemCodepage: 'cp437' };
+
+/** Where an event or finding travelled and between whom, for the timeline's common fields. */
+export interface Route {
+  readonly transport: string;
+  readonly src: string;
+  readonly dst: string;
+}
+
+export interface EngineContext {
+  readonly options: EngineOptions;
+  /** The frame being dissected, or undefined while the engine flushes at the end of the capture. */
+  readonly packet: Packet | undefined;
+  /** Hands a finished event to the analyses. */
+  emit(event: TimelineEvent): void;
+  /** Attaches a finding to the current frame (the `read` view) only. */
+  packetFinding(finding: Finding): void;
+  /**
+   * A finding that belongs to no event: attached to the current frame when it is that frame's,
+   * and shown in the timeline as a `finding` event.
+   */
+  standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void;
+}
+
+/** The two directions of a conversation: 0 from the initiator (the client), 1 towards it. */
+export type Direction = 0 | 1;
+
+export interface TcpConversationInfo {
+  /** tshark's tcp.stream. */
+  readonly index: number;
+  /** Address and port of each side: [client, server]. The client sent the SYN, or the first segment seen. */
+  readonly addr: readonly [string, string];
+  readonly port: readonly [number, number];
+  /** `ip:port` text of each side. */
+  readonly endpoint: readonly [string, string];
+  /** True when the handshake was seen, so the client/server roles are certain. */
+  readonly sawHandshake: boolean;
+}
+
+/** An application protocol on a TCP conversation: fed in-order bytes per direction. */
+export interface TcpApp {
+  /** In-order bytes; a view valid during the call only. The current frame is `ctx.packet`. */
+  data(dir: Direction, bytes: Uint8Array): void;
+  /** `length` bytes the capture does not have: the app must resynchronise. */
+  gap(dir: Direction, length: number): void;
+  /** The connection ended (FIN/RST both ways, idle expiry or end of capture). */
+  end(): void;
+}
+
+export interface TcpAppFactory {
+  readonly name: string;
+  /** Well-known ports; a conversation with one of them on the server side is given to this app. */
+  readonly ports?: readonly number[];
+  /**
+   * Heuristic on a direction's payload (the first segments of a conversation, and after a
+   * capture starts mid-stream). Port-matched factories are asked first.
+   */
+  detect?(payload: Uint8Array, dir: Direction, conv: TcpConversationInfo): boolean;
+  create(conv: TcpConversationInfo, ctx: EngineContext): TcpApp;
+  /** End of capture, after every conversation ended: flush state shared across conversations. */
+  finish?(ctx: EngineContext): void;
+}
+
+export interface UdpDatagram {
+  readonly src: string;
+  readonly dst: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  /** udp.stream */
+  readonly stream: number;
+  /** The UDP payload (a view into the frame, or a reassembled datagram). */
+  readonly payload: Uint8Array;
+  /** True when this datagram is a copy quoted in an ICMP error: a bounce, not a new message. */
+  readonly quoted: boolean;
+  /** For quoted datagrams: the ICMP error's meaning (e.g. "Port unreachable"). */
+  readonly icmpReason?: string;
+  /** Frames that carried it (several when IP fragments were joined). */
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+}
+
+export interface UdpAppFactory {
+  readonly name: string;
+  readonly ports?: readonly number[];
+  detect?(payload: Uint8Array): boolean;
+  /** Dissects one datagram: adds layers to `ctx.packet`, emits events. */
+  dissect(ctx: EngineContext, datagram: UdpDatagram): void;
+  /** End of capture: flush pending state (e.g. unanswered requests). */
+  finish?(ctx: EngineContext): void;
+}
+

@@ -1,0 +1,117 @@
+// A byte queue for one direction of a reassembled stream that remembers which frames carried
+// which bytes, so an application PDU knows its frames and the time of its first byte.
+
+export interface Carried {
+  /** Frames that carried the consumed bytes, in order, without repeats. */
+  readonly frames: number[];
+  /** Capture time of the first consumed byte. */
+  readonly tsSec: number;
+  readonly tsNsec: number;
+}
+
+interface Mark {
+  /** Absolute stream offset just past the bytes this frame carried. */
+  end: number;
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+}
+
+export class StreamBuffer {
+  private buf: Uint8Array;
+  private start = 0;
+  private end = 0;
+  /** Absolute offset of buf[start]. */
+  private consumedTotal = 0;
+  private marks: Mark[] = [];
+
+  constructor(readonly limit = 16 * 1024 * 1024, initial = 4096) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Absolute offset (bytes consumed so far). */
+  get offset(): number {
+    return this.consumedTotal;
+  }
+
+  /** Appends a copy of `bytes`. Returns false (and appends nothing) when the limit would be passed. */
+  append(bytes: Uint8Array, frame: number, tsSec: number, tsNsec: number): boolean {
+    if (bytes.length === 0) return true;
+    if (this.length + bytes.length > this.limit) return false;
+    if (this.end + bytes.length > this.buf.length) this.makeRoom(bytes.length);
+    this.buf.set(bytes, this.end);
+    this.end += bytes.length;
+    const absEnd = this.consumedTotal + this.length;
+    const last = this.marks[this.marks.length - 1];
+    if (last !== undefined && last.frame === frame) last.end = absEnd;
+    else this.marks.push({ end: absEnd, frame, tsSec, tsNsec });
+    return true;
+  }
+
+  /** The buffered bytes; valid until the next append or consume. */
+  view(): Uint8Array {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Frames and first-byte time of the next `n` bytes, without consuming them. */
+  carried(n: number): Carried {
+    const frames: number[] = [];
+    const from = this.consumedTotal;
+    const to = from + n;
+    let tsSec = 0;
+    let tsNsec = 0;
+    let prevEnd = -Infinity;
+    for (const mark of this.marks) {
+      const markStart = prevEnd;
+      prevEnd = mark.end;
+      if (mark.end <= from) continue;
+      if (markStart >= to && frames.length > 0) break;
+      if (frames.length === 0) {
+        tsSec = mark.tsSec;
+        tsNsec = mark.tsNsec;
+      }
+      if (frames[frames.length - 1] !== mark.frame) frames.push(mark.frame);
+    }
+    return { frames, tsSec, tsNsec };
+  }
+
+  /** Removes the next `n` bytes and says which frames carried them. */
+  consume(n: number): Carried {
+    const count = Math.min(n, this.length);
+    const carried = this.carried(count);
+    this.start += count;
+    this.consumedTotal += count;
+    let drop = 0;
+    while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
+    if (drop > 0) this.marks.splice(0, drop);
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    return carried;
+  }
+
+  /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
+  clear(): void {
+    this.consume(this.length);
+  }
+
+  private makeRoom(extra: number): void {
+    const used = this.length;
+    if (used + extra <= this.buf.length && this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+    } else {
+      let size = this.buf.length * 2;
+      while (size < used + extra) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+    }
+    this.start = 0;
+    this.end = used;
+  }
+}

@@ -1,0 +1,144 @@
+// The `read` views of one dissected frame: tshark-like summary line, detail tree, hex, JSON.
+import { displayNode, jsonValue, lookupProtocol, type FieldNode } from '../model/fields.js';
+import type { Packet } from '../engine/packet.js';
+import { infoColumn, protocolColumn } from '../engine/packet.js';
+import { escapeText } from './escape.js';
+import { hexDump } from './hex.js';
+import { isoTime, relativeSeconds } from './time.js';
+import type { Style } from './style.js';
+
+export interface SummaryColumns {
+  readonly no: number;
+  readonly time: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly protocol: string;
+  readonly length: number;
+  readonly info: string;
+}
+
+export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }): SummaryColumns {
+  const frame = packet.frame;
+  return {
+    no: frame.number,
+    time: relativeSeconds(frame.tsSec, frame.tsNsec, first.tsSec, first.tsNsec),
+    src: packet.src,
+    dst: packet.dst,
+    protocol: protocolColumn(packet),
+    length: frame.len,
+    info: infoColumn(packet),
+  };
+}
+
+export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined): string {
+  const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '';
+  let line = `${String(c.no).padStart(5)} ${c.time.padStart(11)} ${c.src.padStart(15)}${arrow}${c.dst.padEnd(15)} ${style.protocol(c.protocol.padEnd(8), c.protocol)} ${String(c.length).padStart(5)} ${escapeText(c.info)}`;
+  if (width !== undefined && width > 0 && line.length > width) line = `${line.slice(0, Math.max(0, width - 1))}…`;
+  return line;
+}
+
+export function detailTree(packet: Packet, style: Style): string {
+  const frame = packet.frame;
+  const out: string[] = [];
+  out.push(`Frame ${frame.number}: ${frame.len} bytes on wire, ${frame.caplen} bytes captured`);
+  out.push(`    Arrival Time: ${isoTime(frame.tsSec, frame.tsNsec)}`);
+  out.push(`    Frame Number: ${frame.number}`);
+  out.push(`    Protocols in frame: ${packet.layers.map((l) => l.name).join(':')}`);
+  for (const comment of frame.comments ?? []) out.push(`    Comment: ${escapeText(comment)}`);
+  for (const layer of packet.layers) {
+    const title = lookupProtocol(layer.name)?.title ?? layer.name;
+    out.push(style.heading(`${title}${layer.quoted === true ? ' (quoted in ICMP error)' : ''}${layer.info !== undefined ? `, ${escapeText(layer.info)}` : ''}`));
+    renderNodes(layer.tree(), '    ', out);
+  }
+  if (packet.findings.length > 0) {
+    out.push(style.heading('Findings'));
+    for (const item of packet.findings) {
+      out.push(`    ${style.severity(item.severity)} ${escapeText(item.summary)}${item.spec !== '' ? ` [${item.spec}]` : ''} (${item.id})`);
+    }
+  }
+  return out.join('\n');
+}
+
+function renderNodes(nodes: FieldNode[], indent: string, out: string[]): void {
+  for (const node of nodes) {
+    out.push(`${indent}${escapeText(displayNode(node))}`);
+    if (node.children !== undefined) renderNodes(node.children, `${indent}    `, out);
+  }
+}
+
+/** Hex dump of the frame, then of every reassembled buffer a layer was decoded from. */
+export function hexView(packet: Packet): string {
+  const parts = [hexDump(packet.frame.data)];
+  const seen = new Set<Uint8Array>();
+  for (const layer of packet.layers) {
+    if (layer.bytes.buffer === packet.frame.data.buffer || seen.has(layer.bytes)) continue;
+    seen.add(layer.bytes);
+    parts.push(`Reassembled ${layer.name} (${layer.bytes.length} bytes):\n${hexDump(layer.bytes)}`);
+  }
+  return parts.join('\n\n');
+}
+
+export type JsonScalar = string | number | boolean | null;
+
+export interface JsonField {
+  name: string;
+  value: JsonScalar;
+  show: string;
+  children?: JsonField[];
+}
+
+/** Flattens every field of every layer into `name → [values…]` (arrays: a field may repeat). */
+export function flatFields(packet: Packet): Record<string, JsonScalar[]> {
+  const out: Record<string, JsonScalar[]> = {};
+  const walk = (nodes: FieldNode[]): void => {
+    for (const node of nodes) {
+      if (node.def.type !== 'label' || node.value !== null) {
+        const list = out[node.def.name];
+        const value = jsonValue(node.value);
+        if (list === undefined) out[node.def.name] = [value];
+        else list.push(value);
+      }
+      if (node.children !== undefined) walk(node.children);
+    }
+  };
+  for (const layer of packet.layers) walk(layer.tree());
+  return out;
+}
+
+function jsonTree(nodes: FieldNode[]): JsonField[] {
+  return nodes.map((node) => {
+    const item: JsonField = { name: node.def.name, value: jsonValue(node.value), show: displayNode(node) };
+    if (node.children !== undefined && node.children.length > 0) item.children = jsonTree(node.children);
+    return item;
+  });
+}
+
+export interface PacketJsonOptions {
+  readonly tree: boolean;
+  readonly hex: boolean;
+}
+
+/** The JSON object of one frame (schema in docs/schema.md). */
+export function packetJson(packet: Packet, first: { tsSec: number; tsNsec: number }, options: PacketJsonOptions): Record<string, unknown> {
+  const frame = packet.frame;
+  const columns = summaryColumns(packet, first);
+  const obj: Record<string, unknown> = {
+    frame: frame.number,
+    time: isoTime(frame.tsSec, frame.tsNsec),
+    time_relative: Number(columns.time),
+    caplen: frame.caplen,
+    len: frame.len,
+    interface: frame.interfaceId,
+    layers: packet.layers.map((l) => l.name),
+    src: packet.src,
+    dst: packet.dst,
+    protocol: columns.protocol,
+    info: columns.info,
+    fields: flatFields(packet),
+    findings: packet.findings,
+  };
+  if (frame.comments !== undefined) obj.comments = frame.comments;
+  if (options.tree) obj.tree = packet.layers.map((l) => ({ layer: l.name, quoted: l.quoted === true, fields: jsonTree(l.tree()) }));
+  if (options.hex) obj.hex = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength).toString('hex');
+  return obj;
+}

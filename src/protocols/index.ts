@@ -1,0 +1,2 @@
+// Registers every application dissector with the engine. Importing this module is what makes
+// the engine know the protocols above TCP and UDP; each protocol folder exports a `register`.
