@@ -1,0 +1,65 @@
+// Shared test helpers: paths, running captures through the engine, and driving the CLI.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCapture } from '../src/capture/open.js';
+import { Engine } from '../src/engine/engine.js';
+import type { EngineOptions } from '../src/engine/context.js';
+import type { Packet } from '../src/engine/packet.js';
+import type { TimelineEvent } from '../src/model/events.js';
+import { flatFields, type JsonScalar } from '../src/output/packet-view.js';
+import { infoColumn, protocolColumn } from '../src/engine/packet.js';
+import '../src/protocols/index.js';
+
+/** The repository root (tests run from dist/test/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const SAMPLES = join(ROOT, 'samples');
+/** Public captures shared beside the repository (../shared/captures/public). */
+export const PUBLIC = resolve(ROOT, '..', 'shared', 'captures', 'public');
+export const BIN = join(ROOT, 'bin', 'msgscope');
+
+export function publicCapture(name: string): string {
+  return join(PUBLIC, name);
+}
+
+export function hasTshark(): boolean {
+  return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export function exists(path: string): boolean {
+  return existsSync(path);
+}
+
+/** What a capture dissects to: per-frame summaries (copied out of the engine) and events. */
+export interface Dissected {
+  frames: { number: number; layers: string[]; protocol: string; info: string; fields: Record<string, JsonScalar[]>; findings: Packet['findings'] }[];
+  events: TimelineEvent[];
+  warnings: string[];
+}
+
+export async function dissect(path: string, options: Partial<EngineOptions> = {}): Promise<Dissected> {
+  const out: Dissected = { frames: [], events: [], warnings: [] };
+  const engine = new Engine(
+    {
+      packet: (p) => out.frames.push({ number: p.frame.number, layers: p.layers.map((l) => l.name), protocol: protocolColumn(p), info: infoColumn(p), fields: flatFields(p), findings: p.findings }),
+      event: (e) => out.events.push(e),
+    },
+    options,
+  );
+  await readCapture(path, { frame: (f) => engine.frame(f), warning: (w) => out.warnings.push(w) });
+  engine.finish();
+  return out;
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], input?: Buffer): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
