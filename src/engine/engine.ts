@@ -42,6 +42,8 @@ interface TcpConversation extends TcpConversationInfo {
   app: TcpApp | null | undefined;
   appName: string;
   detectTries: number;
+  /** Directions whose next segment is where the app's stream starts (data before the app was chosen is skipped). */
+  startHere: [boolean, boolean];
   finSeen: [boolean, boolean];
   closed: boolean;
   lastSec: number;
@@ -414,6 +416,10 @@ export class Engine implements EngineContext {
     if (conv.app === undefined && payload.length > 0) this.detectTcpApp(conv, dir, payload);
     const app = conv.app;
     if (app !== null && app !== undefined) {
+      if (conv.startHere[dir] && payload.length > 0) {
+        conv.startHere[dir] = false;
+        mine.next = Math.max(mine.next, mine.relative(h.seq));
+      }
       if ((h.flags & ACK) !== 0 && peer.base !== undefined) {
         const ackRel = peer.relative(h.ack);
         this.guard(conv.appName, () => peer.acknowledged(ackRel, conv.sinks[dir === 0 ? 1 : 0]));
@@ -491,6 +497,7 @@ export class Engine implements EngineContext {
         app: undefined,
         appName: '',
         detectTries: 0,
+        startHere: [false, false],
         finSeen: [false, false],
         closed: false,
         lastSec: now,
@@ -553,8 +560,9 @@ export class Engine implements EngineContext {
       conv.app = factory.create(conv, this);
     });
     if (conv.app === undefined) conv.app = null;
-    // Data seen before the app was chosen is gone; start each direction at the current segment.
-    for (const d of conv.dirs) d.next = Math.max(d.next, 1);
+    // Data seen before the app was chosen was not kept: each direction's stream starts at its
+    // next segment, so the skipped bytes are not mistaken for a gap.
+    conv.startHere = [true, true];
   }
 
   private endTcp(conv: TcpConversation): void {
