@@ -9,6 +9,7 @@ import { decodeLink } from '../net/link.js';
 import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS } from '../net/ipv4.js';
 import { ipv6Tree, parseIpv6, IPV6 } from '../net/ipv6.js';
 import { decodeArp } from '../net/arp.js';
+import { decodeIpx } from '../net/ipx.js';
 import { Defragmenter } from '../net/defrag.js';
 import {
   ACK, FIN, ICMP, ICMP_TYPES, ICMP_UNREACH_CODES, ICMPV6, ICMPV6_TYPES, ICMPV6_UNREACH_CODES, parseTcp, parseUdp, RST, SYN,
@@ -36,6 +37,8 @@ const IDLE_SECONDS = 3600;
 const SWEEP_EVERY = 65536;
 /** Payload segments per conversation on which app detection is tried before giving up. */
 const DETECT_TRIES = 16;
+/** IP-in-IP nesting decoded before giving up (each level is at least 20 bytes, but stay sane). */
+const MAX_TUNNEL_DEPTH = 4;
 
 interface TcpConversation extends TcpConversationInfo {
   readonly dirs: [TcpDirection, TcpDirection];
@@ -45,6 +48,8 @@ interface TcpConversation extends TcpConversationInfo {
   /** Directions whose next segment is where the app's stream starts (data before the app was chosen is skipped). */
   startHere: [boolean, boolean];
   finSeen: [boolean, boolean];
+  /** Whether each direction has sent a segment (its sequence base is then its own, not guessed from an ACK). */
+  sent: [boolean, boolean];
   closed: boolean;
   lastSec: number;
   sawHandshake: boolean;
@@ -113,6 +118,7 @@ export class Engine implements EngineContext {
       if (start.ethertype === 0x0800) this.ipv4(packet, frame.data, start.offset, undefined);
       else if (start.ethertype === 0x86dd) this.ipv6(packet, frame.data, start.offset, undefined);
       else if (start.ethertype === 0x0806) decodeArp(packet, frame.data, start.offset);
+      else if (start.ethertype === 0x8137) decodeIpx(packet, frame.data, start.offset);
     } catch (err) {
       this.internalError(packet, 'engine', err);
     }
@@ -279,6 +285,19 @@ export class Engine implements EngineContext {
       case 58:
         if (!ip.quoted) this.icmpv6(packet, payload);
         return;
+      case 4: // IP in IP (RFC 2003) and IPv6 in IP (RFC 4213, 6in4 tunnels)
+      case 41: {
+        if (ip.quoted) return;
+        let depth = 0;
+        for (const layer of packet.layers) if (layer.name === 'ip' || layer.name === 'ipv6') depth++;
+        if (depth >= MAX_TUNNEL_DEPTH) {
+          packet.findings.push(finding('ip.tunnel-depth', 'warning', packet.frame.number, `more than ${MAX_TUNNEL_DEPTH} nested IP headers; the inner ones are not decoded`));
+          return;
+        }
+        if (protocol === 4) this.ipv4(packet, payload, 0, undefined);
+        else this.ipv6(packet, payload, 0, undefined);
+        return;
+      }
       default:
         return;
     }
@@ -346,7 +365,8 @@ export class Engine implements EngineContext {
       packet.findings.push(finding('udp.bad-length', 'warning', packet.frame.number, `UDP length ${h.length} disagrees with the ${d.length} bytes present`));
     }
     const payload = d.subarray(8, end);
-    const stream = ip.quoted ? -1 : this.udpStream(ip.src, h.srcPort, ip.dst, h.dstPort, packet.frame.tsSec);
+    // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
+    const stream = this.udpStream(ip.src, h.srcPort, ip.dst, h.dstPort, packet.frame.tsSec);
     packet.layers.push({
       name: 'udp',
       bytes: d,
@@ -476,10 +496,19 @@ export class Engine implements EngineContext {
     const key = forward ? `${src}|${sp}|${dst}|${dp}` : `${dst}|${dp}|${src}|${sp}`;
     let conv = this.tcp.get(key);
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
-    if (conv !== undefined && pureSyn && (conv.closed || (conv.dirs[0].sawSyn && conv.dirs[0].base !== h.seq && conv.addr[0] === src && conv.port[0] === sp))) {
-      // A new SYN on a finished port pair starts a new conversation (tshark does the same).
-      this.endTcp(conv);
-      conv = undefined;
+    let reuseIndex: number | undefined;
+    if (conv !== undefined && pureSyn) {
+      // As tshark: a SYN whose sequence number differs from its direction's base starts a new
+      // stream (port reuse); a retransmitted SYN (same ISN) stays in the same stream, even
+      // after a RST or FIN closed it (then with fresh state for the application).
+      const senderDir = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
+      const sender = conv.dirs[senderDir];
+      const sameIsn = !conv.sent[senderDir] || (sender.sawSyn ? sender.base === h.seq : ((sender.base ?? 0) + 1) >>> 0 === h.seq);
+      if (!sameIsn || conv.closed) {
+        if (sameIsn) reuseIndex = conv.index;
+        this.endTcp(conv);
+        conv = undefined;
+      }
     }
     if (conv === undefined) {
       // The SYN's sender is the client; otherwise guess the side on the well-known (lower) port is the server.
@@ -488,7 +517,7 @@ export class Engine implements EngineContext {
       const s: [string, number] = srcIsClient ? [dst, dp] : [src, sp];
       const dirs: [TcpDirection, TcpDirection] = [new TcpDirection(), new TcpDirection()];
       const created: TcpConversation = {
-        index: this.tcpStreams++,
+        index: reuseIndex ?? this.tcpStreams++,
         addr: [c[0], s[0]],
         port: [c[1], s[1]],
         endpoint: [endpoint(c[0], c[1]), endpoint(s[0], s[1])],
@@ -499,6 +528,7 @@ export class Engine implements EngineContext {
         detectTries: 0,
         startHere: [false, false],
         finSeen: [false, false],
+        sent: [false, false],
         closed: false,
         lastSec: now,
         sinks: [this.reassemblySink(() => created, 0), this.reassemblySink(() => created, 1)],
@@ -513,6 +543,7 @@ export class Engine implements EngineContext {
     }
     conv.lastSec = now;
     const dir: Direction = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
+    conv.sent[dir] = true;
     return { conv, dir };
   }
 

@@ -118,26 +118,61 @@ function truncated(packet: Packet, layer: string): NetStart {
   return NONE;
 }
 
-function decodeEthernet(packet: Packet, d: Uint8Array): NetStart {
-  if (d.length < 14) return truncated(packet, 'eth');
-  const type = (d[12]! << 8) | d[13]!;
-  packet.src = macString(d, 6);
-  packet.dst = macString(d, 0);
+/** Cisco ISL (Inter-Switch Link): a 26-byte header before a whole inner frame, sent to 01:00:0c:00:00. */
+export const ISL = defineProtocol('isl', 'Cisco ISL', {
+  type: { type: 'uint', label: 'Type', values: { 0: 'Ethernet', 1: 'Token-Ring', 2: 'FDDI', 3: 'ATM' } },
+  user: { type: 'uint', label: 'User' },
+  hsa: { type: 'uint', label: 'HSA', base: 'hex' },
+  vlan_id: { type: 'uint', label: 'VLAN ID' },
+  bpdu: { type: 'bool', label: 'BPDU/CDP/VTP' },
+  index: { type: 'uint', label: 'Index' },
+});
+
+function isIsl(d: Uint8Array, o: number): boolean {
+  return (d[o] === 0x01 || d[o] === 0x03) && d[o + 1] === 0x00 && d[o + 2] === 0x0c && d[o + 3] === 0x00 && d[o + 4] === 0x00;
+}
+
+function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetStart {
+  if (d.length - o < 14) return truncated(packet, 'eth');
+  const type = (d[o + 12]! << 8) | d[o + 13]!;
+  packet.src = macString(d, o + 6);
+  packet.dst = macString(d, o);
   const isLength = type <= 1500;
+  // ISL frames carry an 802.3 length and the inner frame after 26 bytes; tshark lists the ISL
+  // header as a second `eth` layer, and so do we.
+  const isl = isLength && depth === 0 && d.length - o >= 26 + 14 && isIsl(d, o) && d[o + 14] === 0xaa && d[o + 15] === 0xaa && d[o + 16] === 0x03;
+  const islType = d[o + 5]! >> 4;
   packet.layers.push({
     name: 'eth',
     bytes: d,
-    offset: 0,
-    length: 14,
+    offset: o,
+    length: isl ? 26 : 14,
     info: undefined,
-    tree: () => [
-      f(ETH.dst, macString(d, 0), 0, 6),
-      f(ETH.src, macString(d, 6), 6, 6),
-      isLength ? f(ETH.len, type, 12, 2) : f(ETH.type, type, 12, 2),
-    ],
+    column: isl ? 'ISL' : undefined,
+    tree: () => {
+      const nodes = [f(ETH.dst, macString(d, o), o, 6), f(ETH.src, macString(d, o + 6), o + 6, 6), isLength ? f(ETH.len, type, o + 12, 2) : f(ETH.type, type, o + 12, 2)];
+      if (isl) {
+        const vlan = (d[o + 20]! << 8) | d[o + 21]!;
+        nodes.push(
+          f(ISL.type, islType, o + 5, 1),
+          f(ISL.user, d[o + 5]! & 0x0f, o + 5, 1),
+          f(ISL.hsa, (d[o + 17]! << 16) | (d[o + 18]! << 8) | d[o + 19]!, o + 17, 3),
+          f(ISL.vlan_id, vlan >> 1, o + 20, 2),
+          f(ISL.bpdu, (vlan & 1) === 1, o + 20, 2),
+          f(ISL.index, (d[o + 22]! << 8) | d[o + 23]!, o + 22, 2),
+        );
+      }
+      return nodes;
+    },
   });
-  if (isLength) return decodeLlc(packet, d, 14, Math.min(d.length, 14 + type));
-  return afterEthertype(packet, d, type, 14);
+  if (isl) return islType === 0 ? decodeEthernet(packet, d, o + 26, depth + 1) : NONE;
+  if (isLength) {
+    const end = Math.min(d.length, o + 14 + type);
+    // Novell "raw 802.3": IPX straight after the length, recognised by its 0xFFFF checksum.
+    if (end - o >= 16 && d[o + 14] === 0xff && d[o + 15] === 0xff) return { ethertype: 0x8137, offset: o + 14 };
+    return decodeLlc(packet, d, o + 14, end);
+  }
+  return afterEthertype(packet, d, type, o + 14);
 }
 
 /** Follows VLAN tags and PPPoE sessions after an ethertype. */
@@ -199,6 +234,8 @@ function decodeLlc(packet: Packet, d: Uint8Array, pos: number, end: number): Net
     },
   });
   if (snap) return afterEthertype(packet, d, pid, pos + 8);
+  if (dsap === 0xe0 && ssap === 0xe0 && controlLength === 1) return { ethertype: 0x8137, offset: pos + 3 }; // IPX over 802.2
+  if (dsap === 0x06 && ssap === 0x06 && controlLength === 1) return { ethertype: 0x0800, offset: pos + 3 }; // IP over 802.2 (RFC 1042 allows it)
   return NONE;
 }
 
