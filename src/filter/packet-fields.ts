@@ -1,0 +1,286 @@
+// Display filters over dissected frames. Field names come from the registry (every protocol's
+// defineProtocol table), plus two pseudo-protocols declared here: `frame` (number, lengths,
+// times — tshark's names) and `expert` (the frame's findings). A filter builds the field tree
+// of a layer only when it names one of that layer's fields, once per frame.
+import {
+  defineProtocol, listProtocols, lookupField, lookupProtocol, type FieldDef, type FieldNode, type FieldValue,
+} from '../model/fields.js';
+import type { Packet } from '../engine/packet.js';
+import { compile, type FieldRef, type FieldSource, type Predicate } from './compile.js';
+import { parseFilter } from './parse.js';
+import { parseIpv4, parseIpv6, parseTime, type Kind, type Val } from './values.js';
+import { closest } from './suggest.js';
+
+export const FRAME = defineProtocol('frame', 'Frame', {
+  number: { type: 'uint', label: 'Frame Number', description: '1-based, in file order' },
+  len: { type: 'uint', label: 'Frame Length', description: 'Bytes on the wire' },
+  cap_len: { type: 'uint', label: 'Capture Length', description: 'Bytes captured' },
+  time: { type: 'time', label: 'Arrival Time', description: 'Compare with "2005-06-10 12:00:00" (UTC) or seconds since the epoch' },
+  time_epoch: { type: 'float', label: 'Epoch Arrival Time', description: 'Seconds since 1970-01-01 UTC' },
+  time_relative: { type: 'float', label: 'Time since the first frame', description: 'Seconds since the first frame of the file' },
+  time_delta: { type: 'float', label: 'Time delta from the previous captured frame', description: 'Seconds' },
+  interface_id: { type: 'uint', label: 'Interface id' },
+  protocols: { type: 'string', label: 'Protocols in frame', description: "msgscope's layer names joined by ':' (e.g. eth:ip:udp)" },
+  comment: { type: 'string', label: 'Comment', description: 'pcapng packet comment' },
+});
+
+export const EXPERT = defineProtocol('expert', 'Findings (expert information)', {
+  id: { type: 'string', label: 'Finding', description: 'Stable finding identifier, e.g. tcp.gap' },
+  severity: { type: 'string', label: 'Severity', description: 'error, warning or note' },
+  summary: { type: 'string', label: 'Summary' },
+  spec: { type: 'string', label: 'Specification clause' },
+});
+
+const PSEUDO = new Set(['frame', 'expert']);
+
+/** Per-file timing that frame.time_relative and frame.time_delta need. */
+interface Timing {
+  firstSec: number;
+  firstNsec: number;
+  prevSec: number;
+  prevNsec: number;
+  started: boolean;
+}
+
+/** One frame under evaluation: the packet and the flattened fields of the layers built so far. */
+class PacketItem {
+  private cache: Map<string, Map<string, FieldValue[]>> | undefined;
+
+  constructor(
+    readonly packet: Packet,
+    readonly timing: Timing,
+  ) {}
+
+  /** Every field of every layer called `protocol` in this frame (quoted copies included, as tshark). */
+  fields(protocol: string): Map<string, FieldValue[]> {
+    this.cache ??= new Map();
+    let map = this.cache.get(protocol);
+    if (map !== undefined) return map;
+    map = new Map();
+    for (const layer of this.packet.layers) if (layer.name === protocol) collect(layer.tree(), map);
+    this.cache.set(protocol, map);
+    return map;
+  }
+}
+
+function collect(nodes: readonly FieldNode[], into: Map<string, FieldValue[]>): void {
+  for (const node of nodes) {
+    const list = into.get(node.def.name);
+    if (list === undefined) into.set(node.def.name, [node.value]);
+    else list.push(node.value);
+    if (node.children !== undefined) collect(node.children, into);
+  }
+}
+
+function kindOf(def: FieldDef): Kind {
+  switch (def.type) {
+    case 'uint':
+    case 'int':
+    case 'float':
+      return 'number';
+    case 'bool':
+      return 'bool';
+    case 'string':
+    case 'label':
+      return 'string';
+    case 'bytes':
+      return 'bytes';
+    case 'ipv4':
+      return 'ipv4';
+    case 'ipv6':
+      return 'ipv6';
+    case 'ether':
+      return 'ether';
+    case 'guid':
+      return 'guid';
+    case 'time':
+      return 'time';
+  }
+}
+
+/** A tree value as the comparisons want it, or undefined for a value-less node. */
+function normalise(kind: Kind, value: FieldValue): Val | undefined {
+  if (value === null) return undefined;
+  switch (kind) {
+    case 'ipv4': {
+      if (typeof value !== 'string') return typeof value === 'number' ? { v: 4, n: BigInt(value >>> 0) } : undefined;
+      const n = parseIpv4(value);
+      return n === undefined ? undefined : { v: 4, n: BigInt(n) };
+    }
+    case 'ipv6': {
+      const n = typeof value === 'string' ? parseIpv6(value) : undefined;
+      return n === undefined ? undefined : { v: 6, n };
+    }
+    case 'ether':
+    case 'guid':
+      return typeof value === 'string' ? value.toLowerCase() : value;
+    case 'time':
+      return typeof value === 'string' ? parseTime(value) : typeof value === 'number' ? value : undefined;
+    case 'bytes':
+      return typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    default:
+      return value;
+  }
+}
+
+function layerField(def: FieldDef, protocol: string, alsoFrom: readonly string[]): FieldRef<PacketItem> {
+  const kind = kindOf(def);
+  const names = [def.name, ...alsoFrom];
+  return {
+    name: def.name,
+    kind,
+    valueNames: def.values,
+    present: (item) => {
+      const map = item.fields(protocol);
+      return names.some((n) => map.has(n));
+    },
+    values: (item) => {
+      const map = item.fields(protocol);
+      const out: Val[] = [];
+      for (const n of names) {
+        const raw = map.get(n);
+        if (raw === undefined) continue;
+        for (const value of raw) {
+          const v = normalise(kind, value);
+          if (v !== undefined) out.push(v);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * "Either side" fields (`ip.addr`, `tcp.port`, `eth.addr`, …): a registered `<p>.addr` also
+ * matches `<p>.src`/`<p>.dst`, a `<p>.port` also `<p>.srcport`/`<p>.dstport`, whichever of them
+ * the protocol declares — derived from the registry, not listed here.
+ */
+function eitherSide(name: string): string[] {
+  const m = /^(.*\.)(addr|port)$/.exec(name);
+  if (m === null) return [];
+  const [, prefix, what] = m;
+  const pair = what === 'addr' ? ['src', 'dst'] : ['srcport', 'dstport'];
+  return pair.map((p) => `${prefix}${p}`).filter((n) => lookupField(n) !== undefined);
+}
+
+function secondsBetween(sec: number, nsec: number, baseSec: number, baseNsec: number): number {
+  return sec - baseSec + (nsec - baseNsec) / 1e9;
+}
+
+function frameField(key: string): FieldRef<PacketItem> | undefined {
+  const def = lookupField(`frame.${key}`)!;
+  const make = (kind: Kind, get: (item: PacketItem) => Val | undefined): FieldRef<PacketItem> => ({
+    name: def.name,
+    kind,
+    present: (item) => get(item) !== undefined,
+    values: (item) => {
+      const v = get(item);
+      return v === undefined ? [] : [v];
+    },
+  });
+  switch (key) {
+    case 'number':
+      return make('number', (i) => i.packet.frame.number);
+    case 'len':
+      return make('number', (i) => i.packet.frame.len);
+    case 'cap_len':
+      return make('number', (i) => i.packet.frame.caplen);
+    case 'time':
+    case 'time_epoch':
+      return make(key === 'time' ? 'time' : 'number', (i) => i.packet.frame.tsSec + i.packet.frame.tsNsec / 1e9);
+    case 'time_relative':
+      return make('number', (i) => secondsBetween(i.packet.frame.tsSec, i.packet.frame.tsNsec, i.timing.firstSec, i.timing.firstNsec));
+    case 'time_delta':
+      return make('number', (i) => secondsBetween(i.packet.frame.tsSec, i.packet.frame.tsNsec, i.timing.prevSec, i.timing.prevNsec));
+    case 'interface_id':
+      return make('number', (i) => i.packet.frame.interfaceId);
+    case 'protocols':
+      return make('string', (i) => i.packet.layers.map((l) => l.name).join(':'));
+    case 'comment':
+      return {
+        name: def.name,
+        kind: 'string',
+        present: (i) => (i.packet.frame.comments?.length ?? 0) > 0,
+        values: (i) => i.packet.frame.comments ?? [],
+      };
+    default:
+      return undefined;
+  }
+}
+
+function expertField(key: string): FieldRef<PacketItem> | undefined {
+  if (key !== 'id' && key !== 'severity' && key !== 'summary' && key !== 'spec') return undefined;
+  return {
+    name: `expert.${key}`,
+    kind: 'string',
+    present: (i) => i.packet.findings.length > 0,
+    values: (i) => i.packet.findings.map((x) => x[key]),
+  };
+}
+
+function protocolRef(name: string): FieldRef<PacketItem> {
+  if (name === 'frame') return { name, kind: 'protocol', present: () => true, values: (i) => [i.packet.frame.data] };
+  if (name === 'expert') return { name, kind: 'protocol', present: (i) => i.packet.findings.length > 0, values: () => [] };
+  return {
+    name,
+    kind: 'protocol',
+    present: (i) => i.packet.layers.some((l) => l.name === name),
+    values: (i) => i.packet.layers.filter((l) => l.name === name).map((l) => l.bytes.subarray(l.offset)),
+  };
+}
+
+const packetSource: FieldSource<PacketItem> = {
+  noun: 'field',
+  lookup(name) {
+    if (lookupProtocol(name) !== undefined) return protocolRef(name);
+    const def = lookupField(name);
+    if (def === undefined) return undefined;
+    const protocol = name.slice(0, name.indexOf('.'));
+    if (protocol === 'frame') return frameField(name.slice(6));
+    if (protocol === 'expert') return expertField(name.slice(7));
+    return layerField(def, protocol, eitherSide(name));
+  },
+  suggest(name) {
+    const candidates: string[] = [];
+    for (const p of listProtocols()) {
+      candidates.push(p.name);
+      for (const n of p.fields.keys()) candidates.push(n);
+    }
+    return closest(name, candidates);
+  },
+};
+
+/** A compiled display filter for `read` and `live`. One instance per output; `reset()` between files. */
+export class PacketFilter {
+  private readonly predicate: Predicate<PacketItem>;
+  private readonly timing: Timing = { firstSec: 0, firstNsec: 0, prevSec: 0, prevNsec: 0, started: false };
+
+  /** Throws FilterError (with the column) when the text is not a valid filter. */
+  constructor(readonly text: string) {
+    this.predicate = compile(parseFilter(text), packetSource);
+  }
+
+  /** A new capture file: frame.time_relative counts from its first frame. */
+  reset(): void {
+    this.timing.started = false;
+  }
+
+  match(packet: Packet): boolean {
+    const t = this.timing;
+    const frame = packet.frame;
+    if (!t.started) {
+      t.started = true;
+      t.firstSec = t.prevSec = frame.tsSec;
+      t.firstNsec = t.prevNsec = frame.tsNsec;
+    }
+    const result = this.predicate(new PacketItem(packet, t));
+    t.prevSec = frame.tsSec;
+    t.prevNsec = frame.tsNsec;
+    return result;
+  }
+}
+
+/** True for the pseudo-protocols that no layer carries (documentation lists them apart). */
+export function isPseudoProtocol(name: string): boolean {
+  return PSEUDO.has(name);
+}
