@@ -45,6 +45,16 @@ const LINK_NAMES: Record<string, number> = {
   IEEE802_11_RADIO: 127,
 };
 
+/** cap names five link types and reports others as "Unknown linktype N" (a DLT_ value). */
+export function linkTypeOf(name: string): number {
+  const known = LINK_NAMES[name];
+  if (known !== undefined) return known;
+  const m = /linktype (\d+)/i.exec(name);
+  // DLT_ and LINKTYPE_ values agree except for a few historical ones; the raw-IP DLT differs by platform.
+  if (m !== null) return Number(m[1]) === 12 || Number(m[1]) === 14 ? LINKTYPE.RAW : Number(m[1]);
+  return 0xffff; // unknown: frames stay undecoded, and the pcapng writer still has a valid value
+}
+
 export interface LiveSession {
   readonly linkType: number;
   stop(): void;
@@ -64,14 +74,17 @@ export function startLive(iface: string, filter: string, onFrame: (frame: Frame)
     throw new LiveCaptureUnavailable(`cannot capture on ${iface}: ${err instanceof Error ? err.message : String(err)}`);
   }
   session.setMinBytes?.(0);
-  const linkType = LINK_NAMES[linkName] ?? -1;
+  const linkType = linkTypeOf(linkName);
   let number = 0;
+  // cap gives no capture timestamp: stamp arrival with the wall clock at start plus the
+  // monotonic clock since then, so times never go backwards and carry nanoseconds.
+  const wallStartNs = BigInt(Date.now()) * 1_000_000n;
+  const monoStart = process.hrtime.bigint();
   session.on('packet', (nbytes) => {
-    const now = Date.now();
-    const hr = process.hrtime.bigint() % 1000000n; // sub-millisecond part, for ordering within a millisecond
-    const tsSec = Math.floor(now / 1000);
-    const tsNsec = (now % 1000) * 1e6 + Number(hr % 1000000n);
-    onFrame({ number: ++number, tsSec, tsNsec: Math.min(tsNsec, 999_999_999), caplen: nbytes, len: nbytes, linkType, data: buffer.subarray(0, nbytes), interfaceId: 0 });
+    const ns = wallStartNs + (process.hrtime.bigint() - monoStart);
+    const tsSec = Number(ns / 1_000_000_000n);
+    const tsNsec = Number(ns % 1_000_000_000n);
+    onFrame({ number: ++number, tsSec, tsNsec, caplen: nbytes, len: nbytes, linkType, data: buffer.subarray(0, nbytes), interfaceId: 0 });
   });
   return { linkType, stop: () => session.close() };
 }

@@ -45,9 +45,10 @@ export class NetmonParser implements CaptureParser {
     const minor = file[4]!;
     const media = file.readUInt16LE(6);
     // SYSTEMTIME of the capture start; NetMon writes local time, which we cannot know: treated as UTC.
-    const start =
+    const startMs =
       Date.UTC(file.readUInt16LE(8), file.readUInt16LE(10) - 1, file.readUInt16LE(14), file.readUInt16LE(16), file.readUInt16LE(18), file.readUInt16LE(20)) +
       file.readUInt16LE(22);
+    const start = Number.isFinite(startMs) ? startMs : 0;
     const tableOffset = file.readUInt32LE(24);
     const tableLength = file.readUInt32LE(28);
     if (tableOffset + tableLength > file.length) {

@@ -30,8 +30,18 @@ function isGzip(magic: Uint8Array): boolean {
   return magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
 }
 
+/**
+ * How the CLI passes `-` through yargs, which drops a lone `-` positional: both names mean
+ * standard input here.
+ */
+export const STDIN_PATH = '/dev/stdin';
+
+export function isStdin(path: string): boolean {
+  return path === '-' || path === STDIN_PATH;
+}
+
 function openStream(path: string): Readable {
-  if (path === '-') return process.stdin;
+  if (isStdin(path)) return process.stdin;
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
@@ -81,7 +91,7 @@ function isZlibError(err: unknown): boolean {
  * that is missing or is not a capture; problems inside a capture go to `sink.warning`.
  */
 export async function readCapture(path: string, sink: CaptureSink, onProgress?: (bytes: number) => void): Promise<CaptureInfo> {
-  const label = path === '-' ? 'standard input' : path;
+  const label = isStdin(path) ? 'standard input' : path;
   const info: CaptureInfo = { format: '', compressed: false, fileBytes: 0 };
   const raw = openStream(path);
   try {

@@ -10,6 +10,8 @@ const OBSOLETE_PB = 2;
 const SPB = 3;
 const EPB = 6;
 const OPT_COMMENT = 1;
+/** Fixed part of each block type, header and trailer included: a shorter block is corrupt. */
+const MIN_LENGTH: Record<number, number> = { [SHB]: 28, [IDB]: 20, [OBSOLETE_PB]: 32, [SPB]: 16, [EPB]: 32 };
 const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 
@@ -64,6 +66,16 @@ export class PcapngParser implements CaptureParser {
         return this.fail(`pcapng block at byte offset ${base + pos} has an invalid length ${total}`);
       }
       if (buffer.length - pos < total) break;
+      if (view.getUint32(pos + total - 4, this.little) !== total) {
+        return this.fail(`pcapng block at byte offset ${base + pos} has a trailing length that differs from its leading length ${total}`);
+      }
+      const minimum = MIN_LENGTH[type] ?? 12;
+      if (total < minimum) {
+        if (type === SHB) return this.fail(`pcapng section header at byte offset ${base + pos} is shorter than ${minimum} bytes`);
+        this.sink.warning(`pcapng block of type ${type} at byte offset ${base + pos} is ${total} bytes, shorter than its fixed part (${minimum}); skipped`);
+        pos += total;
+        continue;
+      }
       this.block(type, buffer.subarray(pos, pos + total), view, pos, base + pos);
       if (this.failed) return;
       pos += total;

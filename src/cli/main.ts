@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isInputError } from './common.js';
+import { STDIN_PATH } from '../capture/open.js';
 import { readBuilder, readCommand, type ReadArgs } from './read.js';
 import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
 import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
@@ -22,7 +23,8 @@ async function run<T>(fn: (args: T) => Promise<void>, args: T): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(hideBin(argv))
+  // yargs drops a lone `-` positional; pass standard input under a name it keeps.
+  await yargs(hideBin(argv).map((a) => (a === '-' ? STDIN_PATH : a)))
     .scriptName('msgscope')
     .usage('$0 <command> [options]\n\nA protocol analyzer for the Microsoft messenger protocols: MSNP, MS-MSRP (Messenger Service), SMB messenger and \\MAILSLOT\\MESSNGR.')
     .command('read <captures..>', 'One summary line per frame, like tshark (-V detail, -x hex)', readBuilder, (a) => run(readCommand, a as unknown as ReadArgs))
