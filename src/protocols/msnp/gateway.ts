@@ -1,0 +1,201 @@
+// The MSN Messenger HTTP gateway: each POST body is a slice of the client's MSNP stream and each
+// response body a slice of the server's; bodies are chained by SessionID across requests and
+// TCP connections into one MSNP stream (msnp-notes.md "HTTP gateway"), then framed as usual.
+import type { Direction, EngineContext, TcpApp, TcpConversationInfo } from '../../engine/context.js';
+import { f, type FieldNode } from '../../model/fields.js';
+import { finding } from '../../model/findings.js';
+import { StreamBuffer } from '../../net/stream-buffer.js';
+import type { Role } from './commands.js';
+import { MsnpConnection } from './connection.js';
+import { MSNPGW } from './fields.js';
+import { gatewayQuery, headerValue, messengerHeader, parseHttpHead, type HttpHead } from './http.js';
+import type { MsnpShared } from './shared.js';
+
+const MAX_SESSIONS = 4096;
+const MAX_BODY = 1024 * 1024;
+const MAX_QUEUE = 256;
+
+interface GatewaySession {
+  readonly conn: MsnpConnection;
+  readonly ids: Set<string>;
+}
+
+/** Gateway sessions of one capture, by every SessionID they were known under. */
+export class GatewayTable {
+  private readonly byId = new Map<string, GatewaySession>();
+  private readonly sessions: GatewaySession[] = [];
+  full = false;
+
+  get(id: string): GatewaySession | undefined {
+    return this.byId.get(id);
+  }
+
+  add(session: GatewaySession): void {
+    if (this.sessions.length >= MAX_SESSIONS) {
+      this.full = true;
+      const old = this.sessions.shift()!;
+      for (const id of old.ids) this.byId.delete(id);
+      old.conn.end();
+    }
+    this.sessions.push(session);
+    for (const id of session.ids) this.byId.set(id, session);
+  }
+
+  alias(session: GatewaySession, id: string): void {
+    if (session.ids.size >= 1024) return;
+    session.ids.add(id);
+    this.byId.set(id, session);
+  }
+
+  endAll(): void {
+    for (const s of this.sessions) s.conn.end();
+    this.sessions.length = 0;
+    this.byId.clear();
+  }
+}
+
+interface QueuedRequest {
+  readonly session: GatewaySession | undefined;
+  readonly role: Role | undefined;
+  readonly query: Record<string, string> | undefined;
+}
+
+export class GatewayApp implements TcpApp {
+  private readonly bufs: [StreamBuffer, StreamBuffer] = [new StreamBuffer(4 * MAX_BODY), new StreamBuffer(4 * MAX_BODY)];
+  private readonly queue: QueuedRequest[] = [];
+  private readonly broken: [boolean, boolean] = [false, false];
+
+  constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly shared: MsnpShared, private readonly table: GatewayTable) {}
+
+  data(dir: Direction, bytes: Uint8Array): void {
+    const packet = this.ctx.packet;
+    if (packet === undefined || this.broken[dir]) return;
+    const buf = this.bufs[dir];
+    if (!buf.append(bytes, packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec)) {
+      this.problem('msnpgw.limit', 'HTTP message larger than the buffer limit: this direction is no longer decoded', dir);
+      this.broken[dir] = true;
+      buf.clear();
+      return;
+    }
+    for (let guard = 0; guard < 10000 && buf.length > 0; guard++) {
+      const view = buf.view();
+      const r = parseHttpHead(view);
+      if (r.kind === 'need') return;
+      if (r.kind === 'bad') {
+        this.problem('msnpgw.malformed', `not an HTTP message: ${r.reason}`, dir);
+        this.broken[dir] = true;
+        buf.clear();
+        return;
+      }
+      const head = r.head;
+      if (head.chunked) {
+        this.problem('msnpgw.chunked', 'chunked transfer encoding on the gateway is not decoded', dir);
+        this.broken[dir] = true;
+        buf.clear();
+        return;
+      }
+      const length = head.contentLength ?? 0;
+      if (length > MAX_BODY) {
+        this.problem('msnpgw.limit', `Content-Length ${length} exceeds the ${MAX_BODY}-byte limit`, dir);
+        this.broken[dir] = true;
+        buf.clear();
+        return;
+      }
+      if (view.length < head.headLength + length) return;
+      const body = view.slice(head.headLength, head.headLength + length);
+      const headBytes = view.slice(0, head.headLength);
+      buf.consume(head.headLength + length);
+      this.message(dir, head, headBytes, body);
+    }
+  }
+
+  private message(dir: Direction, head: HttpHead, headBytes: Uint8Array, body: Uint8Array): void {
+    const packet = this.ctx.packet!;
+    let session: GatewaySession | undefined;
+    let query: Record<string, string> | undefined;
+    let mh: Record<string, string> | undefined;
+    if (head.isRequest) {
+      query = head.uri !== undefined ? gatewayQuery(head.uri) : undefined;
+      const role = query?.Server === 'SB' ? 'SB' : query?.Server === 'NS' ? 'NS' : undefined;
+      const id = query?.SessionID;
+      session = id !== undefined ? this.table.get(id) : undefined;
+      if (query !== undefined && session === undefined) {
+        // Action=open starts a session; a SessionID we never saw opened is a capture that started later.
+        session = { conn: this.newConnection(dir, role), ids: new Set(id !== undefined ? [id] : []) };
+        this.table.add(session);
+      }
+      if (this.queue.length < MAX_QUEUE) this.queue.push({ session, role, query });
+      else this.problem('msnpgw.limit', `more than ${MAX_QUEUE} requests awaiting responses`, dir);
+    } else {
+      const req = this.queue.shift();
+      const value = headerValue(head, 'X-MSN-Messenger');
+      mh = value !== undefined ? messengerHeader(value) : undefined;
+      session = req?.session;
+      const id = mh?.SessionID;
+      if (id !== undefined) {
+        const known = this.table.get(id);
+        if (session === undefined && known !== undefined) session = known;
+        else if (session === undefined) {
+          session = { conn: this.newConnection(dir === 0 ? 1 : 0, req?.role), ids: new Set([id]) };
+          this.table.add(session);
+        } else if (known === undefined) this.table.alias(session, id);
+      }
+    }
+    packet.layers.push({
+      name: 'msnpgw',
+      bytes: headBytes,
+      offset: 0,
+      length: headBytes.length,
+      column: 'HTTP',
+      info: head.startLine,
+      tree: () => gatewayTree(head, query, mh),
+    });
+    if (session !== undefined && body.length > 0) session.conn.feed(head.isRequest ? 'c' : 's', body);
+  }
+
+  private newConnection(clientDir: Direction, role: Role | undefined): MsnpConnection {
+    const client = this.conv.endpoint[clientDir];
+    const server = this.conv.endpoint[clientDir === 0 ? 1 : 0];
+    return new MsnpConnection(this.shared, this.ctx, {
+      transport: 'tcp/http/msnp',
+      client,
+      server,
+      clientIp: this.conv.addr[clientDir],
+      fromStart: true,
+      role,
+    });
+  }
+
+  private problem(id: string, summary: string, dir: Direction): void {
+    const packet = this.ctx.packet;
+    const item = finding(id, 'warning', packet?.frame.number ?? 0, summary);
+    this.ctx.standaloneFinding(item, 'msnp', { transport: 'tcp/http', src: this.conv.endpoint[dir], dst: this.conv.endpoint[dir === 0 ? 1 : 0] }, packet?.frame.tsSec ?? 0, packet?.frame.tsNsec ?? 0);
+  }
+
+  gap(dir: Direction): void {
+    // Lost bytes inside HTTP: the message boundaries are gone; stop decoding this direction.
+    this.bufs[dir].clear();
+    this.broken[dir] = true;
+  }
+
+  end(): void {
+    // Gateway sessions outlive TCP connections: they end with the capture (factory finish).
+  }
+}
+
+function gatewayTree(head: HttpHead, query: Record<string, string> | undefined, mh: Record<string, string> | undefined): FieldNode[] {
+  const nodes: FieldNode[] = [];
+  if (head.method !== undefined) nodes.push(f(MSNPGW.method, head.method));
+  if (head.uri !== undefined) nodes.push(f(MSNPGW.uri, head.uri));
+  if (head.status !== undefined) nodes.push(f(MSNPGW.status, head.status));
+  for (const h of head.headers) nodes.push(f(MSNPGW.header, `${h.name}: ${h.value}`));
+  if (head.contentLength !== undefined) nodes.push(f(MSNPGW.content_length, head.contentLength));
+  if (query?.Action !== undefined) nodes.push(f(MSNPGW.action, query.Action));
+  if (query?.Server !== undefined) nodes.push(f(MSNPGW.server, query.Server));
+  if (query?.IP !== undefined) nodes.push(f(MSNPGW.ip, query.IP));
+  const id = query?.SessionID ?? mh?.SessionID;
+  if (id !== undefined) nodes.push(f(MSNPGW.session_id, id));
+  if (mh?.['GW-IP'] !== undefined) nodes.push(f(MSNPGW.gw_ip, mh['GW-IP']));
+  if (mh?.Session !== undefined) nodes.push(f(MSNPGW.session_state, mh.Session));
+  return nodes;
+}

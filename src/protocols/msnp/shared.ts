@@ -1,0 +1,96 @@
+// State shared by every MSNP connection of one capture: referrals (XFR/RNG) that announce
+// switchboard and notification servers, logins on notification servers, version evidence per
+// client address, and HTTP-gateway sessions. Bounded tables.
+import { VersionRange } from './version.js';
+
+export interface Login {
+  readonly handle: string;
+  readonly clientIp: string;
+  readonly frame: number;
+  version: number | undefined;
+  versionText: string;
+  auth: string | undefined;
+}
+
+export interface Referral {
+  readonly kind: 'XFR' | 'RNG';
+  readonly type: 'NS' | 'SB';
+  /** `host:port` as announced (port 1863 added when absent). */
+  readonly address: string;
+  readonly cookie: string;
+  readonly sessid?: string;
+  readonly caller?: string;
+  readonly clientIp: string;
+  readonly frame: number;
+  readonly login: Login | undefined;
+  readonly version: number | undefined;
+}
+
+const MAX_REFERRALS = 4096;
+const MAX_LOGINS = 4096;
+const MAX_RANGES = 4096;
+
+export class MsnpShared {
+  private readonly referrals: Referral[] = [];
+  private readonly byCookie = new Map<string, Referral>();
+  /** Announced server endpoints (`ip:port`), for detection on any port. */
+  readonly announced = new Set<string>();
+  private readonly logins = new Map<string, Login>();
+  private readonly ranges = new Map<string, VersionRange>();
+  /** Set when a bound is reached (reported once by the caller). */
+  full = false;
+
+  addReferral(r: Referral): void {
+    if (this.referrals.length >= MAX_REFERRALS) {
+      const old = this.referrals.shift()!;
+      this.byCookie.delete(old.cookie);
+      this.full = true;
+    }
+    this.referrals.push(r);
+    this.byCookie.set(r.cookie, r);
+    if (this.announced.size < MAX_REFERRALS) this.announced.add(normaliseAddress(r.address));
+  }
+
+  referralByCookie(cookie: string): Referral | undefined {
+    return this.byCookie.get(cookie);
+  }
+
+  /** The latest referral to this server for this client, made before `frame`. */
+  referralTo(serverEndpoint: string, clientIp: string, frame: number): Referral | undefined {
+    for (let i = this.referrals.length - 1; i >= 0; i--) {
+      const r = this.referrals[i]!;
+      if (r.frame <= frame && r.clientIp === clientIp && normaliseAddress(r.address) === serverEndpoint) return r;
+    }
+    return undefined;
+  }
+
+  setLogin(login: Login): void {
+    if (this.logins.size >= MAX_LOGINS && !this.logins.has(login.clientIp)) {
+      const first = this.logins.keys().next().value;
+      if (first !== undefined) this.logins.delete(first);
+      this.full = true;
+    }
+    this.logins.set(login.clientIp, login);
+  }
+
+  loginFor(clientIp: string): Login | undefined {
+    return this.logins.get(clientIp);
+  }
+
+  /** Version evidence pooled per client address (the NS and SB connections of one client). */
+  range(clientIp: string): VersionRange {
+    let r = this.ranges.get(clientIp);
+    if (r === undefined) {
+      r = new VersionRange();
+      if (this.ranges.size < MAX_RANGES) this.ranges.set(clientIp, r);
+      else this.full = true;
+    }
+    return r;
+  }
+}
+
+/** `host[:port]` → `host:port` with the default port 1863 (draft §7.4: optional `:PortNo`). */
+export function normaliseAddress(address: string): string {
+  if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address;
+  return `${address}:1863`;
+}
