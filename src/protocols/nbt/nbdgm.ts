@@ -1,0 +1,165 @@
+// The NetBIOS datagram service on UDP 138: labels every datagram, joins FIRST/MORE fragments
+// by source and datagram id (RFC 1002 §4.4.2), and passes the user data (SMB mailslot
+// writes) to SMB.
+import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import { f, type FieldNode } from '../../model/fields.js';
+import { finding } from '../../model/findings.js';
+import { endpoint } from '../../net/addr.js';
+import { dissectSmbDatagram } from '../smb/datagram.js';
+import { isSmb1 } from '../smb/parse.js';
+import { NBDGM, NBDGM_ERRORS, NBDGM_TYPES } from './fields.js';
+import { formatName, namePart, suffixOf } from './names.js';
+import { FLAG_FIRST, FLAG_MORE, parseNbdgm, type NbdgmPacket } from './nbdgm-parse.js';
+
+const MAX_PENDING = 256;
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** Fragments of one datagram older than this (capture time) are given up. */
+const FRAGMENT_SECONDS = 60;
+
+interface Partial {
+  readonly key: string;
+  readonly pieces: { offset: number; data: Uint8Array }[];
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  total: number | undefined;
+  bytes: number;
+  readonly route: Route;
+}
+
+export class NbdgmService implements UdpAppFactory {
+  readonly name = 'nbdgm';
+  readonly ports = [138];
+  private readonly partials = new Map<string, Partial>();
+  private pendingBytes = 0;
+
+  dissect(ctx: EngineContext, dg: UdpDatagram): void {
+    const packet = ctx.packet;
+    const frame = packet?.frame.number ?? dg.frames[0] ?? 0;
+    const b = dg.payload;
+    const route: Route = { transport: 'udp/nbdgm', src: endpoint(dg.src, dg.srcPort), dst: endpoint(dg.dst, dg.dstPort) };
+    const p = parseNbdgm(b);
+    if (typeof p === 'string') {
+      if (!dg.quoted) ctx.standaloneFinding(finding('nbdgm.malformed', 'error', frame, p, 'RFC 1002 4.4'), 'nbdgm', route, dg.tsSec, dg.tsNsec);
+      packet?.layers.push({ name: 'nbdgm', bytes: b, offset: 0, length: b.length, quoted: dg.quoted, info: `Malformed NetBIOS datagram: ${p}`, tree: () => [] });
+      return;
+    }
+    const cp = ctx.options.oemCodepage;
+    const src = p.source !== undefined ? formatName(p.source, cp) : undefined;
+    const dst = p.destination !== undefined ? formatName(p.destination, cp) : undefined;
+    let info = NBDGM_TYPES.get(p.type) ?? `Type 0x${p.type.toString(16)}`;
+    if (src !== undefined && dst !== undefined) info += `, ${src} → ${dst}`;
+    else if (dst !== undefined) info += ` ${dst}`;
+    if (p.errorCode !== undefined) info += `, ${NBDGM_ERRORS.get(p.errorCode) ?? `error 0x${p.errorCode.toString(16)}`}`;
+    // A lone datagram is FIRST without MORE; some senders clear FIRST too, which is harmless at offset 0.
+    const fragmented = p.userDataOffset !== undefined && ((p.flags & FLAG_MORE) !== 0 || ((p.flags & FLAG_FIRST) === 0 && (p.packetOffset ?? 0) > 0));
+    const extra: FieldNode[] = [];
+    packet?.layers.push({
+      name: 'nbdgm', bytes: b, offset: 0, length: p.userDataOffset ?? b.length, info, column: 'NBDGM', quoted: dg.quoted,
+      tree: () => [...nbdgmTree(p, src, dst), ...extra],
+    });
+    if (!dg.quoted) for (const prob of p.problems) ctx.packetFinding(finding('nbdgm.bad-length', 'warning', frame, prob, 'RFC 1002 4.4.2'));
+    if (p.userDataOffset === undefined || dg.quoted) return;
+    let user = b.subarray(p.userDataOffset);
+    let frames = dg.frames;
+    let tsSec = dg.tsSec;
+    let tsNsec = dg.tsNsec;
+    if (fragmented) {
+      const done = this.fragment(ctx, dg, p, user, route, frame);
+      if (done === undefined) return;
+      user = done.data;
+      frames = done.frames;
+      tsSec = done.tsSec;
+      tsNsec = done.tsNsec;
+      extra.push(f(NBDGM.fragments, frames.join(', ')), f(NBDGM.reassembled_length, user.length));
+      const reassembled = user;
+      packet?.layers.push({ name: 'nbdgm', bytes: reassembled, offset: 0, length: 0, tree: () => [f(NBDGM.user_data, reassembled, 0, reassembled.length)] });
+    }
+    if (isSmb1(user)) {
+      dissectSmbDatagram(ctx, user, {
+        route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src,
+        destination: p.destination !== undefined ? { name: namePart(p.destination.raw, cp), suffix: suffixOf(p.destination), group: p.type !== 0x10 } : undefined,
+      });
+    }
+  }
+
+  private fragment(ctx: EngineContext, dg: UdpDatagram, p: NbdgmPacket, data: Uint8Array, route: Route, frame: number): { data: Uint8Array; frames: number[]; tsSec: number; tsNsec: number } | undefined {
+    this.expire(ctx, dg.tsSec);
+    const key = `${dg.src}|${p.srcIp}|${p.id}`;
+    let part = this.partials.get(key);
+    if ((p.flags & FLAG_FIRST) !== 0 && part !== undefined) {
+      // A new FIRST fragment with the same id: the old datagram never completed.
+      this.giveUp(ctx, part, 'a new first fragment with the same datagram id arrived');
+      part = undefined;
+    }
+    if (part === undefined) {
+      if (this.partials.size >= MAX_PENDING) {
+        const oldest = this.partials.values().next().value;
+        if (oldest !== undefined) this.giveUp(ctx, oldest, `more than ${MAX_PENDING} datagrams waiting for fragments`);
+      }
+      part = { key, pieces: [], frames: [], tsSec: dg.tsSec, tsNsec: dg.tsNsec, total: undefined, bytes: 0, route };
+      this.partials.set(key, part);
+    }
+    const offset = p.packetOffset ?? 0;
+    if (this.pendingBytes + data.length > MAX_PENDING_BYTES) {
+      this.giveUp(ctx, part, `NetBIOS datagram fragments passed ${MAX_PENDING_BYTES} bytes`);
+      return undefined;
+    }
+    if (!part.pieces.some((x) => x.offset === offset)) {
+      part.pieces.push({ offset, data: data.slice() });
+      part.bytes += data.length;
+      this.pendingBytes += data.length;
+    }
+    for (const n of dg.frames) if (!part.frames.includes(n)) part.frames.push(n);
+    if ((p.flags & FLAG_MORE) === 0) part.total = offset + data.length;
+    if (part.total === undefined) return undefined;
+    part.pieces.sort((a, c) => a.offset - c.offset);
+    let covered = 0;
+    for (const piece of part.pieces) {
+      if (piece.offset > covered) return undefined; // a hole remains
+      covered = Math.max(covered, piece.offset + piece.data.length);
+    }
+    if (covered < part.total) return undefined;
+    const out = new Uint8Array(part.total);
+    for (const piece of part.pieces) out.set(piece.data.subarray(0, Math.max(0, part.total - piece.offset)), piece.offset);
+    this.remove(part);
+    if (covered > part.total) ctx.packetFinding(finding('nbdgm.fragment-overrun', 'warning', frame, 'fragments extend past the last fragment\'s end', 'RFC 1002 4.4.2'));
+    return { data: out, frames: part.frames, tsSec: part.tsSec, tsNsec: part.tsNsec };
+  }
+
+  private remove(part: Partial): void {
+    this.partials.delete(part.key);
+    this.pendingBytes -= part.bytes;
+  }
+
+  private giveUp(ctx: EngineContext, part: Partial, why: string): void {
+    this.remove(part);
+    const item = finding('nbdgm.fragments-incomplete', 'warning', part.frames[0] ?? 0, `NetBIOS datagram fragments in frames ${part.frames.join(', ')} never completed (${why})`, 'RFC 1002 4.4.2');
+    ctx.standaloneFinding(item, 'nbdgm', part.route, part.tsSec, part.tsNsec);
+  }
+
+  private expire(ctx: EngineContext, now: number): void {
+    for (const part of this.partials.values()) {
+      if (now - part.tsSec > FRAGMENT_SECONDS) this.giveUp(ctx, part, `no fragment for ${FRAGMENT_SECONDS} s`);
+    }
+  }
+
+  finish(ctx: EngineContext): void {
+    for (const part of [...this.partials.values()]) this.giveUp(ctx, part, 'end of capture');
+  }
+}
+
+function nbdgmTree(p: NbdgmPacket, src: string | undefined, dst: string | undefined): FieldNode[] {
+  const nodes: FieldNode[] = [
+    f(NBDGM.type, p.type, 0, 1),
+    f(NBDGM.flags, p.flags, 1, 1, [f(NBDGM.next, (p.flags & FLAG_MORE) !== 0, 1, 1), f(NBDGM.first, (p.flags & FLAG_FIRST) !== 0, 1, 1), f(NBDGM.node_type, (p.flags >> 2) & 3, 1, 1)]),
+    f(NBDGM.dgram_id, p.id, 2, 2),
+    f(NBDGM['src.ip'], p.srcIp, 4, 4),
+    f(NBDGM['src.port'], p.srcPort, 8, 2),
+  ];
+  if (p.dgmLength !== undefined) nodes.push(f(NBDGM.dgram_len, p.dgmLength, 10, 2), f(NBDGM.pkt_offset, p.packetOffset ?? 0, 12, 2));
+  if (p.errorCode !== undefined) nodes.push(f(NBDGM.error_code, p.errorCode, 10, 1));
+  if (src !== undefined && p.source !== undefined) nodes.push(f(NBDGM.source_name, src, p.sourceOffset, p.source.length));
+  if (dst !== undefined && p.destination !== undefined) nodes.push(f(NBDGM.destination_name, dst, p.destinationOffset, p.destination.length));
+  return nodes;
+}
