@@ -1,0 +1,387 @@
+// Connectionless DCE/RPC state (C706 chapter 10, MS-RPCE 3.2): fragments joined per activity,
+// sequence number and fragment number in whatever order they come, duplicates dropped; each
+// request matched with its response, fault or reject, or with the ICMP error that bounced it;
+// unanswered requests finished at the end of the capture.
+import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import { finding, type Finding } from '../../model/findings.js';
+import { f } from '../../model/fields.js';
+import { endpoint } from '../../net/addr.js';
+import type { Layer } from '../../engine/packet.js';
+import {
+  CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
+} from './cl-parser.js';
+import { clBodyTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
+import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissectResponseStub, type CallRecord } from './calls.js';
+import type { RpcRoute, RpcStub } from './interfaces.js';
+import { rpcStatusName } from './status.js';
+import { interfaceName } from './uuid.js';
+
+const MAX_ASSEMBLIES = 4096;
+const MAX_FRAGMENTS = 4096;
+const MAX_STUB_BYTES = 8 * 1024 * 1024;
+const MAX_PENDING = 65536;
+const MAX_DONE = 65536;
+/** Fragments idle this long (capture time) never complete. */
+const ASSEMBLY_TIMEOUT = 300;
+const TRANSPORT = 'udp/dcerpc';
+
+interface Assembly {
+  readonly header: ClHeader;
+  readonly frags: Map<number, Uint8Array>;
+  last: number | undefined;
+  bytes: number;
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  lastSec: number;
+  readonly route: RpcRoute;
+  readonly findings: Finding[];
+}
+
+interface Pending extends CallRecord {
+  readonly key: string;
+  readonly maybe: boolean;
+}
+
+export class ClEngine {
+  private readonly assemblies = new Map<string, Assembly>();
+  private readonly pending = new Map<string, Pending>();
+  /** activity|seq → key of the pending request, for responses from another port. */
+  private readonly byActivity = new Map<string, string>();
+  /** Calls already finished (answered or bounced): a later copy is a retransmission. */
+  private readonly done = new Map<string, true>();
+  private count = 0;
+
+  datagram(ctx: EngineContext, dg: UdpDatagram): void {
+    const packet = ctx.packet;
+    const frame = packet?.frame.number ?? 0;
+    const pdu = parseClPdu(dg.payload);
+    if (typeof pdu === 'string') {
+      if (!dg.quoted) ctx.packetFinding(finding('dcerpc.cl.malformed', 'error', frame, pdu, 'C706 12.5.1'));
+      return;
+    }
+    const h = pdu.header;
+    const src = endpoint(dg.src, dg.srcPort);
+    const dst = endpoint(dg.dst, dg.dstPort);
+    const layerIndex = packet?.layers.length ?? 0;
+    packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
+    const findings: Finding[] = [];
+    if (pdu.truncated && !dg.quoted) {
+      findings.push(finding('dcerpc.cl.truncated', 'error', frame, `fragment length ${h.len} exceeds the ${dg.payload.length - CL_HEADER_LEN} body bytes present`, 'C706 12.5.1'));
+    }
+    if (h.version !== 4) findings.push(finding('dcerpc.cl.version', 'warning', frame, `connectionless version ${h.version}, expected 4`, 'C706 12.5.1'));
+    if ((h.flags2 & 0xfc) !== 0) findings.push(finding('dcerpc.cl.flags2-mbz', 'warning', frame, `flags2 0x${h.flags2.toString(16).padStart(2, '0')} sets bits that must be zero`, 'C706 12.5.1'));
+    if ((h.ptype === 1 || h.ptype === 4 || h.ptype === 7) && h.len > 0) {
+      findings.push(finding('dcerpc.cl.unexpected-body', 'warning', frame, `${ptypeName(h.ptype)} PDU has no body, yet declares ${h.len} byte(s)`, 'C706 12.5.1'));
+    }
+    if ((h.flags1 & F1_FRAG) === 0 && h.fragnum !== 0) findings.push(finding('dcerpc.cl.fragnum', 'note', frame, `fragment number ${h.fragnum} on an unfragmented PDU`, 'C706 12.5.1'));
+    if (!dg.quoted) for (const x of findings) ctx.packetFinding(x);
+
+    if (++this.count % 4096 === 0) this.expire(ctx, dg.tsSec, false);
+
+    if (dg.quoted) {
+      if (h.ptype === 0) this.bounce(ctx, dg, pdu, src, dst, frame);
+      return;
+    }
+    switch (h.ptype) {
+      case 0:
+        this.request(ctx, dg, pdu, src, dst, frame, findings, (nodes) => this.addStubInfo(packet?.layers, layerIndex, nodes));
+        return;
+      case 2:
+        this.response(ctx, dg, pdu, src, dst, frame, findings);
+        return;
+      case 3:
+      case 6:
+        this.faultOrReject(ctx, dg, pdu, src, dst, frame, findings);
+        return;
+      default:
+        return; // ping, working, nocall, ack, quit, fack, cack: shown, no call state change
+    }
+  }
+
+  private addStubInfo(layers: Layer[] | undefined, index: number, nodes: ReturnType<typeof f>[]): void {
+    const layer = layers?.[index];
+    if (layer === undefined || layers === undefined) return;
+    const tree = layer.tree;
+    layers[index] = { ...layer, tree: () => [...tree(), ...nodes] };
+  }
+
+  private info(pdu: ClPdu): string {
+    const h = pdu.header;
+    const name = ptypeName(h.ptype);
+    const frag = (h.flags1 & F1_FRAG) !== 0 ? ` fragnum: ${h.fragnum}${(h.flags1 & F1_LASTFRAG) !== 0 ? ' (last)' : ''}` : '';
+    switch (h.ptype) {
+      case 0:
+      case 2: {
+        const op = opName(h.ifId, h.opnum);
+        return `${name}: seq: ${h.seq} opnum: ${h.opnum}${op !== undefined ? ` (${op})` : ''} len: ${h.len}${frag}`;
+      }
+      case 3:
+      case 6: {
+        const status = clStatus(pdu.body, h.drep);
+        return `${name}: seq: ${h.seq}${status !== undefined ? `: status: ${rpcStatusName(status)}` : ''}`;
+      }
+      default:
+        return `${name}: seq: ${h.seq}`;
+    }
+  }
+
+  private layer(dg: UdpDatagram, pdu: ClPdu, info: string): Layer {
+    const bytes = dg.payload;
+    return {
+      name: 'dcerpc',
+      bytes,
+      offset: 0,
+      length: Math.min(bytes.length, CL_HEADER_LEN + pdu.body.length),
+      info,
+      column: 'DCERPC',
+      quoted: dg.quoted,
+      tree: () => [...clHeaderTree(pdu), ...clBodyTree(pdu)],
+    };
+  }
+
+  // ---- requests ----
+
+  private request(
+    ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number, findings: Finding[],
+    annotate: (nodes: ReturnType<typeof f>[]) => void,
+  ): void {
+    const h = pdu.header;
+    const key = `${src}|${dst}|${h.activity}|${h.seq}`;
+    const route: RpcRoute = { transport: TRANSPORT, client: src, server: dst };
+    const joined = this.join(ctx, `${key}|0`, pdu, route, dg, frame, findings, annotate);
+    if (joined === undefined) return;
+    if (this.done.has(key) || this.pending.has(key)) {
+      // The same activity and sequence number again: a retransmission of a call, not a new one.
+      const p = this.pending.get(key);
+      if (p !== undefined) p.extraFrames.push(...joined.frames);
+      ctx.packetFinding(finding('dcerpc.cl.retransmission', 'note', frame, `request seq ${h.seq} of activity ${h.activity} sent again`, 'C706 10.2'));
+      return;
+    }
+    const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
+    let parsed: unknown;
+    const callFindings = [...joined.findings];
+    const d = dissectRequestStub(h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
+    if (d !== undefined) {
+      const { layer } = stubLayer(() => d, joined.stub, false);
+      ctx.packet?.layers.push(layer);
+      for (const x of d.findings) ctx.packetFinding(x);
+      callFindings.push(...d.findings);
+      parsed = d.parsed;
+    } else if (joined.stub.length > 0) {
+      annotate(rawStubNodes(joined.stub));
+    }
+    if (this.pending.size >= MAX_PENDING) this.evictOldest(ctx);
+    const p: Pending = {
+      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
+      findings: callFindings, ids: { activity: h.activity, seq: h.seq }, extraFrames: [], maybe: (h.flags1 & (F1_MAYBE | F1_BROADCAST)) !== 0,
+    };
+    this.pending.set(key, p);
+    this.byActivity.set(`${h.activity}|${h.seq}`, key);
+  }
+
+  private bounce(ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number): void {
+    const h = pdu.header;
+    const key = `${src}|${dst}|${h.activity}|${h.seq}`;
+    const reason = dg.icmpReason ?? 'ICMP error';
+    const p = this.pending.get(key);
+    if (p !== undefined) {
+      this.finish(ctx, p, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
+      return;
+    }
+    if (this.done.has(key)) return; // a second bounce of a call already finished
+    const asm = this.assemblies.get(`${key}|0`);
+    if (asm !== undefined) {
+      // A fragment of a request still being joined came back: the request never arrives whole.
+      asm.findings.push(finding('dcerpc.cl.bounced-fragment', 'warning', frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
+      return;
+    }
+    // The original was not captured: the quoted copy is the only sight of this request.
+    if ((h.flags1 & F1_FRAG) !== 0 || pdu.truncated) {
+      ctx.packetFinding(finding('dcerpc.cl.bounce-unmatched', 'note', frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture`));
+      return;
+    }
+    const stub: RpcStub = { bytes: pdu.body, drep: h.drep, frames: [frame], tsSec: dg.tsSec, tsNsec: dg.tsNsec };
+    const d = dissectRequestStub(h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
+    if (d !== undefined) {
+      const { layer } = stubLayer(() => d, pdu.body, true);
+      ctx.packet?.layers.push(layer);
+    }
+    const note = finding('dcerpc.cl.bounce-unmatched', 'note', frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
+    ctx.packetFinding(note);
+    const rec: Pending = {
+      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
+      requestParsed: d?.parsed, findings: [note, ...(d?.findings ?? [])], ids: { activity: h.activity, seq: h.seq, quoted_only: 'true' }, extraFrames: [], maybe: false,
+    };
+    this.finish(ctx, rec, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
+  }
+
+  // ---- answers ----
+
+  /** The pending request an answer from `src` to `dst` belongs to. */
+  private lookup(src: string, dst: string, h: ClHeader, clientIp: string): Pending | undefined {
+    const p = this.pending.get(`${dst}|${src}|${h.activity}|${h.seq}`);
+    if (p !== undefined) return p;
+    // A server may answer from another port: match on the activity, to the same client address.
+    const key = this.byActivity.get(`${h.activity}|${h.seq}`);
+    const q = key !== undefined ? this.pending.get(key) : undefined;
+    return q !== undefined && q.route.client.startsWith(endpoint(clientIp, 0).slice(0, -1)) ? q : undefined;
+  }
+
+  private response(ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number, findings: Finding[]): void {
+    const h = pdu.header;
+    const route: RpcRoute = { transport: TRANSPORT, client: dst, server: src };
+    const joined = this.join(ctx, `${dst}|${src}|${h.activity}|${h.seq}|2`, pdu, route, dg, frame, findings, () => undefined);
+    if (joined === undefined) return;
+    const p = this.lookup(src, dst, h, dg.dst);
+    const request = p?.requestParsed;
+    const d = dissectResponseStub(p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
+    if (d !== undefined) {
+      const { layer } = stubLayer(() => d, joined.stub, false);
+      ctx.packet?.layers.push(layer);
+      for (const x of d.findings) ctx.packetFinding(x);
+    }
+    if (p === undefined) {
+      if (!this.done.has(`${dst}|${src}|${h.activity}|${h.seq}`)) {
+        ctx.packetFinding(finding('dcerpc.cl.unmatched-response', 'note', frame, `response seq ${h.seq} of activity ${h.activity} answers a request not in the capture`));
+      }
+      return;
+    }
+    const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
+    this.finish(ctx, p, { kind: 'response', stub }, d?.parsed, [...joined.findings, ...(d?.findings ?? [])]);
+  }
+
+  private faultOrReject(ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number, findings: Finding[]): void {
+    const h = pdu.header;
+    const status = clStatus(pdu.body, h.drep);
+    if (status === undefined) {
+      ctx.packetFinding(finding('dcerpc.cl.short-status', 'error', frame, `${ptypeName(h.ptype)} body has no status (${pdu.body.length} bytes)`, h.ptype === 3 ? 'C706 12.5.3.5' : 'C706 12.5.3.9'));
+    }
+    const p = this.lookup(src, dst, h, dg.dst);
+    if (p === undefined) return;
+    const code = status ?? 0;
+    this.finish(ctx, p, { kind: h.ptype === 3 ? 'fault' : 'reject', status: code, name: rpcStatusName(code), frames: [frame] }, undefined, findings);
+  }
+
+  private finish(ctx: EngineContext, p: Pending, outcome: Parameters<typeof finishCall>[2], responseParsed: unknown, extra: Finding[]): void {
+    this.pending.delete(p.key);
+    const akey = `${p.ids.activity}|${p.ids.seq}`;
+    if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);
+    if (this.done.size >= MAX_DONE) this.done.delete(this.done.keys().next().value as string);
+    this.done.set(p.key, true);
+    finishCall(ctx, p, outcome, responseParsed, extra);
+  }
+
+  private evictOldest(ctx: EngineContext): void {
+    const oldest = this.pending.values().next().value as Pending | undefined;
+    if (oldest === undefined) return;
+    const frame = ctx.packet?.frame.number ?? 0;
+    const item = finding('dcerpc.cl.pending-limit', 'warning', frame, `more than ${MAX_PENDING} unanswered connectionless calls: the oldest is reported without waiting for its answer`);
+    this.finish(ctx, oldest, { kind: 'none', expected: !oldest.maybe }, undefined, [item]);
+  }
+
+  // ---- fragments ----
+
+  /**
+   * Adds one PDU to its call's fragments. Returns the whole stub when complete; undefined while
+   * fragments are missing (or when this one was a duplicate of a complete call).
+   */
+  private join(
+    ctx: EngineContext, key: string, pdu: ClPdu, route: RpcRoute, dg: UdpDatagram, frame: number, findings: Finding[],
+    annotate: (nodes: ReturnType<typeof f>[]) => void,
+  ): { stub: Uint8Array; frames: number[]; tsSec: number; tsNsec: number; findings: Finding[] } | undefined {
+    const h = pdu.header;
+    if ((h.flags1 & F1_FRAG) === 0 && !this.assemblies.has(key)) {
+      return { stub: pdu.body, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, findings: [...findings] };
+    }
+    let asm = this.assemblies.get(key);
+    if (asm === undefined) {
+      if (this.assemblies.size >= MAX_ASSEMBLIES) {
+        const [oldKey, old] = this.assemblies.entries().next().value as [string, Assembly];
+        this.assemblies.delete(oldKey);
+        this.reportIncomplete(ctx, old, `more than ${MAX_ASSEMBLIES} fragmented calls in progress`);
+      }
+      asm = { header: h, frags: new Map(), last: undefined, bytes: 0, frames: [], tsSec: dg.tsSec, tsNsec: dg.tsNsec, lastSec: dg.tsSec, route, findings: [] };
+      this.assemblies.set(key, asm);
+    }
+    asm.lastSec = dg.tsSec;
+    asm.findings.push(...findings);
+    const existing = asm.frags.get(h.fragnum);
+    if (existing !== undefined) {
+      const same = existing.length === pdu.body.length && existing.every((b, i) => b === pdu.body[i]);
+      const item = same
+        ? finding('dcerpc.cl.duplicate-fragment', 'note', frame, `fragment ${h.fragnum} of seq ${h.seq} received again`)
+        : finding('dcerpc.cl.fragment-conflict', 'error', frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`, 'C706 10.2.2');
+      ctx.packetFinding(item);
+      if (!same) asm.findings.push(item);
+      if (!asm.frames.includes(frame)) asm.frames.push(frame);
+      return undefined;
+    }
+    if (asm.frags.size >= MAX_FRAGMENTS || asm.bytes + pdu.body.length > MAX_STUB_BYTES) {
+      ctx.packetFinding(finding('dcerpc.cl.fragment-limit', 'warning', frame, `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`));
+      return undefined;
+    }
+    asm.frags.set(h.fragnum, pdu.body.slice());
+    asm.bytes += pdu.body.length;
+    for (const n of dg.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
+    if ((h.flags1 & F1_LASTFRAG) !== 0 || (h.flags1 & F1_FRAG) === 0) {
+      if (asm.last !== undefined && asm.last !== h.fragnum) {
+        asm.findings.push(finding('dcerpc.cl.two-last-fragments', 'error', frame, `fragments ${asm.last} and ${h.fragnum} are both marked last`, 'C706 12.5.3.1'));
+      }
+      asm.last = asm.last === undefined ? h.fragnum : Math.min(asm.last, h.fragnum);
+    }
+    if (asm.last === undefined || asm.frags.size < asm.last + 1) {
+      annotate([f(DCERPC.fragments, 'waiting for more fragments')]);
+      return undefined;
+    }
+    for (let i = 0; i <= asm.last; i++) if (!asm.frags.has(i)) return undefined;
+    this.assemblies.delete(key);
+    const stub = new Uint8Array(asm.bytes);
+    let o = 0;
+    for (let i = 0; i <= asm.last; i++) {
+      const part = asm.frags.get(i)!;
+      stub.set(part, o);
+      o += part.length;
+    }
+    const frames = [...asm.frames].sort((a, b) => a - b);
+    annotate([f(DCERPC.fragments, frames.join(', ')), f(DCERPC.reassembled_in, frame)]);
+    return { stub: o === stub.length ? stub : stub.subarray(0, o), frames, tsSec: asm.tsSec, tsNsec: asm.tsNsec, findings: asm.findings };
+  }
+
+  private reportIncomplete(ctx: EngineContext, asm: Assembly, why: string): void {
+    const missing: number[] = [];
+    const top = asm.last ?? Math.max(...asm.frags.keys());
+    for (let i = 0; i <= top && missing.length < 32; i++) if (!asm.frags.has(i)) missing.push(i);
+    const h = asm.header;
+    const what = `${ptypeName(h.ptype).toLowerCase()} seq ${h.seq} of activity ${h.activity}${interfaceName(h.ifId) !== undefined ? ` (${interfaceName(h.ifId)})` : ''}`;
+    const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', asm.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
+    const item = finding('dcerpc.cl.fragments-incomplete', 'warning', asm.frames[0] ?? 0,
+      `${what} never completed (${why}): ${asm.frags.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`, 'C706 10.2.2');
+    ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.route.client, dst: asm.route.server }, asm.tsSec, asm.tsNsec);
+  }
+
+  private expire(ctx: EngineContext, now: number, all: boolean): void {
+    for (const [key, asm] of this.assemblies) {
+      if (all || now - asm.lastSec > ASSEMBLY_TIMEOUT) {
+        this.assemblies.delete(key);
+        this.reportIncomplete(ctx, asm, all ? 'end of capture' : `no fragment for ${ASSEMBLY_TIMEOUT} s`);
+      }
+    }
+  }
+
+  /** End of capture: incomplete fragments reported, unanswered requests finished. */
+  end(ctx: EngineContext): void {
+    this.expire(ctx, 0, true);
+    for (const p of [...this.pending.values()]) this.finish(ctx, p, { kind: 'none', expected: !p.maybe }, undefined, []);
+  }
+}
+
+export function makeClFactory(): UdpAppFactory {
+  const engine = new ClEngine();
+  return {
+    name: 'dcerpc',
+    detect: looksLikeCl,
+    dissect: (ctx, dg) => engine.datagram(ctx, dg),
+    finish: (ctx) => engine.end(ctx),
+  };
+}

@@ -1,0 +1,89 @@
+// The seam between DCE/RPC and the interfaces spoken over it (MS-MSRP's msgsvc and msgsvcsend,
+// and any later one): an interface module registers a handler that dissects its stubs for the
+// packet view and turns each finished call (request plus response, fault, reject, bounce or
+// silence) into timeline events. DCE/RPC itself never knows what a stub means.
+import type { EngineContext } from '../../engine/context.js';
+import type { FieldNode } from '../../model/fields.js';
+import type { Finding } from '../../model/findings.js';
+import type { Drep } from './ndr.js';
+
+/** Where a call travelled: transport path and the client (caller) and server endpoints. */
+export interface RpcRoute {
+  /** e.g. `udp/dcerpc`, `tcp/dcerpc`, `tcp/nbss/smb/pipe/dcerpc`. */
+  readonly transport: string;
+  readonly client: string;
+  readonly server: string;
+}
+
+/** A complete stub: the request's or the response's, joined from its fragments. */
+export interface RpcStub {
+  readonly bytes: Uint8Array;
+  readonly drep: Drep;
+  /** Frames that carried it, first one first. */
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+}
+
+export type RpcOutcome =
+  | { readonly kind: 'response'; readonly stub: RpcStub }
+  | { readonly kind: 'fault' | 'reject'; readonly status: number; readonly name: string; readonly frames: number[] }
+  /** The request came back quoted in an ICMP error: it was never delivered. */
+  | { readonly kind: 'bounce'; readonly reason: string; readonly frames: number[] }
+  /** The capture ended (or the connection closed) with no answer. */
+  | { readonly kind: 'none'; readonly expected: boolean };
+
+/** What a stub dissector gives the packet view. */
+export interface StubDissection<P> {
+  /** Layer name (a protocol declared with defineProtocol, e.g. `msrp`). */
+  readonly layer: string;
+  /** Protocol column text. */
+  readonly column?: string;
+  readonly info: string;
+  readonly tree: () => FieldNode[];
+  /** Problems found in the stub, for the frame and for the call's event. */
+  readonly findings: Finding[];
+  /** The decoded arguments, kept with the call until it completes. */
+  readonly parsed: P;
+}
+
+export interface RpcCall<Req, Resp> {
+  readonly interfaceUuid: string;
+  readonly version: number;
+  readonly opnum: number;
+  readonly route: RpcRoute;
+  readonly request: RpcStub;
+  /** The request stub's decoded arguments (undefined when the request was not dissected). */
+  readonly requestParsed: Req | undefined;
+  readonly outcome: RpcOutcome;
+  /** The response's decoded arguments. */
+  readonly responseParsed: Resp | undefined;
+  /** DCE/RPC-level and stub findings gathered for this call, in frame order. */
+  readonly findings: Finding[];
+  /** Protocol ids for event details: `activity`/`seq` (CL) or `call_id`/`context` (CO). */
+  readonly ids: Record<string, string | number>;
+}
+
+export interface RpcInterfaceHandler<Req = unknown, Resp = unknown> {
+  readonly uuid: string;
+  /** Major version (CL if_vers low 16 bits; CO abstract syntax major). */
+  readonly version: number;
+  readonly name: string;
+  opName(opnum: number): string | undefined;
+  dissectRequest(stub: Uint8Array, drep: Drep, opnum: number, ctx: EngineContext, frame: number): StubDissection<Req>;
+  dissectResponse(stub: Uint8Array, drep: Drep, opnum: number, request: Req | undefined, ctx: EngineContext, frame: number): StubDissection<Resp>;
+  /** A call is over: emit its events. */
+  complete(call: RpcCall<Req, Resp>, ctx: EngineContext): void;
+}
+
+const handlers = new Map<string, RpcInterfaceHandler>();
+
+/** Registers an interface at import time; the handler must keep no per-capture state. */
+export function registerRpcInterface<Req, Resp>(handler: RpcInterfaceHandler<Req, Resp>): void {
+  // The erased form is only ever called with values this same handler produced.
+  handlers.set(handler.uuid, handler as unknown as RpcInterfaceHandler);
+}
+
+export function rpcInterface(uuid: string): RpcInterfaceHandler | undefined {
+  return handlers.get(uuid);
+}
