@@ -2,3 +2,5 @@
 // the engine know the protocols above TCP and UDP; each protocol folder exports a `register`.
 import './msnp/register.js';
 import './nbt/register.js';
+import './dcerpc/register.js';
+import './msrp/register.js';
