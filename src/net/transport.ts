@@ -110,8 +110,9 @@ export function udpTree(o: number, h: UdpHeader, stream: number): FieldNode[] {
   ];
 }
 
+/** In tshark's order (lowest bit first), so Info reads `[SYN, ACK]`, `[FIN, PSH, ACK]`. */
 export const TCP_FLAG_NAMES: [number, string][] = [
-  [0x80, 'CWR'], [0x40, 'ECE'], [0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN'],
+  [0x01, 'FIN'], [0x02, 'SYN'], [0x04, 'RST'], [0x08, 'PSH'], [0x10, 'ACK'], [0x20, 'URG'], [0x40, 'ECE'], [0x80, 'CWR'],
 ];
 
 export const FIN = 0x01;
