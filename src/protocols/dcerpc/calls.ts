@@ -40,7 +40,7 @@ export function finishCall(ctx: EngineContext, rec: CallRecord, outcome: RpcOutc
   const event: CallEvent = {
     kind: 'call', tsSec: rec.request.tsSec, tsNsec: rec.request.tsNsec, frames, protocol: 'dcerpc', transport: rec.route.transport,
     src: rec.route.client, dst: rec.route.server, findings,
-    interface: interfaceName(rec.interfaceUuid) ?? rec.interfaceUuid,
+    interface: interfaceName(rec.interfaceUuid) ?? (rec.interfaceUuid !== '' ? rec.interfaceUuid : 'unknown'),
     operation: `opnum ${rec.opnum}`,
     result,
     details: { uuid: rec.interfaceUuid, version: rec.version, outcome: outcome.kind, ...rec.ids },
