@@ -66,11 +66,15 @@ export class NbssApp implements TcpApp {
 
   end(): void {
     for (const dir of [0, 1] as const) {
-      const left = this.bufs[dir].length;
-      if (left > 0) {
-        this.report(dir, 'nbss.incomplete', 'warning', `connection ended inside an NBSS message: ${left} byte(s) never completed`);
-        this.bufs[dir].clear();
+      const buf = this.bufs[dir];
+      const left = buf.length;
+      // Bytes left while still looking for a boundary are not a message (e.g. a 1-byte TCP keep-alive).
+      if (left > 0 && !this.lost[dir]) {
+        const carried = buf.carried(left);
+        const item = finding('nbss.incomplete', 'warning', carried.frames[0] ?? 0, `connection ended inside an NBSS message: ${left} byte(s) never completed (frames ${carried.frames.join(', ')})`, '');
+        this.ctx.standaloneFinding(item, 'nbss', this.route(dir), carried.tsSec, carried.tsNsec);
       }
+      buf.clear();
     }
     if (this.pending !== undefined) {
       const p = this.pending;

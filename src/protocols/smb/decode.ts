@@ -67,8 +67,17 @@ export function decodeSmb(b: Uint8Array, codepage: string): SmbPdu | string {
       commands.push({ command, offset, block: undefined, andx: undefined, body: { kind: 'other' }, problems: [parsed] });
       break;
     }
-    const block = parsed;
+    let block = parsed;
     const cmdProblems: string[] = [];
+    // MS-SMB 2.2.4.9.2: the extended NT_CREATE_ANDX response says WordCount 42 but carries 50
+    // words (Windows behaviour); read ByteCount where it really is.
+    if (command === CMD.NT_CREATE_ANDX && header.isResponse && block.wordCount === 42 && block.wordsOffset + 102 <= b.length) {
+      const byteCount = u16(b, block.wordsOffset + 100);
+      const bytesOffset = block.wordsOffset + 102;
+      if (bytesOffset + byteCount <= b.length) {
+        block = { ...block, byteCount, bytesOffset, bytesPresent: byteCount, end: bytesOffset + byteCount };
+      }
+    }
     if (block.byteCount > block.bytesPresent) cmdProblems.push(`ByteCount ${block.byteCount} but only ${block.bytesPresent} bytes present`);
     const link = ANDX_COMMANDS.has(command) ? andx(b, block) : undefined;
     const body = decodeBody(b, header, command, block, codepage, cmdProblems);

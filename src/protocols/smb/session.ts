@@ -66,6 +66,7 @@ export class Smb1Session implements SessionPayloadHandler {
     const cp = ctx.options.oemCodepage;
     const decoded = decodeSmb(msg.bytes, cp);
     if (typeof decoded === 'string') {
+      packet?.layers.push({ name: 'smb', bytes: msg.bytes, offset: 0, length: msg.bytes.length, info: `[Malformed SMB: ${decoded}]`, column: 'SMB', tree: () => [] });
       ctx.standaloneFinding(finding('smb.malformed', 'error', frameNo, decoded, 'MS-CIFS 2.2.3.1'), 'smb', this.routeFor(msg.dir), msg.tsSec, msg.tsNsec);
       return;
     }
