@@ -215,7 +215,7 @@ const TABLE: CommandSpec[] = [
   cmd({ name: 'SBS', title: 'Subscription state', since: 11, until: 21, roles: NS, senders: S, spec: NOTES, syntax: [{ from: 11, a: 'trid value' }] }),
 
   // ---- MSNP21 routed messaging ----
-  cmd({ name: 'SDG', title: 'Send data group (routed message)', since: 21, until: 21, roles: NS, senders: CS, answered: true, spec: NOTES,
+  cmd({ name: 'SDG', title: 'Send data group (routed message)', since: 21, until: 21, roles: NS, senders: CS, spec: NOTES,
     payload: last(2), syntax: [{ from: 21, c: 'trid length', s: 'trid length', a: 'trid length' }] }),
   cmd({ name: 'PUT', title: 'Put document', since: 21, until: 21, roles: NS, senders: CS, answered: true, spec: NOTES,
     payload: (side, params) => (side === 'c' ? (params.length === 2 ? 1 : -1) : params.length === 3 ? 2 : -1),

@@ -54,7 +54,12 @@ interface GarbageRun {
   readonly tsNsec: number;
   /** The payload command just before, when the run follows a payload (its length may be wrong). */
   readonly afterPayload: string | undefined;
+  /** Why the first skipped line was not a command. */
+  readonly reason: string;
 }
+
+/** Server commands that never answer a request, even when their first parameter is numeric. */
+const ASYNC_SERVER = new Set(['MSG', 'NLN', 'FLN', 'UBX', 'UBN', 'UBM', 'RNG', 'JOI', 'BYE', 'NOT', 'IPG', 'QNG', 'NFY', 'BPR', 'OUT', 'CHL']);
 
 const SIDE_INDEX: Record<Side, 0 | 1> = { c: 0, s: 1 };
 
@@ -88,6 +93,9 @@ export class MsnpConnection {
   private chatCount = 0;
   private sbOpened = false;
   private ended = false;
+  /** First and last frames that carried bytes of this connection (for events at its end). */
+  private first: Carried | undefined;
+  private last: Carried | undefined;
 
   constructor(private readonly shared: MsnpShared, private readonly ctx: EngineContext, readonly route: ConnectionRoute) {
     this.sync = [route.fromStart, route.fromStart];
@@ -101,6 +109,9 @@ export class MsnpConnection {
     const packet = this.ctx.packet;
     if (packet === undefined) return;
     this.seen[i] = true;
+    const here: Carried = { frames: [packet.frame.number], tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
+    if (this.first === undefined) this.first = here;
+    this.last = here;
     if (side === 's') for (const p of this.pending.values()) p.serverSeenAfter = true;
     const before = packet.layers.length;
     let data = bytes;
@@ -177,7 +188,7 @@ export class MsnpConnection {
     this.finishPending();
     this.finishVersion();
     if (this.role === 'SB' && (this.sbOpened || this.roster.size > 0 || this.chatCount > 0)) {
-      this.emitSession('close', 's', undefined, { users: [...this.roster.keys()], messages: this.chatCount, sessid: this.sessid });
+      this.emitSession('close', 's', this.last, { users: [...this.roster.keys()], messages: this.chatCount, sessid: this.sessid });
     }
   }
 
@@ -205,7 +216,7 @@ export class MsnpConnection {
       if (r.kind === 'garbage') {
         const carried = buf.consume(r.skip);
         const g = this.garbage[i];
-        if (g === undefined) this.garbage[i] = { bytes: r.skip, frame: carried.frames[0] ?? 0, tsSec: carried.tsSec, tsNsec: carried.tsNsec, afterPayload: this.sync[i] ? this.lastPayload[i] : undefined };
+        if (g === undefined) this.garbage[i] = { bytes: r.skip, frame: carried.frames[0] ?? 0, tsSec: carried.tsSec, tsNsec: carried.tsNsec, afterPayload: this.sync[i] ? this.lastPayload[i] : undefined, reason: r.reason };
         else g.bytes += r.skip;
         this.sync[i] = false;
         continue;
@@ -231,7 +242,7 @@ export class MsnpConnection {
     } else if (this.commands === 0 && !this.route.fromStart) {
       this.report('msnp.midstream', 'note', g.frame, `capture starts inside the stream: ${g.bytes} byte(s) skipped up to the first command line`, '', side, carried);
     } else {
-      this.report('msnp.garbage', 'warning', g.frame, `${g.bytes} byte(s) are not an MSNP command; resynchronised at the next command line`, DRAFT + ' 5.2', side, carried);
+      this.report('msnp.garbage', 'warning', g.frame, `${g.bytes} byte(s) are not an MSNP command (${g.reason}); resynchronised at the next command line`, DRAFT + ' 5.2', side, carried);
     }
   }
 
@@ -265,9 +276,11 @@ export class MsnpConnection {
     if (side === 'c' && spec?.answered === true && trid !== undefined && /^\d+$/.test(trid) && !(cmd.name === 'MSG')) {
       this.addPending(trid, { name: cmd.name, frame, tsSec: carried.tsSec, tsNsec: carried.tsNsec, answered: false, serverSeenAfter: false });
     }
-    if (side === 's' && trid !== undefined && /^\d+$/.test(trid) && trid !== '0') {
+    if (side === 's' && trid !== undefined && /^\d+$/.test(trid) && !ASYNC_SERVER.has(cmd.name)) {
+      // Any non-asynchronous server line with the TrID answers the request (draft §5.3, §5.6):
+      // several lines may share it (SYN → GTC/BLP/LST, CHG → ILN, ANS → IRO), and a DS answers USR with XFR.
       const p = this.pending.get(trid);
-      if (p !== undefined && (isError || p.name === cmd.name || (p.name === 'SYN' || p.name === 'CHG' || p.name === 'ADD' || p.name === 'ANS' || p.name === 'LST'))) {
+      if (p !== undefined) {
         p.answered = true;
         requestFrame = p.frame;
       }
@@ -310,14 +323,17 @@ export class MsnpConnection {
 
   // ---- role, version, validity ----
 
+  /** The first certain role sticks (a later contradiction is a finding), except NS → DS on a login referral. */
   private setRole(role: Role, certain: boolean): void {
-    if (this.roleCertain && !certain) return;
+    if (this.roleCertain) {
+      if (this.role === 'NS' && role === 'DS') this.role = 'DS';
+      return;
+    }
     this.role = role;
     if (certain) this.roleCertain = true;
   }
 
   private inferRole(side: Side, cmd: RawCommand): void {
-    if (this.roleCertain && this.role !== 'NS') return;
     const n = cmd.name;
     const p = cmd.params;
     if (side === 'c') {
@@ -327,7 +343,8 @@ export class MsnpConnection {
       else if (n === 'MSG' && /^[UNAD]$/.test(p[1] ?? '')) this.setRole('SB', false);
       else if (['PNG', 'CHG', 'SYN', 'ADL', 'UUX', 'QRY', 'BLP', 'LST'].includes(n)) this.setRole('NS', true);
     } else {
-      if (['IRO', 'JOI', 'BYE', 'ACK', 'NAK', 'CAL', 'ANS'].includes(n)) this.setRole('SB', true);
+      if (n === 'VER') this.setRole('NS', true); // VER exists on DS/NS only (draft §8.2: none on a switchboard)
+      else if (['IRO', 'JOI', 'BYE', 'ACK', 'NAK', 'CAL', 'ANS'].includes(n)) this.setRole('SB', true);
       else if (n === 'MSG' && p[0] !== 'Hotmail') this.setRole('SB', false);
       else if (['NLN', 'ILN', 'FLN', 'RNG', 'CHL', 'QNG', 'UBX', 'LST', 'NOT', 'SYN', 'ADL', 'GCF', 'SBS', 'UBN', 'NFY', 'SDG'].includes(n) || (n === 'MSG' && p[0] === 'Hotmail')) {
         if (this.role !== 'DS') this.setRole('NS', true);
@@ -352,7 +369,9 @@ export class MsnpConnection {
     if (this.version !== undefined || this.commands === 0) return;
     const r = this.pooledRange();
     if (!r.known) return;
-    this.report('msnp.version-inferred', 'note', 0, `no VER exchange on this connection: version inferred as ${r.text()} from ${[...new Set(r.reasons)].join(', ')}`, '', 's');
+    const at = this.first;
+    this.report('msnp.version-inferred', 'note', at?.frames[0] ?? 0,
+      `no VER exchange seen on this connection: version inferred as ${r.text()} from ${r.reasons.join(', ')}`, '', 's', at);
   }
 
   private validate(side: Side, cmd: RawCommand, frame: number, carried: Carried): void {
@@ -439,7 +458,7 @@ export class MsnpConnection {
         }
         break;
       case 'UUX':
-        if (side === 'c' && info?.xml !== undefined) this.emitPresence(side, carried, this.loginHandle ?? '(self)', 'personal message', { psm: info.xml.psm, media: info.xml.media });
+        if (side === 'c' && info?.xml !== undefined && (info.xml.psm !== undefined || info.xml.media !== undefined)) this.emitPresence(side, carried, this.loginHandle ?? '(self)', 'personal message', { psm: info.xml.psm, media: info.xml.media });
         break;
       case 'CAL':
         if (side === 'c' && p[1] !== undefined) this.emitSession('invite', side, carried, { user: p[1], by: this.localUser });
@@ -576,6 +595,8 @@ export class MsnpConnection {
     const p = cmd.params;
     if (info === undefined) return;
     const fromServer = side === 's';
+    // A client's typing notice names the local user (TypingUser), even when its login is not in the capture.
+    if (!fromServer && this.localUser === undefined && info.kind === 'typing' && info.typingUser !== undefined) this.localUser = handleOf(info.typingUser);
     const sender = fromServer ? handleOf(p[0] ?? '') : this.localUser ?? '(local user)';
     if (fromServer && p[0] === 'Hotmail') {
       // NS system messages are notifications, not chat (draft §8.8 "system-generated message").

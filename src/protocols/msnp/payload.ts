@@ -93,7 +93,7 @@ function mimePayload(payload: Uint8Array): PayloadInfo {
     const id = Number(header(bodyHeaders(mime.body), 'ID') ?? NaN);
     return { kind: 'datacast', mime, datacast: Number.isInteger(id) ? { id, name: DATACAST_IDS[id] ?? `datacast ${id}` } : undefined };
   }
-  if (/^text\/x-msmsgs(initial|active)?emailnotification$/.test(ct) || ct === 'text/x-msmsgsinitialmdatanotification') {
+  if (/^text\/x-msmsgs(initialemail|email|activemail|initialmdata)notification$/.test(ct)) {
     const h = bodyHeaders(mime.body);
     return { kind: 'email', mime, notice: pick(h, ['Inbox-Unread', 'Folders-Unread', 'From', 'From-Addr', 'Subject', 'Src-Folder', 'Dest-Folder', 'Message-Delta', 'Mail-Data']) };
   }

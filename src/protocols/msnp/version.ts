@@ -29,9 +29,17 @@ export class VersionRange {
     if (this.reasons.length < 16) this.reasons.push(e.reason);
   }
 
+  /** Narrows this range by another's, keeping both sets of reasons. */
   merge(other: VersionRange): void {
-    for (let i = 0; i < other.reasons.length; i++) this.apply({ min: other.min, max: other.max, reason: other.reasons[i]! });
-    if (other.reasons.length === 0) this.apply({ min: other.min, max: other.max, reason: 'other connection' });
+    const min = Math.max(this.min, other.min);
+    const max = Math.min(this.max, other.max);
+    if (min > max) {
+      this.conflicts++;
+      return;
+    }
+    this.min = min;
+    this.max = max;
+    for (const r of other.reasons) if (!this.reasons.includes(r) && this.reasons.length < 16) this.reasons.push(r);
   }
 
   get known(): boolean {
