@@ -1,7 +1,8 @@
 // The timeline: every event the dissectors emit, in capture order, rendered for people
 // (text) or programs (json, ndjson, csv). Schema: docs/schema.md.
 import type { TimelineEvent } from '../model/events.js';
-import { csvField, escapeText } from '../output/escape.js';
+import { csvField, displayWidth, escapeText, fitWidth } from '../output/escape.js';
+import type { Severity } from '../model/findings.js';
 import { isoTime } from '../output/time.js';
 import type { Style } from '../output/style.js';
 
@@ -30,26 +31,26 @@ function quote(text: string): string {
 export function eventSummary(event: TimelineEvent): string {
   switch (event.kind) {
     case 'message': {
-      const status = event.status === 'error' && event.error !== undefined ? `error ${event.error}` : event.status;
+      const status = event.status === 'error' && event.error !== undefined ? `error ${escapeText(event.error)}` : event.status;
       return `${escapeText(event.from)} → ${event.to.map(escapeText).join(', ')}: ${quote(event.text)} [${status}]`;
     }
     case 'session':
-      return `${event.action}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
+      return `${escapeText(event.action)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
     case 'presence':
       return `${escapeText(event.user)} ${escapeText(event.status)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
     case 'name': {
-      const result = event.result !== undefined ? ` → ${event.result.name}` : '';
+      const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';
       const names = event.names !== undefined ? ` [${event.names.map(escapeText).join(', ')}]` : '';
       const level = event.level !== undefined ? ` level ${event.level}` : '';
-      return `${event.operation} ${escapeText(event.name)}${level}${names}${result}`;
+      return `${escapeText(event.operation)} ${escapeText(event.name)}${level}${names}${result}`;
     }
     case 'call': {
-      const result = event.result !== undefined ? ` → ${event.result.name}` : '';
-      return `${event.interface} ${event.operation}${result}`;
+      const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';
+      return `${escapeText(event.interface)} ${escapeText(event.operation)}${result}`;
     }
     case 'notice': {
       const who = event.from !== undefined ? ` ${escapeText(event.from)}${event.to !== undefined ? ` → ${event.to.map(escapeText).join(', ')}` : ''}` : '';
-      return `${event.notice}${who}`;
+      return `${escapeText(event.notice)}${who}`;
     }
     case 'finding':
       return '';
@@ -63,14 +64,26 @@ function detailsText(details: Record<string, unknown>): string {
     .join(' ');
 }
 
-export function eventTextLine(event: TimelineEvent, style: Style): string {
+/**
+ * The event as text: one aligned line, then one indented line per finding. With a width (a
+ * terminal, no --wide) each line is cut to fit, before colouring.
+ */
+export function eventTextLine(event: TimelineEvent, style: Style, width?: number): string {
+  const fit = (text: string, used = 0): string => (width !== undefined && width > 0 ? fitWidth(text, Math.max(1, width - used)) : text);
   const time = isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
-  const route = event.src !== '' || event.dst !== '' ? `${event.src} → ${event.dst}` : '';
-  const head = `${time}  ${style.protocol(event.protocol.padEnd(8), event.protocol)} ${event.kind.padEnd(8)} ${route}`;
+  const route = event.src !== '' || event.dst !== '' ? `${escapeText(event.src)} → ${escapeText(event.dst)}` : '';
+  const protocol = escapeText(event.protocol).padEnd(8);
+  const rest = `${escapeText(event.kind).padEnd(8)} ${route}`;
   const summary = eventSummary(event);
-  const lines = [`${head}${summary !== '' ? `  ${summary}` : ''}`];
+  const prefix = `${time}  `;
+  const body = fit(`${rest}${summary !== '' ? `  ${summary}` : ''}`, displayWidth(prefix) + displayWidth(protocol) + 1);
+  let worst: Severity | undefined;
+  for (const item of event.findings) if (item.severity === 'error' || (item.severity === 'warning' && worst !== 'error')) worst = item.severity;
+  const lines = [`${prefix}${style.protocol(protocol, event.protocol)} ${style.tint(body, worst)}`];
   for (const item of event.findings) {
-    lines.push(`    ${style.severity(item.severity)} ${escapeText(item.summary)}${item.spec !== '' ? ` [${item.spec}]` : ''} (frame ${item.frame})`);
+    const label = item.severity === 'error' ? '[error]' : item.severity === 'warning' ? '[warning]' : '[note]';
+    const text = fit(`${escapeText(item.summary)}${item.spec !== '' ? ` [${escapeText(item.spec)}]` : ''} (frame ${item.frame})`, 4 + label.length + 1);
+    lines.push(`    ${style.severity(item.severity)} ${text}`);
   }
   return lines.join('\n');
 }

@@ -6,9 +6,9 @@ import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { Engine } from '../engine/engine.js';
 import { Output } from '../output/writer.js';
 import { makeStyle, wantColour } from '../output/style.js';
-import { packetJson, summaryColumns, summaryLine, detailTree } from '../output/packet-view.js';
+import { packetJson, summaryColumns, summaryLine, detailTree, worstSeverity } from '../output/packet-view.js';
 import { TimelinePrinter } from './timeline.js';
-import { engineOptions, UsageError, withCommonOptions, type CommonArgs } from './common.js';
+import { engineOptions, ErrorTally, packetFilter, UsageError, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export interface LiveArgs extends CommonArgs {
   interface?: string;
@@ -19,10 +19,11 @@ export interface LiveArgs extends CommonArgs {
   verbose: boolean;
   count?: number;
   duration?: number;
+  wide?: boolean;
 }
 
 export function liveBuilder(y: Argv) {
-  return withCommonOptions(y, ['text', 'json', 'ndjson', 'csv'])
+  return withFilterOptions(withCommonOptions(y, ['text', 'json', 'ndjson', 'csv']), 'frames')
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
     .option('write', { alias: 'w', type: 'string', describe: 'Also save the captured frames to this pcapng file' })
@@ -31,8 +32,11 @@ export function liveBuilder(y: Argv) {
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree (read view)' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames' })
     .option('duration', { alias: 'a', type: 'number', describe: 'Stop after this many seconds' })
+    .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 live -i eth0 -f "port 139 or udp port 1026"', 'watch messenger traffic')
-    .example('$0 live -i lo --view timeline -w out.pcapng', 'timeline of live traffic, saved');
+    .example('$0 live -i lo --view timeline -w out.pcapng', 'timeline of live traffic, saved')
+    .example('$0 live -i eth0 -Y \'udp.port in {1026 1027}\'', 'display filter on the read view')
+    .example('$0 live -i eth0 --view timeline -Y \'kind == "message"\'', 'event filter on the timeline view');
 }
 
 export async function liveCommand(args: LiveArgs): Promise<void> {
@@ -57,22 +61,27 @@ async function live(args: LiveArgs): Promise<void> {
   if (args.interface === undefined) throw new UsageError('live needs -i <interface> (or --list)');
   if (args.view === 'read' && args.format === 'csv') throw new UsageError('csv is available for the timeline view only');
   const style = makeStyle(wantColour(args.color));
-  const printer = new TimelinePrinter(out, args);
-  if (args.view === 'timeline') printer.begin();
+  // -Y filters frames on the read view and events on the timeline view.
+  const printer = args.view === 'timeline' ? new TimelinePrinter(out, args) : undefined;
+  const filter = args.view === 'read' ? packetFilter(args) : undefined;
+  const tally = printer?.tally ?? new ErrorTally();
+  const width = args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns;
+  printer?.begin();
   let first: { tsSec: number; tsNsec: number } | undefined;
   const engine = new Engine(
     {
       packet: (packet) => {
         if (args.view !== 'read') return;
         first ??= { tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
-        if (args.format === 'text') out.line(args.verbose ? `${detailTree(packet, style)}\n` : summaryLine(summaryColumns(packet, first), style, undefined));
+        if (filter !== undefined && !filter.match(packet)) return;
+        tally.add(packet.findings);
+        if (args.format === 'text') out.line(args.verbose ? `${detailTree(packet, style)}\n` : summaryLine(summaryColumns(packet, first), style, width, worstSeverity(packet)));
         else out.line(JSON.stringify(packetJson(packet, first, { tree: args.verbose, hex: false })));
         out.flush();
       },
       event: (event) => {
-        if (args.view !== 'timeline') return;
-        printer.event(event);
-        out.flush();
+        if (printer === undefined) return;
+        if (printer.event(event)) out.flush();
       },
     },
     engineOptions(args),
@@ -108,8 +117,9 @@ async function live(args: LiveArgs): Promise<void> {
   });
   engine.finish();
   writer?.close();
-  if (args.view === 'timeline') printer.end();
+  printer?.end();
   await out.close();
+  tally.settle(args);
   if (!args.quiet) {
     process.stderr.write(`msgscope: ${seen} frame(s) captured on ${args.interface}; kernel drops: not reported (the cap module does not expose pcap_stats)\n`);
   }

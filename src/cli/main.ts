@@ -7,6 +7,7 @@ import { readBuilder, readCommand, type ReadArgs } from './read.js';
 import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
 import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
 import { liveBuilder, liveCommand, type LiveArgs } from './live.js';
+import { statsBuilder, statsCommand, type StatsArgs } from './stats.js';
 
 function fail(message: string): never {
   process.stderr.write(`msgscope: ${message.split('\n')[0]}\n`);
@@ -30,10 +31,16 @@ export async function main(argv: string[]): Promise<void> {
     .command('read <captures..>', 'One summary line per frame, like tshark (-V detail, -x hex)', readBuilder, (a) => run(readCommand, a as unknown as ReadArgs))
     .command('timeline <captures..>', 'The annotated timeline of messenger activity', timelineBuilder, (a) => run(timelineCommand, a as unknown as TimelineArgs))
     .command('live', 'Capture live traffic and show it (read or timeline view)', liveBuilder, (a) => run(liveCommand, a as unknown as LiveArgs))
+    .command('stats <captures..>', 'Protocol hierarchy, conversations, endpoints, commands and messages', statsBuilder, (a) => run(statsCommand, a as unknown as StatsArgs))
     .command('fields [protocol]', 'The field catalogue (names for filters and JSON)', fieldsBuilder, (a) => run(fieldsCommand, a as unknown as FieldsArgs))
-    .demandCommand(1, 'name a command: read, timeline, live, fields')
+    .demandCommand(1, 'name a command: read, timeline, stats, live, fields')
     .strict()
-    .completion('completion', 'Print a shell completion script')
+    .completion('completion', 'Print a shell completion script (bash/zsh: msgscope completion >> ~/.bashrc)')
+    .example('$0 read -Y "udp.port == 1026" capture.pcap', 'Messenger Service datagrams, Wireshark filter syntax')
+    .example('$0 timeline capture.pcap', 'who sent what to whom')
+    .example('$0 stats -z messages capture.pcap', 'messages per protocol, sender and recipient')
+    .example('$0 fields msrp', 'field names for filters and JSON')
+    .epilogue('Exit status: 0 ok, 1 error-severity findings with --fail-on-error, 2 usage or input errors. Docs: docs/filters.md, docs/fields.md, docs/schema.md.')
     .help()
     .alias('help', 'h')
     .version()

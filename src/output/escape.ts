@@ -38,3 +38,35 @@ export function csvField(value: string | number | boolean | null | undefined): s
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+// East Asian wide and fullwidth ranges (two terminal columns) and combining marks (none).
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+const ZERO = /[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u200b-\u200f\ufe00-\ufe0f\ufe20-\ufe2f]/u;
+
+function charWidth(ch: string): number {
+  if (ZERO.test(ch)) return 0;
+  return WIDE.test(ch) ? 2 : 1;
+}
+
+/** Terminal columns that (already escaped, colourless) text takes. */
+export function displayWidth(text: string): number {
+  // Fast path: ASCII and Latin text is one column a character.
+  if (/^[\u0020-\u02ff]*$/.test(text)) return text.length;
+  let w = 0;
+  for (const ch of text) w += charWidth(ch);
+  return w;
+}
+
+/** Cuts text to at most `columns` terminal columns, ending with … when something was cut. */
+export function fitWidth(text: string, columns: number): string {
+  if (displayWidth(text) <= columns) return text;
+  let out = '';
+  let w = 0;
+  for (const ch of text) {
+    const cw = charWidth(ch);
+    if (w + cw > columns - 1) break;
+    out += ch;
+    w += cw;
+  }
+  return `${out}…`;
+}

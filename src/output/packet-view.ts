@@ -2,7 +2,8 @@
 import { displayNode, jsonValue, lookupProtocol, type FieldNode } from '../model/fields.js';
 import type { Packet } from '../engine/packet.js';
 import { infoColumn, protocolColumn } from '../engine/packet.js';
-import { escapeText } from './escape.js';
+import { displayWidth, escapeText, fitWidth } from './escape.js';
+import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';
 import { isoTime, relativeSeconds } from './time.js';
 import type { Style } from './style.js';
@@ -30,11 +31,32 @@ export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: n
   };
 }
 
-export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined): string {
-  const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '';
-  let line = `${String(c.no).padStart(5)} ${c.time.padStart(11)} ${c.src.padStart(15)}${arrow}${c.dst.padEnd(15)} ${style.protocol(c.protocol.padEnd(8), c.protocol)} ${String(c.length).padStart(5)} ${escapeText(c.info)}`;
-  if (width !== undefined && width > 0 && line.length > width) line = `${line.slice(0, Math.max(0, width - 1))}…`;
-  return line;
+/**
+ * One aligned summary line. With a width (a terminal, no --wide) the line is cut to fit,
+ * measured in terminal columns and before colouring, so no escape sequence is ever cut.
+ */
+export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined, severity?: Severity): string {
+  const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
+  const head = `${String(c.no).padStart(5)} ${c.time.padStart(11)} ${escapeText(c.src).padStart(15)}${arrow}${escapeText(c.dst).padEnd(15)} `;
+  const protocol = escapeText(c.protocol).padEnd(8);
+  const middle = ` ${String(c.length).padStart(5)} `;
+  let info = escapeText(c.info);
+  if (width !== undefined && width > 0) {
+    const room = width - displayWidth(head) - displayWidth(protocol) - displayWidth(middle);
+    info = room <= 1 ? '' : fitWidth(info, room);
+  }
+  return `${head}${style.protocol(protocol, c.protocol)}${middle}${style.tint(info, severity)}`;
+}
+
+/** The most severe finding of a frame, for colouring its line. */
+export function worstSeverity(packet: Packet): Severity | undefined {
+  let worst: Severity | undefined;
+  for (const item of packet.findings) {
+    if (item.severity === 'error') return 'error';
+    if (item.severity === 'warning') worst = 'warning';
+    else worst ??= 'note';
+  }
+  return worst;
 }
 
 export function detailTree(packet: Packet, style: Style): string {

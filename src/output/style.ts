@@ -8,6 +8,8 @@ export interface Style {
   severity(severity: Severity): string;
   dim(text: string): string;
   bold(text: string): string;
+  /** Text coloured by the severity of what it describes (a frame's info, an event line). */
+  tint(text: string, severity: Severity | undefined): string;
 }
 
 const PROTOCOL_COLOURS: Record<string, (c: ChalkInstance) => ChalkInstance> = {
@@ -31,6 +33,7 @@ export function makeStyle(colour: boolean): Style {
     severity: (severity) => (severity === 'error' ? c.red.bold('[error]') : severity === 'warning' ? c.yellow('[warning]') : c.blue('[note]')),
     dim: (text) => c.dim(text),
     bold: (text) => c.bold(text),
+    tint: (text, severity) => (severity === 'error' ? c.red(text) : severity === 'warning' ? c.yellow(text) : text),
   };
 }
 

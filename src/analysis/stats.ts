@@ -1,0 +1,363 @@
+// Statistics over dissected frames and timeline events (`msgscope stats`): the protocol
+// hierarchy (tshark -z io,phs), conversations and endpoints (tshark -z conv,… / endpoints,ip,
+// same numbers: frames and on-the-wire bytes, A being the first frame's source), per-protocol
+// command counts with response times, and messenger messages per protocol, sender and
+// recipient. Everything is derived from the field registry and the events: a protocol that
+// declares a command field (`<p>.cmd`, `<p>.command`, `<p>.opnum`, `<p>.opcode`) gets a
+// command table; one that links responses to requests (`<p>.request_in`, `<p>.response_to`)
+// gets response times.
+import type { Packet, Layer } from '../engine/packet.js';
+import type { TimelineEvent } from '../model/events.js';
+import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
+
+/** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
+const MAX_ROWS = 200_000;
+const MAX_PENDING_TIMES = 1_000_000;
+
+export interface PhsNode {
+  protocol: string;
+  frames: number;
+  bytes: number;
+  children: PhsNode[];
+}
+
+export interface ConversationRow {
+  a: string;
+  b: string;
+  /** A → B */
+  framesAB: number;
+  bytesAB: number;
+  /** B → A */
+  framesBA: number;
+  bytesBA: number;
+  frames: number;
+  bytes: number;
+  /** Seconds from the first frame of the first capture. */
+  relStart: number;
+  duration: number;
+}
+
+export interface EndpointRow {
+  address: string;
+  frames: number;
+  bytes: number;
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+}
+
+export interface CommandRow {
+  protocol: string;
+  command: string;
+  requests: number;
+  responses: number;
+  /** Response times in seconds, over the responses matched to a request. */
+  matched: number;
+  minRt?: number;
+  maxRt?: number;
+  avgRt?: number;
+}
+
+export interface CountRow {
+  key: string;
+  messages: number;
+}
+
+export interface StatsReport {
+  frames: number;
+  bytes: number;
+  phs: PhsNode[];
+  conversations: { tcp: ConversationRow[]; udp: ConversationRow[]; ip: ConversationRow[]; ipv6: ConversationRow[] };
+  endpoints: { ip: EndpointRow[]; ipv6: EndpointRow[] };
+  commands: CommandRow[];
+  messages: { total: number; byProtocol: CountRow[]; bySender: CountRow[]; byRecipient: CountRow[]; byStatus: CountRow[] };
+  /** Tables that hit their bound (rows beyond it were not counted separately). */
+  truncated: string[];
+}
+
+interface ConvAcc {
+  a: string;
+  b: string;
+  framesAB: number;
+  bytesAB: number;
+  framesBA: number;
+  bytesBA: number;
+  firstSec: number;
+  lastSec: number;
+}
+
+interface CommandInfo {
+  readonly command: FieldDef;
+  readonly link: FieldDef[];
+  readonly operation?: FieldDef;
+  readonly iface?: FieldDef;
+}
+
+interface CmdAcc {
+  protocol: string;
+  command: string;
+  requests: number;
+  responses: number;
+  matched: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+function commandProtocols(): Map<string, CommandInfo> {
+  const out = new Map<string, CommandInfo>();
+  for (const p of listProtocols()) {
+    const get = (key: string): FieldDef | undefined => p.fields.get(`${p.name}.${key}`);
+    const command = get('cmd') ?? get('command') ?? get('opnum') ?? get('opcode');
+    if (command === undefined) continue;
+    const link = [get('request_in'), get('response_to')].filter((d): d is FieldDef => d !== undefined);
+    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface') });
+  }
+  return out;
+}
+
+function findNodes(nodes: readonly FieldNode[], wanted: ReadonlySet<FieldDef>, into: Map<FieldDef, FieldValue>): void {
+  for (const node of nodes) {
+    if (wanted.has(node.def) && !into.has(node.def)) into.set(node.def, node.value);
+    if (node.children !== undefined) findNodes(node.children, wanted, into);
+  }
+}
+
+class Table<T> {
+  readonly rows = new Map<string, T>();
+  full = false;
+
+  get(key: string, make: () => T): T | undefined {
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      if (this.rows.size >= MAX_ROWS) {
+        this.full = true;
+        return undefined;
+      }
+      row = make();
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+}
+
+export class StatsCollector {
+  private frames = 0;
+  private bytes = 0;
+  /** The first frame's time; every other time is kept relative to it (doubles keep ns precision that way). */
+  private base: { sec: number; nsec: number } | undefined;
+  private readonly phsRoot: PhsNode = { protocol: '', frames: 0, bytes: 0, children: [] };
+  private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
+  private readonly commandInfo = commandProtocols();
+  private readonly commands = new Table<CmdAcc>();
+  /** Capture time of frames that carried a command, for response times: `file:frame` → seconds. */
+  private readonly commandTimes = new Map<string, number>();
+  private file = 0;
+  private messages = 0;
+  private readonly byProtocol = new Table<CountRow>();
+  private readonly bySender = new Table<CountRow>();
+  private readonly byRecipient = new Table<CountRow>();
+  private readonly byStatus = new Table<CountRow>();
+
+  /** The next packets come from another capture file (frame numbers start again). */
+  nextFile(): void {
+    this.file++;
+    this.commandTimes.clear();
+  }
+
+  packet(packet: Packet): void {
+    const frame = packet.frame;
+    this.base ??= { sec: frame.tsSec, nsec: frame.tsNsec };
+    const t = frame.tsSec - this.base.sec + (frame.tsNsec - this.base.nsec) / 1e9;
+    this.frames++;
+    this.bytes += frame.len;
+    this.hierarchy(packet.layers, frame.len);
+    this.conversations(packet, t, frame.len);
+    if (this.commandInfo.size > 0) this.commandStats(packet, t);
+  }
+
+  private hierarchy(layers: readonly Layer[], len: number): void {
+    let node = this.phsRoot;
+    node.frames++;
+    node.bytes += len;
+    let previous = '';
+    for (const layer of layers) {
+      // Several PDUs of one protocol in a frame count once, as one protocol in the chain.
+      if (layer.name === previous) continue;
+      previous = layer.name;
+      let child = node.children.find((c) => c.protocol === layer.name);
+      if (child === undefined) {
+        child = { protocol: layer.name, frames: 0, bytes: 0, children: [] };
+        node.children.push(child);
+      }
+      child.frames++;
+      child.bytes += len;
+      node = child;
+    }
+  }
+
+  private count(table: Table<ConvAcc>, src: string, dst: string, t: number, len: number): void {
+    const forward = src < dst;
+    const key = forward ? `${src}\u0000${dst}` : `${dst}\u0000${src}`;
+    const row = table.get(key, () => ({ a: src, b: dst, framesAB: 0, bytesAB: 0, framesBA: 0, bytesBA: 0, firstSec: t, lastSec: t }));
+    if (row === undefined) return;
+    if (row.a === src && row.b === dst) {
+      row.framesAB++;
+      row.bytesAB += len;
+    } else {
+      row.framesBA++;
+      row.bytesBA += len;
+    }
+    if (t < row.firstSec) row.firstSec = t;
+    if (t > row.lastSec) row.lastSec = t;
+  }
+
+  private conversations(packet: Packet, t: number, len: number): void {
+    let src = '';
+    let dst = '';
+    for (const layer of packet.layers) {
+      // Headers quoted in ICMP errors are not conversations of their own (as in tshark).
+      if (layer.quoted === true) continue;
+      const name = layer.name;
+      if (name !== 'ip' && name !== 'ipv6' && name !== 'tcp' && name !== 'udp') continue;
+      const fields = new Map<string, FieldValue>();
+      for (const node of layer.tree()) if (!fields.has(node.def.name)) fields.set(node.def.name, node.value);
+      if (name === 'ip' || name === 'ipv6') {
+        src = String(fields.get(`${name}.src`) ?? '');
+        dst = String(fields.get(`${name}.dst`) ?? '');
+        if (src !== '' && dst !== '') this.count(this.conv[name], src, dst, t, len);
+      } else if (src !== '' && dst !== '') {
+        const sp = fields.get(`${name}.srcport`);
+        const dp = fields.get(`${name}.dstport`);
+        if (typeof sp === 'number' && typeof dp === 'number') this.count(this.conv[name], endpointText(src, sp), endpointText(dst, dp), t, len);
+      }
+    }
+  }
+
+  private commandStats(packet: Packet, t: number): void {
+    let recorded = false;
+    for (const layer of packet.layers) {
+      const info = this.commandInfo.get(layer.name);
+      if (info === undefined || layer.quoted === true) continue;
+      const wanted = new Set<FieldDef>([info.command, ...info.link]);
+      if (info.operation !== undefined) wanted.add(info.operation);
+      if (info.iface !== undefined) wanted.add(info.iface);
+      const found = new Map<FieldDef, FieldValue>();
+      findNodes(layer.tree(), wanted, found);
+      const value = found.get(info.command);
+      if (value === undefined || value === null) continue;
+      let label = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
+      const op = info.operation !== undefined ? found.get(info.operation) : undefined;
+      if (typeof op === 'string' && op !== '') label = `${label} (${op})`;
+      const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
+      if (typeof iface === 'string' && iface !== '') label = `${iface} ${label}`;
+      const row = this.commands.get(`${layer.name}\u0000${label}`, () => ({ protocol: layer.name, command: label, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
+      if (row === undefined) continue;
+      let requestFrame: number | undefined;
+      for (const def of info.link) {
+        const v = found.get(def);
+        if (typeof v === 'number') requestFrame = v;
+      }
+      if (requestFrame === undefined) {
+        row.requests++;
+        if (!recorded && info.link.length > 0) {
+          recorded = true;
+          if (this.commandTimes.size >= MAX_PENDING_TIMES) this.commandTimes.delete(this.commandTimes.keys().next().value!);
+          this.commandTimes.set(`${this.file}:${packet.frame.number}`, t);
+        }
+        continue;
+      }
+      row.responses++;
+      const start = this.commandTimes.get(`${this.file}:${requestFrame}`);
+      if (start !== undefined && requestFrame !== packet.frame.number) {
+        const rt = t - start;
+        row.matched++;
+        row.sum += rt;
+        if (rt < row.min) row.min = rt;
+        if (rt > row.max) row.max = rt;
+      }
+    }
+  }
+
+  event(event: TimelineEvent): void {
+    if (event.kind !== 'message') return;
+    this.messages++;
+    const bump = (table: Table<CountRow>, key: string): void => {
+      const row = table.get(key, () => ({ key, messages: 0 }));
+      if (row !== undefined) row.messages++;
+    };
+    bump(this.byProtocol, event.protocol);
+    bump(this.bySender, event.from);
+    for (const to of new Set(event.to)) bump(this.byRecipient, to);
+    bump(this.byStatus, event.status === 'error' && event.error !== undefined ? `error ${event.error}` : event.status);
+  }
+
+  report(): StatsReport {
+    const convRows = (table: Table<ConvAcc>): ConversationRow[] =>
+      [...table.rows.values()]
+        .map((r) => ({
+          a: r.a, b: r.b, framesAB: r.framesAB, bytesAB: r.bytesAB, framesBA: r.framesBA, bytesBA: r.bytesBA,
+          frames: r.framesAB + r.framesBA, bytes: r.bytesAB + r.bytesBA, relStart: r.firstSec, duration: r.lastSec - r.firstSec,
+        }))
+        .sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || x.relStart - y.relStart);
+    const endpoints = (table: Table<ConvAcc>): EndpointRow[] => {
+      const map = new Map<string, EndpointRow>();
+      const get = (address: string): EndpointRow => {
+        let row = map.get(address);
+        if (row === undefined) map.set(address, (row = { address, frames: 0, bytes: 0, txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 }));
+        return row;
+      };
+      for (const c of table.rows.values()) {
+        const a = get(c.a);
+        const b = get(c.b);
+        a.txFrames += c.framesAB;
+        a.txBytes += c.bytesAB;
+        a.rxFrames += c.framesBA;
+        a.rxBytes += c.bytesBA;
+        b.txFrames += c.framesBA;
+        b.txBytes += c.bytesBA;
+        b.rxFrames += c.framesAB;
+        b.rxBytes += c.bytesAB;
+      }
+      for (const r of map.values()) {
+        r.frames = r.txFrames + r.rxFrames;
+        r.bytes = r.txBytes + r.rxBytes;
+        // A host talking to itself counts each frame once, as tshark does.
+        const self = table.rows.get(`${r.address}\u0000${r.address}`);
+        if (self !== undefined) {
+          r.frames -= self.framesAB + self.framesBA;
+          r.bytes -= self.bytesAB + self.bytesBA;
+        }
+      }
+      return [...map.values()].sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || (x.address < y.address ? -1 : 1));
+    };
+    const counts = (table: Table<CountRow>): CountRow[] => [...table.rows.values()].sort((x, y) => y.messages - x.messages || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    const sortPhs = (nodes: PhsNode[]): PhsNode[] => nodes.map((n) => ({ ...n, children: sortPhs(n.children) })).sort((x, y) => y.frames - x.frames || y.bytes - x.bytes);
+    const truncated: string[] = [];
+    for (const [name, table] of Object.entries(this.conv)) if (table.full) truncated.push(`conversations.${name}`);
+    if (this.commands.full) truncated.push('commands');
+    for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
+      if (table.full) truncated.push(`messages.${name}`);
+    }
+    return {
+      frames: this.frames,
+      bytes: this.bytes,
+      phs: sortPhs(this.phsRoot.children),
+      conversations: { tcp: convRows(this.conv.tcp), udp: convRows(this.conv.udp), ip: convRows(this.conv.ip), ipv6: convRows(this.conv.ipv6) },
+      endpoints: { ip: endpoints(this.conv.ip), ipv6: endpoints(this.conv.ipv6) },
+      commands: [...this.commands.rows.values()]
+        .map((r) => ({
+          protocol: r.protocol, command: r.command, requests: r.requests, responses: r.responses, matched: r.matched,
+          ...(r.matched > 0 ? { minRt: r.min, maxRt: r.max, avgRt: r.sum / r.matched } : {}),
+        }))
+        .sort((x, y) => (x.protocol < y.protocol ? -1 : x.protocol > y.protocol ? 1 : y.requests + y.responses - (x.requests + x.responses))),
+      messages: { total: this.messages, byProtocol: counts(this.byProtocol), bySender: counts(this.bySender), byRecipient: counts(this.byRecipient), byStatus: counts(this.byStatus) },
+      truncated,
+    };
+  }
+}
+
+function endpointText(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
