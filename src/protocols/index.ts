@@ -4,3 +4,4 @@ import './msnp/register.js';
 import './nbt/register.js';
 import './dcerpc/register.js';
 import './msrp/register.js';
+import './smb2/register.js';
