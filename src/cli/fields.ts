@@ -1,6 +1,9 @@
-// `msgscope fields [protocol]`: the field catalogue, from the same tables as every view.
+// `msgscope fields [protocol]`: the field catalogue, from the same tables as every view and
+// filter (docs/fields.md is generated from it by scripts/gen-fields-doc.mjs).
 import type { Argv } from 'yargs';
-import { listProtocols, lookupProtocol } from '../model/fields.js';
+import { listProtocols, lookupProtocol, type FieldDef, type ProtocolDef } from '../model/fields.js';
+import { eventFieldNames } from '../filter/index.js';
+import { csvField, escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
 import { UsageError } from './common.js';
 import '../protocols/index.js';
@@ -8,27 +11,73 @@ import '../engine/engine.js';
 
 export interface FieldsArgs {
   protocol?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'csv';
+  events: boolean;
+  values: boolean;
 }
 
 export function fieldsBuilder(y: Argv) {
   return y
     .positional('protocol', { type: 'string', describe: 'only this protocol (e.g. smb, msnp)' })
-    .option('format', { alias: 'T', choices: ['text', 'json'] as const, default: 'text' as const })
-    .example('$0 fields smb', 'every SMB field with its type and label');
+    .option('format', { alias: 'T', choices: ['text', 'json', 'csv'] as const, default: 'text' as const, describe: 'Output format' })
+    .option('values', { type: 'boolean', default: false, describe: 'Also list the value names of coded fields' })
+    .option('events', { type: 'boolean', default: false, describe: 'List the timeline event fields (for timeline -Y) instead' })
+    .example('$0 fields', 'every protocol and field')
+    .example('$0 fields smb --values', 'SMB fields with the names of their codes (smb.cmd == "Send Message")')
+    .example('$0 fields --events', 'names for timeline -Y filters')
+    .example('$0 fields --format json | jq \'.[].fields[].name\'', 'machine-readable catalogue');
+}
+
+/** "Either side" filter fields (ip.addr, tcp.port…) that match the src/dst pair of the protocol. */
+export function eitherSideNote(def: FieldDef, protocol: ProtocolDef): string | undefined {
+  const m = /^(.*\.)(addr|port)$/.exec(def.name);
+  if (m === null) return undefined;
+  const pair = m[2] === 'addr' ? ['src', 'dst'] : ['srcport', 'dstport'];
+  const names = pair.map((p) => `${m[1]}${p}`).filter((n) => protocol.fields.has(n));
+  return names.length > 0 ? `filters: matches ${names.join(' or ')}` : undefined;
 }
 
 export async function fieldsCommand(args: FieldsArgs): Promise<void> {
-  const protocols = args.protocol === undefined ? listProtocols() : [lookupProtocol(args.protocol.toLowerCase())];
-  if (protocols[0] === undefined) throw new UsageError(`unknown protocol '${args.protocol}' (msgscope fields lists them all)`);
   const out = new Output();
-  const defined = protocols.filter((p) => p !== undefined);
+  if (args.events) {
+    const names = eventFieldNames();
+    if (args.format === 'json') out.line(JSON.stringify(names, null, 2));
+    else for (const n of names) out.line(n);
+    await out.close();
+    return;
+  }
+  let protocols: ProtocolDef[];
+  if (args.protocol === undefined) protocols = listProtocols();
+  else {
+    const p = lookupProtocol(args.protocol.toLowerCase());
+    if (p === undefined) throw new UsageError(`unknown protocol '${args.protocol}' (msgscope fields lists them all)`);
+    protocols = [p];
+  }
   if (args.format === 'json') {
-    out.line(JSON.stringify(defined.map((p) => ({ protocol: p.name, title: p.title, fields: [...p.fields.values()].map((d) => ({ name: d.name, type: d.type, label: d.label, ...(d.values ? { values: Object.fromEntries(d.values) } : {}) })) })), null, 2));
+    out.line(JSON.stringify(protocols.map((p) => ({
+      protocol: p.name,
+      title: p.title,
+      fields: [...p.fields.values()].map((d) => ({
+        name: d.name, type: d.type, label: d.label,
+        ...(d.description !== undefined ? { description: d.description } : {}),
+        ...(d.values ? { values: Object.fromEntries(d.values) } : {}),
+      })),
+    })), null, 2));
+  } else if (args.format === 'csv') {
+    out.line('protocol,name,type,label,description');
+    for (const p of protocols) for (const d of p.fields.values()) out.line([p.name, d.name, d.type, d.label, d.description ?? eitherSideNote(d, p) ?? ''].map((c) => csvField(c)).join(','));
   } else {
-    for (const p of defined) {
-      out.line(`${p.name}\t${p.title}`);
-      for (const d of p.fields.values()) out.line(`  ${d.name.padEnd(36)} ${d.type.padEnd(7)} ${d.label}`);
+    const width = Math.max(20, ...protocols.flatMap((p) => [...p.fields.keys()].map((n) => n.length)));
+    for (const [i, p] of protocols.entries()) {
+      if (i > 0) out.line('');
+      out.line(`${p.name}  ${p.title}`);
+      for (const d of p.fields.values()) {
+        const note = d.description ?? eitherSideNote(d, p);
+        out.line(`  ${d.name.padEnd(width)}  ${d.type.padEnd(6)}  ${escapeText(d.label)}${note !== undefined ? ` — ${escapeText(note)}` : ''}`);
+        if (args.values && d.values !== undefined) {
+          for (const [code, name] of d.values) out.line(`  ${''.padEnd(width)}  ${''.padEnd(6)}    ${d.base === 'hex' ? `0x${code.toString(16).padStart(2, '0')}` : code} = ${escapeText(name)}`);
+        }
+      }
     }
   }
   await out.close();

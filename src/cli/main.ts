@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('timeline <captures..>', 'The annotated timeline of messenger activity', timelineBuilder, (a) => run(timelineCommand, a as unknown as TimelineArgs))
     .command('live', 'Capture live traffic and show it (read or timeline view)', liveBuilder, (a) => run(liveCommand, a as unknown as LiveArgs))
     .command('stats <captures..>', 'Protocol hierarchy, conversations, endpoints, commands and messages', statsBuilder, (a) => run(statsCommand, a as unknown as StatsArgs))
-    .command('fields [protocol]', 'The field catalogue (names for filters and JSON)', fieldsBuilder, (a) => run(fieldsCommand, a as unknown as FieldsArgs))
+    .command('fields [protocol]', 'The field catalogue (names for -Y filters and JSON)', fieldsBuilder, (a) => run(fieldsCommand, a as unknown as FieldsArgs))
     .demandCommand(1, 'name a command: read, timeline, stats, live, fields')
     .strict()
     .completion('completion', 'Print a shell completion script (bash/zsh: msgscope completion >> ~/.bashrc)')

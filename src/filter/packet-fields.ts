@@ -42,24 +42,24 @@ interface Timing {
   started: boolean;
 }
 
-/** One frame under evaluation: the packet and the flattened fields of the layers built so far. */
-class PacketItem {
-  private cache: Map<string, Map<string, FieldValue[]>> | undefined;
+/**
+ * Which layers hold fields of which protocol. Fields usually live in their own protocol's
+ * layer (`tcp.*` in `tcp`), but a dissector may put another protocol's fields in its tree
+ * (NDR `dcerpc.*` fields under `msrp`, as Wireshark does; `isl.*` under `eth`). The first
+ * PROFILE trees of every layer name are always built to learn this, and every tree built
+ * later refines it; after that a filter builds only the trees that can hold its fields.
+ */
+const PROFILE = 64;
+const hosts = new Map<string, Set<string>>();
+const profiled = new Map<string, number>();
 
-  constructor(
-    readonly packet: Packet,
-    readonly timing: Timing,
-  ) {}
-
-  /** Every field of every layer called `protocol` in this frame (quoted copies included, as tshark). */
-  fields(protocol: string): Map<string, FieldValue[]> {
-    this.cache ??= new Map();
-    let map = this.cache.get(protocol);
-    if (map !== undefined) return map;
-    map = new Map();
-    for (const layer of this.packet.layers) if (layer.name === protocol) collect(layer.tree(), map);
-    this.cache.set(protocol, map);
-    return map;
+function learn(layerName: string, map: Map<string, FieldValue[]>): void {
+  for (const name of map.keys()) {
+    const protocol = name.slice(0, name.indexOf('.'));
+    if (protocol === layerName) continue;
+    let set = hosts.get(protocol);
+    if (set === undefined) hosts.set(protocol, (set = new Set()));
+    set.add(layerName);
   }
 }
 
@@ -69,6 +69,56 @@ function collect(nodes: readonly FieldNode[], into: Map<string, FieldValue[]>): 
     if (list === undefined) into.set(node.def.name, [node.value]);
     else list.push(node.value);
     if (node.children !== undefined) collect(node.children, into);
+  }
+}
+
+/** One frame under evaluation: the packet and the flattened fields of the layers built so far. */
+class PacketItem {
+  private layerCache: (Map<string, FieldValue[]> | undefined)[] | undefined;
+  private protocolCache: Map<string, Map<string, FieldValue[]>> | undefined;
+
+  constructor(
+    readonly packet: Packet,
+    readonly timing: Timing,
+  ) {}
+
+  private layerFields(index: number): Map<string, FieldValue[]> {
+    this.layerCache ??= [];
+    let map = this.layerCache[index];
+    if (map === undefined) {
+      const layer = this.packet.layers[index]!;
+      map = new Map();
+      collect(layer.tree(), map);
+      this.layerCache[index] = map;
+      learn(layer.name, map);
+    }
+    return map;
+  }
+
+  /** Every field of `protocol` in this frame, from every layer that can hold one (quoted copies included, as tshark). */
+  fields(protocol: string): Map<string, FieldValue[]> {
+    this.protocolCache ??= new Map();
+    let out = this.protocolCache.get(protocol);
+    if (out !== undefined) return out;
+    out = new Map();
+    const prefix = `${protocol}.`;
+    const layers = this.packet.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const name = layers[i]!.name;
+      if (name !== protocol && hosts.get(protocol)?.has(name) !== true) {
+        const seen = profiled.get(name) ?? 0;
+        if (seen >= PROFILE) continue;
+        profiled.set(name, seen + 1);
+      }
+      for (const [field, values] of this.layerFields(i)) {
+        if (!field.startsWith(prefix)) continue;
+        const list = out.get(field);
+        if (list === undefined) out.set(field, [...values]);
+        else list.push(...values);
+      }
+    }
+    this.protocolCache.set(protocol, out);
+    return out;
   }
 }
 
@@ -224,7 +274,8 @@ function protocolRef(name: string): FieldRef<PacketItem> {
   return {
     name,
     kind: 'protocol',
-    present: (i) => i.packet.layers.some((l) => l.name === name),
+    // Present as a layer, or as fields another layer holds (e.g. `isl` inside `eth`).
+    present: (i) => i.packet.layers.some((l) => l.name === name) || i.fields(name).size > 0,
     values: (i) => i.packet.layers.filter((l) => l.name === name).map((l) => l.bytes.subarray(l.offset)),
   };
 }
