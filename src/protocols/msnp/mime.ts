@@ -278,7 +278,8 @@ export interface XmlSummary {
 export function summariseXml(command: string, payload: Uint8Array): XmlSummary {
   const xml = utf8.decode(payload.subarray(0, Math.min(payload.length, 256 * 1024)));
   const root = /<\s*([A-Za-z_][\w:.-]*)/.exec(xml)?.[1] ?? '';
-  switch (command) {
+  // Error payloads (e.g. 241) echo the <ml> list that was refused.
+  switch (root === 'ml' ? 'ADL' : command) {
     case 'UUX':
     case 'UBX': {
       const psm = xmlTag(xml, 'PSM');
