@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import type { Packet } from '../engine/packet.js';
 import { Output } from '../output/writer.js';
 import { makeStyle, wantColour } from '../output/style.js';
-import { detailTree, hexView, packetJson, summaryColumns, summaryLine, worstSeverity } from '../output/packet-view.js';
+import { detailTree, hexView, packetJsonText, summaryColumns, summaryLine, worstSeverity } from '../output/packet-view.js';
 import { ErrorTally, packetFilter, runCaptures, withCommonOptions, withFilterOptions, type CommonArgs, StopReading, UsageError } from './common.js';
 
 export interface ReadArgs extends CommonArgs {
@@ -62,8 +62,7 @@ export async function readCommand(args: ReadArgs): Promise<void> {
           else if (args.verbose) out.line('');
           return;
         }
-        const obj = packetJson(packet, first, { tree: args.verbose, hex: args.hex });
-        const text = JSON.stringify(multi ? { file, ...obj } : obj);
+        const text = packetJsonText(packet, first, { tree: args.verbose, hex: args.hex }, multi ? file : undefined);
         if (args.format === 'ndjson') out.line(text);
         else {
           out.line(`${firstArray ? '' : ','}${text}`);

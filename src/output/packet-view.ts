@@ -109,22 +109,63 @@ export interface JsonField {
   children?: JsonField[];
 }
 
-/** Flattens every field of every layer into `name → [values…]` (arrays: a field may repeat). */
-export function flatFields(packet: Packet): Record<string, JsonScalar[]> {
-  const out: Record<string, JsonScalar[]> = {};
+/** Calls `visit` for every valued field of every layer, depth first, in tree order. */
+function eachField(packet: Packet, visit: (name: string, value: JsonScalar) => void): void {
   const walk = (nodes: FieldNode[]): void => {
     for (const node of nodes) {
-      if (node.def.type !== 'label' || node.value !== null) {
-        const list = out[node.def.name];
-        const value = jsonValue(node.value);
-        if (list === undefined) out[node.def.name] = [value];
-        else list.push(value);
-      }
+      if (node.def.type !== 'label' || node.value !== null) visit(node.def.name, jsonValue(node.value));
       if (node.children !== undefined) walk(node.children);
     }
   };
   for (const layer of packet.layers) walk(layer.tree());
-  return out;
+}
+
+/** Flattens every field of every layer into `name → [values…]` (arrays: a field may repeat). */
+export function flatFields(packet: Packet): Record<string, JsonScalar[]> {
+  // A Map while collecting (field names are many and dynamic), a plain object at the end.
+  const map = new Map<string, JsonScalar[]>();
+  eachField(packet, (name, value) => {
+    const list = map.get(name);
+    if (list === undefined) map.set(name, [value]);
+    else list.push(value);
+  });
+  return Object.fromEntries(map);
+}
+
+function scalarJson(value: JsonScalar): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (value === null) return 'null';
+  return value ? 'true' : 'false';
+}
+
+/** `"name":` per field name, escaped once. */
+const jsonKeys = new Map<string, string>();
+
+function jsonKey(name: string): string {
+  let key = jsonKeys.get(name);
+  if (key === undefined) {
+    key = `${JSON.stringify(name)}:`;
+    if (jsonKeys.size < 100_000) jsonKeys.set(name, key);
+  }
+  return key;
+}
+
+/** The `fields` object of packetJson, serialised straight to text (the ndjson hot path). */
+function flatFieldsText(packet: Packet): string {
+  const map = new Map<string, string>();
+  eachField(packet, (name, value) => {
+    const text = scalarJson(value);
+    const list = map.get(name);
+    map.set(name, list === undefined ? text : `${list},${text}`);
+  });
+  let out = '{';
+  let firstKey = true;
+  for (const [name, values] of map) {
+    out += `${firstKey ? '' : ','}${jsonKey(name)}[${values}]`;
+    firstKey = false;
+  }
+  return `${out}}`;
 }
 
 function jsonTree(nodes: FieldNode[]): JsonField[] {
@@ -163,4 +204,24 @@ export function packetJson(packet: Packet, first: { tsSec: number; tsNsec: numbe
   if (options.tree) obj.tree = packet.layers.map((l) => ({ layer: l.name, quoted: l.quoted === true, fields: jsonTree(l.tree()) }));
   if (options.hex) obj.hex = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength).toString('hex');
   return obj;
+}
+
+/**
+ * `JSON.stringify(packetJson(…))`, character for character (with `file` first when given),
+ * built as text: about twice as fast on the ndjson path as building the object and
+ * stringifying it (no dictionary-mode `fields` object, field keys escaped once).
+ */
+export function packetJsonText(packet: Packet, first: { tsSec: number; tsNsec: number }, options: PacketJsonOptions, file?: string): string {
+  const frame = packet.frame;
+  const columns = summaryColumns(packet, first);
+  let out = file === undefined ? '{' : `{"file":${JSON.stringify(file)},`;
+  out += `"frame":${frame.number},"time":${JSON.stringify(isoTime(frame.tsSec, frame.tsNsec))},"time_relative":${scalarJson(Number(columns.time))}`;
+  out += `,"caplen":${frame.caplen},"len":${frame.len},"interface":${frame.interfaceId},"layers":[`;
+  for (let i = 0; i < packet.layers.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(packet.layers[i]!.name)}`;
+  out += `],"src":${JSON.stringify(packet.src)},"dst":${JSON.stringify(packet.dst)},"protocol":${JSON.stringify(columns.protocol)},"info":${JSON.stringify(columns.info)}`;
+  out += `,"fields":${flatFieldsText(packet)},"findings":${packet.findings.length === 0 ? '[]' : JSON.stringify(packet.findings)}`;
+  if (frame.comments !== undefined) out += `,"comments":${JSON.stringify(frame.comments)}`;
+  if (options.tree) out += `,"tree":${JSON.stringify(packet.layers.map((l) => ({ layer: l.name, quoted: l.quoted === true, fields: jsonTree(l.tree()) })))}`;
+  if (options.hex) out += `,"hex":"${Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength).toString('hex')}"`;
+  return `${out}}`;
 }

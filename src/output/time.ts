@@ -1,8 +1,16 @@
 // Time formatting: ISO-8601 UTC with microsecond precision (nanoseconds when the capture has them).
 
+// Consecutive frames mostly share their second: its text is kept.
+let cachedSec = NaN;
+let cachedBase = '';
+
 export function isoTime(tsSec: number, tsNsec: number): string {
-  const date = new Date(tsSec * 1000);
-  const base = Number.isNaN(date.getTime()) ? '1970-01-01T00:00:00' : date.toISOString().slice(0, 19);
+  if (tsSec !== cachedSec) {
+    const date = new Date(tsSec * 1000);
+    cachedBase = Number.isNaN(date.getTime()) ? '1970-01-01T00:00:00' : date.toISOString().slice(0, 19);
+    cachedSec = tsSec;
+  }
+  const base = cachedBase;
   const fraction = tsNsec % 1000 === 0 ? String(tsNsec / 1000).padStart(6, '0') : String(tsNsec).padStart(9, '0');
   return `${base}.${fraction}Z`;
 }
