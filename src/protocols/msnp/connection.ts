@@ -38,8 +38,8 @@ interface Pending {
   readonly tsSec: number;
   readonly tsNsec: number;
   answered: boolean;
-  /** Server frames seen after the request (to tell "never answered" from "capture ended"). */
-  serverSeenAfter: boolean;
+  /** Server segments seen before the request (to tell "never answered" from "capture ended"). */
+  readonly serverAt: number;
 }
 
 interface PendingMessage {
@@ -80,6 +80,7 @@ export class MsnpConnection {
   private readonly pending = new Map<string, Pending>();
   private readonly pendingMessages = new Map<string, PendingMessage>();
   private pendingFull = false;
+  private serverSegments = 0;
   private commands = 0;
   /** Local user (the client's handle) and the switchboard roster (handle → friendly name). */
   private localUser: string | undefined;
@@ -112,7 +113,7 @@ export class MsnpConnection {
     const here: Carried = { frames: [packet.frame.number], tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
     if (this.first === undefined) this.first = here;
     this.last = here;
-    if (side === 's') for (const p of this.pending.values()) p.serverSeenAfter = true;
+    if (side === 's') this.serverSegments++;
     const before = packet.layers.length;
     let data = bytes;
     if (this.skip[i] > 0) {
@@ -274,7 +275,7 @@ export class MsnpConnection {
     const isError = /^\d{3}$/.test(cmd.name);
     const spec = commandSpec(cmd.name);
     if (side === 'c' && spec?.answered === true && trid !== undefined && /^\d+$/.test(trid) && !(cmd.name === 'MSG')) {
-      this.addPending(trid, { name: cmd.name, frame, tsSec: carried.tsSec, tsNsec: carried.tsNsec, answered: false, serverSeenAfter: false });
+      this.addPending(trid, { name: cmd.name, frame, tsSec: carried.tsSec, tsNsec: carried.tsNsec, answered: false, serverAt: this.serverSegments });
     }
     if (side === 's' && trid !== undefined && /^\d+$/.test(trid) && !ASYNC_SERVER.has(cmd.name)) {
       // Any non-asynchronous server line with the TrID answers the request (draft §5.3, §5.6):
@@ -693,7 +694,7 @@ export class MsnpConnection {
   private finishPending(): void {
     for (const trid of [...this.pendingMessages.keys()]) this.finishMessage(trid);
     for (const [trid, p] of this.pending) {
-      if (p.answered || !p.serverSeenAfter) continue;
+      if (p.answered || this.serverSegments <= p.serverAt) continue;
       if (p.name === 'OUT' || p.name === 'XFR' && this.role === 'DS') continue;
       this.report('msnp.trid-unanswered', 'warning', p.frame, `${p.name} with TrID ${trid} was never answered although the server kept sending`, `${DRAFT} 5.3`, 'c',
         { frames: [p.frame], tsSec: p.tsSec, tsNsec: p.tsNsec });
