@@ -49,10 +49,10 @@ export const SMB2 = defineProtocol('smb2', 'SMB2 (Server Message Block Protocol 
 });
 
 export function headerTree(h: Smb2Header): FieldNode[] {
-  const nodes: FieldNode[] = [
-    f(SMB2.header_len, 64, 4, 2),
-    f(SMB2.credit_charge, h.creditCharge, 6, 2),
-    f(SMB2.nt_status, h.status, 8, 4),
+  const nodes: FieldNode[] = [f(SMB2.header_len, 64, 4, 2), f(SMB2.credit_charge, h.creditCharge, 6, 2)];
+  // In a request these 4 bytes are ChannelSequence/Reserved, not a status (MS-SMB2 2.2.1.2).
+  if ((h.flags & 1) !== 0) nodes.push(f(SMB2.nt_status, h.status, 8, 4));
+  nodes.push(
     f(SMB2.cmd, h.command, 12, 2),
     f(SMB2.credits, h.credits, 14, 2),
     f(SMB2.flags, h.flags, 16, 4, [
@@ -63,7 +63,7 @@ export function headerTree(h: Smb2Header): FieldNode[] {
     ]),
     f(SMB2.chain_offset, h.nextCommand, 20, 4),
     f(SMB2.msg_id, h.messageId, 24, 8),
-  ];
+  );
   if (h.asyncId !== undefined) nodes.push(f(SMB2.async_id, h.asyncId, 32, 8));
   if (h.processId !== undefined) nodes.push(f(SMB2.pid, h.processId, 32, 4));
   if (h.treeId !== undefined) nodes.push(f(SMB2.tid, h.treeId, 36, 4));
