@@ -7,7 +7,8 @@
 // Without a capture (argument or MSGSCOPE_BENCH_CAPTURE), builds bench-data/bench-1m.pcap
 // (1,000,000 frames from the public captures, see make-bench-capture.mjs) once and reuses it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCapture } from './make-bench-capture.mjs';
@@ -78,42 +79,58 @@ function timed(fn) {
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result };
 }
 
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Runs a command with stdout to /dev/null; wall seconds, and CPU seconds (user+sys) when /usr/bin/time exists. */
 function runToNull(command, commandArgs) {
   const out = openSync('/dev/null', 'w');
+  const cpuFile = join(tmpdir(), `msgscope-bench-${process.pid}.time`);
   try {
-    return timed(() => {
-      const r = spawnSync(command, commandArgs, { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const argv = TIME !== undefined ? [TIME, '-f', '%U %S', '-o', cpuFile, command, ...commandArgs] : [command, ...commandArgs];
+    const run = timed(() => {
+      const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
       if (r.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${r.status}): ${String(r.stderr).slice(0, 300)}`);
       return r;
     });
+    let cpu;
+    if (TIME !== undefined) {
+      const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+      cpu = user + sys;
+    }
+    return { seconds: run.seconds, cpu };
   } finally {
     closeSync(out);
+    rmSync(cpuFile, { force: true });
   }
 }
 
 const hasTshark = !flag('--no-tshark') && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const msgscope = join(ROOT, 'bin', 'msgscope');
 const rows = [];
-const add = (label, command, seconds, frames) => rows.push({ label, command, seconds, frames });
+const add = (label, command, r, frames) => rows.push({ label, command, seconds: r.seconds, cpu: r.cpu, frames });
 
 console.log(`capture: ${capture} (${(size / 1e6).toFixed(1)} MB)`);
+const cpu0 = process.cpuUsage();
 const plain = timed(() => plainLoop(capture));
+const cpu1 = process.cpuUsage(cpu0);
 const frames = plain.result;
-add('plain read loop (fs, pcap record walk)', 'in-process readSync 4 MiB chunks', plain.seconds, frames);
-add('msgscope read --format ndjson', `node bin/msgscope read --format ndjson ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '--format', 'ndjson', '-q', capture]).seconds, frames);
-add('msgscope read (text summary)', `node bin/msgscope read ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '-q', capture]).seconds, frames);
+add('plain read loop (fs, pcap record walk)', 'in-process readSync 4 MiB chunks', { seconds: plain.seconds, cpu: (cpu1.user + cpu1.system) / 1e6 }, frames);
+add('msgscope read --format ndjson', `node bin/msgscope read --format ndjson -q ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '--format', 'ndjson', '-q', capture]), frames);
+add('msgscope read (text summary)', `node bin/msgscope read -q ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '-q', capture]), frames);
 if (hasTshark) {
-  add('tshark -r F (summary)', `tshark -r ${capture} > /dev/null`, runToNull('tshark', ['-r', capture]).seconds, frames);
-  add('tshark -r F -T ek', `tshark -r ${capture} -T ek > /dev/null`, runToNull('tshark', ['-r', capture, '-T', 'ek']).seconds, frames);
+  add('tshark -r F (summary)', `tshark -r ${capture} > /dev/null`, runToNull('tshark', ['-r', capture]), frames);
+  add('tshark -r F -T ek', `tshark -r ${capture} -T ek > /dev/null`, runToNull('tshark', ['-r', capture, '-T', 'ek']), frames);
 } else {
   console.log('tshark: not run (absent, or --no-tshark)');
 }
 
 console.log(`frames: ${frames}`);
 console.log('');
-console.log(`${'run'.padEnd(40)} ${'seconds'.padStart(9)} ${'frames/s'.padStart(11)} ${'MB/s'.padStart(8)}`);
+// Wall time depends on what else the machine runs; CPU time (user+sys) is the steadier figure.
+console.log(`${'run'.padEnd(40)} ${'wall s'.padStart(8)} ${'frames/s'.padStart(11)} ${'MB/s'.padStart(7)} ${'cpu s'.padStart(8)} ${'frames/cpu-s'.padStart(13)} ${'MB/cpu-s'.padStart(9)}`);
 for (const r of rows) {
-  console.log(`${r.label.padEnd(40)} ${r.seconds.toFixed(2).padStart(9)} ${Math.round(r.frames / r.seconds).toLocaleString('en-US').padStart(11)} ${(size / 1e6 / r.seconds).toFixed(1).padStart(8)}`);
+  const cpu = r.cpu === undefined ? ['', '', ''] : [r.cpu.toFixed(2), Math.round(r.frames / r.cpu).toLocaleString('en-US'), (size / 1e6 / r.cpu).toFixed(1)];
+  console.log(`${r.label.padEnd(40)} ${r.seconds.toFixed(2).padStart(8)} ${Math.round(r.frames / r.seconds).toLocaleString('en-US').padStart(11)} ${(size / 1e6 / r.seconds).toFixed(1).padStart(7)} ${cpu[0].padStart(8)} ${cpu[1].padStart(13)} ${cpu[2].padStart(9)}`);
 }
 console.log('');
 for (const r of rows) console.log(`  ${r.label}: ${r.command}`);
