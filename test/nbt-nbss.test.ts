@@ -8,11 +8,11 @@ import { bytes, Conversation, le16, nbss, sessionRequest, smb, writePcap } from 
 import { registerSessionPayload } from '../src/engine/seams.js';
 import type { SessionEvent, MessageEvent } from '../src/model/events.js';
 
-// A stand-in dialect for SMB2 (0xFE 'SMB'): NBSS must hand it the messages it matches.
+// A stand-in dialect with its own magic (0xF0 'TST'): NBSS must hand it the messages it matches.
 const seen: { dir: number; length: number; frames: number[] }[] = [];
 registerSessionPayload(() => ({
   name: 'test-smb2',
-  match: (b) => b.length >= 4 && b[0] === 0xfe && b[1] === 0x53 && b[2] === 0x4d && b[3] === 0x42,
+  match: (b) => b.length >= 4 && b[0] === 0xf0 && b[1] === 0x54 && b[2] === 0x53 && b[3] === 0x54,
   create: () => ({ message: (m) => seen.push({ dir: m.dir, length: m.bytes.length, frames: m.frames }), end: () => undefined }),
 }));
 
@@ -118,8 +118,8 @@ test('a capture that starts mid-message skips to the first real boundary', async
   assert.equal((out.frames[0]!.fields['nbss.continuation_data']?.[0] as string).length, (m1.length - 17) * 2);
 });
 
-test('direct-hosted TCP 445 uses a 24-bit length; SMB2-style messages go to the dialect that matches', async () => {
-  const smb2 = bytes([0xfe, 0x53, 0x4d, 0x42], new Uint8Array(60));
+test('direct-hosted TCP 445 uses a 24-bit length; each message goes to the dialect that matches it', async () => {
+  const smb2 = bytes([0xf0, 0x54, 0x53, 0x54], new Uint8Array(60));
   const one = d0('X', 'Y', 'hi');
   const c = new Conversation(C, 1032, S, 445).send(0, bytes([0, 0, 0, smb2.length], smb2)).send(0, bytes([0, 0, 0, one.length], one));
   seen.length = 0;

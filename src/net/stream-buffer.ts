@@ -60,6 +60,8 @@ export class StreamBuffer {
   /** Frames and first-byte time of the next `n` bytes, without consuming them. */
   carried(n: number): Carried {
     const frames: number[] = [];
+    // An empty range was carried by no frame (the first mark would otherwise always match).
+    if (n <= 0) return { frames, tsSec: 0, tsNsec: 0 };
     const from = this.consumedTotal;
     const to = from + n;
     let tsSec = 0;
