@@ -592,8 +592,10 @@ export class Engine implements EngineContext {
     });
     if (conv.app === undefined) conv.app = null;
     // Data seen before the app was chosen was not kept: each direction's stream starts at its
-    // next segment, so the skipped bytes are not mistaken for a gap.
-    conv.startHere = [true, true];
+    // next segment, so the skipped bytes are not mistaken for a gap. When the handshake was
+    // seen and this is the first payload, nothing was skipped: keep the streams at their start,
+    // or a first segment that arrives out of order would be taken as the start.
+    conv.startHere = conv.sawHandshake && conv.detectTries === 0 ? [false, false] : [true, true];
   }
 
   private endTcp(conv: TcpConversation): void {
