@@ -1,5 +1,5 @@
 // The `read` views of one dissected frame: tshark-like summary line, detail tree, hex, JSON.
-import { displayNode, jsonValue, lookupProtocol, type FieldNode } from '../model/fields.js';
+import { displayNode, jsonValue, lookupProtocol, type FieldDef, type FieldNode } from '../model/fields.js';
 import type { Packet } from '../engine/packet.js';
 import { infoColumn, protocolColumn } from '../engine/packet.js';
 import { displayWidth, escapeText, fitWidth } from './escape.js';
@@ -110,10 +110,10 @@ export interface JsonField {
 }
 
 /** Calls `visit` for every valued field of every layer, depth first, in tree order. */
-function eachField(packet: Packet, visit: (name: string, value: JsonScalar) => void): void {
+function eachField(packet: Packet, visit: (name: string, value: JsonScalar, def: FieldDef) => void): void {
   const walk = (nodes: FieldNode[]): void => {
     for (const node of nodes) {
-      if (node.def.type !== 'label' || node.value !== null) visit(node.def.name, jsonValue(node.value));
+      if (node.def.type !== 'label' || node.value !== null) visit(node.def.name, jsonValue(node.value), node.def);
       if (node.children !== undefined) walk(node.children);
     }
   };
@@ -139,6 +139,8 @@ function scalarJson(value: JsonScalar): string {
   return value ? 'true' : 'false';
 }
 
+const SAFE_TYPES = new Set<FieldDef['type']>(['ipv4', 'ipv6', 'ether']);
+
 /** `"name":` per field name, escaped once. */
 const jsonKeys = new Map<string, string>();
 
@@ -154,8 +156,9 @@ function jsonKey(name: string): string {
 /** The `fields` object of packetJson, serialised straight to text (the ndjson hot path). */
 function flatFieldsText(packet: Packet): string {
   const map = new Map<string, string>();
-  eachField(packet, (name, value) => {
-    const text = scalarJson(value);
+  eachField(packet, (name, value, def) => {
+    // Address texts are built from hex digits, dots and colons: nothing to escape.
+    const text = typeof value === 'string' && SAFE_TYPES.has(def.type) ? `"${value}"` : scalarJson(value);
     const list = map.get(name);
     map.set(name, list === undefined ? text : `${list},${text}`);
   });
