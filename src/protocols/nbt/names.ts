@@ -134,8 +134,10 @@ export function encodeName(name: string, suffix: number, scope = ''): Uint8Array
 export function namePart(raw: Uint8Array, codepage: string): string {
   let n = Math.min(15, raw.length);
   while (n > 0 && (raw[n - 1] === 0x20 || raw[n - 1] === 0x00)) n--;
-  // The wildcard name is '*' followed by NULs (RFC 1002 §4.1).
-  return oemString(raw.subarray(0, n), codepage);
+  // The wildcard name is '*' followed by NULs (RFC 1002 §4.1): shown as '*'. Control bytes
+  // (e.g. in \x01\x02__MSBROWSE__\x02) are shown as <xx>, as tshark does.
+  const text = oemString(raw.subarray(0, n), codepage);
+  return /[\x00-\x1f\x7f]/.test(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`) : text;
 }
 
 /** `NAME<03>`, as tshark shows NetBIOS names; with `.scope` when there is one. */
