@@ -202,3 +202,22 @@ test('fields: the catalogue lists frame and expert pseudo-fields, value names, a
   const json = JSON.parse(cli(['fields', '--format', 'json', 'ip']).stdout) as { fields: { values?: Record<string, string> }[] }[];
   assert.ok(json[0]!.fields.some((x) => x.values !== undefined));
 });
+
+test('progress: silent for the first second, then a bar sized to the terminal, erased when done', async () => {
+  const { Progress } = await import('../src/output/progress.js');
+  const writes: string[] = [];
+  const stream = { columns: 60, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream;
+  const progress = new Progress('big.pcap', 1000, stream);
+  progress.update(100);
+  assert.equal(writes.length, 0, 'nothing before a second has passed');
+  await new Promise((resolve) => setTimeout(resolve, 1050));
+  progress.update(500);
+  assert.equal(writes.length, 1);
+  assert.match(writes[0]!, /^\rbig\.pcap \[#+\.+\]  50% /);
+  assert.ok(writes[0]!.replace('\x1b[K', '').length <= 60);
+  progress.done();
+  assert.equal(writes[1], '\r\x1b[K');
+  const quick = new Progress('small.pcap', 10, stream);
+  quick.done();
+  assert.equal(writes.length, 2, 'a bar never drawn is not erased');
+});
