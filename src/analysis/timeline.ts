@@ -42,7 +42,7 @@ export function eventSummary(event: TimelineEvent): string {
       const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';
       const names = event.names !== undefined ? ` [${event.names.map(escapeText).join(', ')}]` : '';
       const level = event.level !== undefined ? ` level ${event.level}` : '';
-      return `${escapeText(event.operation)} ${escapeText(event.name)}${level}${names}${result}`;
+      return `${escapeText(event.operation)}${event.name !== '' ? ` ${escapeText(event.name)}` : ''}${level}${names}${result}`;
     }
     case 'call': {
       const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';

@@ -44,21 +44,38 @@ export function protocolColumn(packet: Packet): string {
 }
 
 /**
- * Info column: the topmost layer's info; when several application PDUs share the frame,
- * their infos are joined in order.
+ * Info column. Above the transport, a segment may carry several application PDUs (layers
+ * nbss, smb, nbss, smb): each PDU contributes the info of its topmost layer, joined in order.
+ * Otherwise it is the topmost layer's info; quoted layers (inside ICMP errors) never count.
  */
 export function infoColumn(packet: Packet): string {
   const layers = packet.layers;
-  let top = layers.length - 1;
-  while (top >= 0 && (layers[top]!.info === undefined || layers[top]!.quoted === true)) top--;
-  if (top < 0) return '';
-  const name = layers[top]!.name;
-  const parts: string[] = [];
-  // Collect sibling PDUs of the same protocol after the last lower layer.
-  for (let i = top; i >= 0; i--) {
+  let transport = -1;
+  for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
-    if (layer.name !== name) break;
-    if (layer.info !== undefined && layer.quoted !== true) parts.unshift(layer.info);
+    if (layer.quoted !== true && (layer.name === 'tcp' || layer.name === 'udp')) {
+      transport = i;
+      break;
+    }
   }
-  return parts.join(' ; ');
+  if (transport >= 0 && transport < layers.length - 1) {
+    const parts: string[] = [];
+    const groupStart = layers[transport + 1]!.name;
+    let pending: string | undefined;
+    for (let i = transport + 1; i < layers.length; i++) {
+      const layer = layers[i]!;
+      if (layer.name === groupStart && i > transport + 1 && pending !== undefined) {
+        parts.push(pending);
+        pending = undefined;
+      }
+      if (layer.info !== undefined && layer.quoted !== true) pending = layer.info;
+    }
+    if (pending !== undefined) parts.push(pending);
+    if (parts.length > 0) return parts.join(' ; ');
+  }
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    if (layer.info !== undefined && layer.quoted !== true) return layer.info;
+  }
+  return '';
 }
