@@ -4,9 +4,9 @@
 import { oemString } from '../nbt/names.js';
 import {
   andx, ANDX_COMMANDS, CMD, parseBlock, parseDialects, parseHeader, parseOneString, parseReadAndXResponse, parseSendMessage,
-  parseTextBlock, parseTransRequest, parseTransResponse, parseWriteAndX, readString, u16, u32, utf16, word,
+  parseTextBlock, parseTransRequest, parseTransResponse, parseTransSecondary, parseWriteAndX, readString, u16, u32, utf16, word,
   type AndX, type Block, type BufferField, type ReadAndXResponse, type SendMessageRequest, type SmbHeader, type SmbString,
-  type TransRequest, type TransResponse, type WriteAndX,
+  type TransRequest, type TransResponse, type TransSecondaryRequest, type WriteAndX,
 } from './parse.js';
 
 export type CommandBody =
@@ -25,6 +25,7 @@ export type CommandBody =
   | { kind: 'close-req'; fid: number }
   | { kind: 'trans-req'; trans: TransRequest; name: string }
   | { kind: 'trans-resp'; trans: TransResponse }
+  | { kind: 'trans-secondary-req'; trans: TransSecondaryRequest }
   | { kind: 'send-message'; msg: SendMessageRequest }
   | { kind: 'start-mb'; msg: SendMessageRequest }
   | { kind: 'text-mb'; groupId?: number; data?: BufferField; error?: string }
@@ -228,6 +229,17 @@ function decodeBody(b: Uint8Array, h: SmbHeader, command: number, block: Block, 
       }
       problems.push(...trans.problems);
       return { kind: 'trans-resp', trans };
+    }
+    case CMD.TRANSACTION_SECONDARY: {
+      // Only requests exist; the server answers the whole transaction under the primary's MID.
+      if (resp) return { kind: 'other' };
+      const trans = parseTransSecondary(b, block);
+      if (typeof trans === 'string') {
+        problems.push(trans);
+        return { kind: 'other' };
+      }
+      problems.push(...trans.problems);
+      return { kind: 'trans-secondary-req', trans };
     }
     case CMD.SEND_MESSAGE:
     case CMD.SEND_BROADCAST_MESSAGE:

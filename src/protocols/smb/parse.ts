@@ -362,6 +362,38 @@ export function parseTransResponse(b: Uint8Array, block: Block): TransResponse |
   };
 }
 
+export interface TransSecondaryRequest {
+  readonly totalParameterCount: number;
+  readonly totalDataCount: number;
+  readonly parameterCount: number;
+  readonly parameterOffset: number;
+  readonly parameterDisplacement: number;
+  readonly dataCount: number;
+  readonly dataOffset: number;
+  readonly dataDisplacement: number;
+  readonly parameters: Uint8Array;
+  readonly data: Uint8Array;
+  readonly problems: string[];
+}
+
+/** SMB_COM_TRANSACTION_SECONDARY request (MS-CIFS 2.2.4.34.1): WordCount 8, no setup, no name. */
+export function parseTransSecondary(b: Uint8Array, block: Block): TransSecondaryRequest | string {
+  if (block.wordCount !== 8) return `Trans Secondary request WordCount ${block.wordCount} is not 8`;
+  const w = (i: number): number => word(b, block, i);
+  const problems: string[] = [];
+  const parameterCount = w(2);
+  const parameterOffset = w(3);
+  const dataCount = w(5);
+  const dataOffset = w(6);
+  return {
+    totalParameterCount: w(0), totalDataCount: w(1), parameterCount, parameterOffset, parameterDisplacement: w(4),
+    dataCount, dataOffset, dataDisplacement: w(7),
+    parameters: slice(b, parameterOffset, parameterCount, 'parameters', problems),
+    data: slice(b, dataOffset, dataCount, 'data', problems),
+    problems,
+  };
+}
+
 function slice(b: Uint8Array, offset: number, count: number, what: string, problems: string[]): Uint8Array {
   if (count === 0) return b.subarray(0, 0);
   if (offset < SMB_HEADER_LENGTH || offset > b.length) {

@@ -9,9 +9,9 @@ import { nbssNames } from '../nbt/nbss-state.js';
 import { decodeSmb, type SmbCommand, type SmbPdu } from './decode.js';
 import { dissectMailslot } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker, type FrameInfo, type MessengerToken } from './messenger.js';
-import { CMD } from './parse.js';
+import { CMD, type TransRequest, type TransSecondaryRequest } from './parse.js';
 import { SMB } from './fields.js';
-import { f } from '../../model/fields.js';
+import { f, type FieldNode } from '../../model/fields.js';
 import { smbInfo, smbTree } from './tree.js';
 
 const MAX_PENDING = 4096;
@@ -19,6 +19,18 @@ const MAX_FIDS = 1024;
 /** MS-CIFS 2.2.4.43.1: WriteMode bits that, together, put a 2-byte message length before a pipe write. */
 const WRITE_RAW = 0x0004;
 const WRITE_MSG_START = 0x0008;
+/** Multi-part transaction requests joined at once per conversation, and parts per transaction. */
+const MAX_TRANS = 64;
+const MAX_TRANS_PARTS = 256;
+/** MS-CIFS 2.2.5: pipe functions whose second setup word is the FID. */
+const FID_PIPE_FUNCTIONS: ReadonlySet<number> = new Set([0x0001, 0x0011, 0x0021, 0x0022, 0x0023, 0x0026, 0x0031, 0x0036, 0x0037]);
+/** TransactNmPipe, WriteNmPipe, RawWriteNmPipe write to the pipe (MS-CIFS 2.2.5.6, 2.2.5.8, 2.2.5.10). */
+const PIPE_WRITES: ReadonlySet<number> = new Set([0x0026, 0x0037, 0x0031]);
+/** TransactNmPipe, ReadNmPipe, RawReadNmPipe answer with pipe bytes (PeekNmPipe does not consume them). */
+const PIPE_READS: ReadonlySet<number> = new Set([0x0026, 0x0036, 0x0011]);
+/** MS-CIFS 2.2.4.64.2 ResourceType: byte-mode and message-mode named pipes. */
+const FILE_TYPE_BYTE_PIPE = 1;
+const FILE_TYPE_MESSAGE_PIPE = 2;
 
 interface PendingRequest {
   readonly frame: number;
@@ -31,6 +43,24 @@ interface PendingRequest {
   readonly tid: number;
 }
 
+/** A transaction request whose parameters or data come in SMB_COM_TRANSACTION_SECONDARY parts. */
+interface TransAssembly {
+  readonly key: string;
+  readonly name: string;
+  readonly setup: number[];
+  totalParameterCount: number;
+  totalDataCount: number;
+  readonly params: Uint8Array;
+  readonly data: Uint8Array;
+  readonly paramRanges: [number, number][];
+  readonly dataRanges: [number, number][];
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly dir: 0 | 1;
+  parts: number;
+}
+
 interface Pipe {
   readonly name: string;
   readonly fid: number;
@@ -41,6 +71,9 @@ export class Smb1Session implements SessionPayloadHandler {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly pipes = new Map<number, Pipe>();
   private readonly trees = new Map<number, string>();
+  /** Files opened on a tree not known to be IPC$: a \PIPE\ transaction on one shows it is a pipe. */
+  private readonly files = new Map<number, string>();
+  private readonly transactions = new Map<string, TransAssembly>();
   private readonly messenger: MessengerTracker;
   private readonly route: Route;
   private pendingLimitReported = false;
@@ -78,7 +111,7 @@ export class Smb1Session implements SessionPayloadHandler {
       request = this.pending.get(key);
       if (request !== undefined) this.pending.delete(key);
     }
-    const extra = request !== undefined ? [f(SMB.response_to, request.frame)] : [];
+    const extra: FieldNode[] = request !== undefined ? [f(SMB.response_to, request.frame)] : [];
     if (packet !== undefined) {
       packet.layers.push({
         name: 'smb', bytes: msg.bytes, offset: 0, length: msg.bytes.length, info: smbInfo(pdu, cp), column: 'SMB',
@@ -88,7 +121,7 @@ export class Smb1Session implements SessionPayloadHandler {
     for (const p of pdu.problems) ctx.packetFinding(finding('smb.malformed', 'error', frameNo, p, 'MS-CIFS 2.2.3.4'));
     for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(finding('smb.malformed', 'warning', frameNo, `${c.command.toString(16)}: ${p}`, 'MS-CIFS 2.2.3'));
     if (pdu.header.isResponse) this.response(pdu, request, at);
-    else this.request(pdu, key, at, msg);
+    else this.request(pdu, key, at, msg, extra);
   }
 
   private routeFor(dir: 0 | 1): Route {
@@ -96,10 +129,11 @@ export class Smb1Session implements SessionPayloadHandler {
     return { transport: this.route.transport, src: conv.endpoint[dir], dst: conv.endpoint[dir === 0 ? 1 : 0] };
   }
 
-  private request(pdu: SmbPdu, key: string, at: FrameInfo, msg: SessionMessage): void {
+  private request(pdu: SmbPdu, key: string, at: FrameInfo, msg: SessionMessage, extra: FieldNode[]): void {
     const tokens: (MessengerToken | undefined)[] = [];
     let pipeFid: number | undefined;
     let openName: string | undefined;
+    let secondary = false;
     for (const c of pdu.commands) {
       let token: MessengerToken | undefined;
       if (MESSENGER_COMMANDS.has(c.command)) {
@@ -129,6 +163,7 @@ export class Smb1Session implements SessionPayloadHandler {
           if (this.pipes.has(body.fid)) pipeFid = body.fid;
           break;
         case 'close-req': {
+          this.files.delete(body.fid);
           const pipe = this.pipes.get(body.fid);
           if (pipe !== undefined) {
             pipe.stream?.end();
@@ -137,26 +172,31 @@ export class Smb1Session implements SessionPayloadHandler {
           break;
         }
         case 'trans-req': {
-          const name = body.name.toUpperCase();
-          if (name.startsWith('\\MAILSLOT\\')) {
-            dissectMailslot(this.ctx, pdu, c, body.trans, body.name, {
-              route: this.routeFor(msg.dir), transport: `${this.route.transport}/mailslot`, frames: msg.frames, tsSec: msg.tsSec, tsNsec: msg.tsNsec,
-            });
-          } else if (name.startsWith('\\PIPE\\') && body.trans.setup.length >= 2) {
-            const fn = body.trans.setup[0]!;
-            const fid = body.trans.setup[1]!;
-            const pipe = this.pipes.get(fid);
-            // TransactNmPipe and WriteNmPipe carry bytes to the pipe; TransactNmPipe and
-            // ReadNmPipe bring bytes back in the response (MS-CIFS 2.2.5.6, 2.2.5.8, 2.2.5.9).
-            if (pipe !== undefined && (fn === 0x0026 || fn === 0x0037)) this.pipeData(pipe, 0, body.trans.data, msg);
-            if (pipe !== undefined && (fn === 0x0026 || fn === 0x0036)) pipeFid = fid;
+          const t = body.trans;
+          if (t.parameterCount < t.totalParameterCount || t.dataCount < t.totalDataCount) {
+            this.startTransaction(key, body.name, t, at, msg.dir);
+          } else {
+            pipeFid = this.transaction(pdu, c, body.name, t.setup, t, t.data, at, msg.dir) ?? pipeFid;
           }
+          break;
+        }
+        case 'trans-secondary-req': {
+          const done = this.secondary(key, body.trans, at, extra);
+          if (done !== undefined) {
+            const fid = this.transaction(pdu, undefined, done.name, done.setup, undefined, done.data, { ...at, frames: done.frames }, done.dir);
+            // The final response answers the primary request, which stays pending under the same key.
+            const primary = this.pending.get(key);
+            if (primary !== undefined && fid !== undefined) this.pending.set(key, { ...primary, pipeFid: fid });
+          }
+          secondary = true;
           break;
         }
         default:
           break;
       }
     }
+    // A secondary part gets no response of its own (MS-CIFS 3.3.5.36): the primary stays pending.
+    if (secondary) return;
     if (this.pending.size >= MAX_PENDING) {
       if (!this.pendingLimitReported) {
         this.pendingLimitReported = true;
@@ -181,8 +221,13 @@ export class Smb1Session implements SessionPayloadHandler {
           if (request?.openName !== undefined) this.remember(this.trees, pdu.header.tid, request.openName);
           break;
         case 'create-resp':
-          if (request?.openName !== undefined && this.isPipe(request.openName, request.tid)) {
-            this.remember(this.pipes, body.fid, { name: pipeName(request.openName), fid: body.fid, stream: undefined });
+          if (request?.openName !== undefined) {
+            const ft = body.fileType;
+            if (this.isPipe(request.openName, request.tid) || ft === FILE_TYPE_BYTE_PIPE || ft === FILE_TYPE_MESSAGE_PIPE) {
+              this.remember(this.pipes, body.fid, { name: pipeName(request.openName), fid: body.fid, stream: undefined });
+            } else {
+              this.remember(this.files, body.fid, request.openName);
+            }
           }
           break;
         case 'read-resp':
@@ -201,8 +246,20 @@ export class Smb1Session implements SessionPayloadHandler {
           break;
       }
     });
-    // A multi-part transaction response keeps its request waiting for the next part.
+    // A multi-part transaction response keeps its request waiting for the next part; so does
+    // the interim response (WordCount 0, success) to a primary whose secondaries are to come
+    // (MS-CIFS 3.3.5.35).
     const first = pdu.commands[0];
+    const key = `${pdu.header.mid}:${pdu.header.pidLow}:${pdu.header.pidHigh}`;
+    if (request !== undefined && first?.command === CMD.TRANSACTION && first.block?.wordCount === 0 && pdu.header.status === 0 && isMultipart(request)) {
+      this.pending.set(key, request);
+      return;
+    }
+    const left = this.transactions.get(key);
+    if (left !== undefined && request !== undefined) {
+      this.transactions.delete(key);
+      if (pdu.header.status === 0) this.transIncomplete(left, 'the server answered before all parts came');
+    }
     if (request !== undefined && first?.body.kind === 'trans-resp') {
       const t = first.body.trans;
       if (t.dataDisplacement + t.dataCount < t.totalDataCount || t.parameterDisplacement + t.parameterCount < t.totalParameterCount) {
@@ -210,6 +267,126 @@ export class Smb1Session implements SessionPayloadHandler {
       }
     }
     if (pdu.header.command === CMD.TREE_DISCONNECT && request !== undefined) this.trees.delete(pdu.header.tid);
+  }
+
+  /**
+   * A whole transaction request (one part, or joined): mailslot writes are dissected, pipe
+   * functions feed the pipe. Returns the FID when the response will carry pipe bytes.
+   */
+  private transaction(pdu: SmbPdu, c: SmbCommand | undefined, name: string, setup: number[], whole: TransRequest | undefined, data: Uint8Array, at: FrameInfo, dir: 0 | 1): number | undefined {
+    const upper = name.toUpperCase();
+    if (upper.startsWith('\\MAILSLOT\\')) {
+      // Mailslot writes are dissected from the message that carried them whole; a joined one
+      // has no single message to point fields into.
+      if (c !== undefined && whole !== undefined) {
+        dissectMailslot(this.ctx, pdu, c, whole, name, {
+          route: this.routeFor(dir), transport: `${this.route.transport}/mailslot`, frames: at.frames, tsSec: at.tsSec, tsNsec: at.tsNsec,
+        });
+      } else {
+        this.ctx.packetFinding(finding('smb.trans.joined-mailslot', 'note', at.frame, `mailslot write to ${name} joined from several parts is not decoded`, 'MS-MAIL 2.2.1'));
+      }
+      return undefined;
+    }
+    if (!upper.startsWith('\\PIPE\\') || setup.length < 2) return undefined;
+    const fn = setup[0]!;
+    if (!FID_PIPE_FUNCTIONS.has(fn)) return undefined;
+    const fid = setup[1]!;
+    const pipe = this.pipeFor(fid);
+    // MS-CIFS 2.2.5.6 (TransactNmPipe), 2.2.5.8 (ReadNmPipe), 2.2.5.9 (WriteNmPipe), 2.2.5.10 (RawWriteNmPipe).
+    if (PIPE_WRITES.has(fn)) this.pipeData(pipe, 0, data, at);
+    return PIPE_READS.has(fn) ? fid : undefined;
+  }
+
+  /** The pipe a \PIPE\ transaction names by FID: a file whose open we saw, or one we did not see. */
+  private pipeFor(fid: number): Pipe {
+    let pipe = this.pipes.get(fid);
+    if (pipe === undefined) {
+      const opened = this.files.get(fid);
+      this.files.delete(fid);
+      pipe = { name: opened !== undefined ? pipeName(opened) : '', fid, stream: undefined };
+      this.remember(this.pipes, fid, pipe);
+    }
+    return pipe;
+  }
+
+  private startTransaction(key: string, name: string, t: TransRequest, at: FrameInfo, dir: 0 | 1): void {
+    if (t.parameterCount > t.totalParameterCount || t.dataCount > t.totalDataCount) {
+      this.ctx.packetFinding(finding('smb.trans.bad-totals', 'warning', at.frame,
+        `transaction part carries ${t.parameterCount} parameter and ${t.dataCount} data bytes, more than the totals ${t.totalParameterCount} and ${t.totalDataCount}`, 'MS-CIFS 2.2.4.33.1'));
+    }
+    const old = this.transactions.get(key);
+    if (old !== undefined) {
+      this.transactions.delete(key);
+      this.transIncomplete(old, 'a new transaction reused its MID');
+    }
+    if (this.transactions.size >= MAX_TRANS) {
+      const oldest = this.transactions.values().next().value;
+      if (oldest !== undefined) {
+        this.transactions.delete(oldest.key);
+        this.transIncomplete(oldest, `more than ${MAX_TRANS} multi-part transactions in progress`);
+      }
+    }
+    const asm: TransAssembly = {
+      key, name, setup: t.setup, totalParameterCount: t.totalParameterCount, totalDataCount: t.totalDataCount,
+      params: new Uint8Array(t.totalParameterCount), data: new Uint8Array(t.totalDataCount), paramRanges: [], dataRanges: [],
+      frames: [...at.frames], tsSec: at.tsSec, tsNsec: at.tsNsec, dir, parts: 1,
+    };
+    this.place(asm, 'parameters', t.parameters, 0, at.frame);
+    this.place(asm, 'data', t.data, 0, at.frame);
+    this.transactions.set(key, asm);
+  }
+
+  /** Adds a secondary part; returns the joined transaction when every byte has come. */
+  private secondary(key: string, t: TransSecondaryRequest, at: FrameInfo, extra: FieldNode[]): TransAssembly | undefined {
+    const asm = this.transactions.get(key);
+    if (asm === undefined) {
+      this.ctx.packetFinding(finding('smb.trans.secondary-unmatched', 'note', at.frame, 'Trans Secondary request for a transaction not in the capture', 'MS-CIFS 2.2.4.34.1'));
+      return undefined;
+    }
+    // MS-CIFS 2.2.4.34.1: the totals MAY shrink in a secondary request, never grow.
+    if (t.totalParameterCount > asm.totalParameterCount || t.totalDataCount > asm.totalDataCount) {
+      this.ctx.packetFinding(finding('smb.trans.inconsistent-total', 'warning', at.frame,
+        `Trans Secondary totals ${t.totalParameterCount}/${t.totalDataCount} exceed the transaction's ${asm.totalParameterCount}/${asm.totalDataCount}`, 'MS-CIFS 2.2.4.34.1'));
+    } else {
+      asm.totalParameterCount = t.totalParameterCount;
+      asm.totalDataCount = t.totalDataCount;
+    }
+    for (const n of at.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
+    if (++asm.parts > MAX_TRANS_PARTS) {
+      this.transactions.delete(key);
+      this.transIncomplete(asm, `more than ${MAX_TRANS_PARTS} parts`);
+      return undefined;
+    }
+    this.place(asm, 'parameters', t.parameters, t.parameterDisplacement, at.frame);
+    this.place(asm, 'data', t.data, t.dataDisplacement, at.frame);
+    if (covered(asm.paramRanges) < asm.totalParameterCount || covered(asm.dataRanges) < asm.totalDataCount) return undefined;
+    this.transactions.delete(key);
+    const params = asm.params.subarray(0, asm.totalParameterCount);
+    const data = asm.data.subarray(0, asm.totalDataCount);
+    extra.push(f(SMB.trans_fragments, asm.frames.join(', ')), f(SMB.trans_reassembled_length, params.length + data.length));
+    return { ...asm, params, data };
+  }
+
+  /** Copies one part's bytes to their displacement, if they fit the totals. */
+  private place(asm: TransAssembly, what: 'parameters' | 'data', bytes: Uint8Array, displacement: number, frame: number): void {
+    if (bytes.length === 0) return;
+    const total = what === 'data' ? asm.totalDataCount : asm.totalParameterCount;
+    if (displacement + bytes.length > total) {
+      this.ctx.packetFinding(finding('smb.trans.bad-displacement', 'warning', frame,
+        `${bytes.length} ${what} bytes at displacement ${displacement} pass the total ${total}: part dropped`, 'MS-CIFS 2.2.4.34.1'));
+      return;
+    }
+    const ranges = what === 'data' ? asm.dataRanges : asm.paramRanges;
+    if (addRange(ranges, displacement, displacement + bytes.length)) {
+      this.ctx.packetFinding(finding('smb.trans.overlap', 'warning', frame, `${what} bytes at displacement ${displacement} overlap an earlier part; the later bytes are kept`, 'MS-CIFS 2.2.4.34.1'));
+    }
+    (what === 'data' ? asm.data : asm.params).set(bytes, displacement);
+  }
+
+  private transIncomplete(asm: TransAssembly, why: string): void {
+    const item = finding('smb.trans.incomplete', 'warning', asm.frames[0] ?? 0,
+      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`, 'MS-CIFS 3.3.5.36');
+    this.ctx.standaloneFinding(item, 'smb', this.routeFor(asm.dir), asm.tsSec, asm.tsNsec);
   }
 
   private isPipe(name: string, tid: number): boolean {
@@ -241,6 +418,8 @@ export class Smb1Session implements SessionPayloadHandler {
   }
 
   end(): void {
+    for (const asm of this.transactions.values()) this.transIncomplete(asm, 'end of the connection');
+    this.transactions.clear();
     this.messenger.end();
     for (const pipe of this.pipes.values()) pipe.stream?.end();
     this.pipes.clear();
@@ -252,4 +431,35 @@ export function pipeName(name: string): string {
   let n = name.replace(/\0+$/, '').replace(/^\\+/, '');
   if (n.toLowerCase().startsWith('pipe\\')) n = n.slice(5);
   return n.toLowerCase();
+}
+
+/** Whether a pending request is the primary of a transaction sent in several parts. */
+function isMultipart(request: PendingRequest): boolean {
+  const body = request.commands[0]?.body;
+  return body?.kind === 'trans-req' && (body.trans.parameterCount < body.trans.totalParameterCount || body.trans.dataCount < body.trans.totalDataCount);
+}
+
+/** Adds [s, e) to sorted, merged ranges; true when it overlapped one already there. */
+export function addRange(ranges: [number, number][], s: number, e: number): boolean {
+  let overlap = false;
+  let i = 0;
+  while (i < ranges.length && ranges[i]![1] < s) i++;
+  let start = s;
+  let end = e;
+  let j = i;
+  while (j < ranges.length && ranges[j]![0] <= e) {
+    const r = ranges[j]!;
+    if (r[0] < e && r[1] > s) overlap = true;
+    start = Math.min(start, r[0]);
+    end = Math.max(end, r[1]);
+    j++;
+  }
+  ranges.splice(i, j - i, [start, end]);
+  return overlap;
+}
+
+function covered(ranges: [number, number][]): number {
+  let n = 0;
+  for (const r of ranges) n += r[1] - r[0];
+  return n;
 }

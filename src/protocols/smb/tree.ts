@@ -156,6 +156,13 @@ function commandNode(pdu: SmbPdu, c: SmbCommand, codepage: string): FieldNode {
         f(SMB.do, t.dataOffset, w + 14, 2), f(SMB.dd, t.dataDisplacement, w + 16, 2), f(SMB.sc, t.setupCount, w + 18, 1));
       break;
     }
+    case 'trans-secondary-req': {
+      const t = body.trans;
+      children.push(f(SMB.tpc, t.totalParameterCount, w, 2), f(SMB.tdc, t.totalDataCount, w + 2, 2), f(SMB.pc, t.parameterCount, w + 4, 2),
+        f(SMB.po, t.parameterOffset, w + 6, 2), f(SMB.pd, t.parameterDisplacement, w + 8, 2), f(SMB.dc, t.dataCount, w + 10, 2),
+        f(SMB.do, t.dataOffset, w + 12, 2), f(SMB.dd, t.dataDisplacement, w + 14, 2));
+      break;
+    }
     case 'text-mb':
     case 'end-mb':
     case 'start-mb-resp':
@@ -196,6 +203,12 @@ function commandNode(pdu: SmbPdu, c: SmbCommand, codepage: string): FieldNode {
     case 'trans-req': {
       const t = body.trans;
       children.push(f(SMB.trans_name, body.name, t.name.offset, t.name.length));
+      if (t.parameters.length > 0) children.push(f(SMB.trans_params, t.parameters, t.parameterOffset, t.parameters.length));
+      if (t.data.length > 0) children.push(f(SMB.trans_data, t.data, t.dataOffset, t.data.length));
+      break;
+    }
+    case 'trans-secondary-req': {
+      const t = body.trans;
       if (t.parameters.length > 0) children.push(f(SMB.trans_params, t.parameters, t.parameterOffset, t.parameters.length));
       if (t.data.length > 0) children.push(f(SMB.trans_data, t.data, t.dataOffset, t.data.length));
       break;
