@@ -428,7 +428,8 @@ export class Engine implements EngineContext {
     // Mid-stream start: the first ACK fixes the peer's base too, so relative numbers start at 1 as in tshark.
     if (peer.base === undefined && (h.flags & ACK) !== 0) peer.startMidstream(h.ack);
     const relSeq = mine.displayRelative(h.seq);
-    const relAck = (h.flags & ACK) !== 0 && peer.base !== undefined ? peer.displayRelative(h.ack) : 0;
+    // Without the ACK flag tshark still shows the acknowledgement field, as its raw value (e.g. a bare RST).
+    const relAck = (h.flags & ACK) === 0 ? h.ack : peer.base !== undefined ? peer.displayRelative(h.ack) : 0;
     const layerIndex = packet.layers.length;
     let analysis: 'retransmission' | 'out-of-order' | undefined;
     packet.layers.push(this.tcpLayer(d, h, conv.index, relSeq, relAck, payload.length, analysis));
