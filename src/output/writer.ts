@@ -1,10 +1,16 @@
 // Buffered writing to stdout. A closed pipe (`| head`) ends the program quietly, as in tshark.
 
-export class Output {
-  private parts: string[] = [];
-  private size = 0;
+/** Bytes gathered before a write (fewer, larger writes). */
+const CHUNK = 1 << 18;
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly threshold = 1 << 16) {
+export class Output {
+  // Lines are encoded straight into a byte buffer: no array of parts to join and no
+  // second copy from a joined string into bytes at every flush.
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly threshold = CHUNK) {
+    this.buf = Buffer.allocUnsafe(Math.max(threshold, 1024) + 1024);
     if (stream === process.stdout) {
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(0);
@@ -14,16 +20,27 @@ export class Output {
   }
 
   line(text: string): void {
-    this.parts.push(text, '\n');
-    this.size += text.length + 1;
-    if (this.size >= this.threshold) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit; a line that may not fit goes out alone.
+    const worst = text.length * 3 + 1;
+    if (this.pos + worst > this.buf.length) {
+      this.flush();
+      if (worst > this.buf.length) {
+        this.stream.write(`${text}\n`);
+        return;
+      }
+    }
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x0a;
+    if (this.pos >= this.threshold) this.flush();
   }
 
   flush(): void {
-    if (this.parts.length === 0) return;
-    this.stream.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.pos === 0) return;
+    // The stream may keep the bytes until written: hand it this buffer and start a fresh one.
+    const full = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.pos = 0;
+    this.stream.write(full);
   }
 
   /** Flushes and waits until the stream has taken everything (before the process exits). */
