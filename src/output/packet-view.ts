@@ -139,35 +139,77 @@ function scalarJson(value: JsonScalar): string {
   return value ? 'true' : 'false';
 }
 
-const SAFE_TYPES = new Set<FieldDef['type']>(['ipv4', 'ipv6', 'ether']);
+/**
+ * Per field name, where its values went in the frame being serialised: `stamp` says which
+ * frame, so the table is reused across frames (no Map per frame), and `key` is `"name":`
+ * escaped once.
+ */
+interface Slot {
+  stamp: number;
+  index: number;
+  readonly key: string;
+}
 
-/** `"name":` per field name, escaped once. */
-const jsonKeys = new Map<string, string>();
+const MAX_SLOTS = 100_000;
+const slots = new Map<string, Slot>();
+/** Names beyond MAX_SLOTS (hostile or odd dynamic names): a table per frame. */
+let overflow: Map<string, Slot> | undefined;
+let stamp = 0;
+const slotKeys: string[] = [];
+const slotTexts: string[] = [];
+let slotCount = 0;
 
-function jsonKey(name: string): string {
-  let key = jsonKeys.get(name);
-  if (key === undefined) {
-    key = `${JSON.stringify(name)}:`;
-    if (jsonKeys.size < 100_000) jsonKeys.set(name, key);
+function fieldText(node: FieldNode): string {
+  const value = node.value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'string') {
+    // Address texts are built from hex digits, dots and colons: nothing to escape.
+    const type = node.def.type;
+    return type === 'ipv4' || type === 'ipv6' || type === 'ether' ? `"${value}"` : JSON.stringify(value);
   }
-  return key;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return scalarJson(jsonValue(value));
+}
+
+/** Depth first, in tree order, as eachField: every valued field into its name's slot. */
+function collectFields(nodes: FieldNode[]): void {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    const def = node.def;
+    if (def.type !== 'label' || node.value !== null) {
+      const text = fieldText(node);
+      const name = def.name;
+      let slot = slots.get(name) ?? overflow?.get(name);
+      if (slot === undefined) {
+        slot = { stamp: -1, index: 0, key: `${JSON.stringify(name)}:` };
+        if (slots.size < MAX_SLOTS) slots.set(name, slot);
+        else (overflow ??= new Map()).set(name, slot);
+      }
+      if (slot.stamp === stamp) slotTexts[slot.index] += `,${text}`;
+      else {
+        slot.stamp = stamp;
+        slot.index = slotCount;
+        slotKeys[slotCount] = slot.key;
+        slotTexts[slotCount] = text;
+        slotCount++;
+      }
+    }
+    if (node.children !== undefined) collectFields(node.children);
+  }
 }
 
 /** The `fields` object of packetJson, serialised straight to text (the ndjson hot path). */
 function flatFieldsText(packet: Packet): string {
-  const map = new Map<string, string>();
-  eachField(packet, (name, value, def) => {
-    // Address texts are built from hex digits, dots and colons: nothing to escape.
-    const text = typeof value === 'string' && SAFE_TYPES.has(def.type) ? `"${value}"` : scalarJson(value);
-    const list = map.get(name);
-    map.set(name, list === undefined ? text : `${list},${text}`);
-  });
+  stamp++;
+  slotCount = 0;
+  overflow = undefined;
+  const layers = packet.layers;
+  for (let i = 0; i < layers.length; i++) collectFields(layers[i]!.tree());
   let out = '{';
-  let firstKey = true;
-  for (const [name, values] of map) {
-    out += `${firstKey ? '' : ','}${jsonKey(name)}[${values}]`;
-    firstKey = false;
-  }
+  for (let i = 0; i < slotCount; i++) out += `${i === 0 ? '' : ','}${slotKeys[i]!}[${slotTexts[i]!}]`;
+  // Drop the texts now rather than keep them alive until a later frame overwrites them.
+  slotTexts.length = 0;
+  slotKeys.length = 0;
   return `${out}}`;
 }
 
