@@ -2,6 +2,7 @@
 // by source and datagram id (RFC 1002 §4.4.2), and passes the user data (SMB mailslot
 // writes) to SMB.
 import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { finding } from '../../model/findings.js';
 import { endpoint } from '../../net/addr.js';
@@ -15,6 +16,19 @@ const MAX_PENDING = 256;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 /** Fragments of one datagram older than this (capture time) are given up. */
 const FRAGMENT_SECONDS = 60;
+/**
+ * Messenger datagrams are held this long (capture time) for an ICMP error quoting them or an
+ * NBDGM error datagram answering them, then emitted with status `unknown`.
+ */
+const HOLD_SECONDS = 10;
+const MAX_HELD = 1024;
+
+interface Held {
+  readonly key: string;
+  /** Sender's address and datagram id: what an NBDGM error datagram can be matched on. */
+  readonly errorKey: string;
+  event: MessageEvent;
+}
 
 interface Partial {
   readonly key: string;
@@ -32,6 +46,9 @@ export class NbdgmService implements UdpAppFactory {
   readonly ports = [138];
   private readonly partials = new Map<string, Partial>();
   private pendingBytes = 0;
+  /** Messages waiting for their fate, by `src|dst|id` of the (first) datagram. */
+  private readonly held = new Map<string, Held>();
+  private readonly heldByError = new Map<string, string>();
 
   dissect(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
@@ -59,7 +76,21 @@ export class NbdgmService implements UdpAppFactory {
       tree: () => [...nbdgmTree(p, src, dst), ...extra],
     });
     if (!dg.quoted) for (const prob of p.problems) ctx.packetFinding(finding('nbdgm.bad-length', 'warning', frame, prob, 'RFC 1002 4.4.2'));
-    if (p.userDataOffset === undefined || dg.quoted) return;
+    this.release(ctx, dg.tsSec, false);
+    if (dg.quoted) {
+      // An ICMP error quoting a datagram we hold: that message was not delivered. The copy
+      // itself is no new message.
+      if (p.userDataOffset !== undefined) this.fail(ctx, `${dg.src}|${dg.dst}|${p.id}`, dg.icmpReason ?? 'ICMP error', dg.frames);
+      return;
+    }
+    if (p.errorCode !== undefined) {
+      // RFC 1002 4.4.3: the NBDD (or a node) sends DATAGRAM ERROR back to the sender of a datagram
+      // it could not deliver, with that datagram's DGM_ID.
+      const key = this.heldByError.get(`${dg.dst}|${p.id}`);
+      if (key !== undefined) this.fail(ctx, key, NBDGM_ERRORS.get(p.errorCode) ?? `NBDGM error 0x${p.errorCode.toString(16)}`, dg.frames);
+      return;
+    }
+    if (p.userDataOffset === undefined) return;
     let user = b.subarray(p.userDataOffset);
     let frames = dg.frames;
     let tsSec = dg.tsSec;
@@ -76,10 +107,44 @@ export class NbdgmService implements UdpAppFactory {
       packet?.layers.push({ name: 'nbdgm', bytes: reassembled, offset: 0, length: 0, tree: () => [f(NBDGM.user_data, reassembled, 0, reassembled.length)] });
     }
     if (isSmb1(user)) {
+      const key = `${dg.src}|${dg.dst}|${p.id}`;
       dissectSmbDatagram(ctx, user, {
-        route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src,
+        route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src, deliver: (event) => this.hold(ctx, key, `${dg.src}|${p.id}`, event),
         destination: p.destination !== undefined ? { name: namePart(p.destination.raw, cp), suffix: suffixOf(p.destination), group: p.type !== 0x10 } : undefined,
       });
+    }
+  }
+
+  private hold(ctx: EngineContext, key: string, errorKey: string, event: MessageEvent): void {
+    const old = this.held.get(key);
+    if (old !== undefined) this.emitHeld(ctx, old); // the same id reused: the older one is done
+    if (this.held.size >= MAX_HELD) {
+      const oldest = this.held.values().next().value;
+      if (oldest !== undefined) this.emitHeld(ctx, oldest);
+    }
+    this.held.set(key, { key, errorKey, event });
+    this.heldByError.set(errorKey, key);
+  }
+
+  private fail(ctx: EngineContext, key: string, error: string, frames: readonly number[]): void {
+    const h = this.held.get(key);
+    if (h === undefined) return;
+    const extra = frames.filter((n) => !h.event.frames.includes(n));
+    h.event = { ...h.event, status: 'error', error, frames: [...h.event.frames, ...extra] };
+    this.emitHeld(ctx, h);
+  }
+
+  private emitHeld(ctx: EngineContext, h: Held): void {
+    this.held.delete(h.key);
+    if (this.heldByError.get(h.errorKey) === h.key) this.heldByError.delete(h.errorKey);
+    ctx.emit(h.event);
+  }
+
+  /** Emits held messages older than the hold time (all of them at the end). */
+  private release(ctx: EngineContext, now: number, all: boolean): void {
+    for (const h of this.held.values()) {
+      if (!all && now - h.event.tsSec <= HOLD_SECONDS) break; // held in arrival order
+      this.emitHeld(ctx, h);
     }
   }
 
@@ -146,6 +211,7 @@ export class NbdgmService implements UdpAppFactory {
 
   finish(ctx: EngineContext): void {
     for (const part of [...this.partials.values()]) this.giveUp(ctx, part, 'end of capture');
+    this.release(ctx, 0, true);
   }
 }
 

@@ -17,6 +17,7 @@ export interface DatagramContext {
   readonly tsNsec: number;
   readonly destination?: MailslotContext['destination'];
   readonly source?: string;
+  readonly deliver?: MailslotContext['deliver'];
 }
 
 export function dissectSmbDatagram(ctx: EngineContext, bytes: Uint8Array, dc: DatagramContext): void {
@@ -35,7 +36,7 @@ export function dissectSmbDatagram(ctx: EngineContext, bytes: Uint8Array, dc: Da
   for (const c of pdu.commands) {
     if (c.body.kind === 'trans-req' && c.body.name.toUpperCase().startsWith('\\MAILSLOT\\')) {
       dissectMailslot(ctx, pdu, c, c.body.trans, c.body.name, {
-        route: dc.route, transport: `${transport}/mailslot`, frames: dc.frames, tsSec: dc.tsSec, tsNsec: dc.tsNsec, destination: dc.destination, source: dc.source,
+        route: dc.route, transport: `${transport}/mailslot`, frames: dc.frames, tsSec: dc.tsSec, tsNsec: dc.tsNsec, destination: dc.destination, source: dc.source, deliver: dc.deliver,
       });
     } else if (MESSENGER_COMMANDS.has(c.command) && !pdu.header.isResponse) {
       // A messenger command in a datagram (SEND_BROADCAST_MESSAGE is meant for this).

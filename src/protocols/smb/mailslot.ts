@@ -21,6 +21,11 @@ export interface MailslotContext {
   /** The NetBIOS datagram's destination name and suffix, when it came over NBDGM. */
   readonly destination?: { name: string; suffix: number; group: boolean };
   readonly source?: string;
+  /**
+   * Takes the message instead of emitting it, for a caller that may still learn its fate (an
+   * ICMP error quoting the datagram, an NBDGM error datagram).
+   */
+  readonly deliver?: (event: MessageEvent) => void;
 }
 
 export interface MessngrBody {
@@ -138,10 +143,12 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   const event: MessageEvent = {
     kind: 'message', tsSec: mc.tsSec, tsNsec: mc.tsNsec, frames: mc.frames, protocol: 'mailslot', transport: mc.transport,
     src: mc.route.src, dst: mc.route.dst, findings, from, to: [to], text: messengerText(body.text, cp),
-    // Mailslot writes are one-way datagrams: nothing ever answers them.
-    status: 'no-response', details,
+    // Mailslot delivery is unacknowledged (MS-MAIL; MS-MSRP 3.2.4.4, 3.2.4.5): nothing answers a
+    // write, so its fate is unknown unless an error comes back (see nbdgm.ts).
+    status: 'unknown', details,
   };
-  ctx.emit(event);
+  if (mc.deliver !== undefined) mc.deliver(event);
+  else ctx.emit(event);
 }
 
 function trimName(b: Uint8Array): Uint8Array {

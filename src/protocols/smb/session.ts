@@ -195,7 +195,7 @@ export class Smb1Session implements SessionPayloadHandler {
           break;
       }
     }
-    // A secondary part gets no response of its own (MS-CIFS 3.3.5.36): the primary stays pending.
+    // A secondary part gets no response of its own (MS-CIFS 2.2.4.34): the primary stays pending.
     if (secondary) return;
     if (this.pending.size >= MAX_PENDING) {
       if (!this.pendingLimitReported) {
@@ -248,7 +248,7 @@ export class Smb1Session implements SessionPayloadHandler {
     });
     // A multi-part transaction response keeps its request waiting for the next part; so does
     // the interim response (WordCount 0, success) to a primary whose secondaries are to come
-    // (MS-CIFS 3.3.5.35).
+    // (MS-CIFS 2.2.4.33.2).
     const first = pdu.commands[0];
     const key = `${pdu.header.mid}:${pdu.header.pidLow}:${pdu.header.pidHigh}`;
     if (request !== undefined && first?.command === CMD.TRANSACTION && first.block?.wordCount === 0 && pdu.header.status === 0 && isMultipart(request)) {
@@ -385,7 +385,7 @@ export class Smb1Session implements SessionPayloadHandler {
 
   private transIncomplete(asm: TransAssembly, why: string): void {
     const item = finding('smb.trans.incomplete', 'warning', asm.frames[0] ?? 0,
-      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`, 'MS-CIFS 3.3.5.36');
+      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`, 'MS-CIFS 2.2.4.34');
     this.ctx.standaloneFinding(item, 'smb', this.routeFor(asm.dir), asm.tsSec, asm.tsNsec);
   }
 
