@@ -167,3 +167,15 @@ test('a MESSNGR datagram whose quoted copy comes after the hold time stays unkno
   const msgs = events.filter((e): e is MessageEvent => e.kind === 'message');
   assert.deepEqual(msgs.map((m) => [m.text, m.status]).sort(), [['late', 'unknown'], ['later', 'unknown']]);
 });
+
+test('SEND_BROADCAST_MESSAGE (0xD1) in a datagram is unacknowledged: its message is unknown, not no-response', () => {
+  // MS-MSRP 2.2.3.1.1 layout: 0x04 From\0, 0x04 To\0, 0x01 length text.
+  const text = bytes('to all');
+  const user = smb(0xd1, [], bytes([0x04], bytes('ALICE\0'), [0x04], bytes('*\0'), [0x01], le16(text.length), text));
+  const names = bytes(encodeName('ALICE', 0), encodeName('BOB', 3));
+  const len = names.length + user.length;
+  const datagram = bytes([0x10, 0x02, 0, 7, 10, 0, 0, 1, 0, 138, len >> 8, len & 0xff, 0, 0], names, user);
+  const { events } = decodeFrames([{ data: eth(0x0800, ipv4({ proto: 17, src: A, dst: B }, udp(138, 138, datagram))) }]);
+  const msgs = events.filter((e): e is MessageEvent => e.kind === 'message');
+  assert.deepEqual(msgs.map((m) => [m.from, m.to, m.text, m.status]), [['ALICE', ['*'], 'to all', 'unknown']]);
+});

@@ -40,7 +40,7 @@ export function dissectSmbDatagram(ctx: EngineContext, bytes: Uint8Array, dc: Da
       });
     } else if (MESSENGER_COMMANDS.has(c.command) && !pdu.header.isResponse) {
       // A messenger command in a datagram (SEND_BROADCAST_MESSAGE is meant for this).
-      tracker ??= new MessengerTracker(ctx, { route: dc.route, transport });
+      tracker ??= new MessengerTracker(ctx, { route: dc.route, transport, unacknowledged: true });
       const token = tracker.request(pdu, c, { frames: dc.frames, frame, tsSec: dc.tsSec, tsNsec: dc.tsNsec });
       if (token === undefined) tracker.other(pdu, c, { frames: dc.frames, frame, tsSec: dc.tsSec, tsNsec: dc.tsNsec });
     }

@@ -73,6 +73,8 @@ export interface MessengerOptions {
   /** The NBSS called name's text and suffix, when the conversation had a session request. */
   readonly called?: () => { name: string; suffix: number } | undefined;
   readonly calling?: () => string | undefined;
+  /** Datagram delivery (NBDGM): no response exists, so a message without one is `unknown`, not `no-response`. */
+  readonly unacknowledged?: boolean;
 }
 
 export const MESSENGER_COMMANDS: ReadonlySet<number> = new Set([0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7]);
@@ -349,7 +351,7 @@ export class MessengerTracker {
     if (msg.multiblock && !msg.finalSent && msg.status !== 'error') {
       this.add(msg, 'smb.mb.incomplete', 'warning', frame, 'message group never ended with SEND_END_MB: the text may be incomplete', 'MS-MSRP 3.2.4.4');
     }
-    if (msg.finalSent && !msg.finalAnswered && msg.status !== 'error') msg.status = 'no-response';
+    if (msg.finalSent && !msg.finalAnswered && msg.status !== 'error') msg.status = this.opts.unacknowledged === true ? 'unknown' : 'no-response';
     if (msg.multiblock && !msg.finalSent && msg.status !== 'error') msg.status = 'unknown';
     if (data.length > MAX_TEXT) this.add(msg, 'smb.msg.text-too-long', 'warning', frame, `message text is ${data.length} bytes, more than 652`, 'MS-MSRP 3.2.4.4');
     if (msg.multiblock && msg.finalSent) {
