@@ -109,6 +109,9 @@ function decodeURIComponentSafe(text: string): string {
 
 /** Content check for detection: a gateway request or response in these bytes. */
 export function looksLikeGateway(payload: Uint8Array): boolean {
+  // Both forms start with 'POST' (any case) or 'HTTP': skip the text decoding for every other payload.
+  const c = payload[0];
+  if (c !== 0x50 && c !== 0x70 && c !== 0x48) return false;
   const head = latin1.decode(payload.subarray(0, Math.min(payload.length, 2048)));
   if (/^POST (https?:\/\/[^/ ]+)?\/gateway\/gateway\.dll/i.test(head)) return true;
   return /^HTTP\/1\.[01] \d{3}/.test(head) && /\r?\nX-MSN-Messenger:/i.test(head);
