@@ -5,6 +5,9 @@
 // C0 controls, DEL, C1 controls, and the Unicode bidi/format controls that can disguise text.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+// The same class without /g (no lastIndex state), for the check.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_ANY = new RegExp(UNSAFE.source);
 
 function escapeChar(ch: string): string {
   switch (ch) {
@@ -23,7 +26,8 @@ function escapeChar(ch: string): string {
 
 /** For terminals and text output: control characters become visible escapes (`\n`, `\x1b`). */
 export function escapeText(text: string): string {
-  return text.replace(UNSAFE, escapeChar);
+  // Most texts hold nothing to escape: a test is cheaper than a replace with a callback.
+  return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, escapeChar) : text;
 }
 
 /**
