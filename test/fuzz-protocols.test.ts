@@ -106,6 +106,7 @@ const PUBLIC_SMALL = [
   'zeek__zeek/netbios-split-session-msg.pcap',
   'the-tcpdump-group__tcpdump/ipx.pcap',
 ];
+if (process.env['FUZZ_BIG'] !== undefined) PUBLIC_SMALL.push('ajbanjara__Wireshark/mapi.cap', 'ajbanjara__Wireshark/packet_capture.pcap', 'ajbanjara__Wireshark/Sanaullah.pcap', 'ajbanjara__Wireshark/SkypeIRC.cap', 'ajbanjara__Wireshark/FTPv6-1.cap', 'ajbanjara__Wireshark/genbroad.snoop', 'ntop__nDPI/dos_win98_smb_netbeui.pcap', 'ajbanjara__Wireshark/smb-legacy-implementation.pcapng');
 for (const p of PUBLIC_SMALL) if (exists(join(PUBLIC, p))) SOURCES.push(join(PUBLIC, p));
 
 const TCP_PORTS = [139, 445, 135, 1863, 80, 1025, 49155];
@@ -173,12 +174,13 @@ const MUTANT_DIR = mkdtempSync(join(tmpdir(), 'msgscope-fuzz-'));
 const mutantFiles: string[] = [];
 
 test('mutated real PDUs from fixtures and public captures', () => {
-  const r = prng(0x5eed);
+  // FUZZ_SEED / FUZZ_ROUNDS widen a manual campaign; the defaults keep the suite deterministic and quick.
+  const r = prng(Number(process.env['FUZZ_SEED'] ?? 0x5eed));
   let runs = 0;
   for (const src of SOURCES) {
-    const base = loadFrames(src).slice(0, 400);
+    const base = loadFrames(src).slice(0, Number(process.env['FUZZ_FRAMES'] ?? 400));
     if (base.length === 0) continue;
-    const rounds = 30;
+    const rounds = Number(process.env['FUZZ_ROUNDS'] ?? 30);
     for (let round = 0; round < rounds; round++) {
       const rate = [0.05, 0.3, 1][round % 3]!;
       let frames = base.map((f) => (r() < rate ? mutate(f, r, round % 4 === 3) : f));
