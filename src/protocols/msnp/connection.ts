@@ -619,7 +619,14 @@ export class MsnpConnection {
         };
         // Ack modes (draft §8.7): U none; N a NAK on failure only; A (and D, MSNP9+) ACK or NAK.
         if (!fromServer && (mode === 'A' || mode === 'N' || mode === 'D') && p[0] !== undefined) {
-          if (this.pendingMessages.size >= MAX_PENDING) {
+          if (this.pendingMessages.has(p[0])) {
+            // A reused TrID would overwrite the earlier message: report that one as it stands.
+            const item = finding('msnp.trid-reused', 'warning', carried.frames[carried.frames.length - 1] ?? 0,
+              `MSG TrID ${p[0]} reused while an earlier message with it awaits its acknowledgement: an answer is matched to the later one`, `${DRAFT} 5.3`);
+            event.findings.push(item);
+            this.ctx.packetFinding(item);
+            this.finishMessage(p[0]);
+          } else if (this.pendingMessages.size >= MAX_PENDING) {
             const [k] = this.pendingMessages.keys();
             if (k !== undefined) this.finishMessage(k);
           }
