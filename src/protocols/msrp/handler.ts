@@ -1,7 +1,6 @@
 // MS-MSRP over DCE/RPC: the msgsvcsend and msgsvc interface handlers. They dissect stubs for
 // the packet view, check the spec's rules, and turn each finished call into a `message`
 // event (NetrSendMessage) or a `name` event (NetrMessageName*).
-import iconv from 'iconv-lite';
 import type { EngineContext } from '../../engine/context.js';
 import type { CallEvent, MessageEvent, MessageStatus, NameEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
@@ -10,6 +9,7 @@ import type { RpcCall, RpcInterfaceHandler, RpcOutcome, StubDissection } from '.
 import { stringChars, wcharText, type DecodedParams, type Drep, type NdrString } from '../dcerpc/ndr.js';
 import { mergeFrames, outcomeFrames } from '../dcerpc/calls.js';
 import { DCERPC } from '../dcerpc/fields.js';
+import { messengerText } from '../smb/text.js';
 import { MSRP, enumNodes, entryNodes, stringNode, uniqueStringNode } from './fields.js';
 import {
   decodeRequest, decodeResponse, enumView, infoView, intParam, MSGSVC_UUID, MSGSVCSEND_UUID, NAME_OPS, SEND_OPS, stringParam, type OpDef,
@@ -31,13 +31,11 @@ export interface Parsed {
 
 // ---- text ----
 
-/** char strings: the OEM code page (MS-MSRP 3.2.4.1), 0x14 shown as a line break. */
+/** char strings: the OEM code page (MS-MSRP 3.2.4.1), 0x14 shown as a line break, as SMB and mailslot text. */
 export function oemText(s: NdrString, codepage: string, drep: Drep): string {
   const chars = stringChars(s);
   if (drep.ebcdic) return Buffer.from(chars).toString('latin1');
-  let bytes: Uint8Array = chars;
-  if (chars.includes(0x14)) bytes = chars.map((b) => (b === 0x14 ? 0x0a : b));
-  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), codepage);
+  return messengerText(chars, codepage);
 }
 
 function textOf(parsed: Parsed): (s: NdrString) => string {
