@@ -54,6 +54,12 @@ interface TcpConversation extends TcpConversationInfo {
   lastSec: number;
   sawHandshake: boolean;
   readonly sinks: [ReassemblySink, ReassemblySink];
+  /** IPv4 addresses as numbers ([client, server]) for the fast lookup; undefined for IPv6. */
+  readonly v4: readonly [number, number] | undefined;
+  /** Its slot in the IPv4 index (-1 when not indexed). */
+  readonly hash4: number;
+  /** Whether the string-keyed table (the authority) holds this conversation. */
+  inTable: boolean;
 }
 
 interface UdpConversation {
@@ -67,6 +73,18 @@ interface IpInfo {
   readonly quoted: boolean;
   readonly icmpReason?: string;
   readonly frames: number[];
+  /** The outer IPv4 header's addresses as numbers (TCP's fast conversation lookup). */
+  readonly src4?: number;
+  readonly dst4?: number;
+}
+
+const u32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
+
+/** One side of an IPv4 conversation hashed (XOR-combined with the other side: the order does not matter). */
+function mix4(addr: number, port: number): number {
+  let x = Math.imul(addr ^ (port << 16) ^ port, 0x9e3779b1);
+  x ^= x >>> 15;
+  return Math.imul(x, 0x85ebca6b) ^ (x >>> 13);
 }
 
 export class Engine implements EngineContext {
@@ -75,6 +93,12 @@ export class Engine implements EngineContext {
   private readonly tcpApps: TcpAppFactory[];
   private readonly udpApps: UdpAppFactory[];
   private readonly tcp = new Map<string, TcpConversation>();
+  /**
+   * IPv4 conversations by a number hashed from their addresses and ports: found without
+   * building the key string per segment. A hint only: a hit is checked field by field and
+   * against `inTable`, a miss falls back to `tcp`.
+   */
+  private readonly tcp4 = new Map<number, TcpConversation>();
   private readonly udp = new Map<string, UdpConversation>();
   private tcpStreams = 0;
   private udpStreams = 0;
@@ -164,8 +188,19 @@ export class Engine implements EngineContext {
     for (const [, conv] of this.tcp) {
       if (all || (this.lastSec - conv.lastSec > IDLE_SECONDS)) this.endTcp(conv);
     }
-    if (all) this.tcp.clear();
-    else for (const [key, conv] of this.tcp) if (conv.closed && this.lastSec - conv.lastSec > IDLE_SECONDS) this.tcp.delete(key);
+    if (all) {
+      for (const [, conv] of this.tcp) conv.inTable = false;
+      this.tcp.clear();
+      this.tcp4.clear();
+    } else {
+      for (const [key, conv] of this.tcp) {
+        if (conv.closed && this.lastSec - conv.lastSec > IDLE_SECONDS) {
+          this.tcp.delete(key);
+          conv.inTable = false;
+          if (this.tcp4.get(conv.hash4) === conv) this.tcp4.delete(conv.hash4);
+        }
+      }
+    }
     for (const [key, conv] of this.udp) if (all || this.lastSec - conv.lastSec > IDLE_SECONDS) this.udp.delete(key);
     for (const [defrag, label] of [[this.defrag4, 'IPv4'], [this.defrag6, 'IPv6']] as const) {
       for (const expired of defrag.expire(this.lastSec, all)) {
@@ -230,7 +265,10 @@ export class Engine implements EngineContext {
     } else if (fragmented && h.fragmentOffset > 0) {
       return; // a quoted non-first fragment has no transport header
     }
-    this.transport(packet, h.protocol, payload, { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames });
+    const info: IpInfo = isQuoted
+      ? { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames }
+      : { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: undefined, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
+    this.transport(packet, h.protocol, payload, info);
   }
 
   private ipv6(packet: Packet, d: Uint8Array, o: number, quoted: { reason: string } | undefined): void {
@@ -417,7 +455,7 @@ export class Engine implements EngineContext {
       return;
     }
     const payload = d.subarray(h.headerLength);
-    const { conv, dir } = this.tcpConversation(ip.src, h.srcPort, ip.dst, h.dstPort, h, packet.frame.tsSec);
+    const { conv, dir } = this.tcpConversation(ip.src, h.srcPort, ip.dst, h.dstPort, h, packet.frame.tsSec, ip.src4, ip.dst4);
     const mine = conv.dirs[dir];
     const peer = conv.dirs[dir === 0 ? 1 : 0];
     if ((h.flags & SYN) !== 0) {
@@ -492,10 +530,25 @@ export class Engine implements EngineContext {
     });
   }
 
-  private tcpConversation(src: string, sp: number, dst: string, dp: number, h: TcpHeader, now: number): { conv: TcpConversation; dir: Direction } {
-    const forward = src < dst || (src === dst && sp <= dp);
-    const key = forward ? `${src}|${sp}|${dst}|${dp}` : `${dst}|${dp}|${src}|${sp}`;
-    let conv = this.tcp.get(key);
+  private tcpConversation(src: string, sp: number, dst: string, dp: number, h: TcpHeader, now: number, src4?: number, dst4?: number): { conv: TcpConversation; dir: Direction } {
+    let conv: TcpConversation | undefined;
+    let hash4 = -1;
+    if (src4 !== undefined && dst4 !== undefined) {
+      hash4 = (mix4(src4, sp) ^ mix4(dst4, dp)) & 0x3fffffff;
+      const hit = this.tcp4.get(hash4);
+      if (hit !== undefined && hit.inTable && hit.v4 !== undefined) {
+        const v4 = hit.v4;
+        const port = hit.port;
+        if ((v4[0] === src4 && port[0] === sp && v4[1] === dst4 && port[1] === dp) || (v4[0] === dst4 && port[0] === dp && v4[1] === src4 && port[1] === sp)) conv = hit;
+      }
+    }
+    const indexed = conv !== undefined;
+    let key: string | undefined;
+    const keyOf = (): string => (src < dst || (src === dst && sp <= dp) ? `${src}|${sp}|${dst}|${dp}` : `${dst}|${dp}|${src}|${sp}`);
+    if (conv === undefined) {
+      key = keyOf();
+      conv = this.tcp.get(key);
+    }
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
     let reuseIndex: number | undefined;
     if (conv !== undefined && pureSyn) {
@@ -516,6 +569,7 @@ export class Engine implements EngineContext {
       const srcIsClient = pureSyn || (h.flags & (SYN | ACK)) !== (SYN | ACK) ? !(sp < dp && sp < 1024 && dp >= 1024) : false;
       const c: [string, number] = srcIsClient ? [src, sp] : [dst, dp];
       const s: [string, number] = srcIsClient ? [dst, dp] : [src, sp];
+      const v4: [number, number] | undefined = src4 !== undefined && dst4 !== undefined ? (srcIsClient ? [src4, dst4] : [dst4, src4]) : undefined;
       const dirs: [TcpDirection, TcpDirection] = [new TcpDirection(), new TcpDirection()];
       const created: TcpConversation = {
         index: reuseIndex ?? this.tcpStreams++,
@@ -533,15 +587,25 @@ export class Engine implements EngineContext {
         closed: false,
         lastSec: now,
         sinks: [this.reassemblySink(() => created, 0), this.reassemblySink(() => created, 1)],
+        v4,
+        hash4,
+        inTable: false,
       };
       conv = created;
-      if (this.tcp.size < MAX_CONVERSATIONS) this.tcp.set(key, conv);
-      else if (!this.tableFullReported) {
+      if (this.tcp.size < MAX_CONVERSATIONS) {
+        key ??= keyOf();
+        const replaced = this.tcp.get(key);
+        if (replaced !== undefined) replaced.inTable = false;
+        this.tcp.set(key, conv);
+        conv.inTable = true;
+        if (hash4 >= 0) this.tcp4.set(hash4, conv);
+      } else if (!this.tableFullReported) {
         this.tableFullReported = true;
         this.packetFinding(finding('tcp.table-full', 'warning', this.packet?.frame.number ?? 0, `more than ${MAX_CONVERSATIONS} TCP conversations in progress: later ones are not reassembled`));
         conv.app = null;
       }
     }
+    if (hash4 >= 0 && !indexed && conv.inTable && conv.v4 !== undefined) this.tcp4.set(hash4, conv);
     conv.lastSec = now;
     const dir: Direction = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
     conv.sent[dir] = true;

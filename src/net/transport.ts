@@ -142,9 +142,21 @@ export function parseTcp(d: Uint8Array, o: number): TcpHeader | string {
   if (d.length - o < headerLength) return 'TCP options truncated';
   let mss: number | undefined;
   let windowScale: number | undefined;
-  for (const opt of tcpOptions(d, o + 20, o + headerLength)) {
-    if (opt.kind === 2 && opt.length === 4) mss = (d[opt.offset + 2]! << 8) | d[opt.offset + 3]!;
-    if (opt.kind === 3 && opt.length === 3) windowScale = d[opt.offset + 2]!;
+  // The same walk as tcpOptions, without a generator and an object per option (every segment pays it).
+  const end = o + headerLength;
+  for (let pos = o + 20; pos < end; ) {
+    const kind = d[pos]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      pos++;
+      continue;
+    }
+    if (pos + 1 >= end) break;
+    const length = d[pos + 1]!;
+    if (length < 2 || pos + length > end) break;
+    if (kind === 2 && length === 4) mss = (d[pos + 2]! << 8) | d[pos + 3]!;
+    if (kind === 3 && length === 3) windowScale = d[pos + 2]!;
+    pos += length;
   }
   return {
     srcPort: (d[o]! << 8) | d[o + 1]!,
@@ -185,7 +197,15 @@ function* tcpOptions(d: Uint8Array, start: number, end: number): Generator<TcpOp
   }
 }
 
+// Flag sets repeat endlessly: each text is built once (9 flag bits, 512 texts at most).
+const flagTexts: (string | undefined)[] = [];
+
 export function tcpFlagsText(flags: number): string {
+  if (Number.isInteger(flags) && flags >= 0 && flags < 512) return (flagTexts[flags] ??= buildFlagsText(flags));
+  return buildFlagsText(flags);
+}
+
+function buildFlagsText(flags: number): string {
   const names = TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
   return names.join(', ');
 }
