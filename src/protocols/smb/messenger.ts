@@ -19,6 +19,8 @@ const MAX_NAME = 15;
 /** Bound on the bytes kept for one group: far above any legal message. */
 const MAX_GROUP_BYTES = 64 * 1024;
 const MAX_GROUPS = 256;
+/** Bound on the PDUs of one group (a legal 652-byte text needs 7): keeps frames, commands and findings finite. */
+const MAX_GROUP_PDUS = 1024;
 
 export interface FrameInfo {
   readonly frames: number[];
@@ -282,6 +284,14 @@ export class MessengerTracker {
       if (groupId !== undefined) msg.usedIds.push(groupId);
       this.current = msg;
       return msg;
+    }
+    if (msg.commands.length >= MAX_GROUP_PDUS) {
+      this.add(msg, 'smb.msg.group-limit', 'warning', at.frame, `message group passed ${MAX_GROUP_PDUS} PDUs: reported as it stands, the rest starts a new message`, '');
+      this.finish(msg);
+      const next = this.newMessage(at, true);
+      if (groupId !== undefined) next.usedIds.push(groupId);
+      this.current = next;
+      return next;
     }
     for (const n of at.frames) if (!msg.frames.includes(n)) msg.frames.push(n);
     if (groupId !== undefined) {
