@@ -53,7 +53,8 @@ interface TcpConversation extends TcpConversationInfo {
   closed: boolean;
   lastSec: number;
   sawHandshake: boolean;
-  readonly sinks: [ReassemblySink, ReassemblySink];
+  /** Made when an application is given the stream (most conversations never need them). */
+  sinks: [ReassemblySink, ReassemblySink] | undefined;
   /** IPv4 addresses as numbers ([client, server]) for the fast lookup; undefined for IPv6. */
   readonly v4: readonly [number, number] | undefined;
   /** Its slot in the IPv4 index (-1 when not indexed). */
@@ -475,15 +476,16 @@ export class Engine implements EngineContext {
     if (conv.app === undefined && payload.length > 0) this.detectTcpApp(conv, dir, payload);
     const app = conv.app;
     if (app !== null && app !== undefined) {
+      const sinks = this.sinksOf(conv);
       if (conv.startHere[dir] && payload.length > 0) {
         conv.startHere[dir] = false;
         mine.next = Math.max(mine.next, mine.relative(h.seq));
       }
       if ((h.flags & ACK) !== 0 && peer.base !== undefined) {
         const ackRel = peer.relative(h.ack);
-        this.guard(conv.appName, () => peer.acknowledged(ackRel, conv.sinks[dir === 0 ? 1 : 0]));
+        this.guard(conv.appName, () => peer.acknowledged(ackRel, sinks[dir === 0 ? 1 : 0]));
       }
-      const kind = mine.segment(h.seq, payload, conv.sinks[dir]);
+      const kind = mine.segment(h.seq, payload, sinks[dir]);
       if (kind === 'retransmission' || kind === 'out-of-order') {
         analysis = kind;
         packet.layers[layerIndex] = this.tcpLayer(d, h, conv.index, relSeq, relAck, payload.length, analysis);
@@ -586,7 +588,7 @@ export class Engine implements EngineContext {
         sent: [false, false],
         closed: false,
         lastSec: now,
-        sinks: [this.reassemblySink(() => created, 0), this.reassemblySink(() => created, 1)],
+        sinks: undefined,
         v4,
         hash4,
         inTable: false,
@@ -610,6 +612,10 @@ export class Engine implements EngineContext {
     const dir: Direction = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
     conv.sent[dir] = true;
     return { conv, dir };
+  }
+
+  private sinksOf(conv: TcpConversation): [ReassemblySink, ReassemblySink] {
+    return (conv.sinks ??= [this.reassemblySink(() => conv, 0), this.reassemblySink(() => conv, 1)]);
   }
 
   private reassemblySink(conv: () => TcpConversation, dir: Direction): ReassemblySink {
@@ -669,8 +675,9 @@ export class Engine implements EngineContext {
     const app = conv.app;
     if (app === null || app === undefined) return;
     this.guard(conv.appName, () => {
-      conv.dirs[0].flush(conv.sinks[0]);
-      conv.dirs[1].flush(conv.sinks[1]);
+      const sinks = this.sinksOf(conv);
+      conv.dirs[0].flush(sinks[0]);
+      conv.dirs[1].flush(sinks[1]);
       app.end();
     });
   }
