@@ -14,6 +14,8 @@ import { FLAG_FIRST, FLAG_MORE, parseNbdgm, type NbdgmPacket } from './nbdgm-par
 
 const MAX_PENDING = 256;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+/** Fragments kept per datagram (zero-length ones add no bytes, so bytes alone do not bound them). */
+const MAX_PIECES = 256;
 /** Fragments of one datagram older than this (capture time) are given up. */
 const FRAGMENT_SECONDS = 60;
 /**
@@ -171,6 +173,10 @@ export class NbdgmService implements UdpAppFactory {
       return undefined;
     }
     if (!part.pieces.some((x) => x.offset === offset)) {
+      if (part.pieces.length >= MAX_PIECES) {
+        this.giveUp(ctx, part, `more than ${MAX_PIECES} fragments`);
+        return undefined;
+      }
       part.pieces.push({ offset, data: data.slice() });
       part.bytes += data.length;
       this.pendingBytes += data.length;
@@ -186,7 +192,8 @@ export class NbdgmService implements UdpAppFactory {
     }
     if (covered < part.total) return undefined;
     const out = new Uint8Array(part.total);
-    for (const piece of part.pieces) out.set(piece.data.subarray(0, Math.max(0, part.total - piece.offset)), piece.offset);
+    // A piece may start past the last fragment's end (reported below as an overrun): nothing of it is kept.
+    for (const piece of part.pieces) if (piece.offset < part.total) out.set(piece.data.subarray(0, part.total - piece.offset), piece.offset);
     this.remove(part);
     if (covered > part.total) ctx.packetFinding(finding('nbdgm.fragment-overrun', 'warning', frame, 'fragments extend past the last fragment\'s end', 'RFC 1002 4.4.2'));
     return { data: out, frames: part.frames, tsSec: part.tsSec, tsNsec: part.tsNsec };
