@@ -23,6 +23,8 @@ import { interfaceName, NDR20_UUID } from './uuid.js';
 const MAX_CONTEXTS = 1024;
 const MAX_CALLS = 4096;
 const MAX_STUB_BYTES = 16 * 1024 * 1024;
+/** Fragments per call: empty ones add no bytes, so the byte bound alone does not hold them. */
+const MAX_FRAGMENTS = 4096;
 /** How far to look for the next plausible header after losing sync. */
 const RESYNC_WINDOW = 64 * 1024;
 
@@ -305,9 +307,10 @@ export class CoConnection {
       findings.push(finding('dcerpc.co.fragment-orphan', 'note', frame, `call_id ${h.callId}: a fragment whose first fragment is not in the capture`, 'C706 12.6.3.1'));
       return undefined;
     }
-    if (asm.bytes + stub.length > MAX_STUB_BYTES) {
+    if (asm.bytes + stub.length > MAX_STUB_BYTES || asm.parts.length >= MAX_FRAGMENTS) {
       table.delete(h.callId);
-      findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `call_id ${h.callId}: stub over ${MAX_STUB_BYTES} bytes: dropped`));
+      const why = asm.parts.length >= MAX_FRAGMENTS ? `more than ${MAX_FRAGMENTS} fragments` : `stub over ${MAX_STUB_BYTES} bytes`;
+      findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `call_id ${h.callId}: ${why}: dropped`));
       return undefined;
     }
     asm.parts.push(stub.slice());
