@@ -300,7 +300,10 @@ export class CoConnection {
         table.delete(h.callId);
         return { stub, frames, tsSec, tsNsec, first: h, contextId, opnum };
       }
-      if (table.size >= MAX_CALLS) table.clear();
+      if (table.size >= MAX_CALLS) {
+        table.clear();
+        findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `more than ${MAX_CALLS} fragmented calls in progress: the ${MAX_CALLS} waiting are dropped`));
+      }
       asm = { parts: [], bytes: 0, frames: [], tsSec, tsNsec, first: h, contextId, opnum };
       table.set(h.callId, asm);
     } else if (asm === undefined) {
