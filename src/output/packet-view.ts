@@ -75,7 +75,7 @@ export function detailTree(packet: Packet, style: Style): string {
   if (packet.findings.length > 0) {
     out.push(style.heading('Findings'));
     for (const item of packet.findings) {
-      out.push(`    ${style.severity(item.severity)} ${escapeText(item.summary)}${item.spec !== '' ? ` [${item.spec}]` : ''} (${item.id})`);
+      out.push(`    ${style.severity(item.severity)} ${escapeText(item.summary)}${item.spec !== '' ? ` [${escapeText(item.spec)}]` : ''} (${escapeText(item.id)})`);
     }
   }
   return out.join('\n');

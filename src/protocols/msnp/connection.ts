@@ -648,7 +648,9 @@ export class MsnpConnection {
           const s = info.slp;
           const what = s.method === 'INVITE' ? 'p2p-invite' : s.status === 200 ? 'p2p-accept' : s.status === 603 ? 'p2p-decline' : s.method === 'BYE' ? 'p2p-bye' : `p2p-${s.status ?? s.method.toLowerCase()}`;
           const euf = header(s.bodyHeaders, 'EUF-GUID');
-          this.emitNotice(what, side, carried, sender, [header(info.mime?.headers ?? [], 'P2P-Dest') ?? to.join(',')].filter((x) => x !== ''), {
+          // P2P-Dest names the one recipient; without it, every other participant.
+          const dest = header(info.mime?.headers ?? [], 'P2P-Dest');
+          this.emitNotice(what, side, carried, sender, dest !== undefined && dest !== '' ? [dest] : to, {
             start_line: s.startLine, application: eufName(euf), call_id: header(s.headers, 'Call-ID'), session_id: header(s.bodyHeaders, 'SessionID'),
           });
         }
