@@ -10,7 +10,7 @@ import { cli, exists, FIXTURES } from './helpers.js';
 import { csvField, displayWidth, escapeText, fitWidth } from '../src/output/escape.js';
 import { summaryLine } from '../src/output/packet-view.js';
 import { makeStyle } from '../src/output/style.js';
-import { eventCsvRow, eventTextLine } from '../src/analysis/timeline.js';
+import { eventCsvRow, eventTextLine } from '../src/output/event-view.js';
 import type { TimelineEvent } from '../src/model/events.js';
 
 const MSRP = join(FIXTURES, 'msrp-udp.pcap');

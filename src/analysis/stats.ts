@@ -9,6 +9,9 @@
 import type { Packet, Layer } from '../engine/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
+import type { ReportSink } from '../output/sinks/index.js';
+import type { Analysis, FileInfo } from '../runner/analysis.js';
+import { statsReport, type StatsTable } from './stats-report.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -360,4 +363,29 @@ export class StatsCollector {
 
 function endpointText(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** `msgscope stats` as an analysis: frames (after -Y) and every event in, one report out. */
+export class StatsAnalysis implements Analysis {
+  private readonly collector = new StatsCollector();
+
+  constructor(private readonly tables: ReadonlySet<StatsTable>, private readonly sinks: readonly ReportSink[], private readonly warn: (message: string) => void) {}
+
+  beginFile(file: FileInfo): void {
+    if (file.index > 0) this.collector.nextFile();
+  }
+
+  packet(packet: Packet): void {
+    this.collector.packet(packet);
+  }
+
+  event(event: TimelineEvent): void {
+    this.collector.event(event);
+  }
+
+  async finish(): Promise<void> {
+    const report = statsReport(this.collector.report(), this.tables);
+    for (const sink of this.sinks) await sink.write(report);
+    for (const warning of report.warnings ?? []) this.warn(warning);
+  }
 }

@@ -1,111 +1,21 @@
-// The timeline: every event the dissectors emit, in capture order, rendered for people
-// (text) or programs (json, ndjson, csv). Schema: docs/schema.md.
+// The timeline (`timeline`, `live --view timeline`): every event, in frame order (the runner's
+// reorder window), handed to the sinks as it comes.
 import type { TimelineEvent } from '../model/events.js';
-import { csvField, displayWidth, escapeText, fitWidth } from '../output/escape.js';
-import type { Severity } from '../model/findings.js';
-import { isoTime } from '../output/time.js';
-import type { Style } from '../output/style.js';
+import type { EventSink } from '../output/sinks/index.js';
+import type { Analysis, FileInfo } from '../runner/analysis.js';
 
-/** Orders events by their first frame; events from one frame keep their emission order. */
-export function sortEvents(events: TimelineEvent[]): TimelineEvent[] {
-  return events
-    .map((event, index) => ({ event, index }))
-    .sort((a, b) => (a.event.frames[0] ?? Number.MAX_SAFE_INTEGER) - (b.event.frames[0] ?? Number.MAX_SAFE_INTEGER) || a.index - b.index)
-    .map((x) => x.event);
-}
+export class Timeline implements Analysis {
+  constructor(private readonly sinks: readonly EventSink[]) {}
 
-/** The contract's JSON form: `time` as ISO-8601 in place of the internal seconds/nanoseconds. */
-export function eventJson(event: TimelineEvent): Record<string, unknown> {
-  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, findings, ...rest } = event;
-  const out: Record<string, unknown> = { kind, time: isoTime(tsSec, tsNsec), frames, protocol, transport, src, dst };
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined) out[key] = value;
-  out.findings = findings;
-  return out;
-}
-
-function quote(text: string): string {
-  return `"${escapeText(text)}"`;
-}
-
-/** What the event says, after its common columns: one line of text. */
-export function eventSummary(event: TimelineEvent): string {
-  switch (event.kind) {
-    case 'message': {
-      const status = event.status === 'error' && event.error !== undefined ? `error ${escapeText(event.error)}` : event.status;
-      return `${escapeText(event.from)} → ${event.to.map(escapeText).join(', ')}: ${quote(event.text)} [${status}]`;
-    }
-    case 'session':
-      return `${escapeText(event.action)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
-    case 'presence':
-      return `${escapeText(event.user)} ${escapeText(event.status)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
-    case 'name': {
-      const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';
-      const names = event.names !== undefined ? ` [${event.names.map(escapeText).join(', ')}]` : '';
-      const level = event.level !== undefined ? ` level ${event.level}` : '';
-      return `${escapeText(event.operation)}${event.name !== '' ? ` ${escapeText(event.name)}` : ''}${level}${names}${result}`;
-    }
-    case 'call': {
-      const result = event.result !== undefined ? ` → ${escapeText(event.result.name)}` : '';
-      return `${escapeText(event.interface)} ${escapeText(event.operation)}${result}`;
-    }
-    case 'notice': {
-      const who = event.from !== undefined ? ` ${escapeText(event.from)}${event.to !== undefined ? ` → ${event.to.map(escapeText).join(', ')}` : ''}` : '';
-      return `${escapeText(event.notice)}${who}`;
-    }
-    case 'finding':
-      return '';
+  start(): void {
+    for (const sink of this.sinks) sink.begin();
   }
-}
 
-function detailsText(details: Record<string, unknown>): string {
-  return Object.entries(details)
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-}
-
-/**
- * The event as text: one aligned line, then one indented line per finding. With a width (a
- * terminal, no --wide) each line is cut to fit, before colouring.
- */
-export function eventTextLine(event: TimelineEvent, style: Style, width?: number): string {
-  const fit = (text: string, used = 0): string => (width !== undefined && width > 0 ? fitWidth(text, Math.max(1, width - used)) : text);
-  const time = isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
-  const route = event.src !== '' || event.dst !== '' ? `${escapeText(event.src)} → ${escapeText(event.dst)}` : '';
-  const protocol = escapeText(event.protocol).padEnd(8);
-  const rest = `${escapeText(event.kind).padEnd(8)} ${route}`;
-  const summary = eventSummary(event);
-  const prefix = `${time}  `;
-  const body = fit(`${rest}${summary !== '' ? `  ${summary}` : ''}`, displayWidth(prefix) + displayWidth(protocol) + 1);
-  let worst: Severity | undefined;
-  for (const item of event.findings) if (item.severity === 'error' || (item.severity === 'warning' && worst !== 'error')) worst = item.severity;
-  const lines = [`${prefix}${style.protocol(protocol, event.protocol)} ${style.tint(body, worst)}`];
-  for (const item of event.findings) {
-    const label = item.severity === 'error' ? '[error]' : item.severity === 'warning' ? '[warning]' : '[note]';
-    const text = fit(`${escapeText(item.summary)}${item.spec !== '' ? ` [${escapeText(item.spec)}]` : ''} (frame ${item.frame})`, 4 + label.length + 1);
-    lines.push(`    ${style.severity(item.severity)} ${text}`);
+  event(event: TimelineEvent, file: FileInfo): void {
+    for (const sink of this.sinks) sink.event(event, file);
   }
-  return lines.join('\n');
-}
 
-export const CSV_COLUMNS = ['time', 'kind', 'protocol', 'transport', 'src', 'dst', 'from', 'to', 'text', 'status', 'error', 'frames', 'findings'];
-
-export function eventCsvRow(event: TimelineEvent): string {
-  const isMessage = event.kind === 'message';
-  const cells: (string | number | undefined)[] = [
-    isoTime(event.tsSec, event.tsNsec),
-    event.kind,
-    event.protocol,
-    event.transport,
-    event.src,
-    event.dst,
-    isMessage ? event.from : event.kind === 'notice' ? event.from : event.kind === 'presence' ? event.user : undefined,
-    isMessage ? event.to.join(';') : event.kind === 'notice' ? event.to?.join(';') : undefined,
-    isMessage ? event.text : eventSummary(event),
-    isMessage ? event.status : event.kind === 'name' || event.kind === 'call' ? event.result?.name : undefined,
-    isMessage ? event.error : undefined,
-    event.frames.join(' '),
-    event.findings.map((x) => x.id).join(' '),
-  ];
-  return cells.map((c) => csvField(c)).join(',');
+  async finish(): Promise<void> {
+    for (const sink of this.sinks) await sink.end();
+  }
 }

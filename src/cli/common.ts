@@ -1,19 +1,17 @@
-// Shared CLI pieces: options every record-printing command takes, errors, and the loop that
-// streams captures through an engine.
-import { statSync } from 'node:fs';
+// Shared CLI pieces: options every record-printing command takes, errors, and how a command
+// sets up the runner and its sinks.
 import iconv from 'iconv-lite';
 import type { Argv } from 'yargs';
-import { readCapture } from '../capture/open.js';
 import { CaptureFormatError } from '../capture/frame.js';
-import { Engine, type EngineHandlers } from '../engine/engine.js';
 import type { EngineOptions } from '../engine/context.js';
-import type { Finding } from '../model/findings.js';
 import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
-import { Progress, wantProgress } from '../output/progress.js';
+import type { SinkSettings } from '../output/sinks/index.js';
+import { makeStyle, wantColour } from '../output/style.js';
+import type { Output } from '../output/writer.js';
+import type { Analysis } from '../runner/analysis.js';
+import { Runner, type RunnerOptions } from '../runner/runner.js';
+import { fileSource, type FrameSource } from '../runner/sources.js';
 import '../protocols/index.js';
-
-/** Thrown by a frame handler to stop reading (e.g. `-c N` reached); not an error. */
-export class StopReading extends Error {}
 
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
@@ -75,23 +73,6 @@ export function eventFilter(args: CommonArgs): EventFilter | undefined {
   }
 }
 
-/** Remembers whether a shown record had an error finding, for `--fail-on-error` (exit status 1). */
-export class ErrorTally {
-  errors = 0;
-
-  add(findings: readonly Finding[]): void {
-    for (const item of findings) if (item.severity === 'error') this.errors++;
-  }
-
-  /** Sets the exit status when asked to fail on errors and there were some. */
-  settle(args: CommonArgs): void {
-    if (args['fail-on-error'] === true && this.errors > 0) {
-      process.exitCode = 1;
-      warn(args, `${this.errors} finding(s) of error severity`);
-    }
-  }
-}
-
 /** Accepts `cp850`, `850`, `CP-850`, `ibm850`, `windows-1252`…; rejects what iconv-lite cannot decode. */
 export function normaliseCodepage(name: string): string {
   const trimmed = name.trim().toLowerCase();
@@ -108,54 +89,24 @@ export function warn(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
 }
 
-/**
- * Streams each capture through a fresh engine (frame numbers start at 1 in every file, as
- * tshark numbers them) and returns when all are done.
- */
-export async function runCaptures(
-  paths: readonly string[],
-  args: CommonArgs,
-  handlers: (file: string) => EngineHandlers & { done?(): void },
-  engineOpts: EngineOptions = engineOptions(args),
-  options: { progress?: boolean } = {},
-): Promise<void> {
-  for (const path of paths) {
-    const h = handlers(path);
-    const engine = new Engine(h, engineOpts);
-    let stopped = false;
-    const progress = options.progress !== false && wantProgress(args.quiet) ? new Progress(path === '-' ? 'standard input' : path, fileSize(path)) : undefined;
-    try {
-      await readCapture(
-        path,
-        {
-          frame: (frame) => engine.frame(frame),
-          warning: (message) => {
-            progress?.done();
-            warn(args, `${path === '-' ? 'standard input' : path}: ${message}`);
-          },
-        },
-        progress !== undefined ? (bytes) => progress.update(bytes) : undefined,
-      );
-    } catch (err) {
-      progress?.done();
-      if (!(err instanceof StopReading)) throw err;
-      stopped = true;
-    }
-    progress?.done();
-    engine.finish();
-    h.done?.();
-    if (stopped) return;
-  }
+/** Sink settings from the common options: colour, terminal width, -V and -x. */
+export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean }): SinkSettings {
+  return {
+    out,
+    style: makeStyle(wantColour(args.color)),
+    width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+    verbose: args.verbose === true,
+    hex: args.hex === true,
+  };
 }
 
-function fileSize(path: string): number | undefined {
-  if (path === '-') return undefined;
-  try {
-    const st = statSync(path);
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
+/** A runner over the analyses with the common options (-Y goes where the command says). */
+export function makeRunner(analyses: readonly Analysis[], args: CommonArgs, options: Partial<RunnerOptions> = {}): Runner {
+  return new Runner(analyses, { engine: engineOptions(args), progress: true, quiet: args.quiet, ...options });
+}
+
+export function fileSources(paths: readonly string[]): FrameSource[] {
+  return paths.map(fileSource);
 }
 
 export function isInputError(err: unknown): err is Error {

@@ -1,16 +1,16 @@
 // `msgscope live`: the read or timeline view on live traffic, optionally saved as pcapng.
 import type { Argv } from 'yargs';
-import type { Frame } from '../capture/frame.js';
-import { listInterfaces, LiveCaptureUnavailable, startLive } from '../capture/live.js';
-import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { Engine } from '../engine/engine.js';
+import { listInterfaces, LiveCaptureUnavailable } from '../capture/live.js';
+import { PacketListing } from '../analysis/listing.js';
+import { Timeline } from '../analysis/timeline.js';
+import { EVENT_FORMATS, EVENT_SINKS, PACKET_SINKS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { makeStyle, wantColour } from '../output/style.js';
-import { packetJson, summaryColumns, summaryLine, detailTree, worstSeverity } from '../output/packet-view.js';
-import { TimelinePrinter } from './timeline.js';
-import { engineOptions, ErrorTally, packetFilter, UsageError, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { NO_REORDER } from '../runner/reorder.js';
+import { liveSource } from '../runner/sources.js';
+import { eventFilter, makeRunner, packetFilter, sinkSettings, UsageError, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export interface LiveArgs extends CommonArgs {
+  format: EventFormat;
   interface?: string;
   filter: string;
   write?: string;
@@ -23,7 +23,7 @@ export interface LiveArgs extends CommonArgs {
 }
 
 export function liveBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(y, ['text', 'json', 'ndjson', 'csv']), 'frames')
+  return withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
     .option('write', { alias: 'w', type: 'string', describe: 'Also save the captured frames to this pcapng file' })
@@ -49,8 +49,8 @@ export async function liveCommand(args: LiveArgs): Promise<void> {
 }
 
 async function live(args: LiveArgs): Promise<void> {
-  const out = new Output();
   if (args.list) {
+    const out = new Output();
     for (const dev of listInterfaces()) {
       const addrs = dev.addresses.map((a) => a.addr).filter((a) => a !== undefined).join(', ');
       out.line(`${dev.name}${dev.description ? ` (${dev.description})` : ''}${addrs ? `  ${addrs}` : ''}`);
@@ -60,67 +60,18 @@ async function live(args: LiveArgs): Promise<void> {
   }
   if (args.interface === undefined) throw new UsageError('live needs -i <interface> (or --list)');
   if (args.view === 'read' && args.format === 'csv') throw new UsageError('csv is available for the timeline view only');
-  const style = makeStyle(wantColour(args.color));
+  // Every record goes out as soon as it is complete: no batching on live traffic.
+  const out = new Output(process.stdout, 0);
+  const settings = sinkSettings(out, args);
   // -Y filters frames on the read view and events on the timeline view.
-  const printer = args.view === 'timeline' ? new TimelinePrinter(out, args) : undefined;
-  const filter = args.view === 'read' ? packetFilter(args) : undefined;
-  const tally = printer?.tally ?? new ErrorTally();
-  const width = args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns;
-  printer?.begin();
-  let first: { tsSec: number; tsNsec: number } | undefined;
-  const engine = new Engine(
-    {
-      packet: (packet) => {
-        if (args.view !== 'read') return;
-        first ??= { tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
-        if (filter !== undefined && !filter.match(packet)) return;
-        tally.add(packet.findings);
-        if (args.format === 'text') out.line(args.verbose ? `${detailTree(packet, style)}\n` : summaryLine(summaryColumns(packet, first), style, width, worstSeverity(packet)));
-        else out.line(JSON.stringify(packetJson(packet, first, { tree: args.verbose, hex: false })));
-        out.flush();
-      },
-      event: (event) => {
-        if (printer === undefined) return;
-        if (printer.event(event)) out.flush();
-      },
-    },
-    engineOptions(args),
-  );
-  let seen = 0;
-  let writer: PcapngWriter | undefined;
-  await new Promise<void>((resolve, reject) => {
-    let stopped = false;
-    const session = startLive(args.interface!, args.filter, (frame: Frame) => {
-      if (stopped) return;
-      seen++;
-      writer?.packet(frame.tsSec, frame.tsNsec, frame.data, frame.len);
-      try {
-        engine.frame(frame);
-      } catch (err) {
-        reject(err);
-      }
-      if (args.count !== undefined && seen >= args.count) stop();
-    });
-    if (args.write !== undefined) writer = new PcapngWriter(args.write, session.linkType, args.interface!);
-    const timer = args.duration !== undefined ? setTimeout(stop, args.duration * 1000) : undefined;
-    function stop(): void {
-      if (stopped) return;
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      session.stop();
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    }
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  engine.finish();
-  writer?.close();
-  printer?.end();
+  const timeline = args.view === 'timeline';
+  const analysis = timeline ? new Timeline([EVENT_SINKS[args.format](settings)]) : new PacketListing([PACKET_SINKS[args.format === 'csv' ? 'text' : args.format](settings)]);
+  const runner = makeRunner([analysis], args, timeline ? { eventFilter: eventFilter(args), reorder: NO_REORDER } : { frameFilter: packetFilter(args) });
+  const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
+  await runner.run([source]);
   await out.close();
-  tally.settle(args);
+  runner.settle(args['fail-on-error']);
   if (!args.quiet) {
-    process.stderr.write(`msgscope: ${seen} frame(s) captured on ${args.interface}; kernel drops: not reported (the cap module does not expose pcap_stats)\n`);
+    process.stderr.write(`msgscope: ${source.captured()} frame(s) captured on ${args.interface}; kernel drops: not reported (the cap module does not expose pcap_stats)\n`);
   }
 }

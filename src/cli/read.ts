@@ -1,13 +1,13 @@
 // `msgscope read`: one summary line per frame like tshark, or the detail tree (-V), hex (-x),
 // or one JSON object per frame.
 import type { Argv } from 'yargs';
-import type { Packet } from '../engine/packet.js';
+import { PacketListing } from '../analysis/listing.js';
+import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { makeStyle, wantColour } from '../output/style.js';
-import { detailTree, hexView, packetJsonText, summaryColumns, summaryLine, worstSeverity } from '../output/packet-view.js';
-import { ErrorTally, packetFilter, runCaptures, withCommonOptions, withFilterOptions, type CommonArgs, StopReading, UsageError } from './common.js';
+import { fileSources, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
 export interface ReadArgs extends CommonArgs {
+  format: PacketFormat;
   captures: string[];
   verbose: boolean;
   hex: boolean;
@@ -16,7 +16,7 @@ export interface ReadArgs extends CommonArgs {
 }
 
 export function readBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(y, ['text', 'json', 'ndjson']), 'frames')
+  return withFilterOptions(withCommonOptions(y, PACKET_FORMATS), 'frames')
     .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'pcap, pcapng, snoop or NetMon files (gzip ok), or - for stdin' })
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
@@ -31,47 +31,13 @@ export function readBuilder(y: Argv) {
 }
 
 export async function readCommand(args: ReadArgs): Promise<void> {
-  const out = new Output();
-  const style = makeStyle(wantColour(args.color));
-  const width = args.wide || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns;
   const limit = args.count;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-c takes a whole number of frames');
-  const filter = packetFilter(args);
-  const tally = new ErrorTally();
-  let shown = 0;
-  let firstArray = true;
-  if (args.format === 'json') out.line('[');
+  const out = new Output();
+  const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
   // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-  const progress = process.stdout.isTTY !== true;
-  await runCaptures(args.captures, args, (file) => {
-    let first: { tsSec: number; tsNsec: number } | undefined;
-    const multi = args.captures.length > 1;
-    filter?.reset();
-    return {
-      packet: (packet: Packet) => {
-        if (limit !== undefined && shown >= limit) throw new StopReading();
-        // Relative times count from the file's first frame, shown or not (as tshark).
-        first ??= { tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
-        if (filter !== undefined && !filter.match(packet)) return;
-        shown++;
-        if (packet.findings.length > 0) tally.add(packet.findings);
-        if (args.format === 'text') {
-          if (args.verbose) out.line(detailTree(packet, style));
-          else out.line(summaryLine(summaryColumns(packet, first), style, width, worstSeverity(packet)));
-          if (args.hex) out.line(`${args.verbose ? '' : '\n'}${hexView(packet)}\n`);
-          else if (args.verbose) out.line('');
-          return;
-        }
-        const text = packetJsonText(packet, first, { tree: args.verbose, hex: args.hex }, multi ? file : undefined);
-        if (args.format === 'ndjson') out.line(text);
-        else {
-          out.line(`${firstArray ? '' : ','}${text}`);
-          firstArray = false;
-        }
-      },
-    };
-  }, undefined, { progress });
-  if (args.format === 'json') out.line(']');
+  const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
+  await runner.run(fileSources(args.captures));
   await out.close();
-  tally.settle(args);
+  runner.settle(args['fail-on-error']);
 }

@@ -1,0 +1,102 @@
+// The `stats` report: the collector's tables as a Report (JSON contract object plus the lines
+// and tables the text and CSV sinks draw).
+import type { Cell, Report, ReportBlock, ReportTable } from '../output/report.js';
+import type { ConversationRow, CountRow, EndpointRow, PhsNode, StatsReport } from './stats.js';
+
+export const STATS_TABLES = ['phs', 'conv', 'endpoints', 'commands', 'messages'] as const;
+export type StatsTable = (typeof STATS_TABLES)[number];
+
+function seconds(v: number | undefined, digits = 6): string {
+  return v === undefined ? '' : v.toFixed(digits);
+}
+
+function jsonReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Record<string, unknown> {
+  const out: Record<string, unknown> = { frames: r.frames, bytes: r.bytes };
+  if (tables.has('phs')) out.phs = r.phs;
+  if (tables.has('conv')) out.conversations = r.conversations;
+  if (tables.has('endpoints')) out.endpoints = r.endpoints;
+  if (tables.has('commands')) out.commands = r.commands;
+  if (tables.has('messages')) out.messages = r.messages;
+  out.truncated = r.truncated;
+  return out;
+}
+
+const CONV_HEADERS = ['Address A', 'Address B', 'Frames A→B', 'Bytes A→B', 'Frames B→A', 'Bytes B→A', 'Frames', 'Bytes', 'Rel. start', 'Duration'];
+const CONV_CSV = ['address_a', 'address_b', 'frames_ab', 'bytes_ab', 'frames_ba', 'bytes_ba', 'frames', 'bytes', 'rel_start', 'duration'];
+
+function convTable(title: string, name: string, rows: ConversationRow[]): ReportTable {
+  const cells = (durationDigits: number): Cell[][] =>
+    rows.map((c) => [c.a, c.b, c.framesAB, c.bytesAB, c.framesBA, c.bytesBA, c.frames, c.bytes, seconds(c.relStart, 9), seconds(c.duration, durationDigits)]);
+  return { title, name, headers: CONV_HEADERS, csvHeaders: CONV_CSV, align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows: cells(4), csvRows: cells(9) };
+}
+
+function endpointTable(title: string, name: string, rows: EndpointRow[]): ReportTable {
+  return {
+    title,
+    name,
+    headers: ['Address', 'Frames', 'Bytes', 'Tx frames', 'Tx bytes', 'Rx frames', 'Rx bytes'],
+    csvHeaders: ['address', 'frames', 'bytes', 'tx_frames', 'tx_bytes', 'rx_frames', 'rx_bytes'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((e) => [e.address, e.frames, e.bytes, e.txFrames, e.txBytes, e.rxFrames, e.rxBytes]),
+  };
+}
+
+function countTable(title: string, name: string, what: string, rows: CountRow[]): ReportTable {
+  return { title, name, headers: [what, 'Messages'], csvHeaders: [what.toLowerCase(), 'messages'], align: ['l', 'r'], rows: rows.map((c) => [c.key, c.messages]) };
+}
+
+function phsTable(nodes: PhsNode[]): ReportTable {
+  const rows: Cell[][] = [];
+  const csvRows: Cell[][] = [];
+  const walk = (level: PhsNode[], depth: number, path: string): void => {
+    for (const n of level) {
+      const p = path === '' ? n.protocol : `${path}:${n.protocol}`;
+      rows.push([`${'  '.repeat(depth)}${n.protocol}`, n.frames, n.bytes]);
+      csvRows.push([p, n.frames, n.bytes]);
+      walk(n.children, depth + 1, p);
+    }
+  };
+  walk(nodes, 0, '');
+  return { title: 'Protocol hierarchy', name: 'phs', headers: ['Protocol', 'Frames', 'Bytes'], csvHeaders: ['protocols', 'frames', 'bytes'], align: ['l', 'r', 'r'], rows, csvRows };
+}
+
+export function statsReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Report {
+  const blocks: ReportBlock[] = [{ kind: 'line', text: `${r.frames} frames, ${r.bytes} bytes` }, { kind: 'line', text: '' }];
+  const table = (t: ReportTable): void => {
+    blocks.push({ kind: 'table', table: t });
+  };
+  if (tables.has('phs')) table(phsTable(r.phs));
+  if (tables.has('conv')) {
+    table(convTable('TCP conversations', 'conv_tcp', r.conversations.tcp));
+    table(convTable('UDP conversations', 'conv_udp', r.conversations.udp));
+    table(convTable('IPv4 conversations', 'conv_ip', r.conversations.ip));
+    table({ ...convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6), optional: true });
+  }
+  if (tables.has('endpoints')) {
+    table(endpointTable('IPv4 endpoints', 'endpoints_ip', r.endpoints.ip));
+    table({ ...endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6), optional: true });
+  }
+  if (tables.has('commands')) {
+    table({
+      title: 'Commands (response times in seconds)',
+      name: 'commands',
+      headers: ['Protocol', 'Command', 'Requests', 'Responses', 'Matched', 'Min RT', 'Max RT', 'Avg RT'],
+      csvHeaders: ['protocol', 'command', 'requests', 'responses', 'matched', 'min_rt', 'max_rt', 'avg_rt'],
+      align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: r.commands.map((c) => [c.protocol, c.command, c.requests, c.responses, c.matched, seconds(c.minRt), seconds(c.maxRt), seconds(c.avgRt)]),
+      csvRows: r.commands.map((c) => [c.protocol, c.command, c.requests, c.responses, c.matched, seconds(c.minRt, 9), seconds(c.maxRt, 9), seconds(c.avgRt, 9)]),
+    });
+  }
+  if (tables.has('messages')) {
+    blocks.push({ kind: 'line', text: `Messenger messages: ${r.messages.total}`, heading: true }, { kind: 'line', text: '' });
+    table(countTable('Messages per protocol', 'messages_protocol', 'Protocol', r.messages.byProtocol));
+    table(countTable('Messages per sender', 'messages_sender', 'Sender', r.messages.bySender));
+    table(countTable('Messages per recipient', 'messages_recipient', 'Recipient', r.messages.byRecipient));
+    table(countTable('Messages per status', 'messages_status', 'Status', r.messages.byStatus));
+  }
+  return {
+    json: jsonReport(r, tables),
+    blocks,
+    warnings: r.truncated.length > 0 ? [`tables cut at their size limit: ${r.truncated.join(', ')}`] : [],
+  };
+}

@@ -1,0 +1,54 @@
+// The sink registry: every output format of every record kind. A new format is one file
+// implementing PacketSink, EventSink or ReportSink, plus its line here; the commands offer
+// the formats listed (their --format choices come from these tables).
+import type { Style } from '../style.js';
+import type { Output } from '../writer.js';
+import { EventCsvSink } from './event-csv.js';
+import { EventJsonSink } from './event-json.js';
+import { EventTextSink } from './event-text.js';
+import { PacketJsonSink } from './packet-json.js';
+import { PacketTextSink } from './packet-text.js';
+import { ReportCsvSink } from './report-csv.js';
+import { ReportJsonSink } from './report-json.js';
+import { ReportTextSink } from './report-text.js';
+import type { EventSink, PacketSink, ReportSink } from './types.js';
+
+export type { EventSink, PacketSink, ReportSink } from './types.js';
+
+/** What a sink may need: where to write, and how the user asked to see things. */
+export interface SinkSettings {
+  readonly out: Output;
+  readonly style: Style;
+  /** Terminal width for text lines, undefined for no cut. */
+  readonly width: number | undefined;
+  /** Detail tree (-V) and hex bytes (-x), for frames. */
+  readonly verbose: boolean;
+  readonly hex: boolean;
+}
+
+export const PACKET_SINKS = {
+  text: (s: SinkSettings): PacketSink => new PacketTextSink(s.out, s),
+  json: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: false, tree: s.verbose, hex: s.hex }),
+  ndjson: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: true, tree: s.verbose, hex: s.hex }),
+} as const;
+
+export const EVENT_SINKS = {
+  text: (s: SinkSettings): EventSink => new EventTextSink(s.out, s.style, s.width),
+  json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
+  ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
+  csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
+} as const;
+
+export const REPORT_SINKS = {
+  text: (s: SinkSettings): ReportSink => new ReportTextSink(s.out, s.style),
+  json: (s: SinkSettings): ReportSink => new ReportJsonSink(s.out),
+  csv: (s: SinkSettings): ReportSink => new ReportCsvSink(s.out),
+} as const;
+
+export type PacketFormat = keyof typeof PACKET_SINKS;
+export type EventFormat = keyof typeof EVENT_SINKS;
+export type ReportFormat = keyof typeof REPORT_SINKS;
+
+export const PACKET_FORMATS = Object.keys(PACKET_SINKS) as PacketFormat[];
+export const EVENT_FORMATS = Object.keys(EVENT_SINKS) as EventFormat[];
+export const REPORT_FORMATS = Object.keys(REPORT_SINKS) as ReportFormat[];

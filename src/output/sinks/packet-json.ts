@@ -1,0 +1,35 @@
+// Frames as JSON: one array of objects (json) or one object per line (ndjson). Schema:
+// docs/schema.md.
+import type { Packet } from '../../engine/packet.js';
+import type { FileInfo } from '../../runner/analysis.js';
+import { packetJsonText } from '../packet-view.js';
+import type { Output } from '../writer.js';
+import type { PacketSink } from './types.js';
+
+export interface PacketJsonOptions {
+  /** One object per line instead of one array. */
+  readonly lines: boolean;
+  /** Add the detail tree (-V) and the hex bytes (-x). */
+  readonly tree: boolean;
+  readonly hex: boolean;
+}
+
+export class PacketJsonSink implements PacketSink {
+  private count = 0;
+
+  constructor(private readonly out: Output, private readonly options: PacketJsonOptions) {}
+
+  begin(): void {
+    if (!this.options.lines) this.out.line('[');
+  }
+
+  packet(packet: Packet, file: FileInfo): void {
+    const text = packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? file.path : undefined);
+    this.out.line(this.options.lines || this.count === 0 ? text : `,${text}`);
+    this.count++;
+  }
+
+  end(): void {
+    if (!this.options.lines) this.out.line(']');
+  }
+}

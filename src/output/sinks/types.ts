@@ -1,0 +1,24 @@
+// Sinks: where records go. One small interface per record kind — frames (packets), timeline
+// events, reports — and one file per format implementing it (registered in ./index.ts).
+import type { Packet } from '../../engine/packet.js';
+import type { TimelineEvent } from '../../model/events.js';
+import type { FileInfo } from '../../runner/analysis.js';
+import type { Report } from '../report.js';
+
+export interface PacketSink {
+  /** Before the first record (e.g. a JSON array's opening bracket). */
+  begin(): void;
+  /** One dissected frame; valid during the call only. */
+  packet(packet: Packet, file: FileInfo): void;
+  end(): void | Promise<void>;
+}
+
+export interface EventSink {
+  begin(): void;
+  event(event: TimelineEvent, file: FileInfo): void;
+  end(): void | Promise<void>;
+}
+
+export interface ReportSink {
+  write(report: Report): void | Promise<void>;
+}

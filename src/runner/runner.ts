@@ -1,0 +1,131 @@
+// The one runner: takes frame sources (files, standard input, a live interface), drives a
+// fresh engine per source, and fans packets and events out to any number of analyses. It owns
+// what every command shares: the progress bar, the frame and event filters (-Y), the frame
+// limit (-c), the reorder window that puts events in frame order, warnings about the input,
+// and the tally of error findings behind --fail-on-error's exit status.
+import type { Frame } from '../capture/frame.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineOptions } from '../engine/context.js';
+import type { Packet } from '../engine/packet.js';
+import type { TimelineEvent } from '../model/events.js';
+import type { Finding } from '../model/findings.js';
+import type { EventFilter, PacketFilter } from '../filter/index.js';
+import { Progress, wantProgress } from '../output/progress.js';
+import type { Analysis, FileInfo, Timestamp } from './analysis.js';
+import { DEFAULT_REORDER, ReorderWindow, type ReorderLimits } from './reorder.js';
+import type { FrameSource } from './sources.js';
+
+/** Thrown inside a run to stop reading early (the frame limit); not an error. */
+class StopReading extends Error {}
+
+export interface RunnerOptions {
+  readonly engine: EngineOptions;
+  /** Frames an analysis sees (-Y on frames); all when undefined. */
+  readonly frameFilter?: PacketFilter;
+  /** Events an analysis sees (-Y on events); all when undefined. */
+  readonly eventFilter?: EventFilter;
+  /** Stop after this many frames passed the frame filter (-c). */
+  readonly frameLimit?: number;
+  /** Show a progress bar for slow files (it still needs stderr to be a terminal and no --quiet). */
+  readonly progress: boolean;
+  readonly quiet: boolean;
+  readonly reorder?: ReorderLimits;
+}
+
+class RunFile implements FileInfo {
+  start: Timestamp | undefined;
+  constructor(readonly path: string, readonly label: string, readonly index: number, readonly multi: boolean) {}
+}
+
+export class Runner {
+  /** Error-severity findings on the frames and events handed to analyses. */
+  errors = 0;
+  private readonly packetAnalyses: Analysis[];
+  private readonly eventAnalyses: Analysis[];
+  private shown = 0;
+
+  constructor(private readonly analyses: readonly Analysis[], private readonly options: RunnerOptions) {
+    this.packetAnalyses = analyses.filter((a) => a.packet !== undefined);
+    this.eventAnalyses = analyses.filter((a) => a.event !== undefined);
+  }
+
+  /** Reads every source in turn (frame numbers restart at 1 in each), then finishes the analyses. */
+  async run(sources: readonly FrameSource[]): Promise<void> {
+    for (const analysis of this.analyses) analysis.start?.();
+    for (const [index, source] of sources.entries()) {
+      const file = new RunFile(source.path, source.label, index, sources.length > 1);
+      const stopped = await this.runOne(source, file);
+      if (stopped) break;
+    }
+    for (const analysis of this.analyses) await analysis.finish?.();
+  }
+
+  /** Sets exit status 1 (with a warning) when asked to fail on errors and there were some. */
+  settle(failOnError: boolean | undefined): void {
+    if (failOnError === true && this.errors > 0) {
+      process.exitCode = 1;
+      this.warn(`${this.errors} finding(s) of error severity`);
+    }
+  }
+
+  warn(message: string): void {
+    if (!this.options.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
+  }
+
+  private async runOne(source: FrameSource, file: RunFile): Promise<boolean> {
+    const { frameFilter, frameLimit } = this.options;
+    for (const analysis of this.analyses) analysis.beginFile?.(file);
+    frameFilter?.reset();
+    const window = this.eventAnalyses.length > 0
+      ? new ReorderWindow((event) => this.deliverEvent(event, file), this.options.reorder ?? DEFAULT_REORDER)
+      : undefined;
+    const packetAnalyses = this.packetAnalyses;
+    const onPacket = packetAnalyses.length > 0 || frameLimit !== undefined
+      ? (packet: Packet): void => {
+        if (frameLimit !== undefined && this.shown >= frameLimit) throw new StopReading();
+        if (frameFilter !== undefined && !frameFilter.match(packet)) return;
+        this.shown++;
+        this.tally(packet.findings);
+        for (const analysis of packetAnalyses) analysis.packet!(packet, file);
+      }
+      : undefined;
+    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => window.push(event) : undefined }, this.options.engine);
+    const progress = source.progress && this.options.progress && wantProgress(this.options.quiet) ? new Progress(source.label, source.size) : undefined;
+    let stopped = false;
+    try {
+      await source.read(
+        {
+          frame: (frame: Frame) => {
+            file.start ??= { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
+            engine.frame(frame);
+            window?.advance(frame.tsSec);
+          },
+          warning: (message) => {
+            progress?.done();
+            this.warn(`${source.label}: ${message}`);
+          },
+        },
+        progress !== undefined ? (bytes) => progress.update(bytes) : undefined,
+      );
+    } catch (err) {
+      progress?.done();
+      if (!(err instanceof StopReading)) throw err;
+      stopped = true;
+    }
+    progress?.done();
+    engine.finish();
+    window?.flush();
+    for (const analysis of this.analyses) analysis.endFile?.(file);
+    return stopped;
+  }
+
+  private deliverEvent(event: TimelineEvent, file: FileInfo): void {
+    if (this.options.eventFilter !== undefined && !this.options.eventFilter.match(event)) return;
+    this.tally(event.findings);
+    for (const analysis of this.eventAnalyses) analysis.event!(event, file);
+  }
+
+  private tally(findings: readonly Finding[]): void {
+    for (const item of findings) if (item.severity === 'error') this.errors++;
+  }
+}
