@@ -49,6 +49,7 @@ interface Message {
   campaign: string | null;
   slots: [string, string][];
   bounce?: Bounce;
+  result?: { code: number; name: string };
   known_gap?: string;
   timeline?: { status?: Status; error?: string | null; frames?: number[] };
 }
@@ -231,6 +232,7 @@ for (const name of ALL) {
       assert.deepEqual(got.frames, want.frames, where);
       assert.equal(got.status, want.status, where);
       assert.equal(got.error, want.error, where);
+      if (m.result !== undefined) assert.deepEqual(got.details?.['result'], m.result, where);
       if (m.known_gap !== undefined) {
         // A fixed gap: the timeline now agrees with the ground truth; drop the gap from the sidecar.
         const fixed = got.status === m.status && got.error === m.error && JSON.stringify(got.frames) === JSON.stringify(m.frames);
