@@ -15,7 +15,11 @@ export interface ReorderLimits {
   readonly maxSeconds: number;
 }
 
-export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 100_000, maxSeconds: Number.POSITIVE_INFINITY };
+// Dissectors finish pending state (an unanswered request, a message waiting for its ACK) on
+// their own capture-time timeouts, well inside these bounds; an event that only completes when
+// its connection ends (a session summary on a connection idle until the end of the capture)
+// can still come late.
+export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 10_000, maxSeconds: 3600 };
 
 /** Live capture: each event as soon as it is complete. */
 export const NO_REORDER: ReorderLimits = { maxEvents: 0, maxSeconds: 0 };
