@@ -5,7 +5,8 @@
 // is present and no value equals (the same as `!(a == b)` on a present field), `~=` when some
 // value differs, `===` when all values equal; a missing field makes every relation false.
 import type { Atom, CompareOp, Entity, Expr, SetItem } from './ast.js';
-import { FilterError } from './parse.js';
+import { FilterError } from './errors.js';
+import { compileRegex } from './regex.js';
 import {
   addrLiteral, bytesIndexOf, bytesLiteral, compareValues, dynamicLiteral, latin1, numberLiteral, parseBytes, parseEther,
   parseNumber, parseTime, stringLiteral, utf8, type Kind, type Literal, type Val,
@@ -60,11 +61,11 @@ class Compiler<T> {
   expr(e: Expr): Predicate<T> {
     switch (e.type) {
       case 'logic': {
-        const a = this.expr(e.left);
-        const b = this.expr(e.right);
-        if (e.op === 'and') return (x) => a(x) && b(x);
-        if (e.op === 'or') return (x) => a(x) || b(x);
-        return (x) => a(x) !== b(x);
+        // One loop over the chain: a chain of 100,000 terms must not nest 100,000 calls.
+        const parts = e.operands.map((operand) => this.expr(operand));
+        if (e.op === 'and') return (x) => parts.every((p) => p(x));
+        if (e.op === 'or') return (x) => parts.some((p) => p(x));
+        return (x) => parts.reduce((odd, p) => odd !== p(x), false);
       }
       case 'not': {
         const a = this.expr(e.expr);
@@ -307,24 +308,12 @@ class Compiler<T> {
   private matches(leftE: Entity, rightE: Entity): Predicate<T> {
     const l = this.requireOperand(leftE);
     if (rightE.type !== 'string') throw new FilterError(rightE.col, 'matches takes a quoted regular expression');
-    let pattern = rightE.value;
-    let flags = '';
-    // PCRE-style leading inline flags, as Wireshark users write them: (?i), (?s), (?m).
-    const inline = /^\(\?([ism]+)\)/.exec(pattern);
-    if (inline !== null) {
-      flags = [...new Set(inline[1]!.split(''))].join('');
-      pattern = pattern.slice(inline[0].length);
-    }
-    let re: RegExp;
-    try {
-      re = new RegExp(pattern, flags);
-    } catch (err) {
-      throw new FilterError(rightE.col, `bad regular expression: ${err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err)}`);
-    }
+    // RE2 reads PCRE's inline flags, (?i) (?s) (?m), itself, anywhere in the pattern.
+    const test = compileRegex(rightE.value, rightE.col);
     if (l.kind === 'string' || l.kind === 'guid' || l.kind === 'dynamic') {
-      return (x) => l.values(x).some((v) => (typeof v === 'string' ? re.test(v) : typeof v === 'number' || typeof v === 'bigint' ? re.test(String(v)) : false));
+      return (x) => l.values(x).some((v) => (typeof v === 'string' ? test(v) : typeof v === 'number' || typeof v === 'bigint' ? test(String(v)) : false));
     }
-    if (l.kind === 'bytes' || l.kind === 'protocol') return (x) => l.values(x).some((v) => v instanceof Uint8Array && re.test(latin1(v)));
+    if (l.kind === 'bytes' || l.kind === 'protocol') return (x) => l.values(x).some((v) => v instanceof Uint8Array && test(latin1(v)));
     throw new FilterError(l.col, `matches needs a string, bytes or protocol; ${l.name} is ${kindText(l.kind)}`);
   }
 
