@@ -3,24 +3,14 @@
 // and hang inputs of the issue are regression tests here, end to end through bin/msgscope.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventFilter, FilterError, PacketFilter } from '../src/filter/index.js';
+import { EventFilter, PacketFilter } from '../src/filter/index.js';
 import { MAX_NESTING } from '../src/filter/nesting.js';
 import { expandedSize, MAX_PROGRAM } from '../src/filter/regex.js';
 import type { TimelineEvent } from '../src/model/events.js';
-import { cli, exists, publicCapture } from './helpers.js';
+import { cli, exists, filterErrorOf, publicCapture } from './helpers.js';
 import { Conversation, bytes, le16, nbss, sessionRequest, smb, udp, writePcap } from './nbt-builder.js';
 
 const MESSENGER = publicCapture('ajbanjara__Wireshark/messenger.pcap');
-
-function rejection(text: string, make: (t: string) => unknown = (t) => new PacketFilter(t)): FilterError {
-  try {
-    make(text);
-  } catch (err) {
-    if (err instanceof FilterError) return err;
-    throw err;
-  }
-  assert.fail(`expected ${JSON.stringify(text.slice(0, 60))} to be rejected`);
-}
 
 const nested = (n: number, inner = 'udp'): string => `${'('.repeat(n)}${inner}${')'.repeat(n)}`;
 
@@ -34,22 +24,22 @@ function event(kind: 'message' | 'session', text = ''): TimelineEvent {
 
 test(`nesting: ${MAX_NESTING} levels are accepted, one more is an error at the column that passes the limit`, () => {
   assert.equal(new PacketFilter(nested(MAX_NESTING)).text.length, 2 * MAX_NESTING + 3);
-  let err = rejection(nested(MAX_NESTING + 1));
+  let err = filterErrorOf(nested(MAX_NESTING + 1));
   assert.equal(err.column, MAX_NESTING + 1);
   assert.match(err.detail, /nests too deeply: more than 256 levels of parentheses, function calls and not operators/);
   assert.ok(!err.message.includes('\n'));
   // `!` and `not` count, in front of a group or of a relation; so do function calls.
   new PacketFilter(`${'!'.repeat(MAX_NESTING)}udp`);
-  err = rejection(`${'!'.repeat(MAX_NESTING + 1)}udp`);
+  err = filterErrorOf(`${'!'.repeat(MAX_NESTING + 1)}udp`);
   assert.equal(err.column, MAX_NESTING + 1);
-  err = rejection(`${'not '.repeat(MAX_NESTING + 1)}udp`);
+  err = filterErrorOf(`${'not '.repeat(MAX_NESTING + 1)}udp`);
   assert.equal(err.column, 4 * MAX_NESTING + 1);
   const half = MAX_NESTING / 2;
   new PacketFilter(`${'!('.repeat(half)}udp${')'.repeat(half)}`);
-  rejection(`${'!('.repeat(half)}!udp${')'.repeat(half)}`);
+  filterErrorOf(`${'!('.repeat(half)}!udp${')'.repeat(half)}`);
   new PacketFilter(`${'count('.repeat(MAX_NESTING)}udp.port${')'.repeat(MAX_NESTING)} == 1`);
-  rejection(`!${'count('.repeat(MAX_NESTING)}udp.port${')'.repeat(MAX_NESTING)} == 1`);
-  rejection(`!count(udp.port) == 1 && ${'!'.repeat(MAX_NESTING)}count(udp.port) == 1`);
+  filterErrorOf(`!${'count('.repeat(MAX_NESTING)}udp.port${')'.repeat(MAX_NESTING)} == 1`);
+  filterErrorOf(`!count(udp.port) == 1 && ${'!'.repeat(MAX_NESTING)}count(udp.port) == 1`);
   new PacketFilter(`!count(udp.port) == 1 && ${'!'.repeat(MAX_NESTING - 1)}count(udp.port) == 1`);
   // Siblings do not add up; parentheses in strings, `!=`, `not in` and `..` are not nesting.
   new PacketFilter(Array.from({ length: 10 }, () => nested(MAX_NESTING - 1)).join(' || '));
@@ -57,7 +47,7 @@ test(`nesting: ${MAX_NESTING} levels are accepted, one more is an error at the c
   new PacketFilter(Array.from({ length: 5000 }, () => 'udp.port != 53').join(' && '));
   new PacketFilter(`${'!'.repeat(MAX_NESTING)}udp.port not in {1..5 53}`);
   // Event filters go through the same parser.
-  rejection(nested(2000), (t) => new EventFilter(t));
+  filterErrorOf(nested(2000), (t) => new EventFilter(t));
 });
 
 test('nested filters keep their meaning: parity of not, depth of groups', () => {
@@ -120,18 +110,25 @@ test('what RE2 cannot run is refused by name; too large patterns are refused bef
     ['"a{1001}"', /invalid repeat count/],
   ];
   for (const [pattern, message] of cases) {
-    const err = rejection(`frame matches ${pattern}`);
+    const err = filterErrorOf(`frame matches ${pattern}`);
     assert.equal(err.column, 15, pattern);
     assert.match(err.detail, message, pattern);
     assert.ok(!err.detail.includes('\n'), pattern);
   }
-  assert.match(rejection('frame matches "\\n(?<=x"').detail, /lookbehind/);
+  assert.match(filterErrorOf('frame matches "\\n(?<=x"').detail, /lookbehind/);
   // Ten copies of a thousand-fold group: a million instructions, refused from the text alone.
   const huge = `"${'(?:abcdefghij){1000}'.repeat(10)}"`;
   assert.ok(expandedSize(huge) > MAX_PROGRAM);
-  assert.match(rejection(`frame matches ${huge}`).detail, /regular expression too large/);
+  assert.match(filterErrorOf(`frame matches ${huge}`).detail, /regular expression too large/);
   new PacketFilter(`frame matches "${'x{1000}'.repeat(50)}"`);
-  rejection(`frame matches "${'x{1000}'.repeat(101)}"`);
+  filterErrorOf(`frame matches "${'x{1000}'.repeat(101)}"`);
+});
+
+test('messages stay on one line whatever the filter quotes (found by the property tests)', () => {
+  for (const text of ['"(\nr"', 'ip.src == "a\nb"', 'udp\n\u0007)', 'ip.ttl & "\x1b[2J"', 'eth.src == "\r"', `frame matches "${'\n'.repeat(50)}(?<=x"`]) {
+    const err = filterErrorOf(text);
+    assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(err.message), JSON.stringify(err.message));
+  }
 });
 
 test('the estimate of a pattern\'s size is an upper bound of what re2js compiles', async () => {

@@ -5,7 +5,7 @@
 // is present and no value equals (the same as `!(a == b)` on a present field), `~=` when some
 // value differs, `===` when all values equal; a missing field makes every relation false.
 import type { Atom, CompareOp, Entity, Expr, SetItem } from './ast.js';
-import { FilterError } from './errors.js';
+import { FilterError, printable } from './errors.js';
 import { compileRegex } from './regex.js';
 import {
   addrLiteral, bytesIndexOf, bytesLiteral, compareValues, dynamicLiteral, latin1, numberLiteral, parseBytes, parseEther,
@@ -106,7 +106,7 @@ class Compiler<T> {
         if (base.kind !== 'number' && base.kind !== 'bool' && base.kind !== 'dynamic') throw new FilterError(e.col, `'&' needs an integer field; ${base.name} is ${base.kind}`);
         const maskText = e.mask.type === 'word' ? e.mask.text : e.mask.value;
         const mask = parseNumber(maskText);
-        if (mask === undefined || typeof mask === 'number' && !Number.isInteger(mask)) throw new FilterError(e.mask.col, `'${maskText}' is not an integer bit mask`);
+        if (mask === undefined || typeof mask === 'number' && !Number.isInteger(mask)) throw new FilterError(e.mask.col, `'${printable(maskText)}' is not an integer bit mask`);
         const big = BigInt(mask);
         return {
           name: `${base.name} & ${maskText}`,
@@ -135,7 +135,7 @@ class Compiler<T> {
   private requireOperand(e: Entity): Operand<T> {
     const op = this.operand(e);
     if (op !== undefined) return op;
-    if (e.type === 'string') throw new FilterError(e.col, `expected a ${this.source.noun}, found the string "${e.value}"`);
+    if (e.type === 'string') throw new FilterError(e.col, `expected a ${this.source.noun}, found the string "${printable(e.value)}"`);
     if (e.type === 'word') this.unknown(e.text, e.col);
     throw new FilterError(e.col, `expected a ${this.source.noun}`);
   }
@@ -163,7 +163,7 @@ class Compiler<T> {
     const text = atom.type === 'word' ? atom.text : atom.value;
     const quoted = atom.type === 'string';
     const bad = (what: string): never => {
-      throw new FilterError(atom.col, `${quoted ? `"${text}"` : `'${text}'`} is not ${what} (${op.name} is ${kindText(op.kind)})`);
+      throw new FilterError(atom.col, `${quoted ? `"${printable(text)}"` : `'${printable(text)}'`} is not ${what} (${op.name} is ${kindText(op.kind)})`);
     };
     switch (op.kind) {
       case 'number': {
@@ -293,7 +293,7 @@ class Compiler<T> {
       case 'protocol':
       case 'ether': {
         const needle = rightE.type === 'string' ? utf8(text) : parseBytes(text);
-        if (needle === undefined) throw new FilterError(rightE.col, `'${text}' is not a byte string (like de:ad:be:ef, or a quoted string)`);
+        if (needle === undefined) throw new FilterError(rightE.col, `'${printable(text)}' is not a byte string (like de:ad:be:ef, or a quoted string)`);
         if (l.kind === 'ether') {
           const hex = Array.from(needle, (b) => b.toString(16).padStart(2, '0')).join(':');
           return (x) => l.values(x).some((v) => typeof v === 'string' && v.includes(hex));

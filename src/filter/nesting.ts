@@ -52,7 +52,8 @@ export function checkNesting(text: string): void {
   let lastWord = ''; // the word just before, to tell `len(` (a call) from `(` (a group)
   const deeper = (at: number, level: number): void => {
     if (level > MAX_NESTING) {
-      throw new FilterError(at + 1, `the filter nests too deeply: more than ${MAX_NESTING} levels of parentheses, function calls and not operators`);
+      // Columns count within the line, as the parser's do.
+      throw new FilterError(at - text.lastIndexOf('\n', at - 1), `the filter nests too deeply: more than ${MAX_NESTING} levels of parentheses, function calls and not operators`);
     }
   };
   let i = 0;

@@ -2,7 +2,7 @@
 // be bounded. Syntax errors become a FilterError naming the column and what was expected there.
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './grammar.generated.js';
 import type { Expr } from './ast.js';
-import { FilterError } from './errors.js';
+import { FilterError, printable } from './errors.js';
 import { checkNesting } from './nesting.js';
 
 interface PeggyExpectation {
@@ -38,7 +38,7 @@ export function parseFilter(text: string): Expr {
   } catch (err) {
     if (err instanceof PeggySyntaxError) {
       const e = err as unknown as PeggyError;
-      const found = e.found === null ? 'the end of the filter' : `'${e.found}'`;
+      const found = e.found === null ? 'the end of the filter' : `'${printable(e.found)}'`;
       throw new FilterError(e.location.start.column, `expected ${describeExpected(e.expected ?? [])}, found ${found}`);
     }
     throw err;

@@ -5,7 +5,7 @@
 // every count that matters here (docs/filters.md: module load, compiling, short and long
 // subjects). It is loaded on the first `matches`, so other filters do not pay for it.
 import { createRequire } from 'node:module';
-import { FilterError } from './errors.js';
+import { FilterError, printable } from './errors.js';
 
 type Re2js = typeof import('re2js');
 
@@ -156,12 +156,6 @@ function unsupported(code: string, snippet: string, pattern: string): string | u
   }
   if (code === 'invalid nested repetition operator' && snippet.endsWith('+')) return `possessive quantifier ${shown}`;
   return undefined;
-}
-
-/** Text for a one-line message: control characters escaped, at most 40 characters of it. */
-function printable(text: string): string {
-  const escaped = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return escaped.length > 40 ? `${escaped.slice(0, 40)}…` : escaped;
 }
 
 /**
