@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { EventFilter, FilterError, PacketFilter } from '../src/filter/index.js';
+import { EventFilter, PacketFilter } from '../src/filter/index.js';
 import { parseFilter } from '../src/filter/parse.js';
 import { addrLiteral, parseIpv6, parseNumber, parseBytes } from '../src/filter/values.js';
 import type { Packet, Layer } from '../src/engine/packet.js';
@@ -12,17 +12,7 @@ import type { TimelineEvent } from '../src/model/events.js';
 import { f } from '../src/model/fields.js';
 import { IP } from '../src/net/ipv4.js';
 import { TCP, UDP } from '../src/net/transport.js';
-import { dissect, exists, FIXTURES, publicCapture, ROOT } from './helpers.js';
-
-function errorOf(text: string, make: (t: string) => unknown = (t) => new PacketFilter(t)): FilterError {
-  try {
-    make(text);
-  } catch (err) {
-    if (err instanceof FilterError) return err;
-    throw err;
-  }
-  assert.fail(`expected ${JSON.stringify(text)} to be rejected`);
-}
+import { dissect, exists, filterErrorOf, FIXTURES, publicCapture, ROOT } from './helpers.js';
 
 test('syntax errors name the column and what was expected, on one line', () => {
   const cases: [string, number, RegExp][] = [
@@ -34,7 +24,7 @@ test('syntax errors name the column and what was expected, on one line', () => {
     ['', 1, /empty/],
   ];
   for (const [text, column, message] of cases) {
-    const err = errorOf(text);
+    const err = filterErrorOf(text);
     assert.equal(err.column, column, text);
     assert.match(err.detail, message, text);
     assert.ok(!err.message.includes('\n'), text);
@@ -42,25 +32,25 @@ test('syntax errors name the column and what was expected, on one line', () => {
 });
 
 test('unknown fields are errors, with a suggestion; bad literals point at the literal', () => {
-  let err = errorOf('ip.scr == 1.2.3.4');
+  let err = filterErrorOf('ip.scr == 1.2.3.4');
   assert.equal(err.column, 1);
   assert.match(err.detail, /unknown field 'ip.scr' \(did you mean 'ip.src'\?\)/);
-  err = errorOf('udp && nosuch.field');
+  err = filterErrorOf('udp && nosuch.field');
   assert.equal(err.column, 8);
-  err = errorOf('ip.src == foo.example');
+  err = filterErrorOf('ip.src == foo.example');
   assert.equal(err.column, 11);
   assert.match(err.detail, /not an IPv4 address/);
-  err = errorOf('tcp.port == 0x1g');
+  err = filterErrorOf('tcp.port == 0x1g');
   assert.equal(err.column, 13);
-  err = errorOf('ip.addr == 10.0.0.0/33');
+  err = filterErrorOf('ip.addr == 10.0.0.0/33');
   assert.equal(err.column, 12);
-  err = errorOf('udp.port matches "("');
+  err = filterErrorOf('udp.port matches "("');
   assert.match(err.detail, /regular expression/);
-  err = errorOf('ip == 1');
+  err = filterErrorOf('ip == 1');
   assert.match(err.detail, /protocol/);
-  err = errorOf('ip.src contains 1');
+  err = filterErrorOf('ip.src contains 1');
   assert.match(err.detail, /contains needs/);
-  err = errorOf('1 == 2');
+  err = filterErrorOf('1 == 2');
   assert.match(err.detail, /neither side/);
 });
 
@@ -206,10 +196,10 @@ test('event filters: common members, endpoint parts, kind members, findings', ()
 });
 
 test('event filter errors: unknown members of a kind, unknown names', () => {
-  assert.match(errorOf('message.txt contains "a"', (t) => new EventFilter(t)).detail, /unknown event field 'message.txt' \(did you mean 'message.text'\?\)/);
-  assert.equal(errorOf('kind == "message" && mesage', (t) => new EventFilter(t)).column, 22);
-  assert.match(errorOf('name.result.nope == 1', (t) => new EventFilter(t)).detail, /unknown event field/);
-  assert.match(errorOf('ip.src == 1.2.3.4', (t) => new EventFilter(t)).detail, /unknown event field/);
+  assert.match(filterErrorOf('message.txt contains "a"', (t) => new EventFilter(t)).detail, /unknown event field 'message.txt' \(did you mean 'message.text'\?\)/);
+  assert.equal(filterErrorOf('kind == "message" && mesage', (t) => new EventFilter(t)).column, 22);
+  assert.match(filterErrorOf('name.result.nope == 1', (t) => new EventFilter(t)).detail, /unknown event field/);
+  assert.match(filterErrorOf('ip.src == 1.2.3.4', (t) => new EventFilter(t)).detail, /unknown event field/);
 });
 
 test('timeline -Y on real traffic: spam by sender', { skip: !exists(publicCapture('ajbanjara__Wireshark/messenger.pcap')) }, async () => {

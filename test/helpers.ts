@@ -1,10 +1,12 @@
 // Shared test helpers: paths, running captures through the engine, and driving the CLI.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
+import { FilterError, PacketFilter } from '../src/filter/index.js';
 import type { EngineOptions } from '../src/engine/context.js';
 import type { Packet } from '../src/engine/packet.js';
 import type { TimelineEvent } from '../src/model/events.js';
@@ -62,4 +64,15 @@ export interface CliResult {
 export function cli(args: string[], input?: Buffer): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The FilterError that compiling `text` raises (a frame filter unless `make` says otherwise); fails when it compiles. */
+export function filterErrorOf(text: string, make: (t: string) => unknown = (t) => new PacketFilter(t)): FilterError {
+  try {
+    make(text);
+  } catch (err) {
+    if (err instanceof FilterError) return err;
+    throw err;
+  }
+  assert.fail(`expected ${JSON.stringify(text.slice(0, 60))} to be rejected`);
 }

@@ -40,7 +40,8 @@ export interface SetItem {
 }
 
 export type Expr =
-  | { readonly type: 'logic'; readonly op: 'and' | 'or' | 'xor'; readonly left: Expr; readonly right: Expr; readonly col: number }
+  /** A chain of one operator, `a || b || c`, as one node with two or more operands, in order. */
+  | { readonly type: 'logic'; readonly op: 'and' | 'or' | 'xor'; readonly operands: readonly Expr[]; readonly col: number }
   | { readonly type: 'not'; readonly expr: Expr; readonly col: number }
   | { readonly type: 'compare'; readonly op: CompareOp; readonly left: Entity; readonly right: Entity; readonly col: number; readonly opCol: number }
   | { readonly type: 'contains'; readonly left: Entity; readonly right: Entity; readonly col: number }

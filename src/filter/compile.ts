@@ -5,7 +5,8 @@
 // is present and no value equals (the same as `!(a == b)` on a present field), `~=` when some
 // value differs, `===` when all values equal; a missing field makes every relation false.
 import type { Atom, CompareOp, Entity, Expr, SetItem } from './ast.js';
-import { FilterError } from './parse.js';
+import { FilterError, printable } from './errors.js';
+import { compileRegex } from './regex.js';
 import {
   addrLiteral, bytesIndexOf, bytesLiteral, compareValues, dynamicLiteral, latin1, numberLiteral, parseBytes, parseEther,
   parseNumber, parseTime, stringLiteral, utf8, type Kind, type Literal, type Val,
@@ -60,11 +61,11 @@ class Compiler<T> {
   expr(e: Expr): Predicate<T> {
     switch (e.type) {
       case 'logic': {
-        const a = this.expr(e.left);
-        const b = this.expr(e.right);
-        if (e.op === 'and') return (x) => a(x) && b(x);
-        if (e.op === 'or') return (x) => a(x) || b(x);
-        return (x) => a(x) !== b(x);
+        // One loop over the chain: a chain of 100,000 terms must not nest 100,000 calls.
+        const parts = e.operands.map((operand) => this.expr(operand));
+        if (e.op === 'and') return (x) => parts.every((p) => p(x));
+        if (e.op === 'or') return (x) => parts.some((p) => p(x));
+        return (x) => parts.reduce((odd, p) => odd !== p(x), false);
       }
       case 'not': {
         const a = this.expr(e.expr);
@@ -105,7 +106,7 @@ class Compiler<T> {
         if (base.kind !== 'number' && base.kind !== 'bool' && base.kind !== 'dynamic') throw new FilterError(e.col, `'&' needs an integer field; ${base.name} is ${base.kind}`);
         const maskText = e.mask.type === 'word' ? e.mask.text : e.mask.value;
         const mask = parseNumber(maskText);
-        if (mask === undefined || typeof mask === 'number' && !Number.isInteger(mask)) throw new FilterError(e.mask.col, `'${maskText}' is not an integer bit mask`);
+        if (mask === undefined || typeof mask === 'number' && !Number.isInteger(mask)) throw new FilterError(e.mask.col, `'${printable(maskText)}' is not an integer bit mask`);
         const big = BigInt(mask);
         return {
           name: `${base.name} & ${maskText}`,
@@ -134,7 +135,7 @@ class Compiler<T> {
   private requireOperand(e: Entity): Operand<T> {
     const op = this.operand(e);
     if (op !== undefined) return op;
-    if (e.type === 'string') throw new FilterError(e.col, `expected a ${this.source.noun}, found the string "${e.value}"`);
+    if (e.type === 'string') throw new FilterError(e.col, `expected a ${this.source.noun}, found the string "${printable(e.value)}"`);
     if (e.type === 'word') this.unknown(e.text, e.col);
     throw new FilterError(e.col, `expected a ${this.source.noun}`);
   }
@@ -162,7 +163,7 @@ class Compiler<T> {
     const text = atom.type === 'word' ? atom.text : atom.value;
     const quoted = atom.type === 'string';
     const bad = (what: string): never => {
-      throw new FilterError(atom.col, `${quoted ? `"${text}"` : `'${text}'`} is not ${what} (${op.name} is ${kindText(op.kind)})`);
+      throw new FilterError(atom.col, `${quoted ? `"${printable(text)}"` : `'${printable(text)}'`} is not ${what} (${op.name} is ${kindText(op.kind)})`);
     };
     switch (op.kind) {
       case 'number': {
@@ -292,7 +293,7 @@ class Compiler<T> {
       case 'protocol':
       case 'ether': {
         const needle = rightE.type === 'string' ? utf8(text) : parseBytes(text);
-        if (needle === undefined) throw new FilterError(rightE.col, `'${text}' is not a byte string (like de:ad:be:ef, or a quoted string)`);
+        if (needle === undefined) throw new FilterError(rightE.col, `'${printable(text)}' is not a byte string (like de:ad:be:ef, or a quoted string)`);
         if (l.kind === 'ether') {
           const hex = Array.from(needle, (b) => b.toString(16).padStart(2, '0')).join(':');
           return (x) => l.values(x).some((v) => typeof v === 'string' && v.includes(hex));
@@ -307,24 +308,12 @@ class Compiler<T> {
   private matches(leftE: Entity, rightE: Entity): Predicate<T> {
     const l = this.requireOperand(leftE);
     if (rightE.type !== 'string') throw new FilterError(rightE.col, 'matches takes a quoted regular expression');
-    let pattern = rightE.value;
-    let flags = '';
-    // PCRE-style leading inline flags, as Wireshark users write them: (?i), (?s), (?m).
-    const inline = /^\(\?([ism]+)\)/.exec(pattern);
-    if (inline !== null) {
-      flags = [...new Set(inline[1]!.split(''))].join('');
-      pattern = pattern.slice(inline[0].length);
-    }
-    let re: RegExp;
-    try {
-      re = new RegExp(pattern, flags);
-    } catch (err) {
-      throw new FilterError(rightE.col, `bad regular expression: ${err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err)}`);
-    }
+    // RE2 reads PCRE's inline flags, (?i) (?s) (?m), itself, anywhere in the pattern.
+    const test = compileRegex(rightE.value, rightE.col);
     if (l.kind === 'string' || l.kind === 'guid' || l.kind === 'dynamic') {
-      return (x) => l.values(x).some((v) => (typeof v === 'string' ? re.test(v) : typeof v === 'number' || typeof v === 'bigint' ? re.test(String(v)) : false));
+      return (x) => l.values(x).some((v) => (typeof v === 'string' ? test(v) : typeof v === 'number' || typeof v === 'bigint' ? test(String(v)) : false));
     }
-    if (l.kind === 'bytes' || l.kind === 'protocol') return (x) => l.values(x).some((v) => v instanceof Uint8Array && re.test(latin1(v)));
+    if (l.kind === 'bytes' || l.kind === 'protocol') return (x) => l.values(x).some((v) => v instanceof Uint8Array && test(latin1(v)));
     throw new FilterError(l.col, `matches needs a string, bytes or protocol; ${l.name} is ${kindText(l.kind)}`);
   }
 

@@ -7,8 +7,13 @@
 
 
 
-  function fold(head, tail, op) {
-    return tail.reduce((left, item) => ({ type: 'logic', op, left, right: item[3], col: left.col }), head);
+  const KEYWORDS = new Set([
+    'and', 'or', 'xor', 'not', 'contains', 'matches', 'in',
+    'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'any_eq', 'all_eq', 'any_ne', 'all_ne',
+  ]);
+
+  function chain(op, head, tail) {
+    return tail.length === 0 ? head : { type: 'logic', op, operands: [head, ...tail], col: head.col };
   }
 
 class peg$SyntaxError extends SyntaxError {
@@ -301,50 +306,52 @@ function peg$parse(input, options) {
   const peg$e64 = peg$otherExpectation("whitespace");
 
   function peg$f0(e) {    return e;  }
-  function peg$f1(head, tail) {    return fold(head, tail, 'or');  }
-  function peg$f2(head, tail) {    return fold(head, tail, 'xor');  }
-  function peg$f3(head, tail) {    return fold(head, tail, 'and');  }
-  function peg$f4(e) {    return { type: 'not', expr: e, col: location().start.column };  }
-  function peg$f5(e) {    return e;  }
-  function peg$f6(left, op, right) {    return { type: 'compare', op, left, right, col: left.col, opCol: location().start.column };  }
-  function peg$f7(left, right) {    return { type: 'contains', left, right, col: left.col };  }
-  function peg$f8(left, right) {    return { type: 'matches', left, right, col: left.col };  }
-  function peg$f9(left, neg, set) {    return { type: 'in', left, set, negated: neg !== null, col: left.col };  }
-  function peg$f10(e) {    return { type: 'test', entity: e, col: e.col };  }
-  function peg$f11(items) {    return items ?? [];  }
-  function peg$f12(head, tail) {    return [head, ...tail.map((t) => t[3])];  }
-  function peg$f13(low, high) {    return { low, high };  }
-  function peg$f14(value) {    return { low: value };  }
-  function peg$f15(fn, arg) {    return { type: 'call', fn: fn.toLowerCase(), arg, col: location().start.column };  }
-  function peg$f16(base, mask) {    return { type: 'mask', base, mask, col: base.col };  }
-  function peg$f17(name) {    return name;  }
-  function peg$f18(chars) {    return { type: 'string', value: chars, col: location().start.column };  }
-  function peg$f19(chars) {    return { type: 'string', value: chars.join(''), col: location().start.column };  }
-  function peg$f20(c) {    return c;  }
-  function peg$f21() {    return '"';  }
-  function peg$f22() {    return '\\';  }
-  function peg$f23() {    return '\n';  }
-  function peg$f24() {    return '\r';  }
-  function peg$f25() {    return '\t';  }
-  function peg$f26() {    return '\x07';  }
-  function peg$f27() {    return '\b';  }
-  function peg$f28() {    return '\f';  }
-  function peg$f29() {    return '\v';  }
-  function peg$f30(h) {    return String.fromCharCode(parseInt(h, 16));  }
-  function peg$f31(o) {    return String.fromCharCode(parseInt(o, 8));  }
-  function peg$f32(h) {    return String.fromCharCode(parseInt(h, 16));  }
-  function peg$f33(c) {    return c;  }
-  function peg$f34(text) {    return { type: 'word', text, col: location().start.column };  }
-  function peg$f35() {    return 'all_eq';  }
-  function peg$f36() {    return 'eq';  }
-  function peg$f37() {    return 'all_ne';  }
-  function peg$f38() {    return 'ne';  }
-  function peg$f39() {    return 'any_ne';  }
-  function peg$f40() {    return 'le';  }
-  function peg$f41() {    return 'ge';  }
-  function peg$f42() {    return 'lt';  }
-  function peg$f43() {    return 'gt';  }
-  function peg$f44(w) {    w = w.toLowerCase(); return w === 'ne' ? 'ne' : w;  }
+  function peg$f1(head, tail) {    return chain('or', head, tail);  }
+  function peg$f2(head, tail) {    return chain('xor', head, tail);  }
+  function peg$f3(head, tail) {    return chain('and', head, tail);  }
+  function peg$f4(cols, e) {    return cols.reduceRight((expr, col) => ({ type: 'not', expr, col }), e);  }
+  function peg$f5() {    return location().start.column;  }
+  function peg$f6(e) {    return e;  }
+  function peg$f7(left, op, right) {    return { type: 'compare', op, left, right, col: left.col, opCol: location().start.column };  }
+  function peg$f8(left, right) {    return { type: 'contains', left, right, col: left.col };  }
+  function peg$f9(left, right) {    return { type: 'matches', left, right, col: left.col };  }
+  function peg$f10(left, neg, set) {    return { type: 'in', left, set, negated: neg !== null, col: left.col };  }
+  function peg$f11(e) {    return { type: 'test', entity: e, col: e.col };  }
+  function peg$f12(items) {    return items ?? [];  }
+  function peg$f13(head, tail) {    return [head, ...tail.map((t) => t[3])];  }
+  function peg$f14(low, high) {    return { low, high };  }
+  function peg$f15(value) {    return { low: value };  }
+  function peg$f16(fn, arg) {    return { type: 'call', fn: fn.toLowerCase(), arg, col: location().start.column };  }
+  function peg$f17(base, mask) {    return { type: 'mask', base, mask, col: base.col };  }
+  function peg$f18(name) {    return name;  }
+  function peg$f19(chars) {    return { type: 'string', value: chars, col: location().start.column };  }
+  function peg$f20(chars) {    return { type: 'string', value: chars.join(''), col: location().start.column };  }
+  function peg$f21(c) {    return c;  }
+  function peg$f22() {    return '"';  }
+  function peg$f23() {    return '\\';  }
+  function peg$f24() {    return '\n';  }
+  function peg$f25() {    return '\r';  }
+  function peg$f26() {    return '\t';  }
+  function peg$f27() {    return '\x07';  }
+  function peg$f28() {    return '\b';  }
+  function peg$f29() {    return '\f';  }
+  function peg$f30() {    return '\v';  }
+  function peg$f31(h) {    return String.fromCharCode(parseInt(h, 16));  }
+  function peg$f32(o) {    return String.fromCharCode(parseInt(o, 8));  }
+  function peg$f33(h) {    return String.fromCharCode(parseInt(h, 16));  }
+  function peg$f34(c) {    return c;  }
+  function peg$f35(text) {    return KEYWORDS.has(text.toLowerCase());  }
+  function peg$f36(text) {    return { type: 'word', text, col: location().start.column };  }
+  function peg$f37() {    return 'all_eq';  }
+  function peg$f38() {    return 'eq';  }
+  function peg$f39() {    return 'all_ne';  }
+  function peg$f40() {    return 'ne';  }
+  function peg$f41() {    return 'any_ne';  }
+  function peg$f42() {    return 'le';  }
+  function peg$f43() {    return 'ge';  }
+  function peg$f44() {    return 'lt';  }
+  function peg$f45() {    return 'gt';  }
+  function peg$f46(w) {    w = w.toLowerCase(); return w === 'ne' ? 'ne' : w;  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -547,8 +554,7 @@ function peg$parse(input, options) {
         s6 = peg$parse_();
         s7 = peg$parseXor();
         if (s7 !== peg$FAILED) {
-          s4 = [s4, s5, s6, s7];
-          s3 = s4;
+          s3 = s7;
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -566,8 +572,7 @@ function peg$parse(input, options) {
           s6 = peg$parse_();
           s7 = peg$parseXor();
           if (s7 !== peg$FAILED) {
-            s4 = [s4, s5, s6, s7];
-            s3 = s4;
+            s3 = s7;
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -601,8 +606,7 @@ function peg$parse(input, options) {
         s6 = peg$parse_();
         s7 = peg$parseAnd();
         if (s7 !== peg$FAILED) {
-          s4 = [s4, s5, s6, s7];
-          s3 = s4;
+          s3 = s7;
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -620,8 +624,7 @@ function peg$parse(input, options) {
           s6 = peg$parse_();
           s7 = peg$parseAnd();
           if (s7 !== peg$FAILED) {
-            s4 = [s4, s5, s6, s7];
-            s3 = s4;
+            s3 = s7;
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -655,8 +658,7 @@ function peg$parse(input, options) {
         s6 = peg$parse_();
         s7 = peg$parseNot();
         if (s7 !== peg$FAILED) {
-          s4 = [s4, s5, s6, s7];
-          s3 = s4;
+          s3 = s7;
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -674,8 +676,7 @@ function peg$parse(input, options) {
           s6 = peg$parse_();
           s7 = peg$parseNot();
           if (s7 !== peg$FAILED) {
-            s4 = [s4, s5, s6, s7];
-            s3 = s4;
+            s3 = s7;
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -696,26 +697,39 @@ function peg$parse(input, options) {
   }
 
   function peg$parseNot() {
-    let s0, s1, s2, s3;
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = [];
+    s2 = peg$parseNotPrefix();
+    while (s2 !== peg$FAILED) {
+      s1.push(s2);
+      s2 = peg$parseNotPrefix();
+    }
+    s2 = peg$parsePrimary();
+    if (s2 !== peg$FAILED) {
+      peg$savedPos = s0;
+      s0 = peg$f4(s1, s2);
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseNotPrefix() {
+    let s0, s1, s2;
 
     s0 = peg$currPos;
     s1 = peg$parseNotOp();
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      s3 = peg$parseNot();
-      if (s3 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f4(s3);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
+      peg$savedPos = s0;
+      s0 = peg$f5();
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
-    }
-    if (s0 === peg$FAILED) {
-      s0 = peg$parsePrimary();
     }
 
     return s0;
@@ -746,7 +760,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f5(s3);
+          s0 = peg$f6(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -779,7 +793,7 @@ function peg$parse(input, options) {
         s5 = peg$parseEntity();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f6(s1, s3, s5);
+          s0 = peg$f7(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -805,7 +819,7 @@ function peg$parse(input, options) {
               s5 = peg$parseEntity();
               if (s5 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f7(s1, s5);
+                s0 = peg$f8(s1, s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -839,7 +853,7 @@ function peg$parse(input, options) {
                 s5 = peg$parseEntity();
                 if (s5 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f8(s1, s5);
+                  s0 = peg$f9(s1, s5);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -890,7 +904,7 @@ function peg$parse(input, options) {
                 s6 = peg$parseSet();
                 if (s6 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f9(s1, s3, s6);
+                  s0 = peg$f10(s1, s3, s6);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -912,7 +926,7 @@ function peg$parse(input, options) {
             s1 = peg$parseEntity();
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f10(s1);
+              s1 = peg$f11(s1);
             }
             s0 = s1;
           }
@@ -950,7 +964,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f11(s3);
+        s0 = peg$f12(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1016,7 +1030,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f12(s1, s2);
+      s0 = peg$f13(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1044,7 +1058,7 @@ function peg$parse(input, options) {
         s5 = peg$parseAtom();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f13(s1, s5);
+          s0 = peg$f14(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1062,7 +1076,7 @@ function peg$parse(input, options) {
       s1 = peg$parseAtom();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f14(s1);
+        s1 = peg$f15(s1);
       }
       s0 = s1;
     }
@@ -1098,7 +1112,7 @@ function peg$parse(input, options) {
           }
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f15(s1, s5);
+            s0 = peg$f16(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1149,7 +1163,7 @@ function peg$parse(input, options) {
             s6 = peg$parseAtom();
             if (s6 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f16(s1, s6);
+              s0 = peg$f17(s1, s6);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1246,7 +1260,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f17(s1);
+        s0 = peg$f18(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1320,7 +1334,7 @@ function peg$parse(input, options) {
         }
         if (s4 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f18(s3);
+          s0 = peg$f19(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1358,7 +1372,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f19(s2);
+          s0 = peg$f20(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1400,7 +1414,7 @@ function peg$parse(input, options) {
         s2 = peg$parseEscape();
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f20(s2);
+          s0 = peg$f21(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1427,7 +1441,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f21();
+      s1 = peg$f22();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1441,7 +1455,7 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f22();
+        s1 = peg$f23();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1455,7 +1469,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f23();
+          s1 = peg$f24();
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -1469,7 +1483,7 @@ function peg$parse(input, options) {
           }
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f24();
+            s1 = peg$f25();
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
@@ -1483,7 +1497,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f25();
+              s1 = peg$f26();
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -1497,7 +1511,7 @@ function peg$parse(input, options) {
               }
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f26();
+                s1 = peg$f27();
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
@@ -1511,7 +1525,7 @@ function peg$parse(input, options) {
                 }
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f27();
+                  s1 = peg$f28();
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
@@ -1525,7 +1539,7 @@ function peg$parse(input, options) {
                   }
                   if (s1 !== peg$FAILED) {
                     peg$savedPos = s0;
-                    s1 = peg$f28();
+                    s1 = peg$f29();
                   }
                   s0 = s1;
                   if (s0 === peg$FAILED) {
@@ -1539,7 +1553,7 @@ function peg$parse(input, options) {
                     }
                     if (s1 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s1 = peg$f29();
+                      s1 = peg$f30();
                     }
                     s0 = s1;
                     if (s0 === peg$FAILED) {
@@ -1585,7 +1599,7 @@ function peg$parse(input, options) {
                         }
                         if (s2 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f30(s2);
+                          s0 = peg$f31(s2);
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -1639,7 +1653,7 @@ function peg$parse(input, options) {
                         }
                         if (s1 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s1 = peg$f31(s1);
+                          s1 = peg$f32(s1);
                         }
                         s0 = s1;
                         if (s0 === peg$FAILED) {
@@ -1711,7 +1725,7 @@ function peg$parse(input, options) {
                             }
                             if (s2 !== peg$FAILED) {
                               peg$savedPos = s0;
-                              s0 = peg$f32(s2);
+                              s0 = peg$f33(s2);
                             } else {
                               peg$currPos = s0;
                               s0 = peg$FAILED;
@@ -1731,7 +1745,7 @@ function peg$parse(input, options) {
                             }
                             if (s1 !== peg$FAILED) {
                               peg$savedPos = s0;
-                              s1 = peg$f33(s1);
+                              s1 = peg$f34(s1);
                             }
                             s0 = s1;
                           }
@@ -1751,63 +1765,37 @@ function peg$parse(input, options) {
   }
 
   function peg$parseWord() {
-    let s0, s1, s2, s3, s4, s5;
+    let s0, s1, s2, s3;
 
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = peg$currPos;
-    peg$silentFails++;
-    s2 = peg$currPos;
-    s3 = peg$parseKeyword();
+    s2 = [];
+    s3 = peg$parseWordChar();
     if (s3 !== peg$FAILED) {
-      s4 = peg$currPos;
-      peg$silentFails++;
-      s5 = peg$parseWordChar();
-      peg$silentFails--;
-      if (s5 === peg$FAILED) {
-        s4 = undefined;
-      } else {
-        peg$currPos = s4;
-        s4 = peg$FAILED;
-      }
-      if (s4 !== peg$FAILED) {
-        s3 = [s3, s4];
-        s2 = s3;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
+      while (s3 !== peg$FAILED) {
+        s2.push(s3);
+        s3 = peg$parseWordChar();
       }
     } else {
-      peg$currPos = s2;
       s2 = peg$FAILED;
     }
-    peg$silentFails--;
-    if (s2 === peg$FAILED) {
-      s1 = undefined;
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
     } else {
-      peg$currPos = s1;
-      s1 = peg$FAILED;
+      s1 = s2;
     }
     if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      s3 = [];
-      s4 = peg$parseWordChar();
-      if (s4 !== peg$FAILED) {
-        while (s4 !== peg$FAILED) {
-          s3.push(s4);
-          s4 = peg$parseWordChar();
-        }
+      peg$savedPos = peg$currPos;
+      s2 = peg$f35(s1);
+      if (s2) {
+        s2 = peg$FAILED;
       } else {
-        s3 = peg$FAILED;
-      }
-      if (s3 !== peg$FAILED) {
-        s2 = input.substring(s2, peg$currPos);
-      } else {
-        s2 = s3;
+        s2 = undefined;
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f34(s2);
+        s0 = peg$f36(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1882,7 +1870,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f35();
+      s1 = peg$f37();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1896,7 +1884,7 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f36();
+        s1 = peg$f38();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1910,7 +1898,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f37();
+          s1 = peg$f39();
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -1924,7 +1912,7 @@ function peg$parse(input, options) {
           }
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f38();
+            s1 = peg$f40();
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
@@ -1938,7 +1926,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f39();
+              s1 = peg$f41();
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -1952,7 +1940,7 @@ function peg$parse(input, options) {
               }
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f40();
+                s1 = peg$f42();
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
@@ -1966,7 +1954,7 @@ function peg$parse(input, options) {
                 }
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f41();
+                  s1 = peg$f43();
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
@@ -1980,7 +1968,7 @@ function peg$parse(input, options) {
                   }
                   if (s1 !== peg$FAILED) {
                     peg$savedPos = s0;
-                    s1 = peg$f42();
+                    s1 = peg$f44();
                   }
                   s0 = s1;
                   if (s0 === peg$FAILED) {
@@ -1994,7 +1982,7 @@ function peg$parse(input, options) {
                     }
                     if (s1 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s1 = peg$f43();
+                      s1 = peg$f45();
                     }
                     s0 = s1;
                     if (s0 === peg$FAILED) {
@@ -2106,7 +2094,7 @@ function peg$parse(input, options) {
                         }
                         if (s2 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f44(s1);
+                          s0 = peg$f46(s1);
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -2498,164 +2486,6 @@ function peg$parse(input, options) {
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseKeyword() {
-    let s0;
-
-    s0 = input.substr(peg$currPos, 3);
-    if (s0.toLowerCase() === peg$c46) {
-      peg$currPos += (3);
-    } else {
-      s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e55); }
-    }
-    if (s0 === peg$FAILED) {
-      s0 = input.substr(peg$currPos, 2);
-      if (s0.toLowerCase() === peg$c42) {
-        peg$currPos += (2);
-      } else {
-        s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e51); }
-      }
-      if (s0 === peg$FAILED) {
-        s0 = input.substr(peg$currPos, 3);
-        if (s0.toLowerCase() === peg$c44) {
-          peg$currPos += (3);
-        } else {
-          s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e53); }
-        }
-        if (s0 === peg$FAILED) {
-          s0 = input.substr(peg$currPos, 3);
-          if (s0.toLowerCase() === peg$c49) {
-            peg$currPos += (3);
-          } else {
-            s0 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e58); }
-          }
-          if (s0 === peg$FAILED) {
-            s0 = input.substr(peg$currPos, 8);
-            if (s0.toLowerCase() === peg$c50) {
-              peg$currPos += (8);
-            } else {
-              s0 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e59); }
-            }
-            if (s0 === peg$FAILED) {
-              s0 = input.substr(peg$currPos, 7);
-              if (s0.toLowerCase() === peg$c51) {
-                peg$currPos += (7);
-              } else {
-                s0 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e60); }
-              }
-              if (s0 === peg$FAILED) {
-                s0 = input.substr(peg$currPos, 2);
-                if (s0.toLowerCase() === peg$c53) {
-                  peg$currPos += (2);
-                } else {
-                  s0 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e62); }
-                }
-                if (s0 === peg$FAILED) {
-                  s0 = input.substr(peg$currPos, 2);
-                  if (s0.toLowerCase() === peg$c35) {
-                    peg$currPos += (2);
-                  } else {
-                    s0 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e44); }
-                  }
-                  if (s0 === peg$FAILED) {
-                    s0 = input.substr(peg$currPos, 2);
-                    if (s0.toLowerCase() === peg$c36) {
-                      peg$currPos += (2);
-                    } else {
-                      s0 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e45); }
-                    }
-                    if (s0 === peg$FAILED) {
-                      s0 = input.substr(peg$currPos, 2);
-                      if (s0.toLowerCase() === peg$c37) {
-                        peg$currPos += (2);
-                      } else {
-                        s0 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e46); }
-                      }
-                      if (s0 === peg$FAILED) {
-                        s0 = input.substr(peg$currPos, 2);
-                        if (s0.toLowerCase() === peg$c38) {
-                          peg$currPos += (2);
-                        } else {
-                          s0 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e47); }
-                        }
-                        if (s0 === peg$FAILED) {
-                          s0 = input.substr(peg$currPos, 2);
-                          if (s0.toLowerCase() === peg$c39) {
-                            peg$currPos += (2);
-                          } else {
-                            s0 = peg$FAILED;
-                            if (peg$silentFails === 0) { peg$fail(peg$e48); }
-                          }
-                          if (s0 === peg$FAILED) {
-                            s0 = input.substr(peg$currPos, 2);
-                            if (s0.toLowerCase() === peg$c40) {
-                              peg$currPos += (2);
-                            } else {
-                              s0 = peg$FAILED;
-                              if (peg$silentFails === 0) { peg$fail(peg$e49); }
-                            }
-                            if (s0 === peg$FAILED) {
-                              s0 = input.substr(peg$currPos, 6);
-                              if (s0.toLowerCase() === peg$c31) {
-                                peg$currPos += (6);
-                              } else {
-                                s0 = peg$FAILED;
-                                if (peg$silentFails === 0) { peg$fail(peg$e40); }
-                              }
-                              if (s0 === peg$FAILED) {
-                                s0 = input.substr(peg$currPos, 6);
-                                if (s0.toLowerCase() === peg$c32) {
-                                  peg$currPos += (6);
-                                } else {
-                                  s0 = peg$FAILED;
-                                  if (peg$silentFails === 0) { peg$fail(peg$e41); }
-                                }
-                                if (s0 === peg$FAILED) {
-                                  s0 = input.substr(peg$currPos, 6);
-                                  if (s0.toLowerCase() === peg$c33) {
-                                    peg$currPos += (6);
-                                  } else {
-                                    s0 = peg$FAILED;
-                                    if (peg$silentFails === 0) { peg$fail(peg$e42); }
-                                  }
-                                  if (s0 === peg$FAILED) {
-                                    s0 = input.substr(peg$currPos, 6);
-                                    if (s0.toLowerCase() === peg$c34) {
-                                      peg$currPos += (6);
-                                    } else {
-                                      s0 = peg$FAILED;
-                                      if (peg$silentFails === 0) { peg$fail(peg$e43); }
-                                    }
-                                  }
-                                }
-                              }
-                            }
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
     }
 
     return s0;

@@ -1,14 +1,9 @@
-// Filter text → syntax tree, through the peggy-generated parser. Syntax errors become a
-// FilterError naming the column and what was expected there.
+// Filter text → syntax tree, through the peggy-generated parser, once the nesting is known to
+// be bounded. Syntax errors become a FilterError naming the column and what was expected there.
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './grammar.generated.js';
 import type { Expr } from './ast.js';
-
-/** A filter that cannot be compiled; `column` is 1-based. The message fits on one line. */
-export class FilterError extends Error {
-  constructor(readonly column: number, readonly detail: string) {
-    super(`column ${column}: ${detail}`);
-  }
-}
+import { FilterError, printable } from './errors.js';
+import { checkNesting } from './nesting.js';
 
 interface PeggyExpectation {
   type: string;
@@ -37,12 +32,13 @@ function describeExpected(expected: readonly PeggyExpectation[]): string {
 
 export function parseFilter(text: string): Expr {
   if (text.trim() === '') throw new FilterError(1, 'the filter is empty');
+  checkNesting(text);
   try {
     return peggyParse(text, {}) as Expr;
   } catch (err) {
     if (err instanceof PeggySyntaxError) {
       const e = err as unknown as PeggyError;
-      const found = e.found === null ? 'the end of the filter' : `'${e.found}'`;
+      const found = e.found === null ? 'the end of the filter' : `'${printable(e.found)}'`;
       throw new FilterError(e.location.start.column, `expected ${describeExpected(e.expected ?? [])}, found ${found}`);
     }
     throw err;
