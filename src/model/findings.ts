@@ -1,5 +1,8 @@
 // Findings: spec violations and anomalies (Wireshark's expert info). Every finding names the
-// frame that showed it and, where a rule comes from a spec, the clause.
+// frame that showed it and the clause of the rule it reports. Each protocol declares its
+// findings once, beside its fields (`src/protocols/*/findings.ts`, Wireshark's
+// ei_register_info): code emits them only through these declarations, never from a bare id,
+// and `msgscope fields --findings`, docs/findings.md and `verify` read the same table.
 
 export type Severity = 'error' | 'warning' | 'note';
 
@@ -14,6 +17,188 @@ export interface Finding {
   readonly spec: string;
 }
 
-export function finding(id: string, severity: Severity, frame: number, summary: string, spec = ''): Finding {
-  return { id, severity, summary, frame, spec };
+/** What a verdict on the rule is about. */
+export type FindingScope =
+  | 'frame' // one PDU or frame, judged alone
+  | 'conversation' // the sequence of one conversation (pairing, ordering, reassembly)
+  | 'endpoint'; // how one host behaves (its login method, its version)
+
+/** The side whose behaviour the rule judges, where that is one side. */
+export type FindingRole = 'client' | 'server';
+
+/** `spec` of a resource limit of msgscope's own, not a rule of the protocol. */
+export const BOUND = 'bound';
+/** `spec` of something worth reporting that no written clause forbids. */
+export const ANOMALY = 'anomaly';
+
+/** One finding as a protocol declares it. */
+export interface FindingDecl {
+  /** `<protocol>.<name>`: lower case, digits and `-`, dot-separated. */
+  readonly id: string;
+  /** Severity when the site does not choose among `severities`. */
+  readonly severity: Severity;
+  /** Every severity the finding may have, when it has more than one. */
+  readonly severities?: readonly Severity[];
+  /** The rule's clause (`MS-MSRP 2.2.3.1.1`, `C706 12.5.1`, `RFC 1002 4.3.1`), or `bound` / `anomaly`. */
+  readonly spec: string;
+  /**
+   * Set when one rule is stated in several sections (per command, per method): which
+   * section each emission cites instead of `spec`.
+   */
+  readonly specPerSite?: string;
+  /** One line: what the finding means. */
+  readonly summary: string;
+  /** The spec's requirement in one sentence with its level (MUST / SHOULD / MAY); for `bound`, the bound. */
+  readonly requirement: string;
+  readonly scope: FindingScope;
+  readonly role?: FindingRole;
+  /** Transport paths the rule applies on, as timeline events name them (`tcp/nbss/smb`). */
+  readonly transports?: readonly string[];
+  /** Protocols (layer or event names) whose presence makes the rule apply; default: the declaring protocol. */
+  readonly appliesTo?: readonly string[];
+}
+
+/** How one emission departs from the declaration: a severity among the allowed ones, a narrower clause. */
+export interface EmitOptions<S extends Severity, PerSite extends boolean> {
+  readonly severity?: S;
+  readonly clause?: PerSite extends true ? string : never;
+}
+
+/** A declared finding: the declaration plus the protocol it belongs to, and the way to emit it. */
+export interface FindingDef<S extends Severity = Severity, PerSite extends boolean = boolean> extends FindingDecl {
+  readonly protocol: string;
+  readonly severities: readonly Severity[];
+  readonly appliesTo: readonly string[];
+  /** The finding seen in `frame`, with its data-dependent `summary`. */
+  at(frame: number, summary: string, options?: EmitOptions<S, PerSite>): Finding;
+}
+
+type SeveritiesOf<D extends FindingDecl> = D extends { readonly severities: readonly (infer S extends Severity)[] } ? S : D['severity'];
+type PerSiteOf<D extends FindingDecl> = D extends { readonly specPerSite: string } ? true : false;
+
+export type DeclaredFindings<T extends Record<string, FindingDecl>> = { readonly [K in keyof T]: FindingDef<SeveritiesOf<T[K]>, PerSiteOf<T[K]>> };
+
+/** Table-wide defaults of one protocol's declarations. */
+export interface FindingTableOptions {
+  readonly protocol: string;
+  readonly transports?: readonly string[];
+  readonly appliesTo?: readonly string[];
+}
+
+/** One protocol's declared findings, as the catalogue takes them. */
+export interface FindingTable {
+  readonly protocol: string;
+  readonly defs: readonly FindingDef[];
+}
+
+/** What each finding emitted as its clause before the catalogue, where that differs from the catalogue's. */
+const EMITTED_BEFORE_CATALOGUE: ReadonlyMap<string, string> = new Map<string, string>([
+  ['frame.snaplen', ''],
+  ['msgscope.internal-error', ''],
+  ['eth.truncated', ''],
+  ['vlan.truncated', ''],
+  ['llc.truncated', ''],
+  ['sll.truncated', ''],
+  ['null.truncated', ''],
+  ['ppp.truncated', ''],
+  ['pppoes.truncated', ''],
+  ['ipx.truncated', ''],
+  ['ipx.bad-length', ''],
+  ['ip.malformed', ''],
+  ['ip.bad-length', ''],
+  ['ip.defrag.overlap', ''],
+  ['ip.defrag.conflict', ''],
+  ['ip.defrag.limit', ''],
+  ['ip.defrag.incomplete', ''],
+  ['ip.tunnel-depth', ''],
+  ['ipv6.malformed', ''],
+  ['ipv6.defrag.limit', ''],
+  ['icmp.truncated', ''],
+  ['icmpv6.truncated', ''],
+  ['udp.truncated', ''],
+  ['udp.bad-length', ''],
+  ['tcp.malformed', ''],
+  ['tcp.gap', ''],
+  ['tcp.overlap-conflict', ''],
+  ['tcp.reassembly-limit', ''],
+  ['tcp.table-full', ''],
+  ['dcerpc.co.buffer-limit', ''],
+  ['dcerpc.co.fragment-limit', ''],
+  ['dcerpc.co.unknown-context', ''],
+  ['dcerpc.co.unmatched-response', ''],
+  ['dcerpc.cl.bounced-fragment', ''],
+  ['dcerpc.cl.bounce-unmatched', ''],
+  ['dcerpc.cl.unmatched-response', ''],
+  ['dcerpc.cl.pending-limit', ''],
+  ['dcerpc.cl.duplicate-fragment', ''],
+  ['dcerpc.cl.fragment-limit', ''],
+  ['smb.pending-limit', ''],
+  ['smb.fid-limit', ''],
+  ['smb.msg.table-full', ''],
+  ['smb.msg.group-limit', ''],
+  ['smb2.pending-limit', ''],
+  ['smb2.unknown-file', ''],
+  ['nbss.incomplete', ''],
+  ['nbss.buffer-limit', ''],
+  ['msnp.buffer-limit', ''],
+  ['msnp.midstream', ''],
+  ['msnp.pending-limit', ''],
+  ['msnp.version-inferred', ''],
+  ['msnpgw.malformed', ''],
+  ['msnpgw.chunked', ''],
+  ['msnpgw.limit', ''],
+  ['msnp.trid-reused', 'draft-movva-msn-messenger-protocol-00 5.3'],
+]);
+
+class DeclaredFinding implements FindingDef {
+  readonly id: string;
+  readonly protocol: string;
+  readonly severity: Severity;
+  readonly severities: readonly Severity[];
+  readonly spec: string;
+  readonly specPerSite?: string;
+  readonly summary: string;
+  readonly requirement: string;
+  readonly scope: FindingScope;
+  readonly role?: FindingRole;
+  readonly transports?: readonly string[];
+  readonly appliesTo: readonly string[];
+  private readonly emitted: string;
+
+  constructor(decl: FindingDecl, table: FindingTableOptions) {
+    this.id = decl.id;
+    this.protocol = table.protocol;
+    this.severity = decl.severity;
+    this.severities = decl.severities ?? [decl.severity];
+    this.spec = decl.spec;
+    if (decl.specPerSite !== undefined) this.specPerSite = decl.specPerSite;
+    this.summary = decl.summary;
+    this.requirement = decl.requirement;
+    this.scope = decl.scope;
+    if (decl.role !== undefined) this.role = decl.role;
+    const transports = decl.transports ?? table.transports;
+    if (transports !== undefined) this.transports = transports;
+    this.appliesTo = decl.appliesTo ?? table.appliesTo ?? [table.protocol];
+    this.emitted = EMITTED_BEFORE_CATALOGUE.get(this.id) ?? this.spec;
+  }
+
+  at(frame: number, summary: string, options?: EmitOptions<Severity, boolean>): Finding {
+    return { id: this.id, severity: options?.severity ?? this.severity, summary, frame, spec: options?.clause ?? this.emitted };
+  }
+}
+
+/**
+ * Declares one protocol's findings. Keys name them in code (`SMB_FINDINGS.textMbNoStart`);
+ * the returned table also goes to the catalogue (src/protocols/catalogue.ts).
+ */
+export function declareFindings<const T extends Record<string, FindingDecl>>(options: FindingTableOptions, decls: T): DeclaredFindings<T> & { readonly $table: FindingTable } {
+  const out: Record<string, FindingDef | FindingTable> = {};
+  const defs: FindingDef[] = [];
+  for (const [key, decl] of Object.entries(decls)) {
+    const def = new DeclaredFinding(decl, options);
+    out[key] = def;
+    defs.push(def);
+  }
+  out.$table = { protocol: options.protocol, defs };
+  return out as DeclaredFindings<T> & { readonly $table: FindingTable };
 }
