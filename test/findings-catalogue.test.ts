@@ -81,7 +81,7 @@ const captures = [
   ...walk(SAMPLES, (n) => /\.(pcap|pcapng|cap)$/.test(n)),
 ].sort();
 
-test('every public capture, fixture and sample emits only declared findings, with allowed severities', { skip: captures.length === 0 ? 'no captures' : false }, async () => {
+test('every public capture, fixture and sample emits only declared findings, with allowed severities and their clause', { skip: captures.length === 0 ? 'no captures' : false }, async () => {
   const seen = new Map<string, number>();
   const problems: string[] = [];
   const checkOne = (path: string, f: Finding) => {
@@ -89,6 +89,9 @@ test('every public capture, fixture and sample emits only declared findings, wit
     const def = CATALOGUE.lookup(f.id);
     if (def === undefined) problems.push(`${path} frame ${f.frame}: undeclared ${f.id}`);
     else if (!def.severities.includes(f.severity)) problems.push(`${path} frame ${f.frame}: ${f.id} as ${f.severity}, declared ${def.severities.join('/')}`);
+    else if (f.spec !== def.spec && (def.specPerSite === undefined || !/^[A-Za-z][A-Za-z0-9.-]* \S/.test(f.spec))) {
+      problems.push(`${path} frame ${f.frame}: ${f.id} cites '${f.spec}', declared '${def.spec}'`);
+    }
   };
   for (const path of captures) {
     const d = await dissect(path);

@@ -13,7 +13,7 @@ export interface Finding {
   readonly summary: string;
   /** 1-based frame number, 0 when not tied to one frame (e.g. a file-level problem). */
   readonly frame: number;
-  /** Spec clause, e.g. `MS-MSRP 2.2.3.1.1`; empty when the finding is an anomaly, not a rule. */
+  /** The clause of the rule, e.g. `MS-MSRP 2.2.3.1.1`; `bound` for a resource limit, `anomaly` where no clause applies. */
   readonly spec: string;
 }
 
@@ -91,100 +91,18 @@ export interface FindingTable {
   readonly defs: readonly FindingDef[];
 }
 
-/** What each finding emitted as its clause before the catalogue, where that differs from the catalogue's. */
-const EMITTED_BEFORE_CATALOGUE: ReadonlyMap<string, string> = new Map<string, string>([
-  ['frame.snaplen', ''],
-  ['msgscope.internal-error', ''],
-  ['eth.truncated', ''],
-  ['vlan.truncated', ''],
-  ['llc.truncated', ''],
-  ['sll.truncated', ''],
-  ['null.truncated', ''],
-  ['ppp.truncated', ''],
-  ['pppoes.truncated', ''],
-  ['ipx.truncated', ''],
-  ['ipx.bad-length', ''],
-  ['ip.malformed', ''],
-  ['ip.bad-length', ''],
-  ['ip.defrag.overlap', ''],
-  ['ip.defrag.conflict', ''],
-  ['ip.defrag.limit', ''],
-  ['ip.defrag.incomplete', ''],
-  ['ip.tunnel-depth', ''],
-  ['ipv6.malformed', ''],
-  ['ipv6.defrag.limit', ''],
-  ['icmp.truncated', ''],
-  ['icmpv6.truncated', ''],
-  ['udp.truncated', ''],
-  ['udp.bad-length', ''],
-  ['tcp.malformed', ''],
-  ['tcp.gap', ''],
-  ['tcp.overlap-conflict', ''],
-  ['tcp.reassembly-limit', ''],
-  ['tcp.table-full', ''],
-  ['dcerpc.co.buffer-limit', ''],
-  ['dcerpc.co.fragment-limit', ''],
-  ['dcerpc.co.unknown-context', ''],
-  ['dcerpc.co.unmatched-response', ''],
-  ['dcerpc.cl.bounced-fragment', ''],
-  ['dcerpc.cl.bounce-unmatched', ''],
-  ['dcerpc.cl.unmatched-response', ''],
-  ['dcerpc.cl.pending-limit', ''],
-  ['dcerpc.cl.duplicate-fragment', ''],
-  ['dcerpc.cl.fragment-limit', ''],
-  ['smb.pending-limit', ''],
-  ['smb.fid-limit', ''],
-  ['smb.msg.table-full', ''],
-  ['smb.msg.group-limit', ''],
-  ['smb2.pending-limit', ''],
-  ['smb2.unknown-file', ''],
-  ['nbss.incomplete', ''],
-  ['nbss.buffer-limit', ''],
-  ['msnp.buffer-limit', ''],
-  ['msnp.midstream', ''],
-  ['msnp.pending-limit', ''],
-  ['msnp.version-inferred', ''],
-  ['msnpgw.malformed', ''],
-  ['msnpgw.chunked', ''],
-  ['msnpgw.limit', ''],
-  ['msnp.trid-reused', 'draft-movva-msn-messenger-protocol-00 5.3'],
-]);
-
-class DeclaredFinding implements FindingDef {
-  readonly id: string;
-  readonly protocol: string;
-  readonly severity: Severity;
-  readonly severities: readonly Severity[];
-  readonly spec: string;
-  readonly specPerSite?: string;
-  readonly summary: string;
-  readonly requirement: string;
-  readonly scope: FindingScope;
-  readonly role?: FindingRole;
-  readonly transports?: readonly string[];
-  readonly appliesTo: readonly string[];
-  private readonly emitted: string;
-
-  constructor(decl: FindingDecl, table: FindingTableOptions) {
-    this.id = decl.id;
-    this.protocol = table.protocol;
-    this.severity = decl.severity;
-    this.severities = decl.severities ?? [decl.severity];
-    this.spec = decl.spec;
-    if (decl.specPerSite !== undefined) this.specPerSite = decl.specPerSite;
-    this.summary = decl.summary;
-    this.requirement = decl.requirement;
-    this.scope = decl.scope;
-    if (decl.role !== undefined) this.role = decl.role;
-    const transports = decl.transports ?? table.transports;
-    if (transports !== undefined) this.transports = transports;
-    this.appliesTo = decl.appliesTo ?? table.appliesTo ?? [table.protocol];
-    this.emitted = EMITTED_BEFORE_CATALOGUE.get(this.id) ?? this.spec;
-  }
-
-  at(frame: number, summary: string, options?: EmitOptions<Severity, boolean>): Finding {
-    return { id: this.id, severity: options?.severity ?? this.severity, summary, frame, spec: options?.clause ?? this.emitted };
-  }
+function declared(decl: FindingDecl, table: FindingTableOptions): FindingDef {
+  const transports = decl.transports ?? table.transports;
+  return {
+    ...decl,
+    ...(transports !== undefined ? { transports } : {}),
+    protocol: table.protocol,
+    severities: decl.severities ?? [decl.severity],
+    appliesTo: decl.appliesTo ?? table.appliesTo ?? [table.protocol],
+    at(frame: number, summary: string, options?: EmitOptions<Severity, boolean>): Finding {
+      return { id: decl.id, severity: options?.severity ?? decl.severity, summary, frame, spec: options?.clause ?? decl.spec };
+    },
+  };
 }
 
 /**
@@ -195,7 +113,7 @@ export function declareFindings<const T extends Record<string, FindingDecl>>(opt
   const out: Record<string, FindingDef | FindingTable> = {};
   const defs: FindingDef[] = [];
   for (const [key, decl] of Object.entries(decls)) {
-    const def = new DeclaredFinding(decl, options);
+    const def = declared(decl, options);
     out[key] = def;
     defs.push(def);
   }

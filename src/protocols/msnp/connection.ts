@@ -390,7 +390,7 @@ export class MsnpConnection {
       this.report(MSNP_FINDINGS.invalidDirection, frame, `${cmd.name} is only sent by the ${spec.senders[0] === 'c' ? 'client' : 'server'}`, side, carried, spec.spec);
     }
     if (this.version !== undefined && (this.version < spec.since || this.version > spec.until)) {
-      this.report(MSNP_FINDINGS.invalidForVersion, frame, `${cmd.name} is not part of MSNP${this.version} (MSNP${spec.since}–${spec.until})`, side, carried, spec.spec);
+      this.report(MSNP_FINDINGS.invalidForVersion, frame, `${cmd.name} is not part of MSNP${this.version} (MSNP${spec.since}–${spec.until})`, side, carried);
     }
     if (this.roleCertain && this.role !== undefined && !spec.roles.includes(this.role) && !(this.role === 'DS' && spec.roles.includes('NS'))) {
       this.report(MSNP_FINDINGS.invalidForRole, frame, `${cmd.name} is not valid on a ${this.role} connection`, side, carried, spec.spec);

@@ -4,7 +4,7 @@ import { declareFindings } from '../../model/findings.js';
 
 const DRAFT = 'draft-movva-msn-messenger-protocol-00';
 const NOTES = 'msnp-notes.md';
-const PER_COMMAND = 'the command\'s own section from the command table (the draft\'s 7.x / 8.x, or msnp-notes.md)';
+const PER_COMMAND = 'the command\'s own section from the command table (the draft\'s 7.x / 8.x, or msnp-notes.md Payload-command table)';
 
 export const MSNP_FINDINGS = declareFindings({ protocol: 'msnp', transports: ['tcp/msnp', 'tcp/http/msnp'] }, {
   bufferLimit: {
@@ -63,9 +63,9 @@ export const MSNP_FINDINGS = declareFindings({ protocol: 'msnp', transports: ['t
     requirement: 'Each command MUST be sent only by the side(s) its definition gives; error codes MUST come from the server.',
   },
   invalidForVersion: {
-    id: 'msnp.invalid-for-version', severity: 'warning', spec: `${NOTES} Version grid`, specPerSite: PER_COMMAND, scope: 'frame',
+    id: 'msnp.invalid-for-version', severity: 'warning', spec: `${NOTES} Version grid`, scope: 'frame',
     summary: 'a command outside the negotiated protocol version',
-    requirement: 'After VER both sides MUST use only the commands of the negotiated version.',
+    requirement: 'After VER both sides MUST use only the commands of the negotiated version (which version has which command is the notes\' version grid).',
   },
   invalidForRole: {
     id: 'msnp.invalid-for-role', severity: 'warning', spec: `${DRAFT} 4`, specPerSite: PER_COMMAND, scope: 'frame',
