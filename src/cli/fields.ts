@@ -1,7 +1,10 @@
 // `msgscope fields [protocol]`: the field catalogue, from the same tables as every view and
-// filter (docs/fields.md is generated from it by scripts/gen-fields-doc.mjs).
+// filter (docs/fields.md is generated from it by scripts/gen-fields-doc.mjs); with
+// `--findings`, the rule and finding catalogue (docs/findings.md, scripts/gen-findings-doc.mjs).
 import type { Argv } from 'yargs';
 import { listProtocols, lookupProtocol, type FieldDef, type ProtocolDef } from '../model/fields.js';
+import type { FindingDef } from '../model/findings.js';
+import { CATALOGUE } from '../protocols/catalogue.js';
 import { eventFieldNames } from '../filter/index.js';
 import { csvField, escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
@@ -14,6 +17,7 @@ export interface FieldsArgs {
   format: 'text' | 'json' | 'csv';
   events: boolean;
   values: boolean;
+  findings: boolean;
 }
 
 export function fieldsBuilder(y: Argv) {
@@ -22,9 +26,11 @@ export function fieldsBuilder(y: Argv) {
     .option('format', { alias: 'T', choices: ['text', 'json', 'csv'] as const, default: 'text' as const, describe: 'Output format' })
     .option('values', { type: 'boolean', default: false, describe: 'Also list the value names of coded fields' })
     .option('events', { type: 'boolean', default: false, describe: 'List the timeline event fields (for timeline -Y) instead' })
+    .option('findings', { type: 'boolean', default: false, describe: 'List the rule and finding catalogue (id, severity, spec clause, summary, requirement) instead' })
     .example('$0 fields', 'every protocol and field')
     .example('$0 fields smb --values', 'SMB fields with the names of their codes (smb.cmd == "Send Message")')
     .example('$0 fields --events', 'names for timeline -Y filters')
+    .example('$0 fields --findings smb', 'the findings SMB can raise, with the clause of each rule')
     .example('$0 fields --format json | jq \'.[].fields[].name\'', 'machine-readable catalogue');
 }
 
@@ -39,6 +45,12 @@ export function eitherSideNote(def: FieldDef, protocol: ProtocolDef): string | u
 
 export async function fieldsCommand(args: FieldsArgs): Promise<void> {
   const out = new Output();
+  if (args.findings) {
+    if (args.events) throw new UsageError('--findings and --events list different catalogues: choose one');
+    findingsCatalogue(args, out);
+    await out.close();
+    return;
+  }
   if (args.events) {
     const names = eventFieldNames();
     if (args.format === 'json') out.line(JSON.stringify(names, null, 2));
@@ -81,4 +93,45 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
     }
   }
   await out.close();
+}
+
+/** One declared finding as `fields --findings --format json` lists it. */
+export function findingJson(d: FindingDef): Record<string, unknown> {
+  return {
+    id: d.id, protocol: d.protocol, severity: d.severity, severities: d.severities, spec: d.spec,
+    ...(d.specPerSite !== undefined ? { specPerSite: d.specPerSite } : {}),
+    summary: d.summary, requirement: d.requirement, scope: d.scope,
+    ...(d.role !== undefined ? { role: d.role } : {}),
+    ...(d.transports !== undefined ? { transports: d.transports } : {}),
+    appliesTo: d.appliesTo,
+  };
+}
+
+function findingsCatalogue(args: FieldsArgs, out: Output): void {
+  let defs: FindingDef[];
+  if (args.protocol === undefined) defs = CATALOGUE.list();
+  else {
+    defs = CATALOGUE.ofProtocol(args.protocol.toLowerCase());
+    if (defs.length === 0) throw new UsageError(`no findings are declared for '${args.protocol}' (they are for: ${CATALOGUE.protocols().join(', ')})`);
+  }
+  const severity = (d: FindingDef): string => d.severities.join('/');
+  if (args.format === 'json') {
+    out.line(JSON.stringify(defs.map(findingJson), null, 2));
+  } else if (args.format === 'csv') {
+    out.line('id,protocol,severity,spec,summary,requirement,scope');
+    for (const d of defs) out.line([d.id, d.protocol, severity(d), d.spec, d.summary, d.requirement, d.scope].map((c) => csvField(c)).join(','));
+  } else {
+    const width = Math.max(...defs.map((d) => d.id.length));
+    let protocol = '';
+    for (const d of defs) {
+      if (d.protocol !== protocol) {
+        if (protocol !== '') out.line('');
+        protocol = d.protocol;
+        out.line(protocol);
+      }
+      out.line(`  ${d.id.padEnd(width)}  ${severity(d).padEnd(13)}  ${d.scope.padEnd(12)}  ${d.spec}`);
+      out.line(`  ${''.padEnd(width)}  ${d.summary}`);
+      out.line(`  ${''.padEnd(width)}  ${d.requirement}`);
+    }
+  }
 }

@@ -3,7 +3,9 @@
 // reassembly and TCP reassembly, and hands application bytes to the registered dissectors.
 import type { Frame } from '../capture/frame.js';
 import { f } from '../model/fields.js';
-import { finding, type Finding } from '../model/findings.js';
+import type { Finding, FindingDef } from '../model/findings.js';
+import { FRAME_FINDINGS, MSGSCOPE_FINDINGS } from './findings.js';
+import { ICMP_FINDINGS, ICMPV6_FINDINGS, IP_FINDINGS, IPV6_FINDINGS, TCP_FINDINGS, UDP_FINDINGS } from '../net/findings.js';
 import type { TimelineEvent } from '../model/events.js';
 import { decodeLink } from '../net/link.js';
 import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS } from '../net/ipv4.js';
@@ -149,7 +151,7 @@ export class Engine implements EngineContext {
     }
     if (frame.caplen < frame.len && packet.layers.length > 0) {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
-      packet.findings.push(finding('frame.snaplen', 'note', frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
+      packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
     }
     if (this.frameCount % SWEEP_EVERY === 0) this.sweep(false);
     this.handlers.packet?.(packet);
@@ -171,7 +173,7 @@ export class Engine implements EngineContext {
 
   private internalError(packet: Packet | undefined, where: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    const item = finding('msgscope.internal-error', 'error', packet?.frame.number ?? 0, `internal error in the ${where} dissector: ${message}`);
+    const item = MSGSCOPE_FINDINGS.internalError.at(packet?.frame.number ?? 0, `internal error in the ${where} dissector: ${message}`);
     if (packet !== undefined) packet.findings.push(item);
     else process.emitWarning(item.summary);
   }
@@ -205,7 +207,7 @@ export class Engine implements EngineContext {
     for (const [key, conv] of this.udp) if (all || this.lastSec - conv.lastSec > IDLE_SECONDS) this.udp.delete(key);
     for (const [defrag, label] of [[this.defrag4, 'IPv4'], [this.defrag6, 'IPv6']] as const) {
       for (const expired of defrag.expire(this.lastSec, all)) {
-        const item = finding('ip.defrag.incomplete', 'warning', expired.frames[0] ?? 0, `${label} datagram never completed: fragments in frames ${expired.frames.join(', ')} were not reassembled`);
+        const item = IP_FINDINGS.defragIncomplete.at(expired.frames[0] ?? 0, `${label} datagram never completed: fragments in frames ${expired.frames.join(', ')} were not reassembled`);
         this.packetFinding(item);
       }
     }
@@ -216,7 +218,7 @@ export class Engine implements EngineContext {
   private ipv4(packet: Packet, d: Uint8Array, o: number, quoted: { reason: string } | undefined): void {
     const h = parseIpv4(d, o);
     if (typeof h === 'string') {
-      packet.findings.push(finding('ip.malformed', 'error', packet.frame.number, h));
+      packet.findings.push(IP_FINDINGS.malformed.at(packet.frame.number, h));
       return;
     }
     const isQuoted = quoted !== undefined;
@@ -226,7 +228,7 @@ export class Engine implements EngineContext {
     }
     let end = Math.min(d.length, o + h.totalLength);
     if (h.totalLength < h.headerLength) {
-      if (!isQuoted) packet.findings.push(finding('ip.bad-length', 'error', packet.frame.number, `IPv4 total length ${h.totalLength} is less than the header length`));
+      if (!isQuoted) packet.findings.push(IP_FINDINGS.badLength.at(packet.frame.number, `IPv4 total length ${h.totalLength} is less than the header length`));
       end = d.length;
     }
     const fragmented = h.moreFragments || h.fragmentOffset > 0;
@@ -247,12 +249,12 @@ export class Engine implements EngineContext {
       const key = `${h.src}|${h.dst}|${h.protocol}|${h.id}`;
       const result = this.defrag4.add(key, packet.frame.number, packet.frame.tsSec, h.fragmentOffset, payload, h.moreFragments);
       if (result.state === 'error') {
-        packet.findings.push(finding('ip.defrag.limit', 'warning', packet.frame.number, result.reason));
+        packet.findings.push(IP_FINDINGS.defragLimit.at(packet.frame.number, result.reason));
         return;
       }
       if (result.state === 'incomplete') return;
       if (result.overlaps > 0) {
-        packet.findings.push(finding(result.conflicts > 0 ? 'ip.defrag.conflict' : 'ip.defrag.overlap', result.conflicts > 0 ? 'error' : 'warning', packet.frame.number,
+        packet.findings.push((result.conflicts > 0 ? IP_FINDINGS.defragConflict : IP_FINDINGS.defragOverlap).at(packet.frame.number,
           `IPv4 fragments overlap (${result.overlaps} fragment(s)${result.conflicts > 0 ? `, ${result.conflicts} byte(s) differ; the first copy was kept` : ''})`));
       }
       payload = result.payload;
@@ -275,7 +277,7 @@ export class Engine implements EngineContext {
   private ipv6(packet: Packet, d: Uint8Array, o: number, quoted: { reason: string } | undefined): void {
     const h = parseIpv6(d, o);
     if (typeof h === 'string') {
-      packet.findings.push(finding('ipv6.malformed', 'error', packet.frame.number, h));
+      packet.findings.push(IPV6_FINDINGS.malformed.at(packet.frame.number, h));
       return;
     }
     const isQuoted = quoted !== undefined;
@@ -295,13 +297,13 @@ export class Engine implements EngineContext {
         const key = `${h.src}|${h.dst}|${h.fragment.id}`;
         const result = this.defrag6.add(key, packet.frame.number, packet.frame.tsSec, h.fragment.offset, payload, h.fragment.more);
         if (result.state === 'error') {
-          packet.findings.push(finding('ipv6.defrag.limit', 'warning', packet.frame.number, result.reason));
+          packet.findings.push(IPV6_FINDINGS.defragLimit.at(packet.frame.number, result.reason));
           return;
         }
         if (result.state === 'incomplete') return;
         if (result.overlaps > 0) {
           // RFC 8200 §4.5: overlapping IPv6 fragments must be discarded; we keep them but say so.
-          packet.findings.push(finding('ipv6.defrag.overlap', 'error', packet.frame.number, `IPv6 fragments overlap (${result.overlaps} fragment(s))`, 'RFC 8200 4.5'));
+          packet.findings.push(IPV6_FINDINGS.defragOverlap.at(packet.frame.number, `IPv6 fragments overlap (${result.overlaps} fragment(s))`));
         }
         payload = result.payload;
         frames = result.frames;
@@ -330,7 +332,7 @@ export class Engine implements EngineContext {
         let depth = 0;
         for (const layer of packet.layers) if (layer.name === 'ip' || layer.name === 'ipv6') depth++;
         if (depth >= MAX_TUNNEL_DEPTH) {
-          packet.findings.push(finding('ip.tunnel-depth', 'warning', packet.frame.number, `more than ${MAX_TUNNEL_DEPTH} nested IP headers; the inner ones are not decoded`));
+          packet.findings.push(IP_FINDINGS.tunnelDepth.at(packet.frame.number, `more than ${MAX_TUNNEL_DEPTH} nested IP headers; the inner ones are not decoded`));
           return;
         }
         if (protocol === 4) this.ipv4(packet, payload, 0, undefined);
@@ -346,7 +348,7 @@ export class Engine implements EngineContext {
 
   private icmp(packet: Packet, d: Uint8Array): void {
     if (d.length < 4) {
-      packet.findings.push(finding('icmp.truncated', 'error', packet.frame.number, 'ICMP header truncated'));
+      packet.findings.push(ICMP_FINDINGS.truncated.at(packet.frame.number, 'ICMP header truncated'));
       return;
     }
     const type = d[0]!;
@@ -372,7 +374,7 @@ export class Engine implements EngineContext {
 
   private icmpv6(packet: Packet, d: Uint8Array): void {
     if (d.length < 4) {
-      packet.findings.push(finding('icmpv6.truncated', 'error', packet.frame.number, 'ICMPv6 header truncated'));
+      packet.findings.push(ICMPV6_FINDINGS.truncated.at(packet.frame.number, 'ICMPv6 header truncated'));
       return;
     }
     const type = d[0]!;
@@ -395,13 +397,13 @@ export class Engine implements EngineContext {
   private udpDatagram(packet: Packet, d: Uint8Array, ip: IpInfo): void {
     const h = parseUdp(d, 0);
     if (typeof h === 'string') {
-      if (!ip.quoted) packet.findings.push(finding('udp.truncated', 'error', packet.frame.number, h));
+      if (!ip.quoted) packet.findings.push(UDP_FINDINGS.truncated.at(packet.frame.number, h));
       return;
     }
     let end = d.length;
     if (h.length >= 8 && h.length <= d.length) end = h.length;
     else if (!ip.quoted && h.length !== d.length) {
-      packet.findings.push(finding('udp.bad-length', 'warning', packet.frame.number, `UDP length ${h.length} disagrees with the ${d.length} bytes present`));
+      packet.findings.push(UDP_FINDINGS.badLength.at(packet.frame.number, `UDP length ${h.length} disagrees with the ${d.length} bytes present`));
     }
     const payload = d.subarray(8, end);
     // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
@@ -447,7 +449,7 @@ export class Engine implements EngineContext {
   private tcpSegment(packet: Packet, d: Uint8Array, ip: IpInfo): void {
     const h = parseTcp(d, 0);
     if (typeof h === 'string') {
-      if (!ip.quoted) packet.findings.push(finding('tcp.malformed', 'error', packet.frame.number, h));
+      if (!ip.quoted) packet.findings.push(TCP_FINDINGS.malformed.at(packet.frame.number, h));
       else this.quotedTcp(packet, d);
       return;
     }
@@ -603,7 +605,7 @@ export class Engine implements EngineContext {
         if (hash4 >= 0) this.tcp4.set(hash4, conv);
       } else if (!this.tableFullReported) {
         this.tableFullReported = true;
-        this.packetFinding(finding('tcp.table-full', 'warning', this.packet?.frame.number ?? 0, `more than ${MAX_CONVERSATIONS} TCP conversations in progress: later ones are not reassembled`));
+        this.packetFinding(TCP_FINDINGS.tableFull.at(this.packet?.frame.number ?? 0, `more than ${MAX_CONVERSATIONS} TCP conversations in progress: later ones are not reassembled`));
         conv.app = null;
       }
     }
@@ -623,9 +625,9 @@ export class Engine implements EngineContext {
       const c = conv();
       return { transport: 'tcp', src: c.endpoint[dir], dst: c.endpoint[dir === 0 ? 1 : 0] };
     };
-    const report = (id: string, severity: 'warning' | 'error', summary: string): void => {
+    const report = (def: FindingDef, summary: string): void => {
       const frame = this.packet?.frame;
-      this.standaloneFinding(finding(id, severity, frame?.number ?? 0, summary), 'tcp', route(), frame?.tsSec ?? this.lastSec, frame?.tsNsec ?? 0);
+      this.standaloneFinding(def.at(frame?.number ?? 0, summary), 'tcp', route(), frame?.tsSec ?? this.lastSec, frame?.tsNsec ?? 0);
     };
     return {
       data: (bytes) => {
@@ -634,14 +636,14 @@ export class Engine implements EngineContext {
       },
       gap: (from, length) => {
         const c = conv();
-        report('tcp.gap', 'warning', `TCP stream ${c.index}: ${length} byte(s) from ${route().src} not captured (relative seq ${from}–${from + length - 1})`);
+        report(TCP_FINDINGS.gap, `TCP stream ${c.index}: ${length} byte(s) from ${route().src} not captured (relative seq ${from}–${from + length - 1})`);
         if (c.app) this.guard(c.appName, () => c.app!.gap(dir, length));
       },
       conflict: (from, length) => {
-        report('tcp.overlap-conflict', 'error', `TCP stream ${conv().index}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
+        report(TCP_FINDINGS.overlapConflict, `TCP stream ${conv().index}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
       },
       limitHit: (bytes) => {
-        report('tcp.reassembly-limit', 'warning', `TCP stream ${conv().index}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
+        report(TCP_FINDINGS.reassemblyLimit, `TCP stream ${conv().index}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
       },
     };
   }

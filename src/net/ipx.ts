@@ -1,7 +1,7 @@
 // Novell IPX (the NetWare network layer): decoded for its addresses, so frames that carry
 // NetBIOS over IPX show the Source/Destination columns tshark shows (`network.node`).
 import { defineProtocol, f } from '../model/fields.js';
-import { finding } from '../model/findings.js';
+import { IPX_FINDINGS } from './findings.js';
 import type { Packet } from '../engine/packet.js';
 import { macString } from './addr.js';
 
@@ -36,7 +36,7 @@ export function ipxAddress(d: Uint8Array, o: number): string {
 
 export function decodeIpx(packet: Packet, d: Uint8Array, o: number): void {
   if (d.length - o < HEADER) {
-    packet.findings.push(finding('ipx.truncated', 'error', packet.frame.number, 'IPX header truncated'));
+    packet.findings.push(IPX_FINDINGS.truncated.at(packet.frame.number, 'IPX header truncated'));
     return;
   }
   const length = (d[o + 2]! << 8) | d[o + 3]!;
@@ -48,7 +48,7 @@ export function decodeIpx(packet: Packet, d: Uint8Array, o: number): void {
   packet.src = src;
   packet.dst = dst;
   if (length < HEADER || length > d.length - o) {
-    packet.findings.push(finding('ipx.bad-length', 'warning', packet.frame.number, `IPX length ${length} disagrees with the ${d.length - o} bytes present`));
+    packet.findings.push(IPX_FINDINGS.badLength.at(packet.frame.number, `IPX length ${length} disagrees with the ${d.length - o} bytes present`));
   }
   packet.layers.push({
     name: 'ipx',

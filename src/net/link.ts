@@ -1,7 +1,8 @@
 // Link layers: Ethernet II with 802.1Q/802.1ad tags, 802.3 with LLC, Linux cooked (SLL, SLL2),
 // BSD loopback/NULL, raw IP, PPP and PPPoE sessions.
 import { defineProtocol, f, type FieldNode } from '../model/fields.js';
-import { finding } from '../model/findings.js';
+import type { FindingDef } from '../model/findings.js';
+import { ETH_FINDINGS, LLC_FINDINGS, NULL_FINDINGS, PPP_FINDINGS, PPPOES_FINDINGS, SLL_FINDINGS, VLAN_FINDINGS } from './findings.js';
 import { LINKTYPE } from '../capture/frame.js';
 import type { Packet } from '../engine/packet.js';
 import { macString } from './addr.js';
@@ -113,8 +114,8 @@ function rawIp(data: Uint8Array): NetStart {
   return version === 4 ? { ethertype: 0x0800, offset: 0 } : version === 6 ? { ethertype: 0x86dd, offset: 0 } : NONE;
 }
 
-function truncated(packet: Packet, layer: string): NetStart {
-  packet.findings.push(finding(`${layer}.truncated`, 'error', packet.frame.number, `${layer} header truncated`));
+function truncated(packet: Packet, def: FindingDef): NetStart {
+  packet.findings.push(def.at(packet.frame.number, `${def.protocol} header truncated`));
   return NONE;
 }
 
@@ -133,7 +134,7 @@ function isIsl(d: Uint8Array, o: number): boolean {
 }
 
 function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetStart {
-  if (d.length - o < 14) return truncated(packet, 'eth');
+  if (d.length - o < 14) return truncated(packet, ETH_FINDINGS.truncated);
   const type = (d[o + 12]! << 8) | d[o + 13]!;
   packet.src = macString(d, o + 6);
   packet.dst = macString(d, o);
@@ -180,7 +181,7 @@ function afterEthertype(packet: Packet, d: Uint8Array, type: number, offset: num
   let ethertype = type;
   let pos = offset;
   for (let depth = 0; depth < 8 && (ethertype === 0x8100 || ethertype === 0x88a8 || ethertype === 0x9100); depth++) {
-    if (d.length < pos + 4) return truncated(packet, 'vlan');
+    if (d.length < pos + 4) return truncated(packet, VLAN_FINDINGS.truncated);
     const tci = (d[pos]! << 8) | d[pos + 1]!;
     const inner = (d[pos + 2]! << 8) | d[pos + 3]!;
     const at = pos;
@@ -206,7 +207,7 @@ function afterEthertype(packet: Packet, d: Uint8Array, type: number, offset: num
 }
 
 function decodeLlc(packet: Packet, d: Uint8Array, pos: number, end: number): NetStart {
-  if (end - pos < 3) return truncated(packet, 'llc');
+  if (end - pos < 3) return truncated(packet, LLC_FINDINGS.truncated);
   const dsap = d[pos]!;
   const ssap = d[pos + 1]!;
   let control = d[pos + 2]!;
@@ -240,7 +241,7 @@ function decodeLlc(packet: Packet, d: Uint8Array, pos: number, end: number): Net
 }
 
 function decodeSll(packet: Packet, d: Uint8Array): NetStart {
-  if (d.length < 16) return truncated(packet, 'sll');
+  if (d.length < 16) return truncated(packet, SLL_FINDINGS.truncated);
   const pkttype = (d[0]! << 8) | d[1]!;
   const hatype = (d[2]! << 8) | d[3]!;
   const halen = (d[4]! << 8) | d[5]!;
@@ -263,7 +264,7 @@ function decodeSll(packet: Packet, d: Uint8Array): NetStart {
 }
 
 function decodeSll2(packet: Packet, d: Uint8Array): NetStart {
-  if (d.length < 20) return truncated(packet, 'sll');
+  if (d.length < 20) return truncated(packet, SLL_FINDINGS.truncated);
   const etype = (d[0]! << 8) | d[1]!;
   const ifindex = ((d[4]! << 24) | (d[5]! << 16) | (d[6]! << 8) | d[7]!) >>> 0;
   const hatype = (d[8]! << 8) | d[9]!;
@@ -295,7 +296,7 @@ function sllPayload(packet: Packet, d: Uint8Array, hatype: number, etype: number
 }
 
 function decodeNull(packet: Packet, d: Uint8Array, networkOrder: boolean): NetStart {
-  if (d.length < 4) return truncated(packet, 'null');
+  if (d.length < 4) return truncated(packet, NULL_FINDINGS.truncated);
   const le = d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24);
   const be = (d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!;
   // NULL uses the writer's byte order: whichever reading gives a small value is the right one.
@@ -313,7 +314,7 @@ function decodePpp(packet: Packet, d: Uint8Array, pos: number): NetStart {
     hasAddress = true;
     at += 2;
   }
-  if (d.length < at + 1) return truncated(packet, 'ppp');
+  if (d.length < at + 1) return truncated(packet, PPP_FINDINGS.truncated);
   // Protocol-field compression (RFC 1661 §6.5): an odd first byte is a one-byte protocol.
   let protocol: number;
   let protoLength: number;
@@ -321,7 +322,7 @@ function decodePpp(packet: Packet, d: Uint8Array, pos: number): NetStart {
     protocol = d[at]!;
     protoLength = 1;
   } else {
-    if (d.length < at + 2) return truncated(packet, 'ppp');
+    if (d.length < at + 2) return truncated(packet, PPP_FINDINGS.truncated);
     protocol = (d[at]! << 8) | d[at + 1]!;
     protoLength = 2;
   }
@@ -347,7 +348,7 @@ function decodePpp(packet: Packet, d: Uint8Array, pos: number): NetStart {
 }
 
 function decodePppoeSession(packet: Packet, d: Uint8Array, pos: number): NetStart {
-  if (d.length < pos + 6) return truncated(packet, 'pppoes');
+  if (d.length < pos + 6) return truncated(packet, PPPOES_FINDINGS.truncated);
   const vt = d[pos]!;
   const code = d[pos + 1]!;
   const session = (d[pos + 2]! << 8) | d[pos + 3]!;

@@ -3,7 +3,8 @@
 // request matched with its response, fault or reject, or with the ICMP error that bounced it;
 // unanswered requests finished at the end of the capture.
 import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
-import { finding, type Finding } from '../../model/findings.js';
+import type { Finding } from '../../model/findings.js';
+import { DCERPC_CL_FINDINGS as CL } from './findings.js';
 import { f } from '../../model/fields.js';
 import { endpoint } from '../../net/addr.js';
 import type { Layer } from '../../engine/packet.js';
@@ -57,7 +58,7 @@ export class ClEngine {
     const frame = packet?.frame.number ?? 0;
     const pdu = parseClPdu(dg.payload);
     if (typeof pdu === 'string') {
-      if (!dg.quoted) ctx.packetFinding(finding('dcerpc.cl.malformed', 'error', frame, pdu, 'C706 12.5.1'));
+      if (!dg.quoted) ctx.packetFinding(CL.malformed.at(frame, pdu));
       return;
     }
     const h = pdu.header;
@@ -67,14 +68,14 @@ export class ClEngine {
     packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
     const findings: Finding[] = [];
     if (pdu.truncated && !dg.quoted) {
-      findings.push(finding('dcerpc.cl.truncated', 'error', frame, `fragment length ${h.len} exceeds the ${dg.payload.length - CL_HEADER_LEN} body bytes present`, 'C706 12.5.1'));
+      findings.push(CL.truncated.at(frame, `fragment length ${h.len} exceeds the ${dg.payload.length - CL_HEADER_LEN} body bytes present`));
     }
-    if (h.version !== 4) findings.push(finding('dcerpc.cl.version', 'warning', frame, `connectionless version ${h.version}, expected 4`, 'C706 12.5.1'));
-    if ((h.flags2 & 0xfc) !== 0) findings.push(finding('dcerpc.cl.flags2-mbz', 'warning', frame, `flags2 0x${h.flags2.toString(16).padStart(2, '0')} sets bits that must be zero`, 'C706 12.5.1'));
+    if (h.version !== 4) findings.push(CL.version.at(frame, `connectionless version ${h.version}, expected 4`));
+    if ((h.flags2 & 0xfc) !== 0) findings.push(CL.flags2Mbz.at(frame, `flags2 0x${h.flags2.toString(16).padStart(2, '0')} sets bits that must be zero`));
     if ((h.ptype === 1 || h.ptype === 4 || h.ptype === 7) && h.len > 0) {
-      findings.push(finding('dcerpc.cl.unexpected-body', 'warning', frame, `${ptypeName(h.ptype)} PDU has no body, yet declares ${h.len} byte(s)`, 'C706 12.5.1'));
+      findings.push(CL.unexpectedBody.at(frame, `${ptypeName(h.ptype)} PDU has no body, yet declares ${h.len} byte(s)`));
     }
-    if ((h.flags1 & F1_FRAG) === 0 && h.fragnum !== 0) findings.push(finding('dcerpc.cl.fragnum', 'note', frame, `fragment number ${h.fragnum} on an unfragmented PDU`, 'C706 12.5.1'));
+    if ((h.flags1 & F1_FRAG) === 0 && h.fragnum !== 0) findings.push(CL.fragnum.at(frame, `fragment number ${h.fragnum} on an unfragmented PDU`));
     if (!dg.quoted) for (const x of findings) ctx.packetFinding(x);
 
     if (++this.count % 4096 === 0) this.expire(ctx, dg.tsSec, false);
@@ -155,7 +156,7 @@ export class ClEngine {
       // The same activity and sequence number again: a retransmission of a call, not a new one.
       const p = this.pending.get(key);
       if (p !== undefined) p.extraFrames.push(...joined.frames);
-      ctx.packetFinding(finding('dcerpc.cl.retransmission', 'note', frame, `request seq ${h.seq} of activity ${h.activity} sent again`, 'C706 10.2'));
+      ctx.packetFinding(CL.retransmission.at(frame, `request seq ${h.seq} of activity ${h.activity} sent again`));
       return;
     }
     const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
@@ -193,12 +194,12 @@ export class ClEngine {
     const asm = this.assemblies.get(`${key}|0`);
     if (asm !== undefined) {
       // A fragment of a request still being joined came back: the request never arrives whole.
-      asm.findings.push(finding('dcerpc.cl.bounced-fragment', 'warning', frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
+      asm.findings.push(CL.bouncedFragment.at(frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
       return;
     }
     // The original was not captured: the quoted copy is the only sight of this request.
     if ((h.flags1 & F1_FRAG) !== 0 || pdu.truncated) {
-      ctx.packetFinding(finding('dcerpc.cl.bounce-unmatched', 'note', frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture`));
+      ctx.packetFinding(CL.bounceUnmatched.at(frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture`));
       return;
     }
     const stub: RpcStub = { bytes: pdu.body, drep: h.drep, frames: [frame], tsSec: dg.tsSec, tsNsec: dg.tsNsec };
@@ -207,7 +208,7 @@ export class ClEngine {
       const { layer } = stubLayer(() => d, pdu.body, true);
       ctx.packet?.layers.push(layer);
     }
-    const note = finding('dcerpc.cl.bounce-unmatched', 'note', frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
+    const note = CL.bounceUnmatched.at(frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
     ctx.packetFinding(note);
     const rec: Pending = {
       key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
@@ -243,7 +244,7 @@ export class ClEngine {
     }
     if (p === undefined) {
       if (!this.done.has(`${dst}|${src}|${h.activity}|${h.seq}`)) {
-        ctx.packetFinding(finding('dcerpc.cl.unmatched-response', 'note', frame, `response seq ${h.seq} of activity ${h.activity} answers a request not in the capture`));
+        ctx.packetFinding(CL.unmatchedResponse.at(frame, `response seq ${h.seq} of activity ${h.activity} answers a request not in the capture`));
       }
       return;
     }
@@ -255,7 +256,7 @@ export class ClEngine {
     const h = pdu.header;
     const status = clStatus(pdu.body, h.drep);
     if (status === undefined) {
-      ctx.packetFinding(finding('dcerpc.cl.short-status', 'error', frame, `${ptypeName(h.ptype)} body has no status (${pdu.body.length} bytes)`, h.ptype === 3 ? 'C706 12.5.3.5' : 'C706 12.5.3.9'));
+      ctx.packetFinding(CL.shortStatus.at(frame, `${ptypeName(h.ptype)} body has no status (${pdu.body.length} bytes)`, { clause: h.ptype === 3 ? 'C706 12.5.3.5' : 'C706 12.5.3.9' }));
     }
     const p = this.lookup(src, dst, h, dg.dst);
     if (p === undefined) return;
@@ -276,7 +277,7 @@ export class ClEngine {
     const oldest = this.pending.values().next().value as Pending | undefined;
     if (oldest === undefined) return;
     const frame = ctx.packet?.frame.number ?? 0;
-    const item = finding('dcerpc.cl.pending-limit', 'warning', frame, `more than ${MAX_PENDING} unanswered connectionless calls: the oldest is reported without waiting for its answer`);
+    const item = CL.pendingLimit.at(frame, `more than ${MAX_PENDING} unanswered connectionless calls: the oldest is reported without waiting for its answer`);
     this.finish(ctx, oldest, { kind: 'none', expected: !oldest.maybe }, undefined, [item]);
   }
 
@@ -310,15 +311,15 @@ export class ClEngine {
     if (existing !== undefined) {
       const same = existing.length === pdu.body.length && existing.every((b, i) => b === pdu.body[i]);
       const item = same
-        ? finding('dcerpc.cl.duplicate-fragment', 'note', frame, `fragment ${h.fragnum} of seq ${h.seq} received again`)
-        : finding('dcerpc.cl.fragment-conflict', 'error', frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`, 'C706 10.2.2');
+        ? CL.duplicateFragment.at(frame, `fragment ${h.fragnum} of seq ${h.seq} received again`)
+        : CL.fragmentConflict.at(frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`);
       ctx.packetFinding(item);
       if (!same) asm.findings.push(item);
       if (!asm.frames.includes(frame)) asm.frames.push(frame);
       return undefined;
     }
     if (asm.frags.size >= MAX_FRAGMENTS || asm.bytes + pdu.body.length > MAX_STUB_BYTES) {
-      ctx.packetFinding(finding('dcerpc.cl.fragment-limit', 'warning', frame, `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`));
+      ctx.packetFinding(CL.fragmentLimit.at(frame, `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`));
       return undefined;
     }
     asm.frags.set(h.fragnum, pdu.body.slice());
@@ -326,7 +327,7 @@ export class ClEngine {
     for (const n of dg.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
     if ((h.flags1 & F1_LASTFRAG) !== 0 || (h.flags1 & F1_FRAG) === 0) {
       if (asm.last !== undefined && asm.last !== h.fragnum) {
-        asm.findings.push(finding('dcerpc.cl.two-last-fragments', 'error', frame, `fragments ${asm.last} and ${h.fragnum} are both marked last`, 'C706 12.5.3.1'));
+        asm.findings.push(CL.twoLastFragments.at(frame, `fragments ${asm.last} and ${h.fragnum} are both marked last`));
       }
       asm.last = asm.last === undefined ? h.fragnum : Math.min(asm.last, h.fragnum);
     }
@@ -355,8 +356,8 @@ export class ClEngine {
     const h = asm.header;
     const what = `${ptypeName(h.ptype).toLowerCase()} seq ${h.seq} of activity ${h.activity}${interfaceName(h.ifId) !== undefined ? ` (${interfaceName(h.ifId)})` : ''}`;
     const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', asm.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
-    const item = finding('dcerpc.cl.fragments-incomplete', 'warning', asm.frames[0] ?? 0,
-      `${what} never completed (${why}): ${asm.frags.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`, 'C706 10.2.2');
+    const item = CL.fragmentsIncomplete.at(asm.frames[0] ?? 0,
+      `${what} never completed (${why}): ${asm.frags.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`);
     ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.route.client, dst: asm.route.server }, asm.tsSec, asm.tsNsec);
   }
 

@@ -6,7 +6,8 @@
 import type { Direction, EngineContext } from '../../engine/context.js';
 import type { Layer } from '../../engine/packet.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding, type Finding } from '../../model/findings.js';
+import type { Finding, FindingDef } from '../../model/findings.js';
+import { DCERPC_CO_FINDINGS as CO } from './findings.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
 import {
   CO_HEADER_LEN, looksLikeCo, parseAuthTrailer, parseBind, parseBindAck, parseBindNak, parseCoHeader, parseFault, parseRequest, parseResponse,
@@ -79,7 +80,7 @@ export class CoConnection {
     if (frames !== undefined) for (const n of frames.slice(0, -1)) if (!this.extraFrames[dir].includes(n)) this.extraFrames[dir].push(n);
     const buf = this.bufs[dir];
     if (!buf.append(bytes, frame, tsSec ?? packet?.frame.tsSec ?? 0, tsNsec ?? packet?.frame.tsNsec ?? 0)) {
-      this.report('dcerpc.co.buffer-limit', 'warning', frame, `more than ${buf.limit} bytes of one DCE/RPC direction waiting for a PDU end: dropped`);
+      this.report(CO.bufferLimit, frame, `more than ${buf.limit} bytes of one DCE/RPC direction waiting for a PDU end: dropped`);
       buf.clear();
       return;
     }
@@ -98,10 +99,10 @@ export class CoConnection {
     this.closed = true;
     for (const dir of [0, 1] as const) {
       const left = this.bufs[dir].length;
-      if (left > 0) this.report('dcerpc.co.truncated-pdu', 'warning', this.ctx.packet?.frame.number ?? 0, `connection ended with ${left} byte(s) of an incomplete DCE/RPC PDU`, 'C706 12.6.3');
+      if (left > 0) this.report(CO.truncatedPdu, this.ctx.packet?.frame.number ?? 0, `connection ended with ${left} byte(s) of an incomplete DCE/RPC PDU`);
       for (const [callId, asm] of this.assemblies[dir]) {
-        this.report('dcerpc.co.fragments-incomplete', 'warning', asm.frames[0] ?? 0,
-          `${ptypeName(asm.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.length} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`, 'C706 12.6.3.1');
+        this.report(CO.fragmentsIncomplete, asm.frames[0] ?? 0,
+          `${ptypeName(asm.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.length} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`);
       }
       this.assemblies[dir].clear();
     }
@@ -111,8 +112,8 @@ export class CoConnection {
     }
   }
 
-  private report(id: string, severity: 'error' | 'warning' | 'note', frame: number, summary: string, spec = ''): void {
-    const item = finding(id, severity, frame, summary, spec);
+  private report(def: FindingDef, frame: number, summary: string): void {
+    const item = def.at(frame, summary);
     const p = this.ctx.packet;
     this.ctx.standaloneFinding(item, 'dcerpc', { transport: this.where.transport, src: this.where.endpoint[0], dst: this.where.endpoint[1] }, p?.frame.tsSec ?? 0, p?.frame.tsNsec ?? 0);
   }
@@ -124,7 +125,7 @@ export class CoConnection {
       if (!looksLikeCo(view)) {
         const at = this.resync(view);
         const frame = buf.carried(1).frames[0] ?? 0;
-        if (!this.lost[dir]) this.report('dcerpc.co.bad-header', 'error', frame, `${at < 0 ? view.length - CO_HEADER_LEN + 1 : at} byte(s) that do not start a DCE/RPC v5 PDU skipped`, 'C706 12.6.3');
+        if (!this.lost[dir]) this.report(CO.badHeader, frame, `${at < 0 ? view.length - CO_HEADER_LEN + 1 : at} byte(s) that do not start a DCE/RPC v5 PDU skipped`);
         this.lost[dir] = at < 0;
         buf.consume(at < 0 ? view.length - CO_HEADER_LEN + 1 : at);
         continue;
@@ -157,10 +158,10 @@ export class CoConnection {
     const findings: Finding[] = [];
     let auth: AuthTrailer | undefined;
     const a = parseAuthTrailer(pdu, h);
-    if (typeof a === 'string') findings.push(finding('dcerpc.co.bad-auth', 'error', frame, a, 'C706 13.2.6.1'));
+    if (typeof a === 'string') findings.push(CO.badAuth.at(frame, a));
     else auth = a;
     const bodyEnd = auth !== undefined ? Math.max(CO_HEADER_LEN, auth.offset - auth.padLength) : h.fragLength;
-    if (h.minor > 1) findings.push(finding('dcerpc.co.version', 'warning', frame, `minor version ${h.minor}`, 'C706 12.6.3'));
+    if (h.minor > 1) findings.push(CO.version.at(frame, `minor version ${h.minor}`));
     let info = `${ptypeName(h.ptype)}: call_id: ${h.callId}`;
     let body: () => FieldNode[] = () => [];
     const extraNodes: FieldNode[] = [];
@@ -171,7 +172,7 @@ export class CoConnection {
       case 14: {
         const b = parseBind(pdu, h, bodyEnd);
         if (typeof b === 'string') {
-          findings.push(finding('dcerpc.co.malformed', 'error', frame, b, 'C706 12.6.4.3'));
+          findings.push(CO.malformed.at(frame, b, { clause: 'C706 12.6.4.3' }));
           break;
         }
         if (this.proposed.size >= MAX_CONTEXTS) this.proposed.clear();
@@ -184,13 +185,13 @@ export class CoConnection {
       case 15: {
         const b = parseBindAck(pdu, h, bodyEnd);
         if (typeof b === 'string') {
-          findings.push(finding('dcerpc.co.malformed', 'error', frame, b, 'C706 12.6.4.4'));
+          findings.push(CO.malformed.at(frame, b, { clause: 'C706 12.6.4.4' }));
           break;
         }
         const offered = this.proposed.get(h.callId);
         this.proposed.delete(h.callId);
         if (offered !== undefined && offered.length !== b.results.length) {
-          findings.push(finding('dcerpc.co.bind-results', 'warning', frame, `${b.results.length} results for ${offered.length} proposed contexts`, 'C706 12.6.4.4'));
+          findings.push(CO.bindResults.at(frame, `${b.results.length} results for ${offered.length} proposed contexts`));
         }
         b.results.forEach((r, i) => {
           const c = offered?.[i];
@@ -199,8 +200,8 @@ export class CoConnection {
             if (this.contexts.size >= MAX_CONTEXTS && !this.contexts.has(c.id)) return;
             this.contexts.set(c.id, { uuid: c.abstract.uuid, major: c.abstract.major, minor: c.abstract.minor, ndr20: r.transfer.uuid === NDR20_UUID });
           } else if (r.result !== 3) {
-            findings.push(finding('dcerpc.co.context-rejected', 'note', frame,
-              `context ${c.id} (${interfaceName(c.abstract.uuid) ?? c.abstract.uuid}) rejected: ${BIND_REASONS[r.reason] ?? `reason ${r.reason}`}`, 'C706 12.6.4.4'));
+            findings.push(CO.contextRejected.at(frame,
+              `context ${c.id} (${interfaceName(c.abstract.uuid) ?? c.abstract.uuid}) rejected: ${BIND_REASONS[r.reason] ?? `reason ${r.reason}`}`));
           }
         });
         info += `, max_xmit: ${b.maxXmit} max_recv: ${b.maxRecv}, ${b.results.length} results: ${b.results.map((r) => (r.result === 0 ? 'Acceptance' : r.result === 3 ? 'Negotiate ack' : 'Rejection')).join(', ')}`;
@@ -211,18 +212,18 @@ export class CoConnection {
         const b = parseBindNak(pdu, h, bodyEnd);
         this.proposed.delete(h.callId);
         if (typeof b === 'string') {
-          findings.push(finding('dcerpc.co.malformed', 'error', frame, b, 'C706 12.6.4.5'));
+          findings.push(CO.malformed.at(frame, b, { clause: 'C706 12.6.4.5' }));
           break;
         }
         info += `, reason: ${BIND_NAK_REASONS[b.reason] ?? b.reason}`;
-        findings.push(finding('dcerpc.co.bind-nak', 'note', frame, `bind refused: ${BIND_NAK_REASONS[b.reason] ?? `reason ${b.reason}`}`, 'C706 12.6.4.5'));
+        findings.push(CO.bindNak.at(frame, `bind refused: ${BIND_NAK_REASONS[b.reason] ?? `reason ${b.reason}`}`));
         body = () => bindNakTree(b);
         break;
       }
       case 0: {
         const r = parseRequest(pdu, h);
         if (typeof r === 'string') {
-          findings.push(finding('dcerpc.co.malformed', 'error', frame, r, 'C706 12.6.4.9'));
+          findings.push(CO.malformed.at(frame, r, { clause: 'C706 12.6.4.9' }));
           break;
         }
         const bound = this.contexts.get(r.contextId);
@@ -242,7 +243,7 @@ export class CoConnection {
       case 3: {
         const r = h.ptype === 2 ? parseResponse(pdu, h) : parseFault(pdu, h);
         if (typeof r === 'string') {
-          findings.push(finding('dcerpc.co.malformed', 'error', frame, r, h.ptype === 2 ? 'C706 12.6.4.10' : 'C706 12.6.4.7'));
+          findings.push(CO.malformed.at(frame, r, { clause: h.ptype === 2 ? 'C706 12.6.4.10' : 'C706 12.6.4.7' }));
           break;
         }
         const status: number | undefined = h.ptype === 3 ? (r as FaultBody).status : undefined;
@@ -265,7 +266,7 @@ export class CoConnection {
         const call = this.calls.get(h.callId);
         if (call !== undefined) {
           this.calls.delete(h.callId);
-          finishCall(ctx, call, { kind: 'none', expected: false }, undefined, [finding('dcerpc.co.orphaned', 'note', frame, `call_id ${h.callId} abandoned by the client`, 'C706 12.6.4.8')]);
+          finishCall(ctx, call, { kind: 'none', expected: false }, undefined, [CO.orphaned.at(frame, `call_id ${h.callId} abandoned by the client`)]);
         }
         break;
       }
@@ -295,25 +296,25 @@ export class CoConnection {
     const last = (h.flags & PFC_LAST_FRAG) !== 0;
     let asm = table.get(h.callId);
     if (first) {
-      if (asm !== undefined) findings.push(finding('dcerpc.co.fragment-restart', 'warning', frame, `call_id ${h.callId}: a first fragment before the previous call's last one`, 'C706 12.6.3.1'));
+      if (asm !== undefined) findings.push(CO.fragmentRestart.at(frame, `call_id ${h.callId}: a first fragment before the previous call's last one`));
       if (last) {
         table.delete(h.callId);
         return { stub, frames, tsSec, tsNsec, first: h, contextId, opnum };
       }
       if (table.size >= MAX_CALLS) {
         table.clear();
-        findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `more than ${MAX_CALLS} fragmented calls in progress: the ${MAX_CALLS} waiting are dropped`));
+        findings.push(CO.fragmentLimit.at(frame, `more than ${MAX_CALLS} fragmented calls in progress: the ${MAX_CALLS} waiting are dropped`));
       }
       asm = { parts: [], bytes: 0, frames: [], tsSec, tsNsec, first: h, contextId, opnum };
       table.set(h.callId, asm);
     } else if (asm === undefined) {
-      findings.push(finding('dcerpc.co.fragment-orphan', 'note', frame, `call_id ${h.callId}: a fragment whose first fragment is not in the capture`, 'C706 12.6.3.1'));
+      findings.push(CO.fragmentOrphan.at(frame, `call_id ${h.callId}: a fragment whose first fragment is not in the capture`));
       return undefined;
     }
     if (asm.bytes + stub.length > MAX_STUB_BYTES || asm.parts.length >= MAX_FRAGMENTS) {
       table.delete(h.callId);
       const why = asm.parts.length >= MAX_FRAGMENTS ? `more than ${MAX_FRAGMENTS} fragments` : `stub over ${MAX_STUB_BYTES} bytes`;
-      findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `call_id ${h.callId}: ${why}: dropped`));
+      findings.push(CO.fragmentLimit.at(frame, `call_id ${h.callId}: ${why}: dropped`));
       return undefined;
     }
     asm.parts.push(stub.slice());
@@ -342,7 +343,7 @@ export class CoConnection {
     const callFindings = [...findings];
     let parsed: unknown;
     if (bound === undefined) {
-      callFindings.push(finding('dcerpc.co.unknown-context', 'note', frame, `context id ${whole.contextId} was not bound in the capture: interface unknown`));
+      callFindings.push(CO.unknownContext.at(frame, `context id ${whole.contextId} was not bound in the capture: interface unknown`));
     }
     const d = bound !== undefined && bound.ndr20 ? dissectRequestStub(bound.uuid, whole.stub, h.drep, whole.opnum, ctx, frame) : undefined;
     if (d !== undefined) {
@@ -356,7 +357,7 @@ export class CoConnection {
     const previous = this.calls.get(h.callId);
     if (previous !== undefined) {
       this.calls.delete(h.callId);
-      finishCall(ctx, previous, { kind: 'none', expected: !previous.maybe }, undefined, [finding('dcerpc.co.call-id-reused', 'warning', frame, `call_id ${h.callId} reused before its response`, 'C706 12.6.3.1')]);
+      finishCall(ctx, previous, { kind: 'none', expected: !previous.maybe }, undefined, [CO.callIdReused.at(frame, `call_id ${h.callId} reused before its response`)]);
     }
     if (this.calls.size >= MAX_CALLS) {
       const oldest = this.calls.values().next().value as PendingCall;
@@ -384,7 +385,7 @@ export class CoConnection {
       nodes.push(...rawStubNodes(whole.stub));
     }
     if (call === undefined) {
-      findings.push(finding('dcerpc.co.unmatched-response', 'note', frame, `response call_id ${h.callId} answers a request not in the capture`));
+      findings.push(CO.unmatchedResponse.at(frame, `response call_id ${h.callId} answers a request not in the capture`));
       return;
     }
     nodes.push(f(DCERPC.request_in, call.request.frames[call.request.frames.length - 1] ?? 0));

@@ -62,7 +62,8 @@ const S: readonly Side[] = ['s'];
 const CS: readonly Side[] = ['c', 's'];
 
 const DRAFT = 'draft-movva-msn-messenger-protocol-00';
-const NOTES = 'msnp-notes.md';
+/** The notes' table of payload commands and its lists of the others by role. */
+const NOTES = 'msnp-notes.md Payload-command table';
 
 function cmd(spec: CommandSpec): CommandSpec {
   return spec;
@@ -212,7 +213,7 @@ const TABLE: CommandSpec[] = [
     payload: clientLast(3), syntax: [{ from: 5, c: 'trid handle length', s: 'trid ok' }] }),
   cmd({ name: 'PGD', title: 'Page (mobile message, XML)', since: 10, until: 21, roles: NS, senders: CS, answered: true, spec: NOTES,
     payload: clientLast(4), syntax: [{ from: 10, c: 'trid handle netid length', s: 'trid ok' }] }),
-  cmd({ name: 'SBS', title: 'Subscription state', since: 11, until: 21, roles: NS, senders: S, spec: NOTES, syntax: [{ from: 11, a: 'trid value' }] }),
+  cmd({ name: 'SBS', title: 'Subscription state', since: 11, until: 21, roles: NS, senders: S, spec: 'msnp-notes.md Best public references', syntax: [{ from: 11, a: 'trid value' }] }),
 
   // ---- MSNP21 routed messaging ----
   cmd({ name: 'SDG', title: 'Send data group (routed message)', since: 21, until: 21, roles: NS, senders: CS, spec: NOTES,

@@ -3,7 +3,8 @@
 // the timeline events (sessions, presence, messages, notices) and findings.
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { MessageEvent, MessageStatus, TimelineEvent } from '../../model/events.js';
-import { finding, type Finding, type Severity } from '../../model/findings.js';
+import type { Finding, FindingDef } from '../../model/findings.js';
+import { MSNP_FINDINGS } from './findings.js';
 import { StreamBuffer, type Carried } from '../../net/stream-buffer.js';
 import { commandSpec, errorName, STATUS_NAMES, type Role, type Side } from './commands.js';
 import { checkChallenge } from './challenge.js';
@@ -123,7 +124,7 @@ export class MsnpConnection {
     }
     const buf = this.bufs[i];
     if (!buf.append(data, packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec)) {
-      this.report('msnp.buffer-limit', 'warning', packet.frame.number, `more than ${STREAM_LIMIT} bytes without a complete command: buffer dropped, resynchronising`, '', side);
+      this.report(MSNP_FINDINGS.bufferLimit, packet.frame.number, `more than ${STREAM_LIMIT} bytes without a complete command: buffer dropped, resynchronising`, side);
       buf.clear();
       this.sync[i] = false;
       buf.append(data.subarray(Math.max(0, data.length - 65536)), packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec);
@@ -178,11 +179,11 @@ export class MsnpConnection {
       const carried = buf.carried(view.length);
       const frame = carried.frames[0] ?? 0;
       if (r.kind === 'need' && r.cmd !== undefined) {
-        this.report('msnp.payload-truncated', 'error', frame,
-          `${r.cmd.name} declares a ${r.cmd.payloadLength}-byte payload but only ${view.length - r.cmd.lineLength} byte(s) follow before the connection ends`, DRAFT + ' 5.2', side, carried);
+        this.report(MSNP_FINDINGS.payloadTruncated, frame,
+          `${r.cmd.name} declares a ${r.cmd.payloadLength}-byte payload but only ${view.length - r.cmd.lineLength} byte(s) follow before the connection ends`, side, carried);
         this.process(side, r.cmd, view.slice(), carried, r.cmd.total - view.length, true);
       } else if (r.kind === 'need') {
-        this.report('msnp.truncated-line', 'warning', frame, `${view.length} byte(s) at the end of the stream are not a complete command line`, DRAFT + ' 5.2', side, carried);
+        this.report(MSNP_FINDINGS.truncatedLine, frame, `${view.length} byte(s) at the end of the stream are not a complete command line`, side, carried);
       }
       buf.clear();
     }
@@ -238,12 +239,12 @@ export class MsnpConnection {
     this.garbage[i] = undefined;
     const carried: Carried = { frames: [g.frame], tsSec: g.tsSec, tsNsec: g.tsNsec };
     if (g.afterPayload !== undefined) {
-      this.report('msnp.payload-length-mismatch', 'warning', g.frame,
-        `${g.bytes} byte(s) after the payload of ${g.afterPayload} do not start a command: the declared payload length disagrees with the bytes present; resynchronised at the next command line`, DRAFT + ' 5.2', side, carried);
+      this.report(MSNP_FINDINGS.payloadLengthMismatch, g.frame,
+        `${g.bytes} byte(s) after the payload of ${g.afterPayload} do not start a command: the declared payload length disagrees with the bytes present; resynchronised at the next command line`, side, carried);
     } else if (this.commands === 0 && !this.route.fromStart) {
-      this.report('msnp.midstream', 'note', g.frame, `capture starts inside the stream: ${g.bytes} byte(s) skipped up to the first command line`, '', side, carried);
+      this.report(MSNP_FINDINGS.midstream, g.frame, `capture starts inside the stream: ${g.bytes} byte(s) skipped up to the first command line`, side, carried);
     } else {
-      this.report('msnp.garbage', 'warning', g.frame, `${g.bytes} byte(s) are not an MSNP command (${g.reason}); resynchronised at the next command line`, DRAFT + ' 5.2', side, carried);
+      this.report(MSNP_FINDINGS.garbage, g.frame, `${g.bytes} byte(s) are not an MSNP command (${g.reason}); resynchronised at the next command line`, side, carried);
     }
   }
 
@@ -255,10 +256,10 @@ export class MsnpConnection {
     const i = SIDE_INDEX[side];
     if (cmd.bareLf && !this.bareLfReported[i]) {
       this.bareLfReported[i] = true;
-      this.report('msnp.bare-lf', 'note', frame, `${cmd.name} line ends in a bare LF, not CRLF (accepted; further ones in this direction not reported)`, DRAFT + ' 5.2', side, carried);
+      this.report(MSNP_FINDINGS.bareLf, frame, `${cmd.name} line ends in a bare LF, not CRLF (accepted; further ones in this direction not reported)`, side, carried);
     }
     if (cmd.badLength !== undefined) {
-      this.report('msnp.malformed', 'error', frame, `${cmd.name}: payload length parameter "${cmd.badLength}" is not a number`, DRAFT + ' 5.2', side, carried);
+      this.report(MSNP_FINDINGS.malformed, frame, `${cmd.name}: payload length parameter "${cmd.badLength}" is not a number`, side, carried);
     }
     this.lastPayload[i] = cmd.payloadLength > 0 ? `${cmd.name} (frame ${frame}, ${cmd.payloadLength} bytes)` : undefined;
     this.inferRole(side, cmd);
@@ -293,7 +294,7 @@ export class MsnpConnection {
       if (check.state !== 'unknown-client') {
         challengeView = { expected: check.expected, ok: check.state === 'ok' };
         if (check.state === 'wrong') {
-          this.report('msnp.challenge.wrong', 'error', frame, `QRY answer to challenge ${this.challenge} is wrong for client ID ${cmd.params[1]} (expected ${check.expected})`, 'msnp-notes.md Challenge', side, carried);
+          this.report(MSNP_FINDINGS.challengeWrong, frame, `QRY answer to challenge ${this.challenge} is wrong for client ID ${cmd.params[1]} (expected ${check.expected})`, side, carried);
         }
       }
     }
@@ -315,7 +316,7 @@ export class MsnpConnection {
         if (first !== undefined) this.pending.delete(first);
         if (!this.pendingFull) {
           this.pendingFull = true;
-          this.report('msnp.pending-limit', 'warning', p.frame, `more than ${MAX_PENDING} requests awaiting answers: the oldest are no longer tracked`, '', 'c');
+          this.report(MSNP_FINDINGS.pendingLimit, p.frame, `more than ${MAX_PENDING} requests awaiting answers: the oldest are no longer tracked`, 'c');
         }
       }
     }
@@ -371,28 +372,28 @@ export class MsnpConnection {
     const r = this.pooledRange();
     if (!r.known) return;
     const at = this.first;
-    this.report('msnp.version-inferred', 'note', at?.frames[0] ?? 0,
-      `no VER exchange seen on this connection: version inferred as ${r.text()} from ${r.reasons.join(', ')}`, '', 's', at);
+    this.report(MSNP_FINDINGS.versionInferred, at?.frames[0] ?? 0,
+      `no VER exchange seen on this connection: version inferred as ${r.text()} from ${r.reasons.join(', ')}`, 's', at);
   }
 
   private validate(side: Side, cmd: RawCommand, frame: number, carried: Carried): void {
     if (/^\d{3}$/.test(cmd.name)) {
-      if (side === 'c') this.report('msnp.invalid-direction', 'warning', frame, `error code ${cmd.name} sent by the client`, DRAFT + ' 7.11', side, carried);
+      if (side === 'c') this.report(MSNP_FINDINGS.invalidDirection, frame, `error code ${cmd.name} sent by the client`, side, carried, `${DRAFT} 7.11`);
       return;
     }
     const spec = commandSpec(cmd.name);
     if (spec === undefined) {
-      this.report('msnp.unknown-command', 'warning', frame, `unknown command ${cmd.name}`, DRAFT + ' 5.2', side, carried);
+      this.report(MSNP_FINDINGS.unknownCommand, frame, `unknown command ${cmd.name}`, side, carried);
       return;
     }
     if (!spec.senders.includes(side)) {
-      this.report('msnp.invalid-direction', 'warning', frame, `${cmd.name} is only sent by the ${spec.senders[0] === 'c' ? 'client' : 'server'}`, spec.spec, side, carried);
+      this.report(MSNP_FINDINGS.invalidDirection, frame, `${cmd.name} is only sent by the ${spec.senders[0] === 'c' ? 'client' : 'server'}`, side, carried, spec.spec);
     }
     if (this.version !== undefined && (this.version < spec.since || this.version > spec.until)) {
-      this.report('msnp.invalid-for-version', 'warning', frame, `${cmd.name} is not part of MSNP${this.version} (MSNP${spec.since}–${spec.until})`, spec.spec, side, carried);
+      this.report(MSNP_FINDINGS.invalidForVersion, frame, `${cmd.name} is not part of MSNP${this.version} (MSNP${spec.since}–${spec.until})`, side, carried);
     }
     if (this.roleCertain && this.role !== undefined && !spec.roles.includes(this.role) && !(this.role === 'DS' && spec.roles.includes('NS'))) {
-      this.report('msnp.invalid-for-role', 'warning', frame, `${cmd.name} is not valid on a ${this.role} connection`, spec.spec, side, carried);
+      this.report(MSNP_FINDINGS.invalidForRole, frame, `${cmd.name} is not valid on a ${this.role} connection`, side, carried, spec.spec);
     }
   }
 
@@ -403,7 +404,7 @@ export class MsnpConnection {
     if (isError) {
       const code = Number(cmd.name);
       if (code === 911 || code === 917 || code === 928 || code === 933) this.emitSession('refused', side, carried, { error: errorName(code), code });
-      if (code === 540) this.report('msnp.challenge.rejected', 'warning', frame, 'server rejected the challenge answer (540)', 'msnp-notes.md Challenge', side, carried);
+      if (code === 540) this.report(MSNP_FINDINGS.challengeRejected, frame, 'server rejected the challenge answer (540)', side, carried);
       // A NAK-like error in answer to a message.
       const pm = p[0] !== undefined ? this.pendingMessages.get(p[0]) : undefined;
       if (pm !== undefined) this.resolveMessage(p[0]!, 'error', errorName(code), frame);
@@ -517,9 +518,9 @@ export class MsnpConnection {
         this.authMethod = p[1];
         if (p[2] === 'I' && p[3] !== undefined) this.localUser = p[3];
         if (p[1] === 'MD5' && p[2] === 'S') {
-          this.report('msnp.auth.md5', 'warning', frame,
+          this.report(MSNP_FINDINGS.authMd5, frame,
             `MD5 login for ${this.localUser ?? 'an unknown user'}: the response is MD5(challenge + password) in clear, so the password can be recovered offline by dictionary or brute force`,
-            `${DRAFT} 7.3`, side, carried);
+            side, carried);
         }
       } else if (p.length >= 3) {
         // Switchboard login with the XFR cookie (draft §8.2).
@@ -621,8 +622,8 @@ export class MsnpConnection {
         if (!fromServer && (mode === 'A' || mode === 'N' || mode === 'D') && p[0] !== undefined) {
           if (this.pendingMessages.has(p[0])) {
             // A reused TrID would overwrite the earlier message: report that one as it stands.
-            const item = finding('msnp.trid-reused', 'warning', carried.frames[carried.frames.length - 1] ?? 0,
-              `MSG TrID ${p[0]} reused while an earlier message with it awaits its acknowledgement: an answer is matched to the later one`, `${DRAFT} 5.3`);
+            const item = MSNP_FINDINGS.trIdReused.at(carried.frames[carried.frames.length - 1] ?? 0,
+              `MSG TrID ${p[0]} reused while an earlier message with it awaits its acknowledgement: an answer is matched to the later one`);
             event.findings.push(item);
             this.ctx.packetFinding(item);
             this.finishMessage(p[0]);
@@ -705,7 +706,7 @@ export class MsnpConnection {
     for (const [trid, p] of this.pending) {
       if (p.answered || this.serverSegments <= p.serverAt) continue;
       if (p.name === 'OUT' || p.name === 'XFR' && this.role === 'DS') continue;
-      this.report('msnp.trid-unanswered', 'warning', p.frame, `${p.name} with TrID ${trid} was never answered although the server kept sending`, `${DRAFT} 5.3`, 'c',
+      this.report(MSNP_FINDINGS.trIdUnanswered, p.frame, `${p.name} with TrID ${trid} was never answered although the server kept sending`, 'c',
         { frames: [p.frame], tsSec: p.tsSec, tsNsec: p.tsNsec });
     }
     this.pending.clear();
@@ -745,8 +746,9 @@ export class MsnpConnection {
     this.ctx.emit({ ...this.base(side, carried), kind: 'notice', notice, from, to, details: details !== undefined ? clean(details) : undefined });
   }
 
-  private report(id: string, severity: Severity, frame: number, summary: string, spec: string, side: Side, carried?: Carried): void {
-    const item: Finding = finding(id, severity, frame, summary, spec);
+  /** Emits a finding about `side`; `clause` is the command's own section, for the rules stated per command. */
+  private report(def: FindingDef, frame: number, summary: string, side: Side, carried?: Carried, clause?: string): void {
+    const item: Finding = def.at(frame, summary, clause !== undefined ? { clause } : undefined);
     const route: Route = { transport: this.route.transport, src: this.endpointOf(side), dst: this.endpointOf(side === 'c' ? 's' : 'c') };
     const packet = this.ctx.packet;
     this.ctx.standaloneFinding(item, 'msnp', route, carried?.tsSec ?? packet?.frame.tsSec ?? 0, carried?.tsNsec ?? packet?.frame.tsNsec ?? 0);

@@ -3,7 +3,8 @@
 // TCP connections into one MSNP stream (msnp-notes.md "HTTP gateway"), then framed as usual.
 import type { Direction, EngineContext, TcpApp, TcpConversationInfo } from '../../engine/context.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding } from '../../model/findings.js';
+import type { FindingDef } from '../../model/findings.js';
+import { MSNPGW_FINDINGS } from './findings.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
 import type { Role } from './commands.js';
 import { MsnpConnection } from './connection.js';
@@ -72,7 +73,7 @@ export class GatewayApp implements TcpApp {
     if (packet === undefined || this.broken[dir]) return;
     const buf = this.bufs[dir];
     if (!buf.append(bytes, packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec)) {
-      this.problem('msnpgw.limit', 'HTTP message larger than the buffer limit: this direction is no longer decoded', dir);
+      this.problem(MSNPGW_FINDINGS.limit, 'HTTP message larger than the buffer limit: this direction is no longer decoded', dir);
       this.broken[dir] = true;
       buf.clear();
       return;
@@ -82,21 +83,21 @@ export class GatewayApp implements TcpApp {
       const r = parseHttpHead(view);
       if (r.kind === 'need') return;
       if (r.kind === 'bad') {
-        this.problem('msnpgw.malformed', `not an HTTP message: ${r.reason}`, dir);
+        this.problem(MSNPGW_FINDINGS.malformed, `not an HTTP message: ${r.reason}`, dir);
         this.broken[dir] = true;
         buf.clear();
         return;
       }
       const head = r.head;
       if (head.chunked) {
-        this.problem('msnpgw.chunked', 'chunked transfer encoding on the gateway is not decoded', dir);
+        this.problem(MSNPGW_FINDINGS.chunked, 'chunked transfer encoding on the gateway is not decoded', dir);
         this.broken[dir] = true;
         buf.clear();
         return;
       }
       const length = head.contentLength ?? 0;
       if (length > MAX_BODY) {
-        this.problem('msnpgw.limit', `Content-Length ${length} exceeds the ${MAX_BODY}-byte limit`, dir);
+        this.problem(MSNPGW_FINDINGS.limit, `Content-Length ${length} exceeds the ${MAX_BODY}-byte limit`, dir);
         this.broken[dir] = true;
         buf.clear();
         return;
@@ -125,7 +126,7 @@ export class GatewayApp implements TcpApp {
         this.table.add(session);
       }
       if (this.queue.length < MAX_QUEUE) this.queue.push({ session, role, query });
-      else this.problem('msnpgw.limit', `more than ${MAX_QUEUE} requests awaiting responses`, dir);
+      else this.problem(MSNPGW_FINDINGS.limit, `more than ${MAX_QUEUE} requests awaiting responses`, dir);
     } else {
       const req = this.queue.shift();
       const value = headerValue(head, 'X-MSN-Messenger');
@@ -166,9 +167,9 @@ export class GatewayApp implements TcpApp {
     });
   }
 
-  private problem(id: string, summary: string, dir: Direction): void {
+  private problem(def: FindingDef, summary: string, dir: Direction): void {
     const packet = this.ctx.packet;
-    const item = finding(id, 'warning', packet?.frame.number ?? 0, summary);
+    const item = def.at(packet?.frame.number ?? 0, summary);
     this.ctx.standaloneFinding(item, 'msnp', { transport: 'tcp/http', src: this.conv.endpoint[dir], dst: this.conv.endpoint[dir === 0 ? 1 : 0] }, packet?.frame.tsSec ?? 0, packet?.frame.tsNsec ?? 0);
   }
 

@@ -4,7 +4,8 @@
 import type { EngineContext } from '../../engine/context.js';
 import type { CallEvent, MessageEvent, MessageStatus, NameEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding, type Finding } from '../../model/findings.js';
+import type { Finding } from '../../model/findings.js';
+import { MSRP_FINDINGS } from './findings.js';
 import type { RpcCall, RpcInterfaceHandler, RpcOutcome, StubDissection } from '../dcerpc/interfaces.js';
 import { stringChars, wcharText, type DecodedParams, type Drep, type NdrString } from '../dcerpc/ndr.js';
 import { mergeFrames, outcomeFrames } from '../dcerpc/calls.js';
@@ -47,25 +48,25 @@ function textOf(parsed: Parsed): (s: NdrString) => string {
 function ndrFindings(d: DecodedParams, frame: number, what: string, clause: string): Finding[] {
   const out: Finding[] = [];
   if (d.error !== undefined) {
-    out.push(finding('msrp.truncated-stub', 'error', frame, `${what}: ${d.error.param} cannot be decoded: ${d.error.err.message}`, clause));
+    out.push(MSRP_FINDINGS.truncatedStub.at(frame, `${what}: ${d.error.param} cannot be decoded: ${d.error.err.message}`, { clause }));
   }
   for (const issue of d.issues) {
     switch (issue.id) {
       case 'string-no-nul':
-        out.push(finding('msrp.string-no-nul', 'warning', frame, `${what}: ${issue.summary}`, clause));
+        out.push(MSRP_FINDINGS.stringNoNul.at(frame, `${what}: ${issue.summary}`, { clause }));
         break;
       case 'embedded-nul':
-        out.push(finding('msrp.embedded-nul', 'note', frame, `${what}: ${issue.summary}`, clause));
+        out.push(MSRP_FINDINGS.embeddedNul.at(frame, `${what}: ${issue.summary}`, { clause }));
         break;
       case 'bad-referent':
-        out.push(finding('msrp.null-ref', 'error', frame, `${what}: ${issue.summary}`, 'C706 14.3.10'));
+        out.push(MSRP_FINDINGS.nullRef.at(frame, `${what}: ${issue.summary}`));
         break;
       default:
-        out.push(finding('msrp.count-mismatch', 'warning', frame, `${what}: ${issue.summary}`, 'C706 14.3.4'));
+        out.push(MSRP_FINDINGS.countMismatch.at(frame, `${what}: ${issue.summary}`));
     }
   }
   if (d.error === undefined && d.trailing > 7) {
-    out.push(finding('msrp.trailing-bytes', 'note', frame, `${what}: ${d.trailing} byte(s) after the last argument`, clause));
+    out.push(MSRP_FINDINGS.trailingBytes.at(frame, `${what}: ${d.trailing} byte(s) after the last argument`, { clause }));
   }
   return out;
 }
@@ -82,7 +83,7 @@ function unknownOp(name: string, uuid: string, opnum: number, frame: number, cla
   return {
     layer: 'msrp', column: 'MSRP', info: `${name} unknown operation ${opnum}`,
     tree: () => [f(MSRP.interface, name), f(MSRP.opnum, opnum)],
-    findings: [finding('msrp.unknown-opnum', 'error', frame, `${name} (${uuid}) has no operation ${opnum}`, clause)],
+    findings: [MSRP_FINDINGS.unknownOpnum.at(frame, `${name} (${uuid}) has no operation ${opnum}`, { clause })],
     parsed: { op: undefined, decoded: undefined, drep: { little: true, ebcdic: false, float: 0 }, codepage: '' },
   };
 }
@@ -138,7 +139,7 @@ function unknownOpCall(call: RpcCall<Parsed, Parsed>, ctx: EngineContext, iface:
 function statusFinding(table: ReadonlyMap<number, string>, code: number, op: string, frame: number, clause: string): Finding | undefined {
   const s = statusName(table, code);
   if (s.listed) return undefined;
-  return finding('msrp.status-unlisted', 'note', frame, `${op} returned ${s.name} (0x${code.toString(16).padStart(8, '0')}), which the spec's table for ${op} does not list`, clause);
+  return MSRP_FINDINGS.statusUnlisted.at(frame, `${op} returned ${s.name} (0x${code.toString(16).padStart(8, '0')}), which the spec's table for ${op} does not list`, { clause });
 }
 
 // ---- msgsvcsend ----
@@ -162,9 +163,9 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
     const to = stringParam(decoded.values.get('To'));
     const body = stringParam(decoded.values.get('Text'));
     if (body !== undefined && stringChars(body).length > MAX_TEXT) {
-      findings.push(finding('msrp.text-too-long', 'warning', frame, `Text is ${stringChars(body).length} bytes, over the ${MAX_TEXT} allowed`, 'MS-MSRP 3.2.4.4'));
+      findings.push(MSRP_FINDINGS.textTooLong.at(frame, `Text is ${stringChars(body).length} bytes, over the ${MAX_TEXT} allowed`));
     }
-    if (drep.ebcdic) findings.push(finding('msrp.ebcdic', 'note', frame, 'strings are EBCDIC (drep): shown as Latin-1', 'C706 14.2.1'));
+    if (drep.ebcdic) findings.push(MSRP_FINDINGS.ebcdic.at(frame, 'strings are EBCDIC (drep): shown as Latin-1'));
     const info = `NetrSendMessage request${from !== undefined ? `, From: ${text(from)}` : ''}${to !== undefined ? `, To: ${text(to)}` : ''}`;
     return {
       layer: 'msrp', column: 'MSRP', info, findings, parsed,
@@ -237,14 +238,14 @@ const NAME_CLAUSES: Record<number, { clause: string; send: string; table: Readon
 
 function levelFinding(level: number | undefined, op: string, frame: number, clause: string): Finding[] {
   if (level === undefined || level === 0 || level === 1) return [];
-  return [finding('msrp.bad-level', 'warning', frame, `${op} Level is ${level}; it MUST be 0 or 1`, clause)];
+  return [MSRP_FINDINGS.badLevel.at(frame, `${op} Level is ${level}; it MUST be 0 or 1`, { clause })];
 }
 
 function entryFindings(entries: { forwardFlag?: number; forward?: NdrString | null }[], frame: number): Finding[] {
   const out: Finding[] = [];
   for (const e of entries) {
-    if (e.forwardFlag !== undefined && e.forwardFlag !== 0) out.push(finding('msrp.forward-flag', 'warning', frame, `msgi1_forward_flag is ${e.forwardFlag}; it MUST be zero`, 'MS-MSRP 2.2.2.2'));
-    if (e.forward !== undefined && e.forward !== null) out.push(finding('msrp.forward-not-null', 'warning', frame, 'msgi1_forward is not NULL', 'MS-MSRP 2.2.2.2'));
+    if (e.forwardFlag !== undefined && e.forwardFlag !== 0) out.push(MSRP_FINDINGS.forwardFlag.at(frame, `msgi1_forward_flag is ${e.forwardFlag}; it MUST be zero`));
+    if (e.forward !== undefined && e.forward !== null) out.push(MSRP_FINDINGS.forwardNotNull.at(frame, 'msgi1_forward is not NULL'));
   }
   return out;
 }
@@ -266,7 +267,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
     const findings = ndrFindings(decoded, frame, `${op.name} request`, c.clause);
     const msgName = stringParam(v.get('MsgName'));
     if (msgName !== undefined && msgName.actual > MAX_MSGNAME) {
-      findings.push(finding('msrp.msgname-too-long', 'warning', frame, `MsgName is ${msgName.actual} characters with its NUL, over ${MAX_MSGNAME}`, opnum === 3 ? 'MS-MSRP 3.1.4.4' : c.send));
+      findings.push(MSRP_FINDINGS.msgnameTooLong.at(frame, `MsgName is ${msgName.actual} characters with its NUL, over ${MAX_MSGNAME}`, { clause: opnum === 3 ? 'MS-MSRP 3.1.4.4' : c.send }));
     }
     const level = opnum === 2 ? intParam(v.get('Level')) : undefined;
     const ev = opnum === 1 ? enumView(v.get('InfoStruct')) : undefined;
@@ -310,7 +311,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
     if (ev !== undefined) {
       findings.push(...levelFinding(ev.level, op.name, frame, 'MS-MSRP 2.2.2.5'), ...entryFindings(ev.entries, frame));
       if (total !== undefined && ev.entriesRead !== undefined && total !== ev.entriesRead && code === 0) {
-        findings.push(finding('msrp.total-entries', 'note', frame, `TotalEntries ${total} differs from the ${ev.entriesRead} entries returned`, 'MS-MSRP 3.1.4.8'));
+        findings.push(MSRP_FINDINGS.totalEntries.at(frame, `TotalEntries ${total} differs from the ${ev.entriesRead} entries returned`));
       }
     }
     if (gi?.entry !== undefined) findings.push(...entryFindings([gi.entry], frame));

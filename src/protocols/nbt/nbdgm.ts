@@ -4,7 +4,7 @@
 import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding } from '../../model/findings.js';
+import { NBDGM_FINDINGS } from './findings.js';
 import { endpoint } from '../../net/addr.js';
 import { dissectSmbDatagram } from '../smb/datagram.js';
 import { isSmb1 } from '../smb/parse.js';
@@ -59,7 +59,7 @@ export class NbdgmService implements UdpAppFactory {
     const route: Route = { transport: 'udp/nbdgm', src: endpoint(dg.src, dg.srcPort), dst: endpoint(dg.dst, dg.dstPort) };
     const p = parseNbdgm(b);
     if (typeof p === 'string') {
-      if (!dg.quoted) ctx.standaloneFinding(finding('nbdgm.malformed', 'error', frame, p, 'RFC 1002 4.4'), 'nbdgm', route, dg.tsSec, dg.tsNsec);
+      if (!dg.quoted) ctx.standaloneFinding(NBDGM_FINDINGS.malformed.at(frame, p), 'nbdgm', route, dg.tsSec, dg.tsNsec);
       packet?.layers.push({ name: 'nbdgm', bytes: b, offset: 0, length: b.length, quoted: dg.quoted, info: `Malformed NetBIOS datagram: ${p}`, tree: () => [] });
       return;
     }
@@ -77,7 +77,7 @@ export class NbdgmService implements UdpAppFactory {
       name: 'nbdgm', bytes: b, offset: 0, length: p.userDataOffset ?? b.length, info, column: 'NBDGM', quoted: dg.quoted,
       tree: () => [...nbdgmTree(p, src, dst), ...extra],
     });
-    if (!dg.quoted) for (const prob of p.problems) ctx.packetFinding(finding('nbdgm.bad-length', 'warning', frame, prob, 'RFC 1002 4.4.2'));
+    if (!dg.quoted) for (const prob of p.problems) ctx.packetFinding(NBDGM_FINDINGS.badLength.at(frame, prob));
     this.release(ctx, dg.tsSec, false);
     if (dg.quoted) {
       // An ICMP error quoting a datagram we hold: that message was not delivered. The copy
@@ -195,7 +195,7 @@ export class NbdgmService implements UdpAppFactory {
     // A piece may start past the last fragment's end (reported below as an overrun): nothing of it is kept.
     for (const piece of part.pieces) if (piece.offset < part.total) out.set(piece.data.subarray(0, part.total - piece.offset), piece.offset);
     this.remove(part);
-    if (covered > part.total) ctx.packetFinding(finding('nbdgm.fragment-overrun', 'warning', frame, 'fragments extend past the last fragment\'s end', 'RFC 1002 4.4.2'));
+    if (covered > part.total) ctx.packetFinding(NBDGM_FINDINGS.fragmentOverrun.at(frame, 'fragments extend past the last fragment\'s end'));
     return { data: out, frames: part.frames, tsSec: part.tsSec, tsNsec: part.tsNsec };
   }
 
@@ -206,7 +206,7 @@ export class NbdgmService implements UdpAppFactory {
 
   private giveUp(ctx: EngineContext, part: Partial, why: string): void {
     this.remove(part);
-    const item = finding('nbdgm.fragments-incomplete', 'warning', part.frames[0] ?? 0, `NetBIOS datagram fragments in frames ${part.frames.join(', ')} never completed (${why})`, 'RFC 1002 4.4.2');
+    const item = NBDGM_FINDINGS.fragmentsIncomplete.at(part.frames[0] ?? 0, `NetBIOS datagram fragments in frames ${part.frames.join(', ')} never completed (${why})`);
     ctx.standaloneFinding(item, 'nbdgm', part.route, part.tsSec, part.tsNsec);
   }
 

@@ -3,7 +3,7 @@
 import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
 import type { NameEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding } from '../../model/findings.js';
+import { NBNS_FINDINGS } from './findings.js';
 import { endpoint } from '../../net/addr.js';
 import { NBNS, NBNS_OPCODES, NBNS_RCODES, NBNS_TYPES } from './fields.js';
 import { formatName, suffixOf } from './names.js';
@@ -40,13 +40,13 @@ export class NbnsService implements UdpAppFactory {
     const p = parseNbns(b);
     if (typeof p === 'string') {
       packet?.layers.push({ name: 'nbns', bytes: b, offset: 0, length: b.length, quoted: dg.quoted, info: `Malformed NBNS packet: ${p}`, column: 'NBNS', tree: () => [] });
-      if (!dg.quoted) ctx.standaloneFinding(finding('nbns.malformed', 'error', frame, p, 'RFC 1002 4.2'), 'nbns', route, dg.tsSec, dg.tsNsec);
+      if (!dg.quoted) ctx.standaloneFinding(NBNS_FINDINGS.malformed.at(frame, p), 'nbns', route, dg.tsSec, dg.tsNsec);
       return;
     }
     const cp = ctx.options.oemCodepage;
     packet?.layers.push({ name: 'nbns', bytes: b, offset: 0, length: b.length, quoted: dg.quoted, info: nbnsInfo(p, cp), column: 'NBNS', tree: () => nbnsTree(p, cp) });
     if (dg.quoted) return;
-    for (const prob of p.problems) ctx.packetFinding(finding('nbns.malformed', 'warning', frame, prob, 'RFC 1002 4.2'));
+    for (const prob of p.problems) ctx.packetFinding(NBNS_FINDINGS.malformed.at(frame, prob, { severity: 'warning' }));
     this.expire(ctx, dg.tsSec);
     const operation = OPERATIONS.get(p.opcode);
     if (!p.response) {

@@ -5,7 +5,8 @@
 import type { Direction, EngineContext, Route, TcpApp, TcpConversationInfo } from '../../engine/context.js';
 import type { SessionPayloadFactory, SessionPayloadHandler } from '../../engine/seams.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding } from '../../model/findings.js';
+import type { FindingDef } from '../../model/findings.js';
+import { NBSS_FINDINGS } from './findings.js';
 import { ipv4String } from '../../net/addr.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
 import { NBSS, NBSS_ERRORS, NBSS_TYPES } from './fields.js';
@@ -47,7 +48,7 @@ export class NbssApp implements TcpApp {
     const frame = this.ctx.packet?.frame;
     const buf = this.bufs[dir];
     if (!buf.append(bytes, frame?.number ?? 0, frame?.tsSec ?? 0, frame?.tsNsec ?? 0)) {
-      this.report(dir, 'nbss.buffer-limit', 'warning', `more than ${BUFFER_LIMIT} bytes of one NBSS message buffered: dropped, looking for the next message`);
+      this.report(dir, NBSS_FINDINGS.bufferLimit, `more than ${BUFFER_LIMIT} bytes of one NBSS message buffered: dropped, looking for the next message`);
       buf.clear();
       this.lost[dir] = true;
       return;
@@ -58,7 +59,7 @@ export class NbssApp implements TcpApp {
   gap(dir: Direction, _length: number): void {
     // The message in progress lost bytes: drop it and find the next boundary.
     if (this.bufs[dir].length > 0) {
-      this.report(dir, 'nbss.incomplete', 'warning', `an NBSS message was cut by missing TCP data: ${this.bufs[dir].length} buffered byte(s) dropped`);
+      this.report(dir, NBSS_FINDINGS.incomplete, `an NBSS message was cut by missing TCP data: ${this.bufs[dir].length} buffered byte(s) dropped`);
       this.bufs[dir].clear();
     }
     this.lost[dir] = true;
@@ -71,7 +72,7 @@ export class NbssApp implements TcpApp {
       // Bytes left while still looking for a boundary are not a message (e.g. a 1-byte TCP keep-alive).
       if (left > 0 && !this.lost[dir]) {
         const carried = buf.carried(left);
-        const item = finding('nbss.incomplete', 'warning', carried.frames[0] ?? 0, `connection ended inside an NBSS message: ${left} byte(s) never completed (frames ${carried.frames.join(', ')})`, '');
+        const item = NBSS_FINDINGS.incomplete.at(carried.frames[0] ?? 0, `connection ended inside an NBSS message: ${left} byte(s) never completed (frames ${carried.frames.join(', ')})`);
         this.ctx.standaloneFinding(item, 'nbss', this.route(dir), carried.tsSec, carried.tsNsec);
       }
       buf.clear();
@@ -85,9 +86,9 @@ export class NbssApp implements TcpApp {
     for (const h of this.handlers.values()) h.end();
   }
 
-  private report(dir: Direction, id: string, severity: 'warning' | 'error' | 'note', summary: string, spec = ''): void {
+  private report(dir: Direction, def: FindingDef, summary: string): void {
     const frame = this.ctx.packet?.frame;
-    this.ctx.standaloneFinding(finding(id, severity, frame?.number ?? 0, summary, spec), 'nbss', this.route(dir), frame?.tsSec ?? 0, frame?.tsNsec ?? 0);
+    this.ctx.standaloneFinding(def.at(frame?.number ?? 0, summary), 'nbss', this.route(dir), frame?.tsSec ?? 0, frame?.tsNsec ?? 0);
   }
 
   private drain(dir: Direction): void {
@@ -98,7 +99,7 @@ export class NbssApp implements TcpApp {
       if (view.length < 4) return;
       const h = parseNbssHeader(view, 0, this.direct);
       if (typeof h === 'string') {
-        this.ctx.packetFinding(finding('nbss.bad-header', 'error', this.ctx.packet?.frame.number ?? 0, `${h}: looking for the next message`, 'RFC 1002 4.3.1'));
+        this.ctx.packetFinding(NBSS_FINDINGS.badHeader.at(this.ctx.packet?.frame.number ?? 0, `${h}: looking for the next message`));
         this.lost[dir] = true;
         continue;
       }
@@ -150,13 +151,13 @@ export class NbssApp implements TcpApp {
     let detail: () => FieldNode[] = () => [];
     const want = expectedLength(h.type);
     if (want !== undefined && h.length !== want) {
-      ctx.packetFinding(finding('nbss.bad-length', 'warning', frameNo, `${info} has length ${h.length}, expected ${want}`, 'RFC 1002 4.3'));
+      ctx.packetFinding(NBSS_FINDINGS.badLength.at(frameNo, `${info} has length ${h.length}, expected ${want}`));
     }
     switch (h.type) {
       case 0x81: {
         const req = parseSessionRequest(body);
         if (typeof req === 'string') {
-          this.report(dir, 'nbss.bad-session-request', 'error', `session request: ${req}`, 'RFC 1002 4.3.2');
+          this.report(dir, NBSS_FINDINGS.badSessionRequest, `session request: ${req}`);
           break;
         }
         const called = formatName(req.called, cp);
@@ -165,7 +166,7 @@ export class NbssApp implements TcpApp {
         this.names.called = { name: namePart(req.called.raw, cp), suffix: suffixOf(req.called), text: called };
         this.names.calling = calling;
         if (!req.called.wellFormed || !req.calling.wellFormed) {
-          ctx.packetFinding(finding('nbss.bad-name', 'warning', frameNo, 'a session request name is not a valid first-level encoding (letters A–P)', 'RFC 1001 14.1'));
+          ctx.packetFinding(NBSS_FINDINGS.badName.at(frameNo, 'a session request name is not a valid first-level encoding (letters A–P)'));
         }
         this.pending = { called, calling, frames, tsSec, tsNsec };
         detail = () => [f(NBSS.called_name, called, 4 + req.calledOffset, req.called.length), f(NBSS.calling_name, calling, 4 + req.callingOffset, req.calling.length)];
@@ -197,7 +198,7 @@ export class NbssApp implements TcpApp {
           ctx.emit({ kind: 'session', action, tsSec: p.tsSec, tsNsec: p.tsNsec, frames: [...p.frames, ...frames.filter((n) => !p.frames.includes(n))],
             protocol: 'nbss', transport: this.transport, src: this.conv.endpoint[0], dst: this.conv.endpoint[1], findings: [], details });
         } else if (dir === 0) {
-          ctx.packetFinding(finding('nbss.response-from-client', 'warning', frameNo, `${NBSS_TYPES.get(h.type)} sent by the calling side`, 'RFC 1002 4.3'));
+          ctx.packetFinding(NBSS_FINDINGS.responseFromClient.at(frameNo, `${NBSS_TYPES.get(h.type)} sent by the calling side`));
         }
         break;
       }

@@ -2,7 +2,7 @@
 // (SMB_COM_TRANSACTION, MS-MAIL 2.2.1) and the occasional messenger command. No responses
 // exist here, so there is no request/response state.
 import type { EngineContext, Route } from '../../engine/context.js';
-import { finding } from '../../model/findings.js';
+import { SMB_FINDINGS } from './findings.js';
 import { decodeSmb } from './decode.js';
 import { dissectMailslot, type MailslotContext } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker } from './messenger.js';
@@ -25,12 +25,12 @@ export function dissectSmbDatagram(ctx: EngineContext, bytes: Uint8Array, dc: Da
   const frame = ctx.packet?.frame.number ?? dc.frames[0] ?? 0;
   const pdu = decodeSmb(bytes, cp);
   if (typeof pdu === 'string') {
-    ctx.standaloneFinding(finding('smb.malformed', 'error', frame, pdu, 'MS-CIFS 2.2.3.1'), 'smb', dc.route, dc.tsSec, dc.tsNsec);
+    ctx.standaloneFinding(SMB_FINDINGS.malformed.at(frame, pdu, { clause: 'MS-CIFS 2.2.3.1' }), 'smb', dc.route, dc.tsSec, dc.tsNsec);
     return;
   }
   ctx.packet?.layers.push({ name: 'smb', bytes, offset: 0, length: bytes.length, info: smbInfo(pdu, cp), column: 'SMB', tree: () => smbTree(pdu, cp, []) });
-  for (const p of pdu.problems) ctx.packetFinding(finding('smb.malformed', 'error', frame, p, 'MS-CIFS 2.2.3.4'));
-  for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(finding('smb.malformed', 'warning', frame, p, 'MS-CIFS 2.2.3'));
+  for (const p of pdu.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frame, p, { clause: 'MS-CIFS 2.2.3.4' }));
+  for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frame, p, { severity: 'warning', clause: 'MS-CIFS 2.2.3' }));
   const transport = `${dc.transport}/smb`;
   let tracker: MessengerTracker | undefined;
   for (const c of pdu.commands) {

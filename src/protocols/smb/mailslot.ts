@@ -5,7 +5,8 @@
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { finding, type Finding, type Severity } from '../../model/findings.js';
+import type { Finding, FindingDef } from '../../model/findings.js';
+import { MAILSLOT_FINDINGS } from './findings.js';
 import { oemString } from '../nbt/names.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { BROWSER, BROWSER_COMMANDS, MAILSLOT } from './fields.js';
@@ -73,13 +74,13 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   const w = c.block?.wordsOffset ?? 0;
   const setup = trans.setup;
   const findings: Finding[] = [];
-  const add = (id: string, severity: Severity, summary: string, spec: string): void => {
-    const item = finding(id, severity, frame, summary, spec);
+  const add = (def: FindingDef, summary: string): void => {
+    const item = def.at(frame, summary);
     ctx.packetFinding(item);
     findings.push(item);
   };
-  if (setup.length !== 3) add('mailslot.bad-setup-count', 'warning', `mailslot write has ${setup.length} setup words, MUST be 3`, 'MS-MAIL 2.2.1');
-  else if (setup[0] !== 1) add('mailslot.bad-opcode', 'warning', `mailslot opcode ${setup[0]}, MUST be 1 (write)`, 'MS-MAIL 2.2.1');
+  if (setup.length !== 3) add(MAILSLOT_FINDINGS.badSetupCount, `mailslot write has ${setup.length} setup words, MUST be 3`);
+  else if (setup[0] !== 1) add(MAILSLOT_FINDINGS.badOpcode, `mailslot opcode ${setup[0]}, MUST be 1 (write)`);
   const data = trans.data;
   const messngr = isMessngr(name);
   const body = messngr ? parseMessngr(data) : undefined;
@@ -125,17 +126,17 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   // MS-MSRP 3.2.4.4 rules on the recipient and the text.
   const to = oemString(body.to, cp);
   const from = oemString(body.from, cp);
-  if (body.terminators < 2) add('mailslot.messngr.malformed', 'error', `messenger mailslot body has ${body.terminators} NUL separator(s): From NUL To NUL Text NUL expected`, 'MS-MSRP 3.2.4.4');
-  else if (body.terminators < 3) add('mailslot.messngr.text-unterminated', 'note', 'messenger mailslot text has no terminating NUL', 'MS-MSRP 3.2.4.4');
-  if (body.from.length > 15) add('mailslot.messngr.name-too-long', 'warning', `From is ${body.from.length} bytes, more than a NetBIOS name's 15`, 'MS-MSRP 3.2.4.4');
-  if (body.to.length > 15) add('mailslot.messngr.name-too-long', 'warning', `To is ${body.to.length} bytes, more than a NetBIOS name's 15`, 'MS-MSRP 3.2.4.4');
-  if (to.startsWith('*')) add('mailslot.messngr.to-asterisk', 'warning', `recipient '${to}' begins with an asterisk`, 'MS-MSRP 3.2.4.4');
-  if (body.text.length > 652) add('mailslot.messngr.text-too-long', 'warning', `message text is ${body.text.length} bytes, more than 652`, 'MS-MSRP 3.2.4.4');
+  if (body.terminators < 2) add(MAILSLOT_FINDINGS.messngrMalformed, `messenger mailslot body has ${body.terminators} NUL separator(s): From NUL To NUL Text NUL expected`);
+  else if (body.terminators < 3) add(MAILSLOT_FINDINGS.messngrTextUnterminated, 'messenger mailslot text has no terminating NUL');
+  if (body.from.length > 15) add(MAILSLOT_FINDINGS.messngrNameTooLong, `From is ${body.from.length} bytes, more than a NetBIOS name's 15`);
+  if (body.to.length > 15) add(MAILSLOT_FINDINGS.messngrNameTooLong, `To is ${body.to.length} bytes, more than a NetBIOS name's 15`);
+  if (to.startsWith('*')) add(MAILSLOT_FINDINGS.messngrToAsterisk, `recipient '${to}' begins with an asterisk`);
+  if (body.text.length > 652) add(MAILSLOT_FINDINGS.messngrTextTooLong, `message text is ${body.text.length} bytes, more than 652`);
   const dest = mc.destination;
   if (dest !== undefined && dest.suffix !== 0x03) {
-    add('mailslot.messngr.to-not-messenger-name', 'warning', `datagram sent to ${dest.name}<${dest.suffix.toString(16).padStart(2, '0')}>, not to a messenger (<03>) name`, 'MS-MSRP 2.1.2');
+    add(MAILSLOT_FINDINGS.messngrToNotMessengerName, `datagram sent to ${dest.name}<${dest.suffix.toString(16).padStart(2, '0')}>, not to a messenger (<03>) name`);
   } else if (dest !== undefined && !dest.group && !to.startsWith('*') && dest.name.toUpperCase() !== to.toUpperCase()) {
-    add('mailslot.messngr.to-mismatch', 'note', `To '${to}' differs from the datagram's destination name ${dest.name}<03>`, 'MS-MSRP 2.1.2');
+    add(MAILSLOT_FINDINGS.messngrToMismatch, `To '${to}' differs from the datagram's destination name ${dest.name}<03>`);
   }
   const details: Record<string, unknown> = { mailslot: name.replace(/\0+$/, '') };
   if (dest !== undefined) details.destinationName = `${dest.name}<${dest.suffix.toString(16).padStart(2, '0')}>`;

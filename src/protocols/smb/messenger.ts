@@ -3,7 +3,8 @@
 // delivery status, and checks each PDU against the spec. One tracker per SMB conversation.
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { MessageEvent, MessageStatus } from '../../model/events.js';
-import { finding, type Finding, type Severity } from '../../model/findings.js';
+import type { Finding, FindingDef } from '../../model/findings.js';
+import { SMB_FINDINGS } from './findings.js';
 import { oemString } from '../nbt/names.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { CMD, FLAGS_REPLY, type BufferField, type SendMessageRequest } from './parse.js';
@@ -91,8 +92,9 @@ export class MessengerTracker {
 
   constructor(private readonly ctx: EngineContext, private readonly opts: MessengerOptions) {}
 
-  private add(msg: Pending | undefined, id: string, severity: Severity, frame: number, summary: string, spec: string): void {
-    const item = finding(id, severity, frame, summary, spec);
+  /** Emits a finding; `clause` is the command's own section, for the rules stated per command. */
+  private add(msg: Pending | undefined, def: FindingDef, frame: number, summary: string, clause?: string): void {
+    const item = def.at(frame, summary, clause !== undefined ? { clause } : undefined);
     this.ctx.packetFinding(item);
     if (msg !== undefined) msg.findings.push(item);
     else this.ctx.standaloneFinding(item, 'smb', this.opts.route, this.ctx.packet?.frame.tsSec ?? 0, this.ctx.packet?.frame.tsNsec ?? 0);
@@ -107,7 +109,7 @@ export class MessengerTracker {
     if (this.open.size >= MAX_GROUPS) {
       const oldest = this.open.values().next().value;
       if (oldest !== undefined) {
-        this.add(oldest, 'smb.msg.table-full', 'warning', at.frame, `more than ${MAX_GROUPS} messages in progress on one conversation: the oldest is reported as it stands`, '');
+        this.add(oldest, SMB_FINDINGS.msgTableFull, at.frame, `more than ${MAX_GROUPS} messages in progress on one conversation: the oldest is reported as it stands`);
         this.finish(oldest);
       }
     }
@@ -131,7 +133,7 @@ export class MessengerTracker {
     if (!h.isResponse && h.status !== 0) nonzero.push('Status');
     if (nonzero.length === 0) return;
     if (msg === undefined) {
-      this.add(msg, 'smb.msg.header-not-zero', 'note', frame, `${h.isResponse ? 'response' : 'request'} header fields that MUST be zero are not: ${nonzero.join(', ')}`, spec);
+      this.add(msg, SMB_FINDINGS.msgHeaderNotZero, frame, `${h.isResponse ? 'response' : 'request'} header fields that MUST be zero are not: ${nonzero.join(', ')}`, spec);
       return;
     }
     // Reported once per message and side (real senders set the same fields in every PDU).
@@ -145,9 +147,9 @@ export class MessengerTracker {
 
   private checkName(msg: Pending, field: BufferField | undefined, label: string, frame: number, spec: string): string {
     if (field === undefined) return '';
-    if (field.format !== 0x04) this.add(msg, 'smb.msg.bad-buffer-format', 'error', frame, `BufferFormat before ${label} is 0x${field.format.toString(16).padStart(2, '0')}, MUST be 0x04`, spec);
-    if (!field.terminated) this.add(msg, 'smb.msg.name-unterminated', 'error', frame, `${label} has no terminating NUL`, spec);
-    if (field.value.length > MAX_NAME) this.add(msg, 'smb.msg.name-too-long', 'warning', frame, `${label} is ${field.value.length} bytes, more than 15`, spec);
+    if (field.format !== 0x04) this.add(msg, SMB_FINDINGS.msgBadBufferFormat, frame, `BufferFormat before ${label} is 0x${field.format.toString(16).padStart(2, '0')}, MUST be 0x04`, spec);
+    if (!field.terminated) this.add(msg, SMB_FINDINGS.msgNameUnterminated, frame, `${label} has no terminating NUL`, spec);
+    if (field.value.length > MAX_NAME) this.add(msg, SMB_FINDINGS.msgNameTooLong, frame, `${label} is ${field.value.length} bytes, more than 15`, spec);
     return oemString(field.value, this.ctx.options.oemCodepage);
   }
 
@@ -156,25 +158,25 @@ export class MessengerTracker {
     msg.from = this.checkName(msg, m.originator, 'OriginatorName', frame, spec);
     const to = this.checkName(msg, m.destination, 'DestinationName', frame, spec);
     msg.to = m.destination !== undefined ? [to] : [];
-    if (to.startsWith('*')) this.add(msg, 'smb.msg.to-asterisk', 'warning', frame, `recipient '${to}' begins with an asterisk`, 'MS-MSRP 3.2.4.4');
+    if (to.startsWith('*')) this.add(msg, SMB_FINDINGS.msgToAsterisk, frame, `recipient '${to}' begins with an asterisk`);
     const called = this.opts.called?.();
     if (called !== undefined && called.suffix !== 0x03) {
-      this.add(msg, 'smb.msg.to-not-messenger-name', 'warning', frame,
-        `message sent on a NetBIOS session to ${called.name}<${called.suffix.toString(16).padStart(2, '0')}>, not to a messenger (<03>) name`, 'MS-MSRP 3.2.4.4');
+      this.add(msg, SMB_FINDINGS.msgToNotMessengerName, frame,
+        `message sent on a NetBIOS session to ${called.name}<${called.suffix.toString(16).padStart(2, '0')}>, not to a messenger (<03>) name`);
     }
-    if (m.error !== undefined) this.add(msg, 'smb.msg.malformed', 'error', frame, m.error, spec);
+    if (m.error !== undefined) this.add(msg, SMB_FINDINGS.msgMalformed, frame, m.error, spec);
   }
 
   private block(msg: Pending, data: BufferField, frame: number, spec: string): void {
-    if (data.format !== 0x01) this.add(msg, 'smb.msg.bad-buffer-format', 'error', frame, `BufferFormat before the data is 0x${data.format.toString(16).padStart(2, '0')}, MUST be 0x01`, spec);
+    if (data.format !== 0x01) this.add(msg, SMB_FINDINGS.msgBadBufferFormat, frame, `BufferFormat before the data is 0x${data.format.toString(16).padStart(2, '0')}, MUST be 0x01`, spec);
     const declared = data.dataLength ?? data.value.length;
-    if (declared > MAX_BLOCK) this.add(msg, 'smb.msg.data-too-long', 'warning', frame, `DataLength ${declared} is greater than 128`, spec);
+    if (declared > MAX_BLOCK) this.add(msg, SMB_FINDINGS.msgDataTooLong, frame, `DataLength ${declared} is greater than 128`, spec);
     if (declared !== data.value.length) {
-      this.add(msg, 'smb.msg.datalength-mismatch', 'error', frame, `DataLength ${declared} but ${data.value.length} data bytes present; the bytes present are used`, spec);
+      this.add(msg, SMB_FINDINGS.msgDatalengthMismatch, frame, `DataLength ${declared} but ${data.value.length} data bytes present; the bytes present are used`, spec);
     }
-    if (hasRawLineBreaks(data.value)) this.add(msg, 'smb.msg.raw-line-break', 'warning', frame, 'text contains CR or LF bytes; senders MUST convert them to 0x14', spec);
+    if (hasRawLineBreaks(data.value)) this.add(msg, SMB_FINDINGS.msgRawLineBreak, frame, 'text contains CR or LF bytes; senders MUST convert them to 0x14', spec);
     if (msg.bytes + data.value.length > MAX_GROUP_BYTES) {
-      this.add(msg, 'smb.msg.group-limit', 'warning', frame, `message text passed ${MAX_GROUP_BYTES} bytes: the rest is not kept`, '');
+      this.add(msg, SMB_FINDINGS.msgGroupLimit, frame, `message text passed ${MAX_GROUP_BYTES} bytes: the rest is not kept`);
       return;
     }
     msg.blocks.push(data.value.slice());
@@ -183,13 +185,13 @@ export class MessengerTracker {
 
   private checkWordCount(msg: Pending | undefined, c: SmbCommand, want: number, frame: number, spec: string, what: string): void {
     if (c.block !== undefined && c.block.wordCount !== want) {
-      this.add(msg, 'smb.msg.bad-wordcount', 'error', frame, `${what} WordCount is ${c.block.wordCount}, MUST be ${want}`, spec);
+      this.add(msg, SMB_FINDINGS.msgBadWordcount, frame, `${what} WordCount is ${c.block.wordCount}, MUST be ${want}`, spec);
     }
   }
 
   private checkByteCount(msg: Pending | undefined, c: SmbCommand, want: number, frame: number, spec: string, what: string): void {
     if (c.block !== undefined && c.block.byteCount !== want) {
-      this.add(msg, 'smb.msg.bad-bytecount', 'error', frame, `${what} ByteCount is ${c.block.byteCount}, the fields need ${want}`, spec);
+      this.add(msg, SMB_FINDINGS.msgBadBytecount, frame, `${what} ByteCount is ${c.block.byteCount}, the fields need ${want}`, spec);
     }
   }
 
@@ -227,7 +229,7 @@ export class MessengerTracker {
         if (body.kind !== 'start-mb') return undefined;
         const spec = 'MS-MSRP 2.2.3.2.1';
         if (this.current !== undefined && !this.current.done && !this.current.finalSent) {
-          this.add(this.current, 'smb.mb.incomplete', 'warning', frame, 'a new SEND_START_MB began before this message group was ended with SEND_END_MB', 'MS-MSRP 3.2.4.4');
+          this.add(this.current, SMB_FINDINGS.mbIncomplete, frame, 'a new SEND_START_MB began before this message group was ended with SEND_END_MB');
           this.finish(this.current);
         }
         const msg = this.newMessage(at, true);
@@ -251,7 +253,7 @@ export class MessengerTracker {
           this.block(msg, body.data, frame, spec);
           this.checkByteCount(msg, c, 3 + (body.data.dataLength ?? 0), frame, spec, 'request');
         } else if (body.error !== undefined) {
-          this.add(msg, 'smb.msg.malformed', 'error', frame, body.error, spec);
+          this.add(msg, SMB_FINDINGS.msgMalformed, frame, body.error, spec);
         }
         msg.outstanding++;
         return { msg, command: c.command };
@@ -279,14 +281,14 @@ export class MessengerTracker {
     let msg = this.current;
     if (msg === undefined || msg.done || msg.finalSent) {
       msg = this.newMessage(at, true);
-      this.add(msg, what === 'SEND_TEXT_MB' ? 'smb.textmb.no-start' : 'smb.endmb.no-start', 'warning', at.frame,
-        `${what} without a preceding SEND_START_MB on this conversation (capture may have started mid-message)`, 'MS-MSRP 3.2.4.4');
+      this.add(msg, what === 'SEND_TEXT_MB' ? SMB_FINDINGS.textMbNoStart : SMB_FINDINGS.endMbNoStart, at.frame,
+        `${what} without a preceding SEND_START_MB on this conversation (capture may have started mid-message)`);
       if (groupId !== undefined) msg.usedIds.push(groupId);
       this.current = msg;
       return msg;
     }
     if (msg.commands.length >= MAX_GROUP_PDUS) {
-      this.add(msg, 'smb.msg.group-limit', 'warning', at.frame, `message group passed ${MAX_GROUP_PDUS} PDUs: reported as it stands, the rest starts a new message`, '');
+      this.add(msg, SMB_FINDINGS.msgGroupLimit, at.frame, `message group passed ${MAX_GROUP_PDUS} PDUs: reported as it stands, the rest starts a new message`);
       this.finish(msg);
       const next = this.newMessage(at, true);
       if (groupId !== undefined) next.usedIds.push(groupId);
@@ -296,7 +298,7 @@ export class MessengerTracker {
     for (const n of at.frames) if (!msg.frames.includes(n)) msg.frames.push(n);
     if (groupId !== undefined) {
       if (msg.groupId !== undefined && groupId !== msg.groupId) {
-        this.add(msg, 'smb.mb.group-id-mismatch', 'warning', at.frame, `${what} MessageGroupId ${groupId} differs from the ${msg.groupId} the SEND_START_MB response gave`, 'MS-MSRP 2.2.3.3.1');
+        this.add(msg, SMB_FINDINGS.mbGroupIdMismatch, at.frame, `${what} MessageGroupId ${groupId} differs from the ${msg.groupId} the SEND_START_MB response gave`);
       }
       msg.usedIds.push(groupId);
     }
@@ -314,7 +316,7 @@ export class MessengerTracker {
       : token.command === CMD.SEND_START_MB_MESSAGE ? 'MS-MSRP 2.2.3.2.2'
         : token.command === CMD.SEND_TEXT_MB_MESSAGE ? 'MS-MSRP 2.2.3.3.2' : 'MS-MSRP 2.2.3.4.2';
     if (c.command !== token.command) {
-      this.add(msg, 'smb.msg.response-command', 'error', frame, `response command ${hex(c.command)} does not match the request's ${hex(token.command)}`, spec);
+      this.add(msg, SMB_FINDINGS.msgResponseCommand, frame, `response command ${hex(c.command)} does not match the request's ${hex(token.command)}`, spec);
     }
     this.checkHeader(pdu, msg, frame, spec);
     if (!st.ok) {
@@ -326,10 +328,10 @@ export class MessengerTracker {
       if (c.block !== undefined && c.block.wordCount >= 1 && c.body.kind === 'start-mb-resp' && c.body.groupId !== undefined) {
         msg.groupId = c.body.groupId;
         for (const used of msg.usedIds) {
-          if (used !== msg.groupId) this.add(msg, 'smb.mb.group-id-mismatch', 'warning', frame, `MessageGroupId ${used} was used before the response gave ${msg.groupId}`, 'MS-MSRP 2.2.3.3.1');
+          if (used !== msg.groupId) this.add(msg, SMB_FINDINGS.mbGroupIdMismatch, frame, `MessageGroupId ${used} was used before the response gave ${msg.groupId}`);
         }
       } else {
-        this.add(msg, 'smb.startmb.no-group-id', 'warning', frame, `SEND_START_MB response has WordCount ${c.block?.wordCount ?? 0} and no MessageGroupId (MUST be 1)`, spec);
+        this.add(msg, SMB_FINDINGS.startMbNoGroupId, frame, `SEND_START_MB response has WordCount ${c.block?.wordCount ?? 0} and no MessageGroupId (MUST be 1)`);
       }
       this.checkByteCount(msg, c, 0, frame, spec, 'response');
     } else {
@@ -355,22 +357,22 @@ export class MessengerTracker {
     const frame = msg.frames[msg.frames.length - 1] ?? 0;
     for (const [side, note] of [['request', msg.headerRequest], ['response', msg.headerResponse]] as const) {
       if (note.fields.length === 0) continue;
-      msg.findings.push(finding('smb.msg.header-not-zero', 'note', note.frame, `${side} header fields that MUST be zero are not: ${note.fields.join(', ')}`, note.spec));
+      msg.findings.push(SMB_FINDINGS.msgHeaderNotZero.at(note.frame, `${side} header fields that MUST be zero are not: ${note.fields.join(', ')}`, { clause: note.spec }));
     }
     const data = concat(msg.blocks, msg.bytes);
     if (msg.multiblock && !msg.finalSent && msg.status !== 'error') {
-      this.add(msg, 'smb.mb.incomplete', 'warning', frame, 'message group never ended with SEND_END_MB: the text may be incomplete', 'MS-MSRP 3.2.4.4');
+      this.add(msg, SMB_FINDINGS.mbIncomplete, frame, 'message group never ended with SEND_END_MB: the text may be incomplete');
     }
     if (msg.finalSent && !msg.finalAnswered && msg.status !== 'error') msg.status = this.opts.unacknowledged === true ? 'unknown' : 'no-response';
     if (msg.multiblock && !msg.finalSent && msg.status !== 'error') msg.status = 'unknown';
-    if (data.length > MAX_TEXT) this.add(msg, 'smb.msg.text-too-long', 'warning', frame, `message text is ${data.length} bytes, more than 652`, 'MS-MSRP 3.2.4.4');
+    if (data.length > MAX_TEXT) this.add(msg, SMB_FINDINGS.msgTextTooLong, frame, `message text is ${data.length} bytes, more than 652`);
     if (msg.multiblock && msg.finalSent) {
       if (data.length <= MAX_BLOCK && msg.commands[0] === '0xD5') {
-        this.add(msg, 'smb.mb.short-message', 'note', frame, `a ${data.length}-byte text was sent as a multi-block group; SEND_MESSAGE (0xD0) SHOULD be used up to 128 bytes`, 'MS-MSRP 3.2.4.4');
+        this.add(msg, SMB_FINDINGS.mbShortMessage, frame, `a ${data.length}-byte text was sent as a multi-block group; SEND_MESSAGE (0xD0) SHOULD be used up to 128 bytes`);
       }
       const short = msg.blocks.slice(0, -1).findIndex((blk) => blk.length !== MAX_BLOCK);
       if (short >= 0) {
-        this.add(msg, 'smb.mb.block-size', 'note', frame, `text block ${short + 1} is ${msg.blocks[short]!.length} bytes; every block but the last SHOULD be exactly 128`, 'MS-MSRP 3.2.4.4');
+        this.add(msg, SMB_FINDINGS.mbBlockSize, frame, `text block ${short + 1} is ${msg.blocks[short]!.length} bytes; every block but the last SHOULD be exactly 128`);
       }
     }
     const details: Record<string, unknown> = { commands: msg.commands, blocks: msg.blocks.length };
@@ -395,7 +397,7 @@ export class MessengerTracker {
       const spec = c.command === CMD.FORWARD_USER_NAME ? 'MS-CIFS 2.2.4.63' : c.command === CMD.CANCEL_FORWARD ? 'MS-CIFS 2.2.4.64' : 'MS-CIFS 2.2.4.65';
       if (!pdu.header.isResponse) this.checkWordCount(undefined, c, 0, at.frame, spec, 'request');
       if (c.body.kind === 'name-string' && c.body.value !== undefined && c.body.value.format !== 0x04) {
-        this.add(undefined, 'smb.msg.bad-buffer-format', 'error', at.frame, `BufferFormat is 0x${c.body.value.format.toString(16)}, MUST be 0x04`, spec);
+        this.add(undefined, SMB_FINDINGS.msgBadBufferFormat, at.frame, `BufferFormat is 0x${c.body.value.format.toString(16)}, MUST be 0x04`, spec);
       }
     }
   }

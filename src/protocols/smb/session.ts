@@ -4,7 +4,7 @@
 // registered through the pipe seam, e.g. DCE/RPC on \PIPE\msgsvc).
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
-import { finding } from '../../model/findings.js';
+import { SMB_FINDINGS } from './findings.js';
 import { nbssNames } from '../nbt/nbss-state.js';
 import { decodeSmb, type SmbCommand, type SmbPdu } from './decode.js';
 import { dissectMailslot } from './mailslot.js';
@@ -100,7 +100,7 @@ export class Smb1Session implements SessionPayloadHandler {
     const decoded = decodeSmb(msg.bytes, cp);
     if (typeof decoded === 'string') {
       packet?.layers.push({ name: 'smb', bytes: msg.bytes, offset: 0, length: msg.bytes.length, info: `[Malformed SMB: ${decoded}]`, column: 'SMB', tree: () => [] });
-      ctx.standaloneFinding(finding('smb.malformed', 'error', frameNo, decoded, 'MS-CIFS 2.2.3.1'), 'smb', this.routeFor(msg.dir), msg.tsSec, msg.tsNsec);
+      ctx.standaloneFinding(SMB_FINDINGS.malformed.at(frameNo, decoded, { clause: 'MS-CIFS 2.2.3.1' }), 'smb', this.routeFor(msg.dir), msg.tsSec, msg.tsNsec);
       return;
     }
     const pdu = decoded;
@@ -118,8 +118,8 @@ export class Smb1Session implements SessionPayloadHandler {
         tree: () => smbTree(pdu, cp, extra),
       });
     }
-    for (const p of pdu.problems) ctx.packetFinding(finding('smb.malformed', 'error', frameNo, p, 'MS-CIFS 2.2.3.4'));
-    for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(finding('smb.malformed', 'warning', frameNo, `${c.command.toString(16)}: ${p}`, 'MS-CIFS 2.2.3'));
+    for (const p of pdu.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frameNo, p, { clause: 'MS-CIFS 2.2.3.4' }));
+    for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frameNo, `${c.command.toString(16)}: ${p}`, { severity: 'warning', clause: 'MS-CIFS 2.2.3' }));
     if (pdu.header.isResponse) this.response(pdu, request, at);
     else this.request(pdu, key, at, msg, extra);
   }
@@ -200,7 +200,7 @@ export class Smb1Session implements SessionPayloadHandler {
     if (this.pending.size >= MAX_PENDING) {
       if (!this.pendingLimitReported) {
         this.pendingLimitReported = true;
-        this.ctx.packetFinding(finding('smb.pending-limit', 'warning', at.frame, `more than ${MAX_PENDING} SMB requests wait for a response: the oldest are forgotten`));
+        this.ctx.packetFinding(SMB_FINDINGS.pendingLimit.at(at.frame, `more than ${MAX_PENDING} SMB requests wait for a response: the oldest are forgotten`));
       }
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
@@ -283,7 +283,7 @@ export class Smb1Session implements SessionPayloadHandler {
           route: this.routeFor(dir), transport: `${this.route.transport}/mailslot`, frames: at.frames, tsSec: at.tsSec, tsNsec: at.tsNsec,
         });
       } else {
-        this.ctx.packetFinding(finding('smb.trans.joined-mailslot', 'note', at.frame, `mailslot write to ${name} joined from several parts is not decoded`, 'MS-MAIL 2.2.1'));
+        this.ctx.packetFinding(SMB_FINDINGS.transJoinedMailslot.at(at.frame, `mailslot write to ${name} joined from several parts is not decoded`));
       }
       return undefined;
     }
@@ -311,8 +311,8 @@ export class Smb1Session implements SessionPayloadHandler {
 
   private startTransaction(key: string, name: string, t: TransRequest, at: FrameInfo, dir: 0 | 1): void {
     if (t.parameterCount > t.totalParameterCount || t.dataCount > t.totalDataCount) {
-      this.ctx.packetFinding(finding('smb.trans.bad-totals', 'warning', at.frame,
-        `transaction part carries ${t.parameterCount} parameter and ${t.dataCount} data bytes, more than the totals ${t.totalParameterCount} and ${t.totalDataCount}`, 'MS-CIFS 2.2.4.33.1'));
+      this.ctx.packetFinding(SMB_FINDINGS.transBadTotals.at(at.frame,
+        `transaction part carries ${t.parameterCount} parameter and ${t.dataCount} data bytes, more than the totals ${t.totalParameterCount} and ${t.totalDataCount}`));
     }
     const old = this.transactions.get(key);
     if (old !== undefined) {
@@ -340,13 +340,13 @@ export class Smb1Session implements SessionPayloadHandler {
   private secondary(key: string, t: TransSecondaryRequest, at: FrameInfo, extra: FieldNode[]): TransAssembly | undefined {
     const asm = this.transactions.get(key);
     if (asm === undefined) {
-      this.ctx.packetFinding(finding('smb.trans.secondary-unmatched', 'note', at.frame, 'Trans Secondary request for a transaction not in the capture', 'MS-CIFS 2.2.4.34.1'));
+      this.ctx.packetFinding(SMB_FINDINGS.transSecondaryUnmatched.at(at.frame, 'Trans Secondary request for a transaction not in the capture'));
       return undefined;
     }
     // MS-CIFS 2.2.4.34.1: the totals MAY shrink in a secondary request, never grow.
     if (t.totalParameterCount > asm.totalParameterCount || t.totalDataCount > asm.totalDataCount) {
-      this.ctx.packetFinding(finding('smb.trans.inconsistent-total', 'warning', at.frame,
-        `Trans Secondary totals ${t.totalParameterCount}/${t.totalDataCount} exceed the transaction's ${asm.totalParameterCount}/${asm.totalDataCount}`, 'MS-CIFS 2.2.4.34.1'));
+      this.ctx.packetFinding(SMB_FINDINGS.transInconsistentTotal.at(at.frame,
+        `Trans Secondary totals ${t.totalParameterCount}/${t.totalDataCount} exceed the transaction's ${asm.totalParameterCount}/${asm.totalDataCount}`));
     } else {
       asm.totalParameterCount = t.totalParameterCount;
       asm.totalDataCount = t.totalDataCount;
@@ -372,20 +372,20 @@ export class Smb1Session implements SessionPayloadHandler {
     if (bytes.length === 0) return;
     const total = what === 'data' ? asm.totalDataCount : asm.totalParameterCount;
     if (displacement + bytes.length > total) {
-      this.ctx.packetFinding(finding('smb.trans.bad-displacement', 'warning', frame,
-        `${bytes.length} ${what} bytes at displacement ${displacement} pass the total ${total}: part dropped`, 'MS-CIFS 2.2.4.34.1'));
+      this.ctx.packetFinding(SMB_FINDINGS.transBadDisplacement.at(frame,
+        `${bytes.length} ${what} bytes at displacement ${displacement} pass the total ${total}: part dropped`));
       return;
     }
     const ranges = what === 'data' ? asm.dataRanges : asm.paramRanges;
     if (addRange(ranges, displacement, displacement + bytes.length)) {
-      this.ctx.packetFinding(finding('smb.trans.overlap', 'warning', frame, `${what} bytes at displacement ${displacement} overlap an earlier part; the later bytes are kept`, 'MS-CIFS 2.2.4.34.1'));
+      this.ctx.packetFinding(SMB_FINDINGS.transOverlap.at(frame, `${what} bytes at displacement ${displacement} overlap an earlier part; the later bytes are kept`));
     }
     (what === 'data' ? asm.data : asm.params).set(bytes, displacement);
   }
 
   private transIncomplete(asm: TransAssembly, why: string): void {
-    const item = finding('smb.trans.incomplete', 'warning', asm.frames[0] ?? 0,
-      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`, 'MS-CIFS 2.2.4.34');
+    const item = SMB_FINDINGS.transIncomplete.at(asm.frames[0] ?? 0,
+      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`);
     this.ctx.standaloneFinding(item, 'smb', this.routeFor(asm.dir), asm.tsSec, asm.tsNsec);
   }
 
@@ -400,7 +400,7 @@ export class Smb1Session implements SessionPayloadHandler {
     if (!map.has(key) && map.size >= MAX_FIDS) {
       const oldest = map.keys().next().value;
       if (oldest !== undefined) map.delete(oldest);
-      this.ctx.packetFinding(finding('smb.fid-limit', 'warning', this.ctx.packet?.frame.number ?? 0, `more than ${MAX_FIDS} open files or trees on one conversation: the oldest is forgotten`));
+      this.ctx.packetFinding(SMB_FINDINGS.fidLimit.at(this.ctx.packet?.frame.number ?? 0, `more than ${MAX_FIDS} open files or trees on one conversation: the oldest is forgotten`));
     }
     map.set(key, value);
   }

@@ -4,7 +4,7 @@
 // FSCTL_PIPE_TRANSCEIVE buffers reach the pipe's consumer (DCE/RPC) as two byte streams.
 import type { EngineContext } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
-import { finding } from '../../model/findings.js';
+import { SMB2_FINDINGS } from './findings.js';
 import { bodyTree, headerTree, transformTree } from './fields.js';
 import {
   CMD, COMMANDS, FLAG_RELATED, FSCTL_PIPE_TRANSCEIVE, isResponse, ntlmsspType, parseBody, parseHeader, parseTransform, RELATED_FILE_ID,
@@ -59,7 +59,7 @@ export class Smb2Session implements SessionPayloadHandler {
     if (b0 === 0xfd || b0 === 0xfc) {
       const t = parseTransform(msg.bytes);
       if (typeof t === 'string') {
-        this.ctx.packetFinding(finding('smb2.malformed', 'error', frame, t, 'MS-SMB2 2.2.41'));
+        this.ctx.packetFinding(SMB2_FINDINGS.malformed.at(frame, t, { clause: 'MS-SMB2 2.2.41' }));
         return;
       }
       const bytes = msg.bytes;
@@ -71,7 +71,7 @@ export class Smb2Session implements SessionPayloadHandler {
       return;
     }
     const { parts, error } = splitCompound(msg.bytes);
-    if (error !== undefined) this.ctx.packetFinding(finding('smb2.compound', 'error', frame, error, 'MS-SMB2 3.2.4.1.4'));
+    if (error !== undefined) this.ctx.packetFinding(SMB2_FINDINGS.compound.at(frame, error));
     let chainPipe: Pipe | undefined;
     for (const part of parts) chainPipe = this.command(part, msg, frame, chainPipe);
   }
@@ -81,10 +81,10 @@ export class Smb2Session implements SessionPayloadHandler {
     const ctx = this.ctx;
     const h = parseHeader(d);
     if (typeof h === 'string') {
-      ctx.packetFinding(finding('smb2.malformed', 'error', frame, h, 'MS-SMB2 2.2.1'));
+      ctx.packetFinding(SMB2_FINDINGS.malformed.at(frame, h, { clause: 'MS-SMB2 2.2.1' }));
       return chainPipe;
     }
-    if (h.structureSize !== 64) ctx.packetFinding(finding('smb2.header-size', 'warning', frame, `header StructureSize ${h.structureSize}, expected 64`, 'MS-SMB2 2.2.1'));
+    if (h.structureSize !== 64) ctx.packetFinding(SMB2_FINDINGS.headerSize.at(frame, `header StructureSize ${h.structureSize}, expected 64`));
     const resp = isResponse(h);
     const body = parseBody(d, h);
     // The SMB2 layer goes below whatever the pipe's consumer adds for the same bytes.
@@ -97,7 +97,7 @@ export class Smb2Session implements SessionPayloadHandler {
     let pipeName: string | undefined;
     let ntlm: number | undefined;
     if (typeof body === 'string') {
-      ctx.packetFinding(finding('smb2.malformed', 'error', frame, body, 'MS-SMB2 2.2'));
+      ctx.packetFinding(SMB2_FINDINGS.malformed.at(frame, body, { clause: 'MS-SMB2 2.2' }));
     } else if (!resp) {
       const req = this.request(h, body, chainPipe, msg, frame);
       used = req.pipe ?? chainPipe;
@@ -173,7 +173,7 @@ export class Smb2Session implements SessionPayloadHandler {
       if (this.pending.size >= MAX_PENDING) {
         const oldest = this.pending.keys().next().value as bigint;
         this.pending.delete(oldest);
-        this.ctx.packetFinding(finding('smb2.pending-limit', 'warning', frame, `more than ${MAX_PENDING} SMB2 requests without a response: the oldest is forgotten`));
+        this.ctx.packetFinding(SMB2_FINDINGS.pendingLimit.at(frame, `more than ${MAX_PENDING} SMB2 requests without a response: the oldest is forgotten`));
       }
       this.pending.set(h.messageId, req);
     }
@@ -215,7 +215,7 @@ export class Smb2Session implements SessionPayloadHandler {
   }
 
   private unknownFile(fileId: string, frame: number): void {
-    this.ctx.packetFinding(finding('smb2.unknown-file', 'note', frame, `WRITE to FileId ${fileId} whose CREATE is not in the capture: data not followed`));
+    this.ctx.packetFinding(SMB2_FINDINGS.unknownFile.at(frame, `WRITE to FileId ${fileId} whose CREATE is not in the capture: data not followed`));
   }
 
   private pipeData(pipe: Pipe, dir: 0 | 1, data: Uint8Array, msg: SessionMessage): void {
