@@ -35,7 +35,7 @@ export interface Analysis {
   packet?(packet: Packet, file: FileInfo): void;
   /**
    * A complete timeline event that passed the event filter, in frame order (through the
-   * runner's reorder window; a late event carries a `timeline.late` note).
+   * runner's reorder window; a late event carries a note saying so, TIMELINE_FINDINGS.late).
    */
   event?(event: TimelineEvent, file: FileInfo): void;
   /** After the last frame and event of a capture. */

@@ -4,9 +4,9 @@
 // their first frame and releases one as soon as it is older (in capture time) than the window,
 // or when the window holds too many: output starts long before the file ends and memory is
 // bounded by the window, not by the file. An event whose place has already been passed is
-// released at once, with a `timeline.late` note saying so, rather than held.
+// released at once, with a note saying so (TIMELINE_FINDINGS.late), rather than held.
 import type { TimelineEvent } from '../model/events.js';
-import { finding } from '../model/findings.js';
+import { TIMELINE_FINDINGS } from './findings.js';
 
 export interface ReorderLimits {
   /** Events held at most; past it the earliest is released. 0: no reordering (live capture shows each event when it completes). */
@@ -54,8 +54,7 @@ export class ReorderWindow {
     const key = event.frames[0] ?? Number.MAX_SAFE_INTEGER;
     if (key < this.released) {
       this.lateEvents++;
-      event.findings.push(finding('timeline.late', 'note', key,
-        `event completed after the reorder window had passed its place (frame ${key}); shown out of order`));
+      event.findings.push(TIMELINE_FINDINGS.late.at(key, `event completed after the reorder window had passed its place (frame ${key}); shown out of order`));
       this.release(event);
       return;
     }
