@@ -1,0 +1,191 @@
+// The audit as Parquet (--parquet DIR): the run's messages, campaigns, senders and indicators
+// loaded into a scratch DuckDB file (appenders: data, never SQL text) and written with
+// COPY … (FORMAT PARQUET, PARTITION_BY (date, protocol)), for Spark, Trino, ClickHouse or DuckDB
+// elsewhere. Campaign and sender rows are per day and protocol, so every table partitions alike.
+// Layout: docs/schema.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INTEGER, LIST, timestampValue, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
+import { Database } from '../../output/duckdb.js';
+import { prepareDirectory } from '../../output/files.js';
+import type { AuditOutput, AuditPlan } from './audit.js';
+import { micros } from './campaigns.js';
+import type { AuditResult } from './result.js';
+import type { MessageRecord } from './spill.js';
+import { hostOf, portOf } from './tally.js';
+
+export { prepareDirectory as prepareParquetDir };
+
+const TABLES = [
+  `CREATE TABLE messages (capture VARCHAR, capture_sha256 VARCHAR, frame INTEGER, frames INTEGER[], time TIMESTAMP, protocol VARCHAR, transport VARCHAR,
+     src VARCHAR, dst VARCHAR, src_ip VARCHAR, dst_ip VARCHAR, dst_port INTEGER, from_name VARCHAR, to_names VARCHAR[], text VARCHAR, status VARCHAR, error VARCHAR,
+     campaign VARCHAR, campaign_key VARCHAR)`,
+  `CREATE TABLE campaigns (campaign VARCHAR, campaign_key VARCHAR, kind VARCHAR, size BIGINT, template VARCHAR, representative VARCHAR, slots VARCHAR[],
+     sender_count INTEGER, recipients INTEGER, hosts INTEGER, first_time TIMESTAMP, last_time TIMESTAMP, per_minute DOUBLE, peak_per_second INTEGER,
+     ok BIGINT, error BIGINT, no_response BIGINT, unknown BIGINT, bounced BIGINT)`,
+  `CREATE TABLE senders (src_ip VARCHAR, messages BIGINT, recipients INTEGER, hosts INTEGER, names VARCHAR[], dst_ports INTEGER[], campaigns VARCHAR[],
+     sweeps INTEGER, first_time TIMESTAMP, last_time TIMESTAMP, ok BIGINT, error BIGINT, no_response BIGINT, unknown BIGINT, bounced BIGINT)`,
+  `CREATE TABLE indicators (kind VARCHAR, value VARCHAR, messages BIGINT, campaigns VARCHAR[], first_time TIMESTAMP, last_time TIMESTAMP)`,
+];
+
+/** What goes to each Parquet directory: rows per day and protocol, partitioned by both. */
+const EXPORTS: readonly { readonly name: string; readonly query: string; readonly partitioned: boolean }[] = [
+  { name: 'messages', query: 'SELECT *, CAST(time AS DATE) AS date FROM messages', partitioned: true },
+  {
+    name: 'campaigns',
+    query: `SELECT c.*, d.date, d.protocol, d.messages AS day_messages FROM campaigns c
+            JOIN (SELECT campaign, CAST(time AS DATE) AS date, protocol, count(*) AS messages FROM messages WHERE campaign IS NOT NULL GROUP BY ALL) d USING (campaign)`,
+    partitioned: true,
+  },
+  {
+    name: 'senders',
+    query: `SELECT s.*, d.date, d.protocol, d.messages AS day_messages FROM senders s
+            JOIN (SELECT src_ip, CAST(time AS DATE) AS date, protocol, count(*) AS messages FROM messages GROUP BY ALL) d USING (src_ip)`,
+    partitioned: true,
+  },
+  { name: 'indicators', query: 'SELECT * FROM indicators', partitioned: false },
+];
+
+function ts(us: number): ReturnType<typeof timestampValue> {
+  return timestampValue(BigInt(Math.round(us)));
+}
+
+function isoMicros(iso: string): number {
+  return Date.parse(iso) * 1000 + Number(/\.\d{3}(\d{3})/.exec(iso)?.[1] ?? 0);
+}
+
+export class ParquetOutput implements AuditOutput {
+  private scratch: string | undefined;
+  private db: Database | undefined;
+  private messages: DuckDBAppender | undefined;
+  private plan: AuditPlan | undefined;
+  private keys = new Map<string, string>();
+
+  constructor(private readonly dir: string) {}
+
+  async begin(plan: AuditPlan): Promise<void> {
+    this.plan = plan;
+    // The history output (first in line) has settled the campaign keys by now.
+    this.keys = new Map(plan.campaigns.map((p) => [p.id, p.key]));
+    this.scratch = mkdtempSync(join(tmpdir(), 'msgscope-parquet-'));
+    this.db = await Database.open(join(this.scratch, 'export.duckdb'));
+    for (const sql of TABLES) await this.db.run(sql);
+    this.messages = await this.db.appender('messages');
+  }
+
+  message(r: MessageRecord, campaign: string | undefined): void {
+    const a = this.messages!;
+    const capture = this.plan!.captures[r.capture];
+    a.appendVarchar(capture?.path ?? '');
+    if (capture?.sha256 !== undefined) a.appendVarchar(capture.sha256);
+    else a.appendNull();
+    a.appendInteger(r.frames[0] ?? 0);
+    a.appendList([...r.frames], LIST(INTEGER));
+    a.appendTimestamp(ts(micros(r.tsSec, r.tsNsec)));
+    a.appendVarchar(r.protocol);
+    a.appendVarchar(r.transport);
+    a.appendVarchar(r.src);
+    a.appendVarchar(r.dst);
+    a.appendVarchar(hostOf(r.src));
+    a.appendVarchar(hostOf(r.dst));
+    const port = portOf(r.dst);
+    if (port !== undefined) a.appendInteger(port);
+    else a.appendNull();
+    a.appendVarchar(r.from);
+    a.appendList([...r.to], LIST(VARCHAR));
+    a.appendVarchar(r.text);
+    a.appendVarchar(r.status);
+    if (r.error !== undefined) a.appendVarchar(r.error);
+    else a.appendNull();
+    if (campaign !== undefined) {
+      a.appendVarchar(campaign);
+      a.appendVarchar(this.keys.get(campaign) ?? '');
+    } else {
+      a.appendNull();
+      a.appendNull();
+    }
+    a.endRow();
+  }
+
+  async end(result: AuditResult): Promise<void> {
+    const db = this.db!;
+    this.messages!.closeSync();
+    this.messages = undefined;
+    const campaigns = await db.appender('campaigns');
+    for (const c of result.campaigns) {
+      campaigns.appendVarchar(c.id);
+      campaigns.appendVarchar(c.key);
+      campaigns.appendVarchar(c.kind);
+      campaigns.appendBigInt(BigInt(c.size));
+      campaigns.appendVarchar(c.template);
+      campaigns.appendVarchar(c.representative);
+      campaigns.appendList(c.slots, LIST(VARCHAR));
+      campaigns.appendInteger(c.sender_count);
+      campaigns.appendInteger(c.recipients);
+      campaigns.appendInteger(c.hosts);
+      campaigns.appendTimestamp(ts(isoMicros(c.first_time)));
+      campaigns.appendTimestamp(ts(isoMicros(c.last_time)));
+      campaigns.appendDouble(c.rate.per_minute);
+      campaigns.appendInteger(c.rate.peak_per_second);
+      appendOutcomes(campaigns, c.outcomes, c.bounced);
+      campaigns.endRow();
+    }
+    campaigns.closeSync();
+    const senders = await db.appender('senders');
+    for (const s of result.senders) {
+      senders.appendVarchar(s.src);
+      senders.appendBigInt(BigInt(s.messages));
+      senders.appendInteger(s.recipients);
+      senders.appendInteger(s.hosts);
+      senders.appendList(s.names, LIST(VARCHAR));
+      senders.appendList(s.dst_ports, LIST(INTEGER));
+      senders.appendList(s.campaigns, LIST(VARCHAR));
+      senders.appendInteger(s.sweeps.length);
+      senders.appendTimestamp(ts(isoMicros(s.first_time)));
+      senders.appendTimestamp(ts(isoMicros(s.last_time)));
+      appendOutcomes(senders, s.outcomes, s.bounced);
+      senders.endRow();
+    }
+    senders.closeSync();
+    const indicators = await db.appender('indicators');
+    for (const i of result.indicators) {
+      indicators.appendVarchar(i.kind);
+      indicators.appendVarchar(i.value);
+      indicators.appendBigInt(BigInt(i.messages));
+      indicators.appendList(i.campaigns, LIST(VARCHAR));
+      indicators.appendTimestamp(ts(isoMicros(i.first_time)));
+      indicators.appendTimestamp(ts(isoMicros(i.last_time)));
+      indicators.endRow();
+    }
+    indicators.closeSync();
+    for (const e of EXPORTS) {
+      const target = join(this.dir, e.partitioned ? e.name : `${e.name}.parquet`);
+      rmSync(target, { recursive: true, force: true });
+      await db.copyToParquet(e.query, target, e.partitioned ? ['date', 'protocol'] : []);
+    }
+    this.close();
+  }
+
+  abort(): void {
+    this.close();
+  }
+
+  private close(): void {
+    try {
+      this.messages?.closeSync();
+    } catch {
+      // Closing the database below discards it all anyway.
+    }
+    this.messages = undefined;
+    this.db?.close();
+    this.db = undefined;
+    if (this.scratch !== undefined) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+}
+
+function appendOutcomes(a: DuckDBAppender, outcomes: Record<string, number>, bounced: number): void {
+  for (const k of ['ok', 'error', 'no-response', 'unknown']) a.appendBigInt(BigInt(outcomes[k] ?? 0));
+  a.appendBigInt(BigInt(bounced));
+}
