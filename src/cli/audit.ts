@@ -110,6 +110,11 @@ export async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A live capture's name in the history: it is never the same capture twice. */
+export function liveCaptureHash(iface: string): string {
+  return createHash('sha256').update(`live ${iface} ${new Date().toISOString()} ${process.pid}`).digest('hex');
+}
+
 /**
  * The file outputs (--report, --db, --parquet), each opened or checked now, before any capture is
  * read: a path that cannot be written fails here. `captures` are hashed for the history.
@@ -129,7 +134,7 @@ export async function fileOutputs(args: AuditArgs, captures: readonly string[] |
     }
     let hashes: string[] | undefined;
     if (args.db !== undefined) {
-      if (captures !== undefined) {
+      if (captures !== undefined && captures.length > 0) {
         if (captures.some(isStdin)) throw new UsageError('--db needs capture files: standard input cannot be recognised when audited again');
         hashes = [];
         for (const path of captures) hashes.push(await fileSha256(path));

@@ -24,16 +24,23 @@ function render(option: echarts.EChartsOption, height: number): string {
   }
 }
 
-/** Messages per time bucket, one line per series, on a time axis. */
-export function timeSeriesChart(title: string, series: readonly Series[], yName: string): string {
+/** Messages per time bucket, one line per series, on a time axis spanning the data. */
+export function timeSeriesChart(title: string, series: readonly Series[], yName: string, bucketMs: number): string {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of series) for (const [t] of s.points) {
+    min = Math.min(min, t);
+    max = Math.max(max, t);
+  }
+  const axis = min === Infinity ? {} : { min: min - bucketMs, max: max + bucketMs };
   return render(
     {
       title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
       legend: { bottom: 0, type: 'plain' },
       grid: { left: 60, right: 30, top: 40, bottom: 60 },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', ...axis },
       yAxis: { type: 'value', name: yName, minInterval: 1 },
-      series: series.map((s) => ({ name: s.name, type: 'line', step: 'end', showSymbol: s.points.length < 40, data: s.points.map((p) => [p[0], p[1]]) })),
+      series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: s.points.length < 40, data: s.points.map((p) => [p[0], p[1]]) })),
     },
     360,
   );

@@ -105,9 +105,10 @@ export class AlertMonitor {
     const out: Alert[] = [];
     const src = hostOf(event.src);
     const dstHost = hostOf(event.dst);
-    // A broadcast (To `*`) or unnamed recipient counts as its destination host.
+    // A recipient is a name at a host (Administrator at 60 hosts is 60 people); a broadcast (To
+    // `*`) or an unnamed one counts as its destination host.
     const named = recipientsOf(event).filter((r) => r !== '*');
-    const recipients = named.length > 0 ? named : [`@${dstHost}`];
+    const recipients = named.length > 0 ? named.map((n) => `${n}@${dstHost}`) : [`@${dstHost}`];
     const base = { time, capture, frame: event.frames[0] ?? 0, src, interval: this.t.interval };
     const h = this.hosts.observe(src, [dstHost], time);
     if (h !== undefined) out.push({ ...base, kind: 'hosts', count: h.count, threshold: this.t.hosts });

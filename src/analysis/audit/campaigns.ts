@@ -77,8 +77,14 @@ export class CampaignAcc {
   }
 }
 
-/** The bucket width for the charts: a minute, or coarser so a long capture has at most 1000 buckets. */
+/** Buckets a chart aims at: enough to show a wave's shape, few enough to stay small. */
+const TARGET_BUCKETS = 300;
+
+/**
+ * The bucket width of the per-campaign timelines: the finest of 1 s … 1 day that gives at most
+ * 300 buckets over the run's span (a minute for a capture of 5 hours; seconds for a short one).
+ */
 export function bucketSeconds(spanMicros: number): number {
-  for (const s of [60, 300, 900, 3600, 6 * 3600, 86400]) if (spanMicros / 1e6 / s <= 1000) return s;
-  return Math.ceil(spanMicros / 1e6 / 1000 / 86400) * 86400;
+  for (const s of [1, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400]) if (spanMicros / 1e6 / s <= TARGET_BUCKETS) return s;
+  return Math.ceil(spanMicros / 1e6 / TARGET_BUCKETS / 86400) * 86400;
 }

@@ -2,7 +2,7 @@
 // campaigns with their templates, top senders, sweeps, outcomes, indicators, alerts, history).
 import { escapeText, fitWidth } from '../../output/escape.js';
 import type { Cell, Report, ReportBlock, ReportTable } from '../../output/report.js';
-import type { AuditResult, CampaignJson } from './result.js';
+import type { AlertJson, AuditResult, CampaignJson } from './result.js';
 
 /** Rows the terminal summary shows per table (JSON, CSV and the HTML report have them all). */
 export const TEXT_ROWS = 20;
@@ -83,6 +83,13 @@ export function auditReport(r: AuditResult, compare = false): Report {
   if (l.indicators_untracked > 0) warnings.push(`indicator table full: ${l.indicators_untracked} indicator(s) not tracked`);
   if (l.alerts_dropped > 0) warnings.push(`${l.alerts_dropped} alert(s) past the first ${r.alerts.length} left out of the report`);
   return { json: r, blocks, warnings };
+}
+
+/** One alert as a line for a person (live output). */
+export function alertLine(a: AlertJson): string {
+  const what = a.kind === 'hosts' ? 'distinct destination hosts' : a.kind === 'recipients' ? 'distinct recipients' : `recipients of one text (${a.sources ?? 0} source(s))`;
+  const text = a.text !== undefined ? `: ${oneLine(a.text, 60)}` : '';
+  return `${when(a.time)}  ALERT ${a.kind} ${a.src} reached ${a.count} ${what} within ${a.interval} s (threshold ${a.threshold}, frame ${a.frame})${text}`;
 }
 
 function historyBlocks(r: AuditResult, line: (text: string, heading?: boolean) => void): void {

@@ -58,8 +58,9 @@ function campaignSeries(r: AuditResult): Series[] {
 
 function charts(r: AuditResult): string {
   const out: string[] = [];
-  const perUnit = r.summary.bucket_seconds === 60 ? 'minute' : `${r.summary.bucket_seconds} s`;
-  if (r.campaigns.length > 0) out.push(figure('chart-campaigns', timeSeriesChart(`Messages per ${perUnit} per campaign`, campaignSeries(r), 'messages'), `Messages per ${perUnit}, largest ${Math.min(CHART_CAMPAIGNS, r.campaigns.length)} campaigns${r.campaigns.length > CHART_CAMPAIGNS ? ' and the rest as other' : ''}.`));
+  const b = r.summary.bucket_seconds;
+  const perUnit = b === 1 ? 'second' : b === 60 ? 'minute' : b === 3600 ? 'hour' : `${b} s`;
+  if (r.campaigns.length > 0) out.push(figure('chart-campaigns', timeSeriesChart(`Messages per ${perUnit} per campaign`, campaignSeries(r), 'messages', b * 1000), `Messages per ${perUnit}, largest ${Math.min(CHART_CAMPAIGNS, r.campaigns.length)} campaigns${r.campaigns.length > CHART_CAMPAIGNS ? ' and the rest as other' : ''}.`));
   const top = r.senders.slice(0, CHART_SENDERS);
   if (top.length > 0) {
     const statuses = ['ok', 'error', 'no-response', 'unknown'];
@@ -67,8 +68,8 @@ function charts(r: AuditResult): string {
     const byRecipients = [...r.senders].sort((a, b) => b.recipients - a.recipients || b.hosts - a.hosts).slice(0, CHART_SENDERS);
     out.push(figure('chart-recipients', barChart('Recipients and hosts per sender', byRecipients.map((s) => s.src), [{ name: 'recipients', values: byRecipients.map((s) => s.recipients) }, { name: 'hosts', values: byRecipients.map((s) => s.hosts) }]), 'Distinct recipient names and destination hosts per source address.'));
   }
-  const slices = Object.entries(r.summary.outcomes).map(([name, value]) => ({ name: name === 'error' && r.summary.bounced > 0 ? `error (${r.summary.bounced} bounced)` : name, value }));
-  if (slices.length > 0) out.push(figure('chart-outcomes', pieChart('Outcomes', slices), 'Delivery outcomes of all messages.'));
+  const slices = Object.entries(r.summary.outcomes).map(([name, value]) => ({ name, value }));
+  if (slices.length > 0) out.push(figure('chart-outcomes', pieChart('Outcomes', slices), `Delivery outcomes of all messages${r.summary.bounced > 0 ? ` (${r.summary.bounced} of the errors are ICMP bounces)` : ''}.`));
   return out.join('\n');
 }
 
