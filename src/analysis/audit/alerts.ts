@@ -24,7 +24,7 @@ export type AlertKind = 'hosts' | 'recipients' | 'text';
 
 export interface Alert {
   readonly kind: AlertKind;
-  /** Capture time (seconds since the epoch) of the message that crossed the threshold. */
+  /** Capture time (microseconds since the epoch) of the message that crossed the threshold. */
   readonly time: number;
   /** Capture index and first frame of that message. */
   readonly capture: number;
@@ -56,9 +56,10 @@ export const MAX_ALERTS = 10_000;
 class WindowCounter {
   private readonly windows = new Map<string, Window>();
 
+  /** @param interval window length in microseconds (times are microseconds) */
   constructor(private readonly threshold: number, private readonly interval: number, private readonly withSources = false) {}
 
-  /** Adds values under key at time; returns the count when this crosses the threshold, else undefined. */
+  /** Adds values under key at time (µs); returns the count when this crosses the threshold, else undefined. */
   observe(key: string, values: readonly string[], time: number, source?: string): { count: number; sources: number } | undefined {
     let w = this.windows.get(key);
     if (w !== undefined && time - w.start >= this.interval) {
@@ -95,12 +96,13 @@ export class AlertMonitor {
   private readonly text: WindowCounter;
 
   constructor(private readonly t: AlertThresholds) {
-    this.hosts = new WindowCounter(t.hosts, t.interval);
-    this.recipients = new WindowCounter(t.recipients, t.interval);
-    this.text = new WindowCounter(t.text, t.interval, true);
+    const interval = t.interval * 1e6;
+    this.hosts = new WindowCounter(t.hosts, interval);
+    this.recipients = new WindowCounter(t.recipients, interval);
+    this.text = new WindowCounter(t.text, interval, true);
   }
 
-  /** Observes one message; returns the alerts it raises (usually none). `textKey` is its cluster root, -1 for none. */
+  /** Observes one message at `time` (µs); returns the alerts it raises (usually none). `textKey` is its cluster root, -1 for none. */
   observe(event: MessageEvent, time: number, capture: number, textKey: number): Alert[] {
     const out: Alert[] = [];
     const src = hostOf(event.src);

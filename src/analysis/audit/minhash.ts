@@ -24,7 +24,7 @@ export function hashString(text: string, seed = 0x811c9dc5): number {
 }
 
 /** MurmurHash3's finaliser: a bijection on 32-bit integers that mixes every bit. */
-function mix(x: number): number {
+export function mix(x: number): number {
   let h = x >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -1,7 +1,7 @@
 // Bounded counters the audit keeps per sender and per campaign: distinct values (exact up to a
 // bound, then a HyperLogLog estimate), a short sample of names, and delivery outcomes.
 import type { MessageEvent, MessageStatus } from '../../model/events.js';
-import { hashString } from './minhash.js';
+import { hashString, mix } from './minhash.js';
 
 /** Distinct values counted exactly up to this many; beyond, estimated (HyperLogLog, about 1.6 % error). */
 export const EXACT_DISTINCT = 1024;
@@ -50,8 +50,8 @@ export class Distinct {
 
   private hll(value: string): void {
     // Two independent 32-bit hashes: one picks the register, the other gives the rank.
-    const h1 = hashString(value);
-    const h2 = hashString(value, 0x2545f491);
+    const h1 = mix(hashString(value));
+    const h2 = mix(hashString(value, 0x2545f491));
     const index = h1 >>> (32 - HLL_BITS);
     const rank = h2 === 0 ? 33 : Math.clz32(h2) + 1;
     if (rank > this.registers![index]!) this.registers![index] = rank;
