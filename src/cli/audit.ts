@@ -134,15 +134,14 @@ export async function fileOutputs(args: AuditArgs, captures: readonly string[] |
     }
     let hashes: string[] | undefined;
     if (args.db !== undefined) {
+      const { HistoryOutput, openHistory } = await import('../analysis/audit/history.js');
+      if (captures?.some(isStdin) === true) throw new UsageError('--db needs capture files: standard input cannot be recognised when audited again');
+      // The history goes first: the report then says what is new.
+      outputs.unshift(new HistoryOutput(await openHistory(args.db, warnFn)));
       if (captures !== undefined && captures.length > 0) {
-        if (captures.some(isStdin)) throw new UsageError('--db needs capture files: standard input cannot be recognised when audited again');
         hashes = [];
         for (const path of captures) hashes.push(await fileSha256(path));
       }
-      const { HistoryOutput, openHistory } = await import('../analysis/audit/history.js');
-      const history = await openHistory(args.db, warnFn);
-      // The history goes first: the report then says what is new.
-      outputs.unshift(new HistoryOutput(history));
     }
     return { outputs, ...(hashes !== undefined ? { hashes } : {}) };
   } catch (err) {
