@@ -1,7 +1,7 @@
 // DuckDB for msgscope's outputs (audit history, Parquet exports): opening a database file with
 // errors a person can act on, transactions, appenders, and COPY to partitioned Parquet. Values
 // from captures always go in as data — appender cells or bound parameters — never into SQL text.
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
 import { DatabaseError } from './output-errors.js';
 
@@ -23,6 +23,26 @@ export function databaseError(path: string, err: unknown): DatabaseError {
 }
 
 export type Row = Record<string, unknown>;
+
+/** A cell for appendRow: plain values, lists, or DuckDB values as they are. */
+export type Cell = string | number | boolean | null | undefined | readonly string[] | readonly number[] | DuckDBValue;
+
+/** A TIMESTAMP value from microseconds since the epoch. */
+export function timestamp(micros: number): DuckDBValue {
+  return timestampValue(BigInt(Math.round(micros)));
+}
+
+/** Appends one row, each cell converted to its column's type (undefined and null are NULL). */
+export function appendRow(a: DuckDBAppender, cells: readonly Cell[]): void {
+  cells.forEach((cell, i) => {
+    const type = a.columnType(i);
+    if (cell === undefined || cell === null) a.appendNull();
+    else if (Array.isArray(cell)) a.appendValue(listValue([...(cell as readonly (string | number)[])]), type);
+    else if (typeof cell === 'number' && /INT/.test(type.toString()) && type.toString() !== 'INTEGER') a.appendValue(BigInt(cell), type);
+    else a.appendValue(cell as DuckDBValue, type);
+  });
+  a.endRow();
+}
 
 export class Database {
   private inTransaction = false;

@@ -2,8 +2,8 @@
 // captures recognised by their SHA-256 (a capture audited before adds no messages again), campaigns
 // matched to earlier runs' by their MinHash signature, and what a run brought that was new.
 // Tables are documented in docs/schema.md.
-import { blobValue, LIST, timestampValue, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
-import { Database, DatabaseError, type Row } from '../../output/duckdb.js';
+import { blobValue, type DuckDBAppender } from '@duckdb/node-api';
+import { appendRow, Database, DatabaseError, timestamp, type Row } from '../../output/duckdb.js';
 import type { AuditOutput, AuditPlan } from './audit.js';
 import { micros } from './campaigns.js';
 import { DEFAULT_SIMILARITY, similarity, SIGNATURE_SIZE, type Signature } from './minhash.js';
@@ -52,9 +52,7 @@ function num(v: unknown): number {
   return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : 0;
 }
 
-function ts(us: number): ReturnType<typeof timestampValue> {
-  return timestampValue(BigInt(Math.round(us)));
-}
+const ts = timestamp;
 
 function isoOf(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
@@ -164,10 +162,7 @@ export class HistoryOutput implements AuditOutput {
     // Senders known before: looked up through a staging table (the history may hold many).
     await db.run('CREATE TEMP TABLE run_src (src_ip VARCHAR)');
     const stage = await db.appender('run_src');
-    for (const src of plan.senders) {
-      stage.appendVarchar(src);
-      stage.endRow();
-    }
+    for (const src of plan.senders) appendRow(stage, [src]);
     stage.closeSync();
     const known = new Set((await db.all('SELECT r.src_ip FROM run_src r JOIN senders s USING (src_ip)')).map((r) => String(r.src_ip)));
     plan.newSenders = new Set(plan.senders.filter((s) => !known.has(s)));
@@ -182,31 +177,14 @@ export class HistoryOutput implements AuditOutput {
 
   message(r: MessageRecord, campaign: string | undefined): void {
     if (this.captureSeen[r.capture] !== false) return;
-    const a = this.appender!;
     this.newMessages++;
     const src = hostOf(r.src);
     this.senderNew.set(src, (this.senderNew.get(src) ?? 0) + 1);
     if (campaign !== undefined) this.campaignTally.get(campaign)!.newMessages++;
-    a.appendVarchar(this.sha[r.capture]!);
-    a.appendInteger(r.seq);
-    a.appendInteger(r.frames[0] ?? 0);
-    a.appendTimestamp(ts(micros(r.tsSec, r.tsNsec)));
-    a.appendVarchar(r.protocol);
-    a.appendVarchar(r.transport);
-    a.appendVarchar(r.src);
-    a.appendVarchar(r.dst);
-    a.appendVarchar(src);
-    a.appendVarchar(hostOf(r.dst));
-    a.appendVarchar(r.from);
-    a.appendList([...r.to], LIST(VARCHAR));
-    a.appendVarchar(r.text);
-    a.appendVarchar(r.status);
-    if (r.error !== undefined) a.appendVarchar(r.error);
-    else a.appendNull();
-    if (campaign !== undefined) a.appendVarchar(this.keyOf.get(campaign)!);
-    else a.appendNull();
-    a.appendInteger(this.runId);
-    a.endRow();
+    appendRow(this.appender!, [
+      this.sha[r.capture]!, r.seq, r.frames[0] ?? 0, timestamp(micros(r.tsSec, r.tsNsec)), r.protocol, r.transport, r.src, r.dst, src, hostOf(r.dst),
+      r.from, r.to, r.text, r.status, r.error, campaign !== undefined ? this.keyOf.get(campaign) : undefined, this.runId,
+    ]);
   }
 
   async end(result: AuditResult, plan: AuditPlan): Promise<void> {
@@ -247,16 +225,7 @@ export class HistoryOutput implements AuditOutput {
     }
     const senders = await db.appender('run_senders');
     for (const s of result.senders) {
-      senders.appendInteger(run);
-      senders.appendVarchar(s.src);
-      senders.appendBigInt(BigInt(s.messages));
-      senders.appendBigInt(BigInt(this.senderNew.get(s.src) ?? 0));
-      senders.appendInteger(s.recipients);
-      senders.appendInteger(s.hosts);
-      senders.appendList(s.names, LIST(VARCHAR));
-      senders.appendList(s.campaigns.map((id) => this.keyOf.get(id) ?? id), LIST(VARCHAR));
-      senders.appendInteger(s.sweeps.length);
-      senders.endRow();
+      appendRow(senders, [run, s.src, s.messages, this.senderNew.get(s.src) ?? 0, s.recipients, s.hosts, s.names, s.campaigns.map((id) => this.keyOf.get(id) ?? id), s.sweeps.length]);
     }
     senders.closeSync();
     await db.run(
@@ -270,14 +239,7 @@ export class HistoryOutput implements AuditOutput {
       [run],
     );
     const indicators = await db.appender('run_indicators');
-    for (const i of result.indicators) {
-      indicators.appendInteger(run);
-      indicators.appendVarchar(i.kind);
-      indicators.appendVarchar(i.value);
-      indicators.appendBigInt(BigInt(i.messages));
-      indicators.appendList(i.campaigns.map((id) => this.keyOf.get(id) ?? id), LIST(VARCHAR));
-      indicators.endRow();
-    }
+    for (const i of result.indicators) appendRow(indicators, [run, i.kind, i.value, i.messages, i.campaigns.map((id) => this.keyOf.get(id) ?? id)]);
     indicators.closeSync();
     await db.run(
       `INSERT INTO indicators SELECT kind, value, $1, $1, messages, NULL, NULL FROM run_indicators WHERE run_id = $1

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INTEGER, LIST, timestampValue, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
-import { Database } from '../../output/duckdb.js';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { appendRow, Database, timestamp } from '../../output/duckdb.js';
 import { prepareDirectory } from '../../output/files.js';
 import type { AuditOutput, AuditPlan } from './audit.js';
 import { micros } from './campaigns.js';
@@ -47,10 +47,6 @@ const EXPORTS: readonly { readonly name: string; readonly query: string; readonl
   { name: 'indicators', query: 'SELECT * FROM indicators', partitioned: false },
 ];
 
-function ts(us: number): ReturnType<typeof timestampValue> {
-  return timestampValue(BigInt(Math.round(us)));
-}
-
 function isoMicros(iso: string): number {
   return Date.parse(iso) * 1000 + Number(/\.\d{3}(\d{3})/.exec(iso)?.[1] ?? 0);
 }
@@ -75,37 +71,11 @@ export class ParquetOutput implements AuditOutput {
   }
 
   message(r: MessageRecord, campaign: string | undefined): void {
-    const a = this.messages!;
     const capture = this.plan!.captures[r.capture];
-    a.appendVarchar(capture?.path ?? '');
-    if (capture?.sha256 !== undefined) a.appendVarchar(capture.sha256);
-    else a.appendNull();
-    a.appendInteger(r.frames[0] ?? 0);
-    a.appendList([...r.frames], LIST(INTEGER));
-    a.appendTimestamp(ts(micros(r.tsSec, r.tsNsec)));
-    a.appendVarchar(r.protocol);
-    a.appendVarchar(r.transport);
-    a.appendVarchar(r.src);
-    a.appendVarchar(r.dst);
-    a.appendVarchar(hostOf(r.src));
-    a.appendVarchar(hostOf(r.dst));
-    const port = portOf(r.dst);
-    if (port !== undefined) a.appendInteger(port);
-    else a.appendNull();
-    a.appendVarchar(r.from);
-    a.appendList([...r.to], LIST(VARCHAR));
-    a.appendVarchar(r.text);
-    a.appendVarchar(r.status);
-    if (r.error !== undefined) a.appendVarchar(r.error);
-    else a.appendNull();
-    if (campaign !== undefined) {
-      a.appendVarchar(campaign);
-      a.appendVarchar(this.keys.get(campaign) ?? '');
-    } else {
-      a.appendNull();
-      a.appendNull();
-    }
-    a.endRow();
+    appendRow(this.messages!, [
+      capture?.path ?? '', capture?.sha256, r.frames[0] ?? 0, r.frames, timestamp(micros(r.tsSec, r.tsNsec)), r.protocol, r.transport, r.src, r.dst,
+      hostOf(r.src), hostOf(r.dst), portOf(r.dst), r.from, r.to, r.text, r.status, r.error, campaign, campaign !== undefined ? this.keys.get(campaign) ?? '' : undefined,
+    ]);
   }
 
   async end(result: AuditResult): Promise<void> {
@@ -114,50 +84,22 @@ export class ParquetOutput implements AuditOutput {
     this.messages = undefined;
     const campaigns = await db.appender('campaigns');
     for (const c of result.campaigns) {
-      campaigns.appendVarchar(c.id);
-      campaigns.appendVarchar(c.key);
-      campaigns.appendVarchar(c.kind);
-      campaigns.appendBigInt(BigInt(c.size));
-      campaigns.appendVarchar(c.template);
-      campaigns.appendVarchar(c.representative);
-      campaigns.appendList(c.slots, LIST(VARCHAR));
-      campaigns.appendInteger(c.sender_count);
-      campaigns.appendInteger(c.recipients);
-      campaigns.appendInteger(c.hosts);
-      campaigns.appendTimestamp(ts(isoMicros(c.first_time)));
-      campaigns.appendTimestamp(ts(isoMicros(c.last_time)));
-      campaigns.appendDouble(c.rate.per_minute);
-      campaigns.appendInteger(c.rate.peak_per_second);
-      appendOutcomes(campaigns, c.outcomes, c.bounced);
-      campaigns.endRow();
+      appendRow(campaigns, [
+        c.id, c.key, c.kind, c.size, c.template, c.representative, c.slots, c.sender_count, c.recipients, c.hosts,
+        timestamp(isoMicros(c.first_time)), timestamp(isoMicros(c.last_time)), c.rate.per_minute, c.rate.peak_per_second, ...outcomeCells(c.outcomes, c.bounced),
+      ]);
     }
     campaigns.closeSync();
     const senders = await db.appender('senders');
     for (const s of result.senders) {
-      senders.appendVarchar(s.src);
-      senders.appendBigInt(BigInt(s.messages));
-      senders.appendInteger(s.recipients);
-      senders.appendInteger(s.hosts);
-      senders.appendList(s.names, LIST(VARCHAR));
-      senders.appendList(s.dst_ports, LIST(INTEGER));
-      senders.appendList(s.campaigns, LIST(VARCHAR));
-      senders.appendInteger(s.sweeps.length);
-      senders.appendTimestamp(ts(isoMicros(s.first_time)));
-      senders.appendTimestamp(ts(isoMicros(s.last_time)));
-      appendOutcomes(senders, s.outcomes, s.bounced);
-      senders.endRow();
+      appendRow(senders, [
+        s.src, s.messages, s.recipients, s.hosts, s.names, s.dst_ports, s.campaigns, s.sweeps.length,
+        timestamp(isoMicros(s.first_time)), timestamp(isoMicros(s.last_time)), ...outcomeCells(s.outcomes, s.bounced),
+      ]);
     }
     senders.closeSync();
     const indicators = await db.appender('indicators');
-    for (const i of result.indicators) {
-      indicators.appendVarchar(i.kind);
-      indicators.appendVarchar(i.value);
-      indicators.appendBigInt(BigInt(i.messages));
-      indicators.appendList(i.campaigns, LIST(VARCHAR));
-      indicators.appendTimestamp(ts(isoMicros(i.first_time)));
-      indicators.appendTimestamp(ts(isoMicros(i.last_time)));
-      indicators.endRow();
-    }
+    for (const i of result.indicators) appendRow(indicators, [i.kind, i.value, i.messages, i.campaigns, timestamp(isoMicros(i.first_time)), timestamp(isoMicros(i.last_time))]);
     indicators.closeSync();
     for (const e of EXPORTS) {
       const target = join(this.dir, e.partitioned ? e.name : `${e.name}.parquet`);
@@ -185,7 +127,6 @@ export class ParquetOutput implements AuditOutput {
   }
 }
 
-function appendOutcomes(a: DuckDBAppender, outcomes: Record<string, number>, bounced: number): void {
-  for (const k of ['ok', 'error', 'no-response', 'unknown']) a.appendBigInt(BigInt(outcomes[k] ?? 0));
-  a.appendBigInt(BigInt(bounced));
+function outcomeCells(outcomes: Record<string, number>, bounced: number): number[] {
+  return [...['ok', 'error', 'no-response', 'unknown'].map((k) => outcomes[k] ?? 0), bounced];
 }
