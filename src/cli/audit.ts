@@ -16,6 +16,7 @@ import { CaptureFormatError } from '../capture/frame.js';
 import { isStdin } from '../capture/open.js';
 import { DatabaseError, OutputPathError } from '../output/output-errors.js';
 import { AuditCsvSink } from '../output/sinks/audit-csv.js';
+import { prepareDirectory } from '../output/files.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { eventFilter, fileSources, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
@@ -129,8 +130,8 @@ export async function fileOutputs(args: AuditArgs, captures: readonly string[] |
       outputs.push(new HtmlReportFile(args.report));
     }
     if (args.parquet !== undefined) {
-      const { ParquetOutput, prepareParquetDir } = await import('../analysis/audit/parquet.js');
-      outputs.push(new ParquetOutput(prepareParquetDir(args.parquet)));
+      const { ParquetOutput } = await import('../analysis/audit/parquet.js');
+      outputs.push(new ParquetOutput(prepareDirectory(args.parquet)));
     }
     let hashes: string[] | undefined;
     if (args.db !== undefined) {

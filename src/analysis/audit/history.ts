@@ -113,10 +113,6 @@ function blobSignature(bytes: Uint8Array): Signature | undefined {
   return Uint32Array.from({ length: SIGNATURE_SIZE }, (_, i) => view.getUint32(i * 4, true));
 }
 
-interface CampaignTally {
-  newMessages: number;
-}
-
 /**
  * The history as an audit output: begin() matches this run's campaigns and senders to the stored
  * ones and opens the run's transaction; message() stores the messages of captures not audited
@@ -130,7 +126,8 @@ export class HistoryOutput implements AuditOutput {
   private sha: string[] = [];
   private appender: DuckDBAppender | undefined;
   private keyOf = new Map<string, string>();
-  private readonly campaignTally = new Map<string, CampaignTally>();
+  /** New messages (from captures not audited before) per campaign id. */
+  private readonly campaignNew = new Map<string, number>();
   private readonly senderNew = new Map<string, number>();
   private newMessages = 0;
   private closed = false;
@@ -157,7 +154,7 @@ export class HistoryOutput implements AuditOutput {
       }
       p.isNew = !keys.has(p.key);
       this.keyOf.set(p.id, p.key);
-      this.campaignTally.set(p.id, { newMessages: 0 });
+      this.campaignNew.set(p.id, 0);
     }
     // Senders known before: looked up through a staging table (the history may hold many).
     await db.run('CREATE TEMP TABLE run_src (src_ip VARCHAR)');
@@ -180,7 +177,7 @@ export class HistoryOutput implements AuditOutput {
     this.newMessages++;
     const src = hostOf(r.src);
     this.senderNew.set(src, (this.senderNew.get(src) ?? 0) + 1);
-    if (campaign !== undefined) this.campaignTally.get(campaign)!.newMessages++;
+    if (campaign !== undefined) this.campaignNew.set(campaign, (this.campaignNew.get(campaign) ?? 0) + 1);
     appendRow(this.appender!, [
       this.sha[r.capture]!, r.seq, r.frames[0] ?? 0, timestamp(micros(r.tsSec, r.tsNsec)), r.protocol, r.transport, r.src, r.dst, src, hostOf(r.dst),
       r.from, r.to, r.text, r.status, r.error, campaign !== undefined ? this.keyOf.get(campaign) : undefined, this.runId,
@@ -209,7 +206,7 @@ export class HistoryOutput implements AuditOutput {
     }
     for (const c of result.campaigns) {
       const key = this.keyOf.get(c.id) ?? c.key;
-      const added = this.campaignTally.get(c.id)?.newMessages ?? 0;
+      const added = this.campaignNew.get(c.id) ?? 0;
       const was = before.get(key);
       if (was !== undefined && added > 0) growth.push({ campaign: c.id, key, before: was, now: was + added });
       const planned = plan.campaigns.find((p) => p.id === c.id)!;

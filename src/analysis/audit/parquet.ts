@@ -8,14 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { appendRow, Database, timestamp } from '../../output/duckdb.js';
-import { prepareDirectory } from '../../output/files.js';
 import type { AuditOutput, AuditPlan } from './audit.js';
 import { micros } from './campaigns.js';
 import type { AuditResult } from './result.js';
 import type { MessageRecord } from './spill.js';
 import { hostOf, portOf } from './tally.js';
-
-export { prepareDirectory as prepareParquetDir };
 
 const TABLES = [
   `CREATE TABLE messages (capture VARCHAR, capture_sha256 VARCHAR, frame INTEGER, frames INTEGER[], time TIMESTAMP, protocol VARCHAR, transport VARCHAR,
