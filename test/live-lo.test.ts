@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli } from './helpers.js';
+import { BIN, cli, ROOT } from './helpers.js';
 
 function skipReason(): string | false {
   try {
@@ -114,4 +114,46 @@ test('live on an interface that does not exist: one-line error, exit 2', { skip:
   const r = cli(['live', '-i', 'no-such-interface0']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^msgscope: no such interface 'no-such-interface0'/);
+});
+
+test('live --audit: an alert the moment a source sweeps past the host threshold, the summary when capture stops', { skip: SKIP, timeout: 60_000 }, async () => {
+  // NetrSendMessage datagrams (the first request of the sweep fixture) to 127.0.0.1 … 127.0.0.40.
+  const payloads: Buffer[] = [];
+  const { readCapture } = await import('../src/capture/open.js');
+  await readCapture(join(ROOT, 'test', 'fixtures', 'audit', 'sweep-msrp.pcap'), {
+    frame: (f) => {
+      const d = f.data;
+      if (payloads.length > 0 || d[12] !== 8 || d[23] !== 17) return;
+      const udpAt = 14 + (d[14]! & 15) * 4;
+      if (((d[udpAt + 2]! << 8) | d[udpAt + 3]!) === 1026) payloads.push(Buffer.from(d.subarray(udpAt + 8)));
+    },
+    warning: () => {},
+  });
+  const child = spawn(process.execPath, [BIN, 'live', '-i', 'lo', '-f', 'udp dst port 1026', '--audit', '--format', 'ndjson', '--alert-hosts', '10', '--alert-interval', '60', '-c', '40'], { env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const socket = createSocket('udp4');
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 1; i <= 40; i++) {
+      await new Promise<void>((resolve, reject) => socket.send(payloads[0]!, 1026, `127.0.0.${i}`, (err) => (err ? reject(err) : resolve())));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const status = await Promise.race([done, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    if (status === null) child.kill('SIGINT');
+    assert.equal(await done, 0, stderr);
+  } finally {
+    socket.close();
+  }
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { alert?: { kind: string; src: string; count: number; frame: number }; summary?: { messages: number }; senders?: { src: string; sweeps: { hosts: number }[] }[] });
+  const alerts = lines.filter((l) => l.alert !== undefined).map((l) => l.alert!);
+  // Raised by the 10th datagram (frame 10), printed before the summary that ends the run.
+  assert.deepEqual(alerts.filter((a) => a.kind === 'hosts').map((a) => [a.src, a.count, a.frame]), [['127.0.0.1', 10, 10]]);
+  assert.ok(lines.findIndex((l) => l.alert !== undefined) < lines.length - 1);
+  const summary = lines[lines.length - 1]!;
+  assert.equal(summary.summary?.messages, 40);
+  assert.deepEqual(summary.senders?.[0]?.sweeps.map((w) => w.hosts), [40]);
 });

@@ -7,9 +7,16 @@ import { EVENT_FORMATS, EVENT_SINKS, PACKET_SINKS, type EventFormat } from '../o
 import { Output } from '../output/writer.js';
 import { NO_REORDER } from '../runner/reorder.js';
 import { liveSource } from '../runner/sources.js';
-import { eventFilter, makeRunner, packetFilter, sinkSettings, UsageError, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { AuditAnalysis } from '../analysis/audit/audit.js';
+import { alertLine, auditReport } from '../analysis/audit/report.js';
+import { alertJson } from '../analysis/audit/result.js';
+import type { Analysis } from '../runner/analysis.js';
+import { REPORT_SINKS } from '../output/sinks/index.js';
+import { asUsage, auditOptions, fileOutputs, liveCaptureHash, withAuditOptions, type AuditArgs } from './audit.js';
+import { eventFilter, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
-export interface LiveArgs extends CommonArgs {
+export interface LiveArgs extends CommonArgs, AuditArgs {
+  audit: boolean;
   format: EventFormat;
   interface?: string;
   filter: string;
@@ -23,7 +30,8 @@ export interface LiveArgs extends CommonArgs {
 }
 
 export function liveBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')
+  return withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames'))
+    .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
     .option('write', { alias: 'w', type: 'string', describe: 'Also save the captured frames to this pcapng file' })
@@ -60,6 +68,10 @@ async function live(args: LiveArgs): Promise<void> {
   }
   if (args.interface === undefined) throw new UsageError('live needs -i <interface> (or --list)');
   if (args.view === 'read' && args.format === 'csv') throw new UsageError('csv is available for the timeline view only');
+  if (args.audit) {
+    await liveAudit(args, args.interface);
+    return;
+  }
   // Every record goes out as soon as it is complete: no batching on live traffic.
   const out = new Output(process.stdout, 0);
   const settings = sinkSettings(out, args);
@@ -74,4 +86,42 @@ async function live(args: LiveArgs): Promise<void> {
   if (!args.quiet) {
     process.stderr.write(`msgscope: ${source.captured()} frame(s) captured on ${args.interface}; kernel drops: not reported (the cap module does not expose pcap_stats)\n`);
   }
+}
+
+/**
+ * `live --audit`: the audit's state on live traffic. Alerts go out the moment a threshold is
+ * crossed; the summary (text or one JSON object) and the file outputs when capture stops.
+ */
+async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
+  if (args.format === 'csv') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
+  auditOptions(args);
+  const out = new Output(process.stdout, 0);
+  const hash = liveCaptureHash(iface);
+  const { outputs } = await fileOutputs(args, undefined, (m) => warn(args, m));
+  const text = args.format === 'text';
+  const sink = REPORT_SINKS[text ? 'text' : 'json'](sinkSettings(out, args));
+  outputs.push({
+    end: async (result) => {
+      const report = auditReport(result, args.compare);
+      if (text) await sink.write(report);
+      else out.line(JSON.stringify(report.json));
+      for (const w of report.warnings ?? []) warn(args, w);
+    },
+  });
+  const audit: Analysis = new AuditAnalysis(outputs, auditOptions(args, args.db !== undefined ? [hash] : undefined), (alert, capture) => {
+    const captures = capture !== undefined ? [capture] : [];
+    const json = alertJson({ ...alert, capture: 0 }, captures, undefined);
+    out.line(text ? alertLine(json) : JSON.stringify({ alert: json }));
+  });
+  const runner = makeRunner([audit], args, { eventFilter: eventFilter(args), reorder: NO_REORDER });
+  const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
+  try {
+    await runner.run([source]);
+  } catch (err) {
+    for (const o of outputs) await o.abort?.();
+    throw asUsage(err);
+  } finally {
+    await out.close();
+  }
+  if (!args.quiet) process.stderr.write(`msgscope: ${source.captured()} frame(s) captured on ${iface}\n`);
 }

@@ -1,0 +1,154 @@
+// Bounded counters the audit keeps per sender and per campaign: distinct values (exact up to a
+// bound, then a HyperLogLog estimate), a short sample of names, and delivery outcomes.
+import type { MessageEvent, MessageStatus } from '../../model/events.js';
+import { hashString, mix } from './minhash.js';
+
+/** Distinct values counted exactly up to this many; beyond, estimated (HyperLogLog, about 1.6 % error). */
+export const EXACT_DISTINCT = 1024;
+const HLL_BITS = 12;
+const HLL_SIZE = 1 << HLL_BITS;
+
+export class Distinct {
+  private exact: Set<string> | undefined = new Set();
+  private registers: Uint8Array | undefined;
+
+  add(value: string): void {
+    if (this.exact !== undefined) {
+      this.exact.add(value);
+      if (this.exact.size <= EXACT_DISTINCT) return;
+      this.registers = new Uint8Array(HLL_SIZE);
+      for (const v of this.exact) this.hll(v);
+      this.exact = undefined;
+      return;
+    }
+    this.hll(value);
+  }
+
+  /** Whether the count is exact (false once estimated). */
+  get isExact(): boolean {
+    return this.exact !== undefined;
+  }
+
+  get count(): number {
+    if (this.exact !== undefined) return this.exact.size;
+    const regs = this.registers!;
+    let sum = 0;
+    let zeros = 0;
+    for (const r of regs) {
+      sum += 2 ** -r;
+      if (r === 0) zeros++;
+    }
+    const alpha = 0.7213 / (1 + 1.079 / HLL_SIZE);
+    const raw = (alpha * HLL_SIZE * HLL_SIZE) / sum;
+    // Small-range correction (linear counting).
+    return Math.round(raw <= 2.5 * HLL_SIZE && zeros > 0 ? HLL_SIZE * Math.log(HLL_SIZE / zeros) : raw);
+  }
+
+  has(value: string): boolean | undefined {
+    return this.exact?.has(value);
+  }
+
+  private hll(value: string): void {
+    // Two independent 32-bit hashes: one picks the register, the other gives the rank.
+    const h1 = mix(hashString(value));
+    const h2 = mix(hashString(value, 0x2545f491));
+    const index = h1 >>> (32 - HLL_BITS);
+    const rank = h2 === 0 ? 33 : Math.clz32(h2) + 1;
+    if (rank > this.registers![index]!) this.registers![index] = rank;
+  }
+}
+
+/** The first `limit` distinct values seen, and how many distinct values in all (bounded as Distinct). */
+export class Sample {
+  readonly values: string[] = [];
+  private readonly distinct = new Distinct();
+
+  constructor(private readonly limit: number) {}
+
+  add(value: string): void {
+    if (this.values.length < this.limit && this.distinct.has(value) !== true && !this.values.includes(value)) this.values.push(value);
+    this.distinct.add(value);
+  }
+
+  get count(): number {
+    return this.distinct.count;
+  }
+
+  get isExact(): boolean {
+    return this.distinct.isExact;
+  }
+}
+
+/** Error names kept per tally; the rest are counted under `other`. */
+const MAX_ERROR_NAMES = 64;
+
+/** Delivery outcomes: status counts, error names, and bounces (errors an ICMP message reported). */
+export class Outcomes {
+  readonly status: Record<MessageStatus, number> = { ok: 0, error: 0, 'no-response': 0, unknown: 0 };
+  readonly errors = new Map<string, number>();
+  bounced = 0;
+
+  add(status: MessageStatus, error: string | undefined): void {
+    this.status[status]++;
+    if (status !== 'error') return;
+    const name = error ?? 'unnamed';
+    if (isBounce(name)) this.bounced++;
+    const key = this.errors.has(name) || this.errors.size < MAX_ERROR_NAMES ? name : 'other';
+    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+  }
+
+  merge(other: Outcomes): void {
+    for (const k of Object.keys(this.status) as MessageStatus[]) this.status[k] += other.status[k];
+    for (const [name, n] of other.errors) this.errors.set(name, (this.errors.get(name) ?? 0) + n);
+    this.bounced += other.bounced;
+  }
+
+  /** `{ status: count }` with the statuses that occurred, in a fixed order. */
+  json(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.status)) if (v > 0) out[k] = v;
+    return out;
+  }
+
+  errorsJson(): Record<string, number> {
+    return Object.fromEntries([...this.errors].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  }
+}
+
+/** Dissectors name an ICMP bounce `ICMP <reason>` (e.g. `ICMP Port unreachable`). */
+export function isBounce(error: string): boolean {
+  return error.startsWith('ICMP');
+}
+
+/** The address part of `ip:port` / `[v6]:port`. */
+export function hostOf(endpoint: string): string {
+  if (endpoint.startsWith('[')) {
+    const end = endpoint.indexOf(']');
+    return end > 0 ? endpoint.slice(1, end) : endpoint;
+  }
+  const colon = endpoint.lastIndexOf(':');
+  return colon > 0 && endpoint.indexOf(':') === colon ? endpoint.slice(0, colon) : endpoint;
+}
+
+/** The port of `ip:port` / `[v6]:port`, undefined when there is none. */
+export function portOf(endpoint: string): number | undefined {
+  const colon = endpoint.lastIndexOf(':');
+  if (colon < 0 || (!endpoint.startsWith('[') && endpoint.indexOf(':') !== colon)) return undefined;
+  const port = Number(endpoint.slice(colon + 1));
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
+/** A recipient as counted: the name without case or NetBIOS suffix. */
+export function recipientKey(name: string): string {
+  return name.replace(/<[0-9a-fA-F]{2}>$/, '').trim().toLowerCase();
+}
+
+/** The recipients a message counts for (distinct, case-folded; `*` broadcasts count as such). */
+export function recipientsOf(event: MessageEvent): string[] {
+  const out = new Set<string>();
+  for (const to of event.to) {
+    const key = recipientKey(to);
+    if (key !== '') out.add(key);
+  }
+  return [...out];
+}
