@@ -10,7 +10,7 @@ import { splitCompound, parseTransform } from '../src/protocols/smb2/parser.js';
 import { Smb2Session } from '../src/protocols/smb2/session.js';
 import type { EngineContext, TcpConversationInfo } from '../src/engine/context.js';
 import type { PipeConsumerFactory } from '../src/engine/seams.js';
-import type { Packet } from '../src/engine/packet.js';
+import type { Packet } from '../src/model/packet.js';
 
 function hdr(o: { cmd: number; resp?: boolean; status?: number; msgId: number; next?: number; flags?: number; tree?: number; asyncId?: number }): number[] {
   const flags = (o.resp === true ? 1 : 0) | (o.flags ?? 0) | (o.asyncId !== undefined ? 2 : 0);

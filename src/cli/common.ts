@@ -10,7 +10,7 @@ import type { EngineOptions } from '../engine/context.js';
 import type { Finding } from '../model/findings.js';
 import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
 import { Progress, wantProgress } from '../output/progress.js';
-import '../protocols/index.js';
+import { defaultProtocols } from '../protocols/index.js';
 
 /** Thrown by a frame handler to stop reading (e.g. `-c N` reached); not an error. */
 export class StopReading extends Error {}
@@ -121,7 +121,7 @@ export async function runCaptures(
 ): Promise<void> {
   for (const path of paths) {
     const h = handlers(path);
-    const engine = new Engine(h, engineOpts);
+    const engine = new Engine(h, engineOpts, defaultProtocols());
     let stopped = false;
     const progress = options.progress !== false && wantProgress(args.quiet) ? new Progress(path === '-' ? 'standard input' : path, fileSize(path)) : undefined;
     try {

@@ -1,13 +1,14 @@
 // `msgscope fields [protocol]`: the field catalogue, from the same tables as every view and
 // filter (docs/fields.md is generated from it by scripts/gen-fields-doc.mjs).
 import type { Argv } from 'yargs';
-import { listProtocols, lookupProtocol, type FieldDef, type ProtocolDef } from '../model/fields.js';
+import type { FieldDef, ProtocolDef } from '../model/fields.js';
+import { EXPERT, FRAME } from '../filter/packet-fields.js';
 import { eventFieldNames } from '../filter/index.js';
+import { networkFields } from '../net/fields.js';
+import { applicationFields } from '../protocols/index.js';
 import { csvField, escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
 import { UsageError } from './common.js';
-import '../protocols/index.js';
-import '../engine/engine.js';
 
 export interface FieldsArgs {
   protocol?: string;
@@ -37,6 +38,11 @@ export function eitherSideNote(def: FieldDef, protocol: ProtocolDef): string | u
   return names.length > 0 ? `filters: matches ${names.join(' or ')}` : undefined;
 }
 
+/** Every field table: the layers the engine decodes, the application protocols, and the filter pseudo-protocols. */
+export function fieldCatalogue(): ProtocolDef[] {
+  return [...networkFields(), ...applicationFields(), FRAME.$protocol, EXPERT.$protocol].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export async function fieldsCommand(args: FieldsArgs): Promise<void> {
   const out = new Output();
   if (args.events) {
@@ -47,9 +53,11 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
     return;
   }
   let protocols: ProtocolDef[];
-  if (args.protocol === undefined) protocols = listProtocols();
+  const catalogue = fieldCatalogue();
+  if (args.protocol === undefined) protocols = catalogue;
   else {
-    const p = lookupProtocol(args.protocol.toLowerCase());
+    const name = args.protocol.toLowerCase();
+    const p = catalogue.find((table) => table.name === name);
     if (p === undefined) throw new UsageError(`unknown protocol '${args.protocol}' (msgscope fields lists them all)`);
     protocols = [p];
   }

@@ -4,6 +4,7 @@ import type { Frame } from '../capture/frame.js';
 import { listInterfaces, LiveCaptureUnavailable, startLive } from '../capture/live.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { Engine } from '../engine/engine.js';
+import { defaultProtocols } from '../protocols/index.js';
 import { Output } from '../output/writer.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import { packetJson, summaryColumns, summaryLine, detailTree, worstSeverity } from '../output/packet-view.js';
@@ -85,6 +86,7 @@ async function live(args: LiveArgs): Promise<void> {
       },
     },
     engineOptions(args),
+    defaultProtocols(),
   );
   let seen = 0;
   let writer: PcapngWriter | undefined;

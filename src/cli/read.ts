@@ -1,7 +1,7 @@
 // `msgscope read`: one summary line per frame like tshark, or the detail tree (-V), hex (-x),
 // or one JSON object per frame.
 import type { Argv } from 'yargs';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { Output } from '../output/writer.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import { detailTree, hexView, packetJsonText, summaryColumns, summaryLine, worstSeverity } from '../output/packet-view.js';

@@ -1,7 +1,7 @@
 // What the engine offers application dissectors, and what they offer the engine.
 import type { Finding } from '../model/findings.js';
 import type { TimelineEvent } from '../model/events.js';
-import type { Packet } from './packet.js';
+import type { Packet } from '../model/packet.js';
 
 export interface EngineOptions {
   /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */

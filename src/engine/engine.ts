@@ -1,6 +1,6 @@
 // The dissection engine: frames in, packets (layers + columns) and timeline events out.
 // It decodes the layers up to the transport itself, keeps the conversation tables, IP
-// reassembly and TCP reassembly, and hands application bytes to the registered dissectors.
+// reassembly and TCP reassembly, and hands application bytes to the protocols it is given.
 import type { Frame } from '../capture/frame.js';
 import { f } from '../model/fields.js';
 import { finding, type Finding } from '../model/findings.js';
@@ -21,8 +21,8 @@ import type {
   Direction, EngineContext, EngineOptions, Route, TcpApp, TcpAppFactory, TcpConversationInfo, UdpAppFactory, UdpDatagram,
 } from './context.js';
 import { DEFAULT_OPTIONS } from './context.js';
-import { makeTcpApps, makeUdpApps } from './registry.js';
-import type { Packet } from './packet.js';
+import { instantiate, type ProtocolSet } from './protocols.js';
+import type { Packet } from '../model/packet.js';
 
 export interface EngineHandlers {
   /** Every dissected frame, in order, while its data is still valid. */
@@ -110,10 +110,12 @@ export class Engine implements EngineContext {
   private tableFullReported = false;
   private finished = false;
 
-  constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions> = {}) {
+  /** `protocols`: the application protocols to dissect, e.g. `defaultProtocols()` from src/protocols/index.ts. */
+  constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions>, protocols: ProtocolSet) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
-    this.tcpApps = makeTcpApps();
-    this.udpApps = makeUdpApps();
+    const apps = instantiate(protocols);
+    this.tcpApps = apps.tcp;
+    this.udpApps = apps.udp;
   }
 
   // ---- EngineContext ----

@@ -3,7 +3,7 @@
 import { defineProtocol, f, type FieldNode } from '../model/fields.js';
 import { finding } from '../model/findings.js';
 import { LINKTYPE } from '../capture/frame.js';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 export const ETHERTYPES: Record<number, string> = {

@@ -6,13 +6,13 @@ import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/con
 import { finding, type Finding } from '../../model/findings.js';
 import { f } from '../../model/fields.js';
 import { endpoint } from '../../net/addr.js';
-import type { Layer } from '../../engine/packet.js';
+import type { Layer } from '../../model/packet.js';
 import {
   CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
 } from './cl-parser.js';
 import { clBodyTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
 import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissectResponseStub, type CallRecord } from './calls.js';
-import type { RpcRoute, RpcStub } from './interfaces.js';
+import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
 
@@ -51,6 +51,8 @@ export class ClEngine {
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
   private readonly done = new Map<string, true>();
   private count = 0;
+
+  constructor(private readonly interfaces: RpcInterfaces) {}
 
   datagram(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
@@ -113,7 +115,7 @@ export class ClEngine {
     switch (h.ptype) {
       case 0:
       case 2: {
-        const op = opName(h.ifId, h.opnum);
+        const op = opName(this.interfaces, h.ifId, h.opnum);
         return `${name}: seq: ${h.seq} opnum: ${h.opnum}${op !== undefined ? ` (${op})` : ''} len: ${h.len}${frag}`;
       }
       case 3:
@@ -161,7 +163,7 @@ export class ClEngine {
     const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
     let parsed: unknown;
     const callFindings = [...joined.findings];
-    const d = dissectRequestStub(h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
+    const d = dissectRequestStub(this.interfaces, h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, joined.stub, false);
       ctx.packet?.layers.push(layer);
@@ -173,7 +175,7 @@ export class ClEngine {
     }
     if (this.pending.size >= MAX_PENDING) this.evictOldest(ctx);
     const p: Pending = {
-      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
+      key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
       findings: callFindings, ids: { activity: h.activity, seq: h.seq }, extraFrames: [], maybe: (h.flags1 & (F1_MAYBE | F1_BROADCAST)) !== 0,
     };
     this.pending.set(key, p);
@@ -202,7 +204,7 @@ export class ClEngine {
       return;
     }
     const stub: RpcStub = { bytes: pdu.body, drep: h.drep, frames: [frame], tsSec: dg.tsSec, tsNsec: dg.tsNsec };
-    const d = dissectRequestStub(h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
+    const d = dissectRequestStub(this.interfaces, h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, pdu.body, true);
       ctx.packet?.layers.push(layer);
@@ -210,7 +212,7 @@ export class ClEngine {
     const note = finding('dcerpc.cl.bounce-unmatched', 'note', frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
     ctx.packetFinding(note);
     const rec: Pending = {
-      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
+      key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
       requestParsed: d?.parsed, findings: [note, ...(d?.findings ?? [])], ids: { activity: h.activity, seq: h.seq, quoted_only: 'true' }, extraFrames: [], maybe: false,
     };
     this.finish(ctx, rec, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
@@ -235,7 +237,7 @@ export class ClEngine {
     if (joined === undefined) return;
     const p = this.lookup(src, dst, h, dg.dst);
     const request = p?.requestParsed;
-    const d = dissectResponseStub(p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
+    const d = dissectResponseStub(this.interfaces, p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, joined.stub, false);
       ctx.packet?.layers.push(layer);
@@ -376,8 +378,8 @@ export class ClEngine {
   }
 }
 
-export function makeClFactory(): UdpAppFactory {
-  const engine = new ClEngine();
+export function makeClFactory(interfaces: RpcInterfaces): UdpAppFactory {
+  const engine = new ClEngine(interfaces);
   return {
     name: 'dcerpc',
     detect: looksLikeCl,

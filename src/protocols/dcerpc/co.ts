@@ -4,7 +4,7 @@
 // response fragments joined per call_id (C706 12.6.3.1), and each request matched with its
 // response or fault by call_id.
 import type { Direction, EngineContext } from '../../engine/context.js';
-import type { Layer } from '../../engine/packet.js';
+import type { Layer } from '../../model/packet.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { finding, type Finding } from '../../model/findings.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
@@ -16,7 +16,7 @@ import {
   authTree, bindAckTree, bindNakTree, bindTree, coHeaderTree, DCERPC, ptypeName,
 } from './fields.js';
 import { dissectRequestStub, dissectResponseStub, finishCall, opName, rawStubNodes, stubLayer, type CallRecord } from './calls.js';
-import type { RpcRoute, RpcStub } from './interfaces.js';
+import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName, NDR20_UUID } from './uuid.js';
 
@@ -57,6 +57,8 @@ export interface CoEndpoints {
   readonly transport: string;
   /** [client, server] endpoints as the carrier sees them (direction 0 is from the client). */
   readonly endpoint: readonly [string, string];
+  /** The interfaces whose stubs are decoded. */
+  readonly interfaces: RpcInterfaces;
 }
 
 export class CoConnection {
@@ -226,7 +228,7 @@ export class CoConnection {
           break;
         }
         const bound = this.contexts.get(r.contextId);
-        const op = bound !== undefined ? opName(bound.uuid, r.opnum) : undefined;
+        const op = bound !== undefined ? opName(this.where.interfaces, bound.uuid, r.opnum) : undefined;
         info += `, opnum: ${r.opnum}${op !== undefined ? ` (${op})` : ''}, Ctx: ${r.contextId}${bound !== undefined ? ` ${interfaceName(bound.uuid) ?? bound.uuid} V${bound.major}` : ''}`;
         const stub = pdu.subarray(r.stubOffset, Math.max(r.stubOffset, bodyEnd));
         body = () => [
@@ -344,7 +346,7 @@ export class CoConnection {
     if (bound === undefined) {
       callFindings.push(finding('dcerpc.co.unknown-context', 'note', frame, `context id ${whole.contextId} was not bound in the capture: interface unknown`));
     }
-    const d = bound !== undefined && bound.ndr20 ? dissectRequestStub(bound.uuid, whole.stub, h.drep, whole.opnum, ctx, frame) : undefined;
+    const d = bound !== undefined && bound.ndr20 ? dissectRequestStub(this.where.interfaces, bound.uuid, whole.stub, h.drep, whole.opnum, ctx, frame) : undefined;
     if (d !== undefined) {
       stubLayers.push(stubLayer(() => d, whole.stub, false).layer);
       for (const x of d.findings) ctx.packetFinding(x);
@@ -366,7 +368,7 @@ export class CoConnection {
     const stub: RpcStub = { bytes: whole.stub, drep: h.drep, frames: whole.frames, tsSec: whole.tsSec, tsNsec: whole.tsNsec };
     this.calls.set(h.callId, {
       callId: h.callId, contextId: whole.contextId, maybe: (whole.first.flags & PFC_MAYBE) !== 0,
-      interfaceUuid: bound?.uuid ?? '', version: bound?.major ?? 0, opnum: whole.opnum, route: this.routeOf(dir), request: stub, requestParsed: parsed,
+      interfaceUuid: bound?.uuid ?? '', handler: bound !== undefined ? this.where.interfaces.get(bound.uuid) : undefined, version: bound?.major ?? 0, opnum: whole.opnum, route: this.routeOf(dir), request: stub, requestParsed: parsed,
       findings: callFindings, ids: { call_id: h.callId, context: whole.contextId }, extraFrames: [],
     });
   }
@@ -375,7 +377,7 @@ export class CoConnection {
     const ctx = this.ctx;
     const call = this.calls.get(h.callId);
     const d = call !== undefined && call.interfaceUuid !== ''
-      ? dissectResponseStub(call.interfaceUuid, whole.stub, h.drep, call.opnum, call.requestParsed, ctx, frame)
+      ? dissectResponseStub(this.where.interfaces, call.interfaceUuid, whole.stub, h.drep, call.opnum, call.requestParsed, ctx, frame)
       : undefined;
     if (d !== undefined) {
       stubLayers.push(stubLayer(() => d, whole.stub, false).layer);

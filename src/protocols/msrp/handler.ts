@@ -9,7 +9,7 @@ import type { RpcCall, RpcInterfaceHandler, RpcOutcome, StubDissection } from '.
 import { stringChars, wcharText, type DecodedParams, type Drep, type NdrString } from '../dcerpc/ndr.js';
 import { mergeFrames, outcomeFrames } from '../dcerpc/calls.js';
 import { DCERPC } from '../dcerpc/fields.js';
-import { messengerText } from '../smb/text.js';
+import { messengerText } from '../oem-text.js';
 import { MSRP, enumNodes, entryNodes, stringNode, uniqueStringNode } from './fields.js';
 import {
   decodeRequest, decodeResponse, enumView, infoView, intParam, MSGSVC_UUID, MSGSVCSEND_UUID, NAME_OPS, SEND_OPS, stringParam, type OpDef,

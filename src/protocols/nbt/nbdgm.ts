@@ -1,13 +1,12 @@
 // The NetBIOS datagram service on UDP 138: labels every datagram, joins FIRST/MORE fragments
-// by source and datagram id (RFC 1002 §4.4.2), and passes the user data (SMB mailslot
-// writes) to SMB.
+// by source and datagram id (RFC 1002 §4.4.2), and hands the user data (SMB mailslot writes)
+// to the protocol that recognises it, through the datagram seam.
 import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import type { DatagramPayloadFactory } from '../../engine/seams.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { finding } from '../../model/findings.js';
 import { endpoint } from '../../net/addr.js';
-import { dissectSmbDatagram } from '../smb/datagram.js';
-import { isSmb1 } from '../smb/parse.js';
 import { NBDGM, NBDGM_ERRORS, NBDGM_TYPES } from './fields.js';
 import { formatName, namePart, suffixOf } from './names.js';
 import { FLAG_FIRST, FLAG_MORE, parseNbdgm, type NbdgmPacket } from './nbdgm-parse.js';
@@ -51,6 +50,8 @@ export class NbdgmService implements UdpAppFactory {
   /** Messages waiting for their fate, by `src|dst|id` of the (first) datagram. */
   private readonly held = new Map<string, Held>();
   private readonly heldByError = new Map<string, string>();
+
+  constructor(private readonly payloads: readonly DatagramPayloadFactory[]) {}
 
   dissect(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
@@ -108,10 +109,11 @@ export class NbdgmService implements UdpAppFactory {
       const reassembled = user;
       packet?.layers.push({ name: 'nbdgm', bytes: reassembled, offset: 0, length: 0, tree: () => [f(NBDGM.user_data, reassembled, 0, reassembled.length)] });
     }
-    if (isSmb1(user)) {
+    const upper = this.payloads.find((x) => x.match(user));
+    if (upper !== undefined) {
       const key = `${dg.src}|${dg.dst}|${p.id}`;
-      dissectSmbDatagram(ctx, user, {
-        route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src, deliver: (event) => this.hold(ctx, key, `${dg.src}|${p.id}`, event),
+      upper.dissect(ctx, {
+        bytes: user, route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src, deliver: (event) => this.hold(ctx, key, `${dg.src}|${p.id}`, event),
         destination: p.destination !== undefined ? { name: namePart(p.destination.raw, cp), suffix: suffixOf(p.destination), group: p.type !== 0x10 } : undefined,
       });
     }

@@ -5,7 +5,6 @@
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
 import { finding } from '../../model/findings.js';
-import { nbssNames } from '../nbt/nbss-state.js';
 import { decodeSmb, type SmbCommand, type SmbPdu } from './decode.js';
 import { dissectMailslot } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker, type FrameInfo, type MessengerToken } from './messenger.js';
@@ -78,17 +77,17 @@ export class Smb1Session implements SessionPayloadHandler {
   private readonly route: Route;
   private pendingLimitReported = false;
 
-  constructor(private readonly sroute: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: PipeConsumerFactory[]) {
+  constructor(private readonly sroute: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: readonly PipeConsumerFactory[]) {
     const conv = sroute.conv;
     this.route = { transport: `${sroute.transport}/smb`, src: conv.endpoint[0], dst: conv.endpoint[1] };
     this.messenger = new MessengerTracker(ctx, {
       route: this.route,
       transport: this.route.transport,
       called: () => {
-        const n = nbssNames(conv);
+        const n = sroute.names;
         return n?.called !== undefined ? { name: n.called.name, suffix: n.called.suffix } : undefined;
       },
-      calling: () => nbssNames(conv)?.calling,
+      calling: () => sroute.names?.calling,
     });
   }
 

@@ -48,7 +48,7 @@ export class Smb2Session implements SessionPayloadHandler {
   private readonly files = new Map<string, Pipe>();
   private readonly transport: string;
 
-  constructor(private readonly route: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: PipeConsumerFactory[]) {
+  constructor(private readonly route: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: readonly PipeConsumerFactory[]) {
     this.transport = `${route.transport}/smb2`;
   }
 
