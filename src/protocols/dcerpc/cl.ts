@@ -6,6 +6,7 @@ import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/con
 import { finding, type Finding } from '../../model/findings.js';
 import { f } from '../../model/fields.js';
 import { endpoint } from '../../net/addr.js';
+import { FragmentTable, NumberedParts, type FragmentEntry } from '../../net/fragment-table.js';
 import type { Layer } from '../../model/packet.js';
 import {
   CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
@@ -19,24 +20,24 @@ import { interfaceName } from './uuid.js';
 const MAX_ASSEMBLIES = 4096;
 const MAX_FRAGMENTS = 4096;
 const MAX_STUB_BYTES = 8 * 1024 * 1024;
+/** Bytes of all calls being joined. */
+const MAX_JOINING_BYTES = 64 * 1024 * 1024;
 const MAX_PENDING = 65536;
 const MAX_DONE = 65536;
 /** Fragments idle this long (capture time) never complete. */
 const ASSEMBLY_TIMEOUT = 300;
 const TRANSPORT = 'udp/dcerpc';
 
+/** What a call being joined keeps besides its fragments: the first PDU's header, time and route, and the findings so far. */
 interface Assembly {
   readonly header: ClHeader;
-  readonly frags: Map<number, Uint8Array>;
-  last: number | undefined;
-  bytes: number;
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
-  lastSec: number;
   readonly route: RpcRoute;
   readonly findings: Finding[];
 }
+
+type AssemblyEntry = FragmentEntry<Assembly, NumberedParts>;
 
 interface Pending extends CallRecord {
   readonly key: string;
@@ -44,7 +45,10 @@ interface Pending extends CallRecord {
 }
 
 export class ClEngine {
-  private readonly assemblies = new Map<string, Assembly>();
+  private readonly assemblies = new FragmentTable<Assembly, NumberedParts>(
+    { maxEntries: MAX_ASSEMBLIES, maxParts: MAX_FRAGMENTS, maxEntryBytes: MAX_STUB_BYTES, maxTotalBytes: MAX_JOINING_BYTES, maxAgeSeconds: ASSEMBLY_TIMEOUT, ageFrom: 'last' },
+    () => new NumberedParts(),
+  );
   private readonly pending = new Map<string, Pending>();
   /** activity|seq → key of the pending request, for responses from another port. */
   private readonly byActivity = new Map<string, string>();
@@ -195,7 +199,7 @@ export class ClEngine {
     const asm = this.assemblies.get(`${key}|0`);
     if (asm !== undefined) {
       // A fragment of a request still being joined came back: the request never arrives whole.
-      asm.findings.push(finding('dcerpc.cl.bounced-fragment', 'warning', frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
+      asm.meta.findings.push(finding('dcerpc.cl.bounced-fragment', 'warning', frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
       return;
     }
     // The original was not captured: the quoted copy is the only sight of this request.
@@ -293,82 +297,75 @@ export class ClEngine {
     annotate: (nodes: ReturnType<typeof f>[]) => void,
   ): { stub: Uint8Array; frames: number[]; tsSec: number; tsNsec: number; findings: Finding[] } | undefined {
     const h = pdu.header;
-    if ((h.flags1 & F1_FRAG) === 0 && !this.assemblies.has(key)) {
+    if ((h.flags1 & F1_FRAG) === 0 && this.assemblies.get(key) === undefined) {
       return { stub: pdu.body, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, findings: [...findings] };
     }
     let asm = this.assemblies.get(key);
     if (asm === undefined) {
-      if (this.assemblies.size >= MAX_ASSEMBLIES) {
-        const [oldKey, old] = this.assemblies.entries().next().value as [string, Assembly];
-        this.assemblies.delete(oldKey);
-        this.reportIncomplete(ctx, old, `more than ${MAX_ASSEMBLIES} fragmented calls in progress`);
+      const meta: Assembly = { header: h, tsSec: dg.tsSec, tsNsec: dg.tsNsec, route, findings: [] };
+      let opened = this.assemblies.open(key, meta, dg.tsSec);
+      if (opened.kind === 'limit') {
+        const old = this.assemblies.oldest();
+        if (old !== undefined) {
+          this.assemblies.delete(old);
+          this.reportIncomplete(ctx, old, `more than ${MAX_ASSEMBLIES} fragmented calls in progress`);
+        }
+        opened = this.assemblies.open(key, meta, dg.tsSec);
+        if (opened.kind === 'limit') return undefined;
       }
-      asm = { header: h, frags: new Map(), last: undefined, bytes: 0, frames: [], tsSec: dg.tsSec, tsNsec: dg.tsNsec, lastSec: dg.tsSec, route, findings: [] };
-      this.assemblies.set(key, asm);
+      asm = opened;
     }
-    asm.lastSec = dg.tsSec;
-    asm.findings.push(...findings);
-    const existing = asm.frags.get(h.fragnum);
-    if (existing !== undefined) {
-      const same = existing.length === pdu.body.length && existing.every((b, i) => b === pdu.body[i]);
-      const item = same
+    asm.meta.findings.push(...findings);
+    const parts = asm.parts;
+    const placed = this.assemblies.addNumbered(asm, h.fragnum, pdu.body, dg.frames, dg.tsSec);
+    if (placed.kind === 'duplicate') {
+      const item = placed.same
         ? finding('dcerpc.cl.duplicate-fragment', 'note', frame, `fragment ${h.fragnum} of seq ${h.seq} received again`)
         : finding('dcerpc.cl.fragment-conflict', 'error', frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`, 'C706 10.2.2');
       ctx.packetFinding(item);
-      if (!same) asm.findings.push(item);
-      if (!asm.frames.includes(frame)) asm.frames.push(frame);
+      if (!placed.same) asm.meta.findings.push(item);
+      asm.addFrames([frame]);
       return undefined;
     }
-    if (asm.frags.size >= MAX_FRAGMENTS || asm.bytes + pdu.body.length > MAX_STUB_BYTES) {
-      ctx.packetFinding(finding('dcerpc.cl.fragment-limit', 'warning', frame, `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`));
+    if (placed.kind === 'limit') {
+      const summary = placed.limit === 'total-bytes'
+        ? `call seq ${h.seq}: more than ${MAX_JOINING_BYTES} bytes of fragmented calls waiting: fragment dropped`
+        : `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`;
+      ctx.packetFinding(finding('dcerpc.cl.fragment-limit', 'warning', frame, summary));
       return undefined;
     }
-    asm.frags.set(h.fragnum, pdu.body.slice());
-    asm.bytes += pdu.body.length;
-    for (const n of dg.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
     if ((h.flags1 & F1_LASTFRAG) !== 0 || (h.flags1 & F1_FRAG) === 0) {
-      if (asm.last !== undefined && asm.last !== h.fragnum) {
-        asm.findings.push(finding('dcerpc.cl.two-last-fragments', 'error', frame, `fragments ${asm.last} and ${h.fragnum} are both marked last`, 'C706 12.5.3.1'));
+      if (parts.last !== undefined && parts.last !== h.fragnum) {
+        asm.meta.findings.push(finding('dcerpc.cl.two-last-fragments', 'error', frame, `fragments ${parts.last} and ${h.fragnum} are both marked last`, 'C706 12.5.3.1'));
       }
-      asm.last = asm.last === undefined ? h.fragnum : Math.min(asm.last, h.fragnum);
+      parts.last = parts.last === undefined ? h.fragnum : Math.min(parts.last, h.fragnum);
     }
-    if (asm.last === undefined || asm.frags.size < asm.last + 1) {
+    if (parts.last === undefined || parts.size < parts.last + 1) {
       annotate([f(DCERPC.fragments, 'waiting for more fragments')]);
       return undefined;
     }
-    for (let i = 0; i <= asm.last; i++) if (!asm.frags.has(i)) return undefined;
-    this.assemblies.delete(key);
-    const stub = new Uint8Array(asm.bytes);
-    let o = 0;
-    for (let i = 0; i <= asm.last; i++) {
-      const part = asm.frags.get(i)!;
-      stub.set(part, o);
-      o += part.length;
-    }
+    if (!parts.complete) return undefined;
+    this.assemblies.delete(asm);
     const frames = [...asm.frames].sort((a, b) => a - b);
     annotate([f(DCERPC.fragments, frames.join(', ')), f(DCERPC.reassembled_in, frame)]);
-    return { stub: o === stub.length ? stub : stub.subarray(0, o), frames, tsSec: asm.tsSec, tsNsec: asm.tsNsec, findings: asm.findings };
+    return { stub: parts.join(), frames, tsSec: asm.meta.tsSec, tsNsec: asm.meta.tsNsec, findings: asm.meta.findings };
   }
 
-  private reportIncomplete(ctx: EngineContext, asm: Assembly, why: string): void {
+  private reportIncomplete(ctx: EngineContext, asm: AssemblyEntry, why: string): void {
+    const parts = asm.parts;
     const missing: number[] = [];
-    const top = asm.last ?? Math.max(...asm.frags.keys());
-    for (let i = 0; i <= top && missing.length < 32; i++) if (!asm.frags.has(i)) missing.push(i);
-    const h = asm.header;
+    const top = parts.last ?? parts.max;
+    for (let i = 0; i <= top && missing.length < 32; i++) if (!parts.has(i)) missing.push(i);
+    const h = asm.meta.header;
     const what = `${ptypeName(h.ptype).toLowerCase()} seq ${h.seq} of activity ${h.activity}${interfaceName(h.ifId) !== undefined ? ` (${interfaceName(h.ifId)})` : ''}`;
-    const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', asm.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
+    const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', parts.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
     const item = finding('dcerpc.cl.fragments-incomplete', 'warning', asm.frames[0] ?? 0,
-      `${what} never completed (${why}): ${asm.frags.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`, 'C706 10.2.2');
-    ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.route.client, dst: asm.route.server }, asm.tsSec, asm.tsNsec);
+      `${what} never completed (${why}): ${parts.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`, 'C706 10.2.2');
+    ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.meta.route.client, dst: asm.meta.route.server }, asm.meta.tsSec, asm.meta.tsNsec);
   }
 
   private expire(ctx: EngineContext, now: number, all: boolean): void {
-    for (const [key, asm] of this.assemblies) {
-      if (all || now - asm.lastSec > ASSEMBLY_TIMEOUT) {
-        this.assemblies.delete(key);
-        this.reportIncomplete(ctx, asm, all ? 'end of capture' : `no fragment for ${ASSEMBLY_TIMEOUT} s`);
-      }
-    }
+    for (const asm of this.assemblies.expire(now, all)) this.reportIncomplete(ctx, asm, all ? 'end of capture' : `no fragment for ${ASSEMBLY_TIMEOUT} s`);
   }
 
   /** End of capture: incomplete fragments reported, unanswered requests finished. */

@@ -7,6 +7,7 @@ import type { Direction, EngineContext } from '../../engine/context.js';
 import type { Layer } from '../../model/packet.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { finding, type Finding } from '../../model/findings.js';
+import { FragmentTable, NumberedParts } from '../../net/fragment-table.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
 import {
   CO_HEADER_LEN, looksLikeCo, parseAuthTrailer, parseBind, parseBindAck, parseBindNak, parseCoHeader, parseFault, parseRequest, parseResponse,
@@ -25,6 +26,8 @@ const MAX_CALLS = 4096;
 const MAX_STUB_BYTES = 16 * 1024 * 1024;
 /** Fragments per call: empty ones add no bytes, so the byte bound alone does not hold them. */
 const MAX_FRAGMENTS = 4096;
+/** Bytes of all calls being joined in one direction. */
+const MAX_JOINING_BYTES = 64 * 1024 * 1024;
 /** How far to look for the next plausible header after losing sync. */
 const RESYNC_WINDOW = 64 * 1024;
 
@@ -35,16 +38,19 @@ interface BoundContext {
   readonly ndr20: boolean;
 }
 
+/** What a call being joined keeps besides its fragments (numbered in arrival order): its first fragment's header, time and ids. */
 interface Assembly {
-  readonly parts: Uint8Array[];
-  bytes: number;
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
   readonly first: CoHeader;
   readonly contextId: number;
   readonly opnum: number;
 }
+
+const assemblyTable = () => new FragmentTable<Assembly, NumberedParts>(
+  { maxEntries: MAX_CALLS, maxParts: MAX_FRAGMENTS, maxEntryBytes: MAX_STUB_BYTES, maxTotalBytes: MAX_JOINING_BYTES },
+  () => new NumberedParts(),
+);
 
 interface PendingCall extends CallRecord {
   readonly callId: number;
@@ -67,7 +73,8 @@ export class CoConnection {
   private readonly extraFrames: [number[], number[]] = [[], []];
   private readonly contexts = new Map<number, BoundContext>();
   private readonly proposed = new Map<number, ContextElem[]>();
-  private readonly assemblies: [Map<number, Assembly>, Map<number, Assembly>] = [new Map(), new Map()];
+  /** Fragmented calls being joined per direction, by call_id. */
+  private readonly assemblies = [assemblyTable(), assemblyTable()] as const;
   private readonly calls = new Map<number, PendingCall>();
   private readonly lost: [boolean, boolean] = [false, false];
   private closed = false;
@@ -101,9 +108,10 @@ export class CoConnection {
     for (const dir of [0, 1] as const) {
       const left = this.bufs[dir].length;
       if (left > 0) this.report('dcerpc.co.truncated-pdu', 'warning', this.ctx.packet?.frame.number ?? 0, `connection ended with ${left} byte(s) of an incomplete DCE/RPC PDU`, 'C706 12.6.3');
-      for (const [callId, asm] of this.assemblies[dir]) {
+      for (const asm of this.assemblies[dir].values()) {
+        const callId = asm.key;
         this.report('dcerpc.co.fragments-incomplete', 'warning', asm.frames[0] ?? 0,
-          `${ptypeName(asm.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.length} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`, 'C706 12.6.3.1');
+          `${ptypeName(asm.meta.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.size} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`, 'C706 12.6.3.1');
       }
       this.assemblies[dir].clear();
     }
@@ -295,45 +303,42 @@ export class CoConnection {
     const table = this.assemblies[dir];
     const first = (h.flags & PFC_FIRST_FRAG) !== 0;
     const last = (h.flags & PFC_LAST_FRAG) !== 0;
-    let asm = table.get(h.callId);
+    const key = String(h.callId);
+    let asm = table.get(key);
     if (first) {
       if (asm !== undefined) findings.push(finding('dcerpc.co.fragment-restart', 'warning', frame, `call_id ${h.callId}: a first fragment before the previous call's last one`, 'C706 12.6.3.1'));
       if (last) {
-        table.delete(h.callId);
+        if (asm !== undefined) table.delete(asm);
         return { stub, frames, tsSec, tsNsec, first: h, contextId, opnum };
       }
-      if (table.size >= MAX_CALLS) {
+      const meta: Assembly = { tsSec, tsNsec, first: h, contextId, opnum };
+      let opened = table.open(key, meta, tsSec);
+      if (opened.kind === 'limit') {
         table.clear();
         findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `more than ${MAX_CALLS} fragmented calls in progress: the ${MAX_CALLS} waiting are dropped`));
+        opened = table.open(key, meta, tsSec);
+        if (opened.kind === 'limit') return undefined;
       }
-      asm = { parts: [], bytes: 0, frames: [], tsSec, tsNsec, first: h, contextId, opnum };
-      table.set(h.callId, asm);
+      asm = opened;
     } else if (asm === undefined) {
       findings.push(finding('dcerpc.co.fragment-orphan', 'note', frame, `call_id ${h.callId}: a fragment whose first fragment is not in the capture`, 'C706 12.6.3.1'));
       return undefined;
     }
-    if (asm.bytes + stub.length > MAX_STUB_BYTES || asm.parts.length >= MAX_FRAGMENTS) {
-      table.delete(h.callId);
-      const why = asm.parts.length >= MAX_FRAGMENTS ? `more than ${MAX_FRAGMENTS} fragments` : `stub over ${MAX_STUB_BYTES} bytes`;
+    const placed = table.addNumbered(asm, asm.parts.size, stub, frames, tsSec);
+    if (placed.kind === 'limit') {
+      table.delete(asm);
+      const why = placed.limit === 'parts' ? `more than ${MAX_FRAGMENTS} fragments` : placed.limit === 'entry-bytes' ? `stub over ${MAX_STUB_BYTES} bytes` : `more than ${MAX_JOINING_BYTES} bytes of fragmented calls waiting`;
       findings.push(finding('dcerpc.co.fragment-limit', 'warning', frame, `call_id ${h.callId}: ${why}: dropped`));
       return undefined;
     }
-    asm.parts.push(stub.slice());
-    asm.bytes += stub.length;
-    for (const n of frames) if (!asm.frames.includes(n)) asm.frames.push(n);
     if (!last) {
-      nodes.push(f(DCERPC.fragments, `fragment ${asm.parts.length}, waiting for more`));
+      nodes.push(f(DCERPC.fragments, `fragment ${asm.parts.size}, waiting for more`));
       return undefined;
     }
-    table.delete(h.callId);
-    const whole = new Uint8Array(asm.bytes);
-    let o = 0;
-    for (const part of asm.parts) {
-      whole.set(part, o);
-      o += part.length;
-    }
+    table.delete(asm);
     nodes.push(f(DCERPC.fragments, asm.frames.join(', ')), f(DCERPC.reassembled_in, frame));
-    return { stub: whole, frames: asm.frames, tsSec: asm.tsSec, tsNsec: asm.tsNsec, first: asm.first, contextId: asm.contextId, opnum: asm.opnum };
+    const m = asm.meta;
+    return { stub: asm.parts.join(), frames: asm.frames, tsSec: m.tsSec, tsNsec: m.tsNsec, first: m.first, contextId: m.contextId, opnum: m.opnum };
   }
 
   private request(
@@ -398,8 +403,10 @@ export class CoConnection {
   private fault(h: CoHeader, status: number, frames: number[], findings: Finding[]): void {
     const call = this.calls.get(h.callId);
     // A fault may arrive while request fragments are still being joined: drop them.
-    this.assemblies[0].delete(h.callId);
-    this.assemblies[1].delete(h.callId);
+    for (const table of this.assemblies) {
+      const asm = table.get(String(h.callId));
+      if (asm !== undefined) table.delete(asm);
+    }
     if (call === undefined) return;
     this.calls.delete(h.callId);
     finishCall(this.ctx, call, { kind: 'fault', status, name: rpcStatusName(status), frames }, undefined, findings);
