@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { bytes, u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark, publicCapture } from './helpers.js';
 import { CoConnection } from '../src/protocols/dcerpc/co.js';
-import { looksLikeCo, parseBindAck, parseCoHeader } from '../src/protocols/dcerpc/co-parser.js';
+import { looksLikeCo, parseBindAck, parseCoHeader } from '../src/protocols/dcerpc/co-parse.js';
 import type { EngineContext } from '../src/engine/context.js';
 import type { Finding } from '../src/model/findings.js';
 import type { TimelineEvent, NameEvent } from '../src/model/events.js';

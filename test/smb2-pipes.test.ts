@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark } from './helpers.js';
-import { splitCompound, parseTransform } from '../src/protocols/smb2/parser.js';
+import { splitCompound, parseTransform } from '../src/protocols/smb2/parse.js';
 import { Smb2Session } from '../src/protocols/smb2/session.js';
 import type { EngineContext, TcpConversationInfo } from '../src/engine/context.js';
 import type { PipeConsumerFactory } from '../src/engine/seams.js';

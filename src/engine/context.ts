@@ -32,6 +32,14 @@ export interface EngineContext {
   standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void;
 }
 
+/** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */
+export interface EngineCore extends EngineContext {
+  /** Capture time (seconds) of the latest frame. */
+  readonly lastSec: number;
+  /** Runs protocol code so that a bug in it never stops the capture: it becomes a finding. */
+  guard(where: string, fn: () => void): void;
+}
+
 /** The two directions of a conversation: 0 from the initiator (the client), 1 towards it. */
 export type Direction = 0 | 1;
 

@@ -10,7 +10,7 @@ import { FragmentTable, NumberedParts, type FragmentEntry } from '../../net/frag
 import type { Layer } from '../../model/packet.js';
 import {
   CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
-} from './cl-parser.js';
+} from './cl-parse.js';
 import { clBodyTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
 import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissectResponseStub, type CallRecord } from './calls.js';
 import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';

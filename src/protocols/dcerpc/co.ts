@@ -12,7 +12,7 @@ import { StreamBuffer } from '../../net/stream-buffer.js';
 import {
   CO_HEADER_LEN, looksLikeCo, parseAuthTrailer, parseBind, parseBindAck, parseBindNak, parseCoHeader, parseFault, parseRequest, parseResponse,
   PFC_FIRST_FRAG, PFC_LAST_FRAG, PFC_MAYBE, BIND_NAK_REASONS, BIND_REASONS, type AuthTrailer, type CoHeader, type ContextElem, type FaultBody,
-} from './co-parser.js';
+} from './co-parse.js';
 import {
   authTree, bindAckTree, bindNakTree, bindTree, coHeaderTree, DCERPC, ptypeName,
 } from './fields.js';

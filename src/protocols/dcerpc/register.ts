@@ -5,7 +5,7 @@ import type { TcpAppFactory, UdpAppFactory } from '../../engine/context.js';
 import type { PipeConsumerFactory } from '../../engine/seams.js';
 import { makeClFactory } from './cl.js';
 import { CoConnection } from './co.js';
-import { looksLikeCo } from './co-parser.js';
+import { looksLikeCo } from './co-parse.js';
 import type { RpcInterfaces } from './interfaces.js';
 
 export function dcerpcUdp(interfaces: RpcInterfaces): UdpAppFactory {

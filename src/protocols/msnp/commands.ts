@@ -61,7 +61,8 @@ const C: readonly Side[] = ['c'];
 const S: readonly Side[] = ['s'];
 const CS: readonly Side[] = ['c', 's'];
 
-const DRAFT = 'draft-movva-msn-messenger-protocol-00';
+/** The MSNP2 draft, the spec most clauses cite. */
+export const DRAFT = 'draft-movva-msn-messenger-protocol-00';
 const NOTES = 'msnp-notes.md';
 
 function cmd(spec: CommandSpec): CommandSpec {

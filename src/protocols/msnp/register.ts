@@ -3,7 +3,7 @@
 import type { Direction, EngineContext, TcpApp, TcpAppFactory, TcpConversationInfo } from '../../engine/context.js';
 import { commandSpec, isClientOnly, isServerOnly, type Side } from './commands.js';
 import { MsnpConnection } from './connection.js';
-import { frameCommand } from './framer.js';
+import { frameCommand } from './parse.js';
 import { GatewayApp, GatewayTable } from './gateway.js';
 import { looksLikeGateway } from './http.js';
 import { MsnpShared } from './shared.js';

@@ -13,7 +13,7 @@ import { messengerText } from '../oem-text.js';
 import { MSRP, enumNodes, entryNodes, stringNode, uniqueStringNode } from './fields.js';
 import {
   decodeRequest, decodeResponse, enumView, infoView, intParam, MSGSVC_UUID, MSGSVCSEND_UUID, NAME_OPS, SEND_OPS, stringParam, type OpDef,
-} from './parser.js';
+} from './parse.js';
 import { NAME_ADD_STATUS, NAME_DEL_STATUS, NAME_ENUM_STATUS, NAME_GETINFO_STATUS, SEND_MESSAGE_STATUS, statusName } from './status.js';
 
 /** MS-MSRP 3.2.4.4: Text is at most 652 bytes. */

@@ -9,7 +9,7 @@ import { bodyTree, headerTree, transformTree } from './fields.js';
 import {
   CMD, COMMANDS, FLAG_RELATED, FSCTL_PIPE_TRANSCEIVE, isResponse, ntlmsspType, parseBody, parseHeader, parseTransform, RELATED_FILE_ID,
   splitCompound, STATUS_PENDING, type Body, type Smb2Header,
-} from './parser.js';
+} from './parse.js';
 
 const MAX_PENDING = 4096;
 const MAX_FILES = 4096;
