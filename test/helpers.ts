@@ -65,3 +65,15 @@ export function cli(args: string[], input?: Buffer): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The default protocols with more makers appended to some of their lists (stand-ins for tests). */
+export function protocolsWith(extra: Partial<ProtocolSet>): ProtocolSet {
+  const base = defaultProtocols();
+  return {
+    tcp: [...base.tcp, ...(extra.tcp ?? [])],
+    udp: [...base.udp, ...(extra.udp ?? [])],
+    sessionPayloads: [...base.sessionPayloads, ...(extra.sessionPayloads ?? [])],
+    datagramPayloads: [...base.datagramPayloads, ...(extra.datagramPayloads ?? [])],
+    pipeConsumers: [...base.pipeConsumers, ...(extra.pipeConsumers ?? [])],
+  };
+}

@@ -3,25 +3,19 @@
 // starts, direct-hosted TCP 445, and dispatch to session dialects through the seam.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dissect } from './helpers.js';
+import { dissect, protocolsWith } from './helpers.js';
 import { bytes, Conversation, le16, nbss, sessionRequest, smb, writePcap } from './nbt-builder.js';
-import type { ProtocolSet } from '../src/engine/protocols.js';
 import type { SessionEvent, MessageEvent } from '../src/model/events.js';
-import { defaultProtocols } from '../src/protocols/index.js';
 
 // A stand-in dialect with its own magic (0xF0 'TST'): NBSS must hand it the messages it matches.
 const seen: { dir: number; length: number; frames: number[] }[] = [];
-function withTestDialect(): ProtocolSet {
-  const base = defaultProtocols();
-  return {
-    ...base,
-    sessionPayloads: [...base.sessionPayloads, () => ({
-      name: 'test-smb2',
-      match: (b) => b.length >= 4 && b[0] === 0xf0 && b[1] === 0x54 && b[2] === 0x53 && b[3] === 0x54,
-      create: () => ({ message: (m) => seen.push({ dir: m.dir, length: m.bytes.length, frames: m.frames }), end: () => undefined }),
-    })],
-  };
-}
+const withTestDialect = () => protocolsWith({
+  sessionPayloads: [() => ({
+    name: 'test-smb2',
+    match: (b) => b.length >= 4 && b[0] === 0xf0 && b[1] === 0x54 && b[2] === 0x53 && b[3] === 0x54,
+    create: () => ({ message: (m) => seen.push({ dir: m.dir, length: m.bytes.length, frames: m.frames }), end: () => undefined }),
+  })],
+});
 
 const C = '10.0.0.1';
 const S = '10.0.0.2';

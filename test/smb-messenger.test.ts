@@ -3,11 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { dissect, exists, FIXTURES } from './helpers.js';
+import { dissect, exists, FIXTURES, protocolsWith } from './helpers.js';
 import { bytes, Conversation, le16, nbss, sessionRequest, smb, writePcap, type SmbOpts } from './nbt-builder.js';
-import type { ProtocolSet } from '../src/engine/protocols.js';
 import type { MessageEvent } from '../src/model/events.js';
-import { defaultProtocols } from '../src/protocols/index.js';
 
 const C = '10.0.0.1';
 const S = '10.0.0.2';
@@ -15,20 +13,16 @@ const S = '10.0.0.2';
 const pipeLog: { pipe: string; transport: string; dir: number; data: number[]; frames: number[] }[] = [];
 let pipeEnds = 0;
 /** The default protocols plus a stand-in consumer for the pipe `testpipe`. */
-function withTestPipe(): ProtocolSet {
-  const base = defaultProtocols();
-  return {
-    ...base,
-    pipeConsumers: [...base.pipeConsumers, () => ({
-      name: 'test-pipe',
-      accepts: (pipe) => pipe === 'testpipe',
-      open: (route) => ({
-        data: (dir, data, frames) => pipeLog.push({ pipe: route.pipe, transport: route.transport, dir, data: [...data], frames }),
-        end: () => void pipeEnds++,
-      }),
-    })],
-  };
-}
+const withTestPipe = () => protocolsWith({
+  pipeConsumers: [() => ({
+    name: 'test-pipe',
+    accepts: (pipe) => pipe === 'testpipe',
+    open: (route) => ({
+      data: (dir, data, frames) => pipeLog.push({ pipe: route.pipe, transport: route.transport, dir, data: [...data], frames }),
+      end: () => void pipeEnds++,
+    }),
+  })],
+});
 
 const start = (from: string, to: string, o: SmbOpts = {}): Uint8Array => nbss(0, smb(0xd5, [], bytes([4], `${from}\0`, [4], `${to}\0`), o));
 const startResp = (gid: number | undefined, o: SmbOpts = {}): Uint8Array => nbss(0, smb(0xd5, gid === undefined ? [] : [gid], new Uint8Array(0), { response: true, ...o }));
