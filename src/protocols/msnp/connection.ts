@@ -59,11 +59,11 @@ export class MsnpConnection {
   private last: Carried | undefined;
 
   constructor(private readonly shared: MsnpShared, private readonly ctx: EngineContext, readonly route: ConnectionRoute) {
-    const report: Reporter = (...args) => this.report(...args);
+    const report: Reporter = (id, severity, frame, summary, spec, side, carried) => this.report(id, severity, frame, summary, spec, side, carried);
     this.profile = new RoleAndVersion(shared, route.clientIp, report);
     this.trids = new TridMatcher(ctx, report, () => this.seen[1]);
     this.referrals = new ReferralLinks(shared, route, (r) => this.adoptReferral(r));
-    this.streams = new CommandStreams(ctx, route, this.profile, report, (...command) => this.process(...command));
+    this.streams = new CommandStreams(ctx, route, this.profile, report, (side, cmd, bytes, carried, missing, atEnd) => this.process(side, cmd, bytes, carried, missing, atEnd));
     if (route.role !== undefined) this.profile.setRole(route.role, true);
   }
 
