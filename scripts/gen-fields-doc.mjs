@@ -8,14 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => new URL(`file://${join(root, 'dist', p)}`).href;
-const { listProtocols } = await import(dist('src/model/fields.js'));
 const { eventFieldNames } = await import(dist('src/filter/index.js'));
-const { eitherSideNote } = await import(dist('src/cli/fields.js'));
-await import(dist('src/protocols/index.js'));
-await import(dist('src/engine/engine.js'));
+const { eitherSideNote, fieldCatalogue } = await import(dist('src/cli/fields.js'));
 
 const cell = (text) => String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const protocols = listProtocols();
+const protocols = fieldCatalogue();
 const lines = [
   '# Field reference',
   '',

@@ -3,11 +3,11 @@
 import type { CaptureSink, Frame } from '../src/capture/frame.js';
 import { parserFor } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
-import { infoColumn, protocolColumn } from '../src/engine/packet.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+import { infoColumn, protocolColumn } from '../src/output/columns.js';
 import type { Finding } from '../src/model/findings.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import { flatFields, type JsonScalar } from '../src/output/packet-view.js';
-import '../src/protocols/index.js';
 
 // ---- bytes ----
 
@@ -214,7 +214,7 @@ export function decodeFrames(inputs: FrameInput[]): { packets: Decoded[]; events
         findings: p.findings,
       }),
     event: (e) => events.push(e),
-  });
+  }, {}, defaultProtocols());
   inputs.forEach((input, i) => {
     engine.frame({
       number: i + 1,

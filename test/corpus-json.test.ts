@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
+import { defaultProtocols } from '../src/protocols/index.js';
 import { packetJson, packetJsonText } from '../src/output/packet-view.js';
 import { PUBLIC } from './helpers.js';
 
@@ -29,7 +30,7 @@ test('packetJsonText equals JSON.stringify(packetJson) on every public frame', {
         if (frames % 13 === 0) assert.equal(packetJsonText(p, first, options, path), JSON.stringify({ file: path, ...obj }));
         frames++;
       },
-    });
+    }, {}, defaultProtocols());
     await readCapture(path, { frame: (f) => engine.frame(f), warning: () => {} });
     engine.finish();
   }

@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
-import type { Layer } from '../src/engine/packet.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+import type { Layer } from '../src/model/packet.js';
 import { hasTshark, PUBLIC } from './helpers.js';
 
 /** The layers msgscope's foundation decodes; tshark's chain is compared up to the first other one. */
@@ -93,7 +94,7 @@ async function ours(path: string): Promise<{ frames: Ours[]; warnings: string[] 
         tcpStream: streamOf(p.layers, 'tcp'),
         udpStream: streamOf(p.layers, 'udp'),
       }),
-  });
+  }, {}, defaultProtocols());
   await readCapture(path, { frame: (f) => engine.frame(f), warning: (w) => warnings.push(w) });
   engine.finish();
   return { frames, warnings };

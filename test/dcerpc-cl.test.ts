@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { bytes, decodeFrames, eth, ipv4, udp, u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark, publicCapture } from './helpers.js';
-import { looksLikeCl, parseClHeader } from '../src/protocols/dcerpc/cl-parser.js';
+import { looksLikeCl, parseClHeader } from '../src/protocols/dcerpc/cl-parse.js';
 import type { MessageEvent, TimelineEvent } from '../src/model/events.js';
 
 const MSGSVCSEND = [0xf8, 0x91, 0x7b, 0x5a, 0x00, 0xff, 0xd0, 0x11, 0xa9, 0xb2, 0x00, 0xc0, 0x4f, 0xb6, 0xe6, 0xfc];

@@ -7,11 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { bytes, u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark, publicCapture } from './helpers.js';
 import { CoConnection } from '../src/protocols/dcerpc/co.js';
-import { looksLikeCo, parseBindAck, parseCoHeader } from '../src/protocols/dcerpc/co-parser.js';
+import { looksLikeCo, parseBindAck, parseCoHeader } from '../src/protocols/dcerpc/co-parse.js';
 import type { EngineContext } from '../src/engine/context.js';
 import type { Finding } from '../src/model/findings.js';
 import type { TimelineEvent, NameEvent } from '../src/model/events.js';
-import '../src/protocols/index.js';
+import { RpcInterfaces } from '../src/protocols/dcerpc/interfaces.js';
+import { msrpInterfaces } from '../src/protocols/msrp/register.js';
+
+const interfaces = new RpcInterfaces(msrpInterfaces());
 
 const MSGSVC_LE = [0x03, 0xd7, 0xfd, 0x17, 0x27, 0x18, 0x34, 0x4e, 0x79, 0xd4, 0x24, 0xa5, 0x5c, 0x53, 0xbb, 0x37];
 const NDR_LE = [0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60];
@@ -64,13 +67,13 @@ test('header heuristic and bind_ack parsing', () => {
 
 test('bind maps the context to msgsvc; a request split into 3 fragments and over odd TCP cuts is one call', () => {
   const { ctx, events } = fakeCtx();
-  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['10.0.0.1:1000', '10.0.0.2:135'] });
+  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['10.0.0.1:1000', '10.0.0.2:135'], interfaces });
   const stub = addStub('ALICE');
   const parts = [stub.subarray(0, 8), stub.subarray(8, 20), stub.subarray(20)];
   const stream = bytes(bind(1), request(2, 0, parts[0]!, 1), request(2, 0, parts[1]!, 0), request(2, 0, parts[2]!, 2));
   c.data(1, bindAck(1), [2], 0, 0);
   // bind_ack before bind is not how it goes: feed the client side first, cut at odd places.
-  const c2 = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['10.0.0.1:1000', '10.0.0.2:135'] });
+  const c2 = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['10.0.0.1:1000', '10.0.0.2:135'], interfaces });
   c2.data(0, stream.subarray(0, 30), [1], 0, 0);
   c2.data(0, stream.subarray(30, 77), [2], 0, 0);
   c2.data(1, bindAck(1), [3], 0, 0);
@@ -88,7 +91,7 @@ test('bind maps the context to msgsvc; a request split into 3 fragments and over
 
 test('faults, unanswered calls and an auth trailer', () => {
   const { ctx, events } = fakeCtx();
-  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['a:1', 'b:2'] });
+  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['a:1', 'b:2'], interfaces });
   c.data(0, bind(1), [1], 0, 0);
   c.data(1, bindAck(1), [2], 0, 0);
   // A request with an 8-byte sec_trailer + 16-byte verifier and 4 bytes of auth padding.
@@ -112,7 +115,7 @@ test('faults, unanswered calls and an auth trailer', () => {
 
 test('garbage before a PDU is skipped with a finding, then parsing resumes', () => {
   const { ctx, events, findings } = fakeCtx();
-  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['a:1', 'b:2'] });
+  const c = new CoConnection(ctx, { transport: 'tcp/dcerpc', endpoint: ['a:1', 'b:2'], interfaces });
   c.data(0, bytes([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17], bind(1)), [1], 0, 0);
   c.data(1, bindAck(1), [2], 0, 0);
   c.data(0, request(2, 0, addStub('X'.repeat(20))), [3], 0, 0);

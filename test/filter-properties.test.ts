@@ -15,7 +15,7 @@ import type { CompareOp, Expr } from '../src/filter/ast.js';
 import { EventFilter, FilterError, PacketFilter } from '../src/filter/index.js';
 import { MAX_NESTING } from '../src/filter/nesting.js';
 import { parseFilter } from '../src/filter/parse.js';
-import type { Layer, Packet } from '../src/engine/packet.js';
+import type { Layer, Packet } from '../src/model/packet.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import { f } from '../src/model/fields.js';
 import type { Severity } from '../src/model/findings.js';

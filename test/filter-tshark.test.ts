@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
+import { defaultProtocols } from '../src/protocols/index.js';
 import { PacketFilter } from '../src/filter/index.js';
 import { exists, hasTshark, publicCapture } from './helpers.js';
 
@@ -68,7 +69,7 @@ async function ourFrames(path: string, filters: readonly string[]): Promise<numb
     packet: (p) => {
       for (let i = 0; i < compiled.length; i++) if (compiled[i]!.match(p)) out[i]!.push(p.frame.number);
     },
-  });
+  }, {}, defaultProtocols());
   await readCapture(path, { frame: (f) => engine.frame(f), warning: () => {} });
   engine.finish();
   return out;

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from '../src/capture/frame.js';
 import { Engine } from '../src/engine/engine.js';
+import { defaultProtocols } from '../src/protocols/index.js';
 import { bytes, eth, ipv4, pcapFile, parseBytes, tcp, u16, udp, u32, ng } from './capture-builders.js';
 import { cli, FIXTURES, PUBLIC, exists } from './helpers.js';
-import { infoColumn, protocolColumn } from '../src/engine/packet.js';
+import { infoColumn, protocolColumn } from '../src/output/columns.js';
 import { detailTree, flatFields } from '../src/output/packet-view.js';
 import { makeStyle } from '../src/output/style.js';
 
@@ -55,7 +56,7 @@ function run(frames: Frame[]): Outcome {
     event: (e) => {
       if (e.kind === 'finding' && (e as { id?: string }).id === 'msgscope.internal-error') internal.push(JSON.stringify(e));
     },
-  });
+  }, {}, defaultProtocols());
   let n = 0;
   for (const f of frames) engine.frame({ ...f, number: ++n });
   engine.finish();

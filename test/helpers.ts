@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { FilterError, PacketFilter } from '../src/filter/index.js';
+import { defaultProtocols } from '../src/protocols/index.js';
 import type { EngineOptions } from '../src/engine/context.js';
-import type { Packet } from '../src/engine/packet.js';
+import type { ProtocolSet } from '../src/engine/protocols.js';
+import type { Packet } from '../src/model/packet.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import { flatFields, type JsonScalar } from '../src/output/packet-view.js';
-import { infoColumn, protocolColumn } from '../src/engine/packet.js';
-import '../src/protocols/index.js';
+import { infoColumn, protocolColumn } from '../src/output/columns.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,7 +42,7 @@ export interface Dissected {
   warnings: string[];
 }
 
-export async function dissect(path: string, options: Partial<EngineOptions> = {}): Promise<Dissected> {
+export async function dissect(path: string, options: Partial<EngineOptions> = {}, protocols: ProtocolSet = defaultProtocols()): Promise<Dissected> {
   const out: Dissected = { frames: [], events: [], warnings: [] };
   const engine = new Engine(
     {
@@ -49,6 +50,7 @@ export async function dissect(path: string, options: Partial<EngineOptions> = {}
       event: (e) => out.events.push(e),
     },
     options,
+    protocols,
   );
   await readCapture(path, { frame: (f) => engine.frame(f), warning: (w) => out.warnings.push(w) });
   engine.finish();
@@ -75,4 +77,16 @@ export function filterErrorOf(text: string, make: (t: string) => unknown = (t) =
     throw err;
   }
   assert.fail(`expected ${JSON.stringify(text.slice(0, 60))} to be rejected`);
+}
+
+/** The default protocols with more makers appended to some of their lists (stand-ins for tests). */
+export function protocolsWith(extra: Partial<ProtocolSet>): ProtocolSet {
+  const base = defaultProtocols();
+  return {
+    tcp: [...base.tcp, ...(extra.tcp ?? [])],
+    udp: [...base.udp, ...(extra.udp ?? [])],
+    sessionPayloads: [...base.sessionPayloads, ...(extra.sessionPayloads ?? [])],
+    datagramPayloads: [...base.datagramPayloads, ...(extra.datagramPayloads ?? [])],
+    pipeConsumers: [...base.pipeConsumers, ...(extra.pipeConsumers ?? [])],
+  };
 }

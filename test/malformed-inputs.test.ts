@@ -9,7 +9,8 @@ import type { CaptureSink } from '../src/capture/frame.js';
 import { CaptureFormatError } from '../src/capture/frame.js';
 import { parserFor } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
-import type { Packet } from '../src/engine/packet.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+import type { Packet } from '../src/model/packet.js';
 import { detailTree, hexView, packetJson, summaryColumns, summaryLine } from '../src/output/packet-view.js';
 import { makeStyle } from '../src/output/style.js';
 import { cli, publicCapture } from './helpers.js';
@@ -45,7 +46,7 @@ function run(file: Uint8Array, chunk = 4096, readerOnly = false): Outcome {
         (item.summary.includes('in the engine dissector') ? outcome.engineErrors : outcome.otherInternalErrors).push(`frame ${item.frame}: ${item.summary}`);
       }
     },
-  });
+  }, {}, defaultProtocols());
   const sink: CaptureSink = {
     frame: (f) => {
       if (readerOnly) outcome.frames++;

@@ -2,7 +2,7 @@
 // version inference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { frameCommand, MAX_PAYLOAD } from '../src/protocols/msnp/framer.js';
+import { frameCommand, MAX_PAYLOAD } from '../src/protocols/msnp/parse.js';
 import { paramNames, payloadIndex } from '../src/protocols/msnp/commands.js';
 import { parseImFormat, parseMime, parseP2pV1, parseSlp, summariseXml, urlDecode, parseRouted, addressHandle } from '../src/protocols/msnp/mime.js';
 import { interpretPayload } from '../src/protocols/msnp/payload.js';

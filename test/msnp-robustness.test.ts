@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineContext } from '../src/engine/context.js';
-import type { Packet } from '../src/engine/packet.js';
+import type { Packet } from '../src/model/packet.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import type { Finding } from '../src/model/findings.js';
 import { MsnpConnection } from '../src/protocols/msnp/connection.js';

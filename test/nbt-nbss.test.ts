@@ -3,18 +3,19 @@
 // starts, direct-hosted TCP 445, and dispatch to session dialects through the seam.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dissect } from './helpers.js';
+import { dissect, protocolsWith } from './helpers.js';
 import { bytes, Conversation, le16, nbss, sessionRequest, smb, writePcap } from './nbt-builder.js';
-import { registerSessionPayload } from '../src/engine/seams.js';
 import type { SessionEvent, MessageEvent } from '../src/model/events.js';
 
 // A stand-in dialect with its own magic (0xF0 'TST'): NBSS must hand it the messages it matches.
 const seen: { dir: number; length: number; frames: number[] }[] = [];
-registerSessionPayload(() => ({
-  name: 'test-smb2',
-  match: (b) => b.length >= 4 && b[0] === 0xf0 && b[1] === 0x54 && b[2] === 0x53 && b[3] === 0x54,
-  create: () => ({ message: (m) => seen.push({ dir: m.dir, length: m.bytes.length, frames: m.frames }), end: () => undefined }),
-}));
+const withTestDialect = () => protocolsWith({
+  sessionPayloads: [() => ({
+    name: 'test-smb2',
+    match: (b) => b.length >= 4 && b[0] === 0xf0 && b[1] === 0x54 && b[2] === 0x53 && b[3] === 0x54,
+    create: () => ({ message: (m) => seen.push({ dir: m.dir, length: m.bytes.length, frames: m.frames }), end: () => undefined }),
+  })],
+});
 
 const C = '10.0.0.1';
 const S = '10.0.0.2';
@@ -123,7 +124,7 @@ test('direct-hosted TCP 445 uses a 24-bit length; each message goes to the diale
   const one = d0('X', 'Y', 'hi');
   const c = new Conversation(C, 1032, S, 445).send(0, bytes([0, 0, 0, smb2.length], smb2)).send(0, bytes([0, 0, 0, one.length], one));
   seen.length = 0;
-  const out = await dissect(writePcap(c.frames));
+  const out = await dissect(writePcap(c.frames), {}, withTestDialect());
   assert.equal(seen.length, 1);
   assert.equal(seen[0]!.length, 64);
   assert.deepEqual(seen[0]!.frames, [4]);

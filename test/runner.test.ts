@@ -6,8 +6,9 @@ import type { TimelineEvent } from '../src/model/events.js';
 import { ReorderWindow } from '../src/runner/reorder.js';
 import { Runner } from '../src/runner/runner.js';
 import { fileSource } from '../src/runner/sources.js';
+import { defaultProtocols } from '../src/protocols/index.js';
 import type { Analysis, FileInfo } from '../src/runner/analysis.js';
-import type { Packet } from '../src/engine/packet.js';
+import type { Packet } from '../src/model/packet.js';
 import { StatsAnalysis } from '../src/analysis/stats.js';
 import { STATS_TABLES } from '../src/analysis/stats-report.js';
 import type { Report } from '../src/output/report.js';
@@ -109,7 +110,7 @@ test('runner: timeline and stats in one pass equal the separate runs; events str
   };
   const reports: Report[] = [];
   const stats = new StatsAnalysis(new Set(STATS_TABLES), [{ write: (r) => void reports.push(r) }], () => {});
-  const runner = new Runner([listing, stats], { engine: { oemCodepage: 'cp437' }, progress: false, quiet: true, reorder: { maxEvents: 1000, maxSeconds: 30 } });
+  const runner = new Runner([listing, stats], { engine: { oemCodepage: 'cp437' }, protocols: defaultProtocols, progress: false, quiet: true, reorder: { maxEvents: 1000, maxSeconds: 30 } });
   await runner.run([fileSource(messenger)]);
   assert.equal(packets, 7453);
   // With a 30 s window the first events come out while frames are still being read.

@@ -3,9 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { dissect, exists, FIXTURES } from './helpers.js';
+import { dissect, exists, FIXTURES, protocolsWith } from './helpers.js';
 import { bytes, Conversation, le16, nbss, sessionRequest, smb, writePcap, type SmbOpts } from './nbt-builder.js';
-import { registerPipeConsumer } from '../src/engine/seams.js';
 import type { MessageEvent } from '../src/model/events.js';
 
 const C = '10.0.0.1';
@@ -13,14 +12,17 @@ const S = '10.0.0.2';
 
 const pipeLog: { pipe: string; transport: string; dir: number; data: number[]; frames: number[] }[] = [];
 let pipeEnds = 0;
-registerPipeConsumer(() => ({
-  name: 'test-pipe',
-  accepts: (pipe) => pipe === 'testpipe',
-  open: (route) => ({
-    data: (dir, data, frames) => pipeLog.push({ pipe: route.pipe, transport: route.transport, dir, data: [...data], frames }),
-    end: () => void pipeEnds++,
-  }),
-}));
+/** The default protocols plus a stand-in consumer for the pipe `testpipe`. */
+const withTestPipe = () => protocolsWith({
+  pipeConsumers: [() => ({
+    name: 'test-pipe',
+    accepts: (pipe) => pipe === 'testpipe',
+    open: (route) => ({
+      data: (dir, data, frames) => pipeLog.push({ pipe: route.pipe, transport: route.transport, dir, data: [...data], frames }),
+      end: () => void pipeEnds++,
+    }),
+  })],
+});
 
 const start = (from: string, to: string, o: SmbOpts = {}): Uint8Array => nbss(0, smb(0xd5, [], bytes([4], `${from}\0`, [4], `${to}\0`), o));
 const startResp = (gid: number | undefined, o: SmbOpts = {}): Uint8Array => nbss(0, smb(0xd5, gid === undefined ? [] : [gid], new Uint8Array(0), { response: true, ...o }));
@@ -166,7 +168,7 @@ test('named pipe I/O: NT Create AndX, Write AndX, Read AndX, TransactNmPipe and 
   const close = nbss(0, smb(0x04, [0x4034, 0, 0], new Uint8Array(0), { mid: 5, tid: 1 }));
   const c = session(3009).send(0, create).send(1, createResp).send(0, write).send(1, writeResp).send(0, read).send(1, readResp)
     .send(0, trans).send(1, transResp).send(0, close).send(1, resp(0x04, { mid: 5, tid: 1 }));
-  const out = await dissect(writePcap(c.frames));
+  const out = await dissect(writePcap(c.frames), {}, withTestPipe());
   assert.deepEqual(pipeLog.map((p) => [p.pipe, p.dir, p.data.length]), [['testpipe', 0, 16], ['testpipe', 1, 12], ['testpipe', 0, 8], ['testpipe', 1, 6]]);
   assert.equal(pipeLog[0]!.transport, 'tcp/nbss/smb/pipe');
   assert.deepEqual(pipeLog[3]!.data, [...rdata]);

@@ -8,7 +8,7 @@ import { dissect, exists, publicCapture } from './helpers.js';
 import { bytes, Conversation, le16, nbss, smb, writePcap } from './nbt-builder.js';
 import { decodeFrames, eth, ipv4, udp } from './capture-builders.js';
 import { encodeName } from '../src/protocols/nbt/names.js';
-import { addRange } from '../src/protocols/smb/session.js';
+import { OffsetParts } from '../src/net/fragment-table.js';
 import type { MessageEvent } from '../src/model/events.js';
 
 const DSSETUP = publicCapture('ajbanjara__Wireshark/dssetup_DsRoleGetPrimaryDomainInformation_ad_dc.cap');
@@ -101,14 +101,18 @@ test('inconsistent secondary parts give findings; an unfinished transaction is r
   assert.match(left[0]!.findings[0]!.summary, /24\/64 data bytes/);
 });
 
-test('addRange merges ranges and tells overlaps', () => {
-  const r: [number, number][] = [];
-  assert.equal(addRange(r, 10, 20), false);
-  assert.equal(addRange(r, 0, 10), false);
-  assert.equal(addRange(r, 30, 40), false);
-  assert.deepEqual(r, [[0, 20], [30, 40]]);
-  assert.equal(addRange(r, 15, 35), true);
-  assert.deepEqual(r, [[0, 40]]);
+test('transaction parts: ranges merge, overlaps are told, the later bytes are kept', () => {
+  const parts = new OffsetParts(2, true);
+  const at = (s: number, e: number, v: number) => parts.place(s, new Uint8Array(e - s).fill(v), 1);
+  assert.equal(at(10, 20, 1).overlap, false);
+  assert.equal(at(0, 10, 2).overlap, false);
+  assert.equal(at(30, 40, 3).overlap, false);
+  assert.equal(parts.held(1), 30);
+  assert.equal(parts.contiguous(1), 20);
+  assert.equal(at(15, 35, 4).overlap, true);
+  assert.equal(parts.held(1), 40);
+  assert.deepEqual([...parts.join(40, 1)].filter((_, i) => i % 5 === 0), [2, 2, 1, 4, 4, 4, 4, 3]);
+  assert.equal(parts.held(0), 0);
 });
 
 test('two SMB messages in one TCP segment: the Info column joins them with " ; "', async () => {

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark } from './helpers.js';
-import { splitCompound, parseTransform } from '../src/protocols/smb2/parser.js';
+import { splitCompound, parseTransform } from '../src/protocols/smb2/parse.js';
 import { Smb2Session } from '../src/protocols/smb2/session.js';
 import type { EngineContext, TcpConversationInfo } from '../src/engine/context.js';
 import type { PipeConsumerFactory } from '../src/engine/seams.js';
-import type { Packet } from '../src/engine/packet.js';
+import type { Packet } from '../src/model/packet.js';
 
 function hdr(o: { cmd: number; resp?: boolean; status?: number; msgId: number; next?: number; flags?: number; tree?: number; asyncId?: number }): number[] {
   const flags = (o.resp === true ? 1 : 0) | (o.flags ?? 0) | (o.asyncId !== undefined ? 2 : 0);

@@ -1,5 +1,5 @@
 // The frame listing (`read`, `live`): every frame the filter selects, handed to the sinks.
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import type { PacketSink } from '../output/sinks/index.js';
 import type { Analysis, FileInfo } from '../runner/analysis.js';
 

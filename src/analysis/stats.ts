@@ -6,7 +6,7 @@
 // declares a command field (`<p>.cmd`, `<p>.command`, `<p>.opnum`, `<p>.opcode`) gets a
 // command table; one that links responses to requests (`<p>.request_in`, `<p>.response_to`)
 // gets response times.
-import type { Packet, Layer } from '../engine/packet.js';
+import type { Packet, Layer } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
 import type { ReportSink } from '../output/sinks/index.js';

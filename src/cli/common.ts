@@ -11,7 +11,7 @@ import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
 import { fileSource, type FrameSource } from '../runner/sources.js';
-import '../protocols/index.js';
+import { defaultProtocols } from '../protocols/index.js';
 
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
@@ -102,7 +102,7 @@ export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; v
 
 /** A runner over the analyses with the common options (-Y goes where the command says). */
 export function makeRunner(analyses: readonly Analysis[], args: CommonArgs, options: Partial<RunnerOptions> = {}): Runner {
-  return new Runner(analyses, { engine: engineOptions(args), progress: true, quiet: args.quiet, ...options });
+  return new Runner(analyses, { engine: engineOptions(args), protocols: defaultProtocols, progress: true, quiet: args.quiet, ...options });
 }
 
 export function fileSources(paths: readonly string[]): FrameSource[] {

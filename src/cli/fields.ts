@@ -2,15 +2,16 @@
 // filter (docs/fields.md is generated from it by scripts/gen-fields-doc.mjs); with
 // `--findings`, the rule and finding catalogue (docs/findings.md, scripts/gen-findings-doc.mjs).
 import type { Argv } from 'yargs';
-import { listProtocols, lookupProtocol, type FieldDef, type ProtocolDef } from '../model/fields.js';
+import type { FieldDef, ProtocolDef } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { CATALOGUE } from '../protocols/catalogue.js';
+import { EXPERT, FRAME } from '../filter/packet-fields.js';
 import { eventFieldNames } from '../filter/index.js';
+import { networkFields } from '../net/fields.js';
+import { applicationFields } from '../protocols/index.js';
 import { csvField, escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
 import { UsageError } from './common.js';
-import '../protocols/index.js';
-import '../engine/engine.js';
 
 export interface FieldsArgs {
   protocol?: string;
@@ -43,6 +44,11 @@ export function eitherSideNote(def: FieldDef, protocol: ProtocolDef): string | u
   return names.length > 0 ? `filters: matches ${names.join(' or ')}` : undefined;
 }
 
+/** Every field table: the layers the engine decodes, the application protocols, and the filter pseudo-protocols. */
+export function fieldCatalogue(): ProtocolDef[] {
+  return [...networkFields(), ...applicationFields(), FRAME.$protocol, EXPERT.$protocol].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export async function fieldsCommand(args: FieldsArgs): Promise<void> {
   const out = new Output();
   if (args.findings) {
@@ -59,9 +65,11 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
     return;
   }
   let protocols: ProtocolDef[];
-  if (args.protocol === undefined) protocols = listProtocols();
+  const catalogue = fieldCatalogue();
+  if (args.protocol === undefined) protocols = catalogue;
   else {
-    const p = lookupProtocol(args.protocol.toLowerCase());
+    const name = args.protocol.toLowerCase();
+    const p = catalogue.find((table) => table.name === name);
     if (p === undefined) throw new UsageError(`unknown protocol '${args.protocol}' (msgscope fields lists them all)`);
     protocols = [p];
   }

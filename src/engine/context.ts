@@ -1,7 +1,7 @@
 // What the engine offers application dissectors, and what they offer the engine.
 import type { Finding } from '../model/findings.js';
 import type { TimelineEvent } from '../model/events.js';
-import type { Packet } from './packet.js';
+import type { Packet } from '../model/packet.js';
 
 export interface EngineOptions {
   /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */
@@ -30,6 +30,14 @@ export interface EngineContext {
    * and shown in the timeline as a `finding` event.
    */
   standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void;
+}
+
+/** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */
+export interface EngineCore extends EngineContext {
+  /** Capture time (seconds) of the latest frame. */
+  readonly lastSec: number;
+  /** Runs protocol code so that a bug in it never stops the capture: it becomes a finding. */
+  guard(where: string, fn: () => void): void;
 }
 
 /** The two directions of a conversation: 0 from the initiator (the client), 1 towards it. */

@@ -1,9 +1,13 @@
 // Seams between protocol folders that sit on top of each other without knowing each other:
 //  - the NetBIOS session service (and direct-hosted TCP 445) hands each message to the
 //    dialect that recognises it (SMB1 0xFF 'SMB', SMB2/3 0xFE 'SMB');
+//  - the NetBIOS datagram service hands each datagram's user data to the protocol that
+//    recognises it (SMB1: mailslot writes);
 //  - SMB1 and SMB2 pipe I/O hand each named pipe's byte stream to the protocol spoken on it
 //    (DCE/RPC connection-oriented, for \PIPE\msgsvc and others).
-import type { Direction, EngineContext, TcpConversationInfo } from './context.js';
+// Which protocols sit on each seam is the engine's ProtocolSet (src/engine/protocols.ts).
+import type { MessageEvent } from '../model/events.js';
+import type { Direction, EngineContext, Route, TcpConversationInfo } from './context.js';
 
 // ---- NBSS session messages ----
 
@@ -17,10 +21,18 @@ export interface SessionMessage {
   readonly tsNsec: number;
 }
 
+/** What the session service learned of the conversation's NetBIOS names (filled in as it learns them). */
+export interface SessionNames {
+  called?: { name: string; suffix: number; text: string };
+  calling?: string;
+}
+
 export interface SessionRoute {
   readonly conv: TcpConversationInfo;
   /** Transport path so far, e.g. `tcp/nbss`. */
   readonly transport: string;
+  /** The called and calling names of the NBSS session request (none on direct-hosted TCP 445). */
+  readonly names?: Readonly<SessionNames>;
 }
 
 export interface SessionPayloadHandler {
@@ -33,6 +45,35 @@ export interface SessionPayloadFactory {
   match(bytes: Uint8Array): boolean;
   /** One handler per TCP conversation, created at the first message it matches. */
   create(route: SessionRoute, ctx: EngineContext): SessionPayloadHandler;
+}
+
+// ---- NBDGM datagram user data ----
+
+export interface DatagramPayload {
+  readonly bytes: Uint8Array;
+  readonly route: Route;
+  /** Transport path so far, e.g. `udp/nbdgm`. */
+  readonly transport: string;
+  /** Frames that carried it (several when fragments were joined), first one first. */
+  readonly frames: number[];
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  /** The datagram's source name, as shown (`NAME<03>`). */
+  readonly source?: string;
+  /** The datagram's destination name and suffix; `group` for a group or broadcast datagram. */
+  readonly destination?: { name: string; suffix: number; group: boolean };
+  /**
+   * Takes a message instead of it being emitted, for a carrier that may still learn its fate
+   * (an ICMP error quoting the datagram, an NBDGM error datagram).
+   */
+  readonly deliver?: (event: MessageEvent) => void;
+}
+
+export interface DatagramPayloadFactory {
+  readonly name: string;
+  match(bytes: Uint8Array): boolean;
+  /** Dissects one datagram's user data: adds layers to `ctx.packet`, emits events. */
+  dissect(ctx: EngineContext, payload: DatagramPayload): void;
 }
 
 // ---- named pipes ----
@@ -61,24 +102,4 @@ export interface PipeConsumerFactory {
   /** Whether this consumer speaks on the pipe; `firstBytes` is the first write, when known. */
   accepts(pipe: string, firstBytes: Uint8Array | undefined): boolean;
   open(route: PipeRoute, ctx: EngineContext): PipeStream;
-}
-
-const sessionMakers: (() => SessionPayloadFactory)[] = [];
-const pipeMakers: (() => PipeConsumerFactory)[] = [];
-
-export function registerSessionPayload(make: () => SessionPayloadFactory): void {
-  sessionMakers.push(make);
-}
-
-export function registerPipeConsumer(make: () => PipeConsumerFactory): void {
-  pipeMakers.push(make);
-}
-
-/** Fresh instances for one engine (call once per engine, e.g. from a TcpAppFactory maker). */
-export function makeSessionPayloads(): SessionPayloadFactory[] {
-  return sessionMakers.map((make) => make());
-}
-
-export function makePipeConsumers(): PipeConsumerFactory[] {
-  return pipeMakers.map((make) => make());
 }

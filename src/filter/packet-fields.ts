@@ -5,7 +5,7 @@
 import {
   defineProtocol, listProtocols, lookupField, lookupProtocol, type FieldDef, type FieldNode, type FieldValue,
 } from '../model/fields.js';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { compile, type FieldRef, type FieldSource, type Predicate } from './compile.js';
 import { parseFilter } from './parse.js';
 import { parseIpv4, parseIpv6, parseTime, type Kind, type Val } from './values.js';

@@ -1,6 +1,6 @@
 // ARP (RFC 826) for Ethernet/IPv4: decoded so frames are labelled as tshark labels them.
 import { defineProtocol, f } from '../model/fields.js';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { ipv4String, macString } from './addr.js';
 
 export const ARP = defineProtocol('arp', 'Address Resolution Protocol', {

@@ -1,24 +1,18 @@
-// IP fragment reassembly, shared by IPv4 (RFC 791 §3.2) and IPv6 (RFC 8200 §4.5).
-// Bounded: at most MAX_PENDING datagrams in progress, each at most 65,535 bytes, dropped
-// after TIMEOUT seconds of capture time. Overlaps keep the first copy (as Windows and Linux
-// do) and are reported; conflicting overlaps are reported as errors.
+// IP fragment reassembly, shared by IPv4 (RFC 791 §3.2) and IPv6 (RFC 8200 §4.5), on the
+// bounded fragment table: at most MAX_PENDING datagrams in progress, each at most 65,535
+// bytes in at most MAX_FRAGMENTS fragments, MAX_BYTES held in all, dropped after TIMEOUT
+// seconds of capture time. Overlaps keep the first copy (as Windows and Linux do) and are
+// reported; conflicting overlaps are reported as errors.
+import { FragmentTable, OffsetParts, type FragmentLimits, type LimitHit } from './fragment-table.js';
 
-const MAX_PENDING = 4096;
-const MAX_DATAGRAM = 65535;
-const TIMEOUT = 60;
-
-interface Fragment {
-  readonly offset: number;
-  readonly data: Uint8Array;
-  readonly frame: number;
-}
-
-interface Pending {
-  readonly fragments: Fragment[];
-  total: number; // -1 until the last fragment arrives
-  readonly firstSeen: number;
-  bytes: number;
-}
+const LIMITS: FragmentLimits = {
+  maxEntries: 4096,
+  maxEntryBytes: 65535,
+  /** 65,535 bytes in 8-byte steps: 8,192 distinct fragments; more are duplicates. */
+  maxParts: 8192,
+  maxTotalBytes: 64 * 1024 * 1024,
+  maxAgeSeconds: 60,
+};
 
 export type DefragResult =
   | { readonly state: 'incomplete' }
@@ -30,72 +24,56 @@ export interface Expired {
   readonly frames: number[];
 }
 
+/** Fragments that overlapped bytes already held, and how many of those bytes differed. */
+interface Overlaps {
+  overlaps: number;
+  conflicts: number;
+}
+
 export class Defragmenter {
-  private readonly pending = new Map<string, Pending>();
+  private readonly table = new FragmentTable<Overlaps, OffsetParts>(LIMITS, () => new OffsetParts());
 
   add(key: string, frame: number, now: number, offset: number, data: Uint8Array, more: boolean): DefragResult {
-    if (offset + data.length > MAX_DATAGRAM) return { state: 'error', reason: `fragment ends at byte ${offset + data.length}, beyond the 65,535-byte limit` };
-    let entry = this.pending.get(key);
+    let entry = this.table.get(key);
+    const created = entry === undefined;
     if (entry === undefined) {
-      if (this.pending.size >= MAX_PENDING) return { state: 'error', reason: `more than ${MAX_PENDING} fragmented datagrams in progress; fragment not reassembled` };
-      entry = { fragments: [], total: -1, firstSeen: now, bytes: 0 };
-      this.pending.set(key, entry);
+      const opened = this.table.open(key, { overlaps: 0, conflicts: 0 }, now);
+      if (opened.kind === 'limit') return { state: 'error', reason: refusal(opened, offset + data.length) };
+      entry = opened;
     }
-    entry.fragments.push({ offset, data: data.slice(), frame });
-    entry.bytes += data.length;
-    if (!more) entry.total = offset + data.length;
-    if (entry.total < 0 || !covers(entry)) return { state: 'incomplete' };
-    this.pending.delete(key);
-    return assemble(entry);
+    const placed = this.table.addAt(entry, offset, data, [frame], now);
+    if (placed.kind === 'limit') {
+      if (created) this.table.delete(entry);
+      return { state: 'error', reason: refusal(placed, offset + data.length) };
+    }
+    if (placed.overlap) entry.meta.overlaps++;
+    entry.meta.conflicts += placed.conflicts;
+    if (!more) entry.parts.end = offset + data.length;
+    if (!entry.parts.complete) return { state: 'incomplete' };
+    this.table.delete(entry);
+    const frames = [...entry.frames].sort((a, b) => a - b);
+    return { state: 'complete', payload: entry.parts.join(), frames, overlaps: entry.meta.overlaps, conflicts: entry.meta.conflicts };
   }
 
-  /** Removes datagrams older than the timeout; returns them so they can be reported. */
+  /** Removes datagrams older than the timeout (all of them with `all`); returns them so they can be reported. */
   expire(now: number, all = false): Expired[] {
-    const out: Expired[] = [];
-    for (const [key, entry] of this.pending) {
-      if (all || now - entry.firstSeen > TIMEOUT) {
-        out.push({ key, frames: entry.fragments.map((x) => x.frame) });
-        this.pending.delete(key);
-      }
-    }
-    return out;
+    return this.table.expire(now, all).map((entry) => ({ key: entry.key, frames: entry.frames }));
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.table.size;
   }
 }
 
-function covers(entry: Pending): boolean {
-  const sorted = [...entry.fragments].sort((a, b) => a.offset - b.offset);
-  let reach = 0;
-  for (const frag of sorted) {
-    if (frag.offset > reach) return false;
-    reach = Math.max(reach, frag.offset + frag.data.length);
+function refusal(hit: LimitHit, end: number): string {
+  switch (hit.limit) {
+    case 'entries':
+      return `more than ${hit.max} fragmented datagrams in progress; fragment not reassembled`;
+    case 'entry-bytes':
+      return `fragment ends at byte ${end}, beyond the 65,535-byte limit`;
+    case 'parts':
+      return `more than ${hit.max} fragments of one datagram; fragment not reassembled`;
+    case 'total-bytes':
+      return `more than ${hit.max} bytes of fragments waiting; fragment not reassembled`;
   }
-  return reach >= entry.total;
-}
-
-function assemble(entry: Pending): DefragResult {
-  const payload = new Uint8Array(entry.total);
-  const filled = new Uint8Array(entry.total);
-  let overlaps = 0;
-  let conflicts = 0;
-  for (const frag of entry.fragments) {
-    let overlapped = false;
-    const end = Math.min(entry.total, frag.offset + frag.data.length);
-    for (let i = frag.offset; i < end; i++) {
-      const byte = frag.data[i - frag.offset]!;
-      if (filled[i] === 1) {
-        overlapped = true;
-        if (payload[i] !== byte) conflicts++;
-      } else {
-        payload[i] = byte;
-        filled[i] = 1;
-      }
-    }
-    if (overlapped) overlaps++;
-  }
-  const frames = [...new Set(entry.fragments.map((x) => x.frame))].sort((a, b) => a - b);
-  return { state: 'complete', payload, frames, overlaps, conflicts };
 }

@@ -2,7 +2,7 @@
 // NetBIOS over IPX show the Source/Destination columns tshark shows (`network.node`).
 import { defineProtocol, f } from '../model/fields.js';
 import { IPX_FINDINGS } from './findings.js';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 const PACKET_TYPES: Record<number, string> = { 0: 'Unknown', 1: 'RIP', 4: 'PEP', 5: 'SPX', 17: 'NCP', 20: 'NetBIOS Broadcast' };

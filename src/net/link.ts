@@ -4,7 +4,7 @@ import { defineProtocol, f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { ETH_FINDINGS, LLC_FINDINGS, NULL_FINDINGS, PPP_FINDINGS, PPPOES_FINDINGS, SLL_FINDINGS, VLAN_FINDINGS } from './findings.js';
 import { LINKTYPE } from '../capture/frame.js';
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 export const ETHERTYPES: Record<number, string> = {

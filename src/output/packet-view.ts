@@ -1,7 +1,7 @@
 // The `read` views of one dissected frame: tshark-like summary line, detail tree, hex, JSON.
 import { displayNode, jsonValue, lookupProtocol, type FieldDef, type FieldNode } from '../model/fields.js';
-import type { Packet } from '../engine/packet.js';
-import { infoColumn, protocolColumn } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
+import { infoColumn, protocolColumn } from './columns.js';
 import { displayWidth, escapeText, fitWidth } from './escape.js';
 import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';

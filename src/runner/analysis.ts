@@ -1,7 +1,7 @@
 // The analysis contract: what the runner hands an analysis, and when. An analysis never sees
 // bytes: it consumes dissected packets (with lazily built field trees) and typed events, and
 // produces records as it goes (a listing) or a report at the end (stats, audit, verify).
-import type { Packet } from '../engine/packet.js';
+import type { Packet } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 
 /** The capture being read. */

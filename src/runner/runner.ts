@@ -6,7 +6,8 @@
 import type { Frame } from '../capture/frame.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineOptions } from '../engine/context.js';
-import type { Packet } from '../engine/packet.js';
+import type { ProtocolSet } from '../engine/protocols.js';
+import type { Packet } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { EventFilter, PacketFilter } from '../filter/index.js';
@@ -20,6 +21,8 @@ class StopReading extends Error {}
 
 export interface RunnerOptions {
   readonly engine: EngineOptions;
+  /** The protocols each engine dissects (a fresh set per capture: no state shared between files). */
+  readonly protocols: () => ProtocolSet;
   /** Frames an analysis sees (-Y on frames); all when undefined. */
   readonly frameFilter?: PacketFilter;
   /** Events an analysis sees (-Y on events); all when undefined. */
@@ -89,7 +92,7 @@ export class Runner {
         for (const analysis of packetAnalyses) analysis.packet!(packet, file);
       }
       : undefined;
-    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => window.push(event) : undefined }, this.options.engine);
+    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => window.push(event) : undefined }, this.options.engine, this.options.protocols());
     const progress = source.progress && this.options.progress && wantProgress(this.options.quiet) ? new Progress(source.label, source.size) : undefined;
     let stopped = false;
     try {

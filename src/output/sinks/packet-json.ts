@@ -1,6 +1,6 @@
 // Frames as JSON: one array of objects (json) or one object per line (ndjson). Schema:
 // docs/schema.md.
-import type { Packet } from '../../engine/packet.js';
+import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { packetJsonText } from '../packet-view.js';
 import type { Output } from '../writer.js';

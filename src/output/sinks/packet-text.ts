@@ -1,5 +1,5 @@
 // Frames as text: tshark's summary line, or the detail tree (-V), with a hex dump (-x).
-import type { Packet } from '../../engine/packet.js';
+import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { detailTree, hexView, summaryColumns, summaryLine, worstSeverity } from '../packet-view.js';
 import type { Style } from '../style.js';

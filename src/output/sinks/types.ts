@@ -1,6 +1,6 @@
 // Sinks: where records go. One small interface per record kind — frames (packets), timeline
 // events, reports — and one file per format implementing it (registered in ./index.ts).
-import type { Packet } from '../../engine/packet.js';
+import type { Packet } from '../../model/packet.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import type { Report } from '../report.js';

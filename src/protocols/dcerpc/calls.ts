@@ -3,8 +3,8 @@
 import type { EngineContext } from '../../engine/context.js';
 import type { CallEvent } from '../../model/events.js';
 import type { Finding } from '../../model/findings.js';
-import type { Layer } from '../../engine/packet.js';
-import { rpcInterface, type RpcCall, type RpcOutcome, type RpcRoute, type RpcStub, type StubDissection } from './interfaces.js';
+import type { Layer } from '../../model/packet.js';
+import type { RpcCall, RpcInterfaceHandler, RpcInterfaces, RpcOutcome, RpcRoute, RpcStub, StubDissection } from './interfaces.js';
 import { interfaceName } from './uuid.js';
 import type { Drep } from './ndr.js';
 import { f } from '../../model/fields.js';
@@ -12,6 +12,8 @@ import { DCERPC } from './fields.js';
 
 export interface CallRecord {
   readonly interfaceUuid: string;
+  /** The handler of the call's interface, when msgscope decodes it. */
+  readonly handler: RpcInterfaceHandler | undefined;
   readonly version: number;
   readonly opnum: number;
   readonly route: RpcRoute;
@@ -24,7 +26,7 @@ export interface CallRecord {
 }
 
 export function finishCall(ctx: EngineContext, rec: CallRecord, outcome: RpcOutcome, responseParsed: unknown, extraFindings: Finding[] = []): void {
-  const handler = rpcInterface(rec.interfaceUuid);
+  const handler = rec.handler;
   const findings = [...rec.findings, ...extraFindings];
   const call: RpcCall<unknown, unknown> = {
     interfaceUuid: rec.interfaceUuid, version: rec.version, opnum: rec.opnum, route: rec.route,
@@ -88,16 +90,18 @@ export function rawStubNodes(stub: Uint8Array): ReturnType<typeof f>[] {
   return [f(DCERPC.stub_data, stub, 0, stub.length, undefined, `Stub data (${stub.length} bytes)`)];
 }
 
-export function dissectRequestStub(uuid: string, stub: Uint8Array, drep: Drep, opnum: number, ctx: EngineContext, frame: number): StubDissection<unknown> | undefined {
-  const handler = rpcInterface(uuid);
+export function dissectRequestStub(interfaces: RpcInterfaces, uuid: string, stub: Uint8Array, drep: Drep, opnum: number, ctx: EngineContext, frame: number): StubDissection<unknown> | undefined {
+  const handler = interfaces.get(uuid);
   return handler?.dissectRequest(stub, drep, opnum, ctx, frame);
 }
 
-export function dissectResponseStub(uuid: string, stub: Uint8Array, drep: Drep, opnum: number, request: unknown, ctx: EngineContext, frame: number): StubDissection<unknown> | undefined {
-  const handler = rpcInterface(uuid);
+export function dissectResponseStub(
+  interfaces: RpcInterfaces, uuid: string, stub: Uint8Array, drep: Drep, opnum: number, request: unknown, ctx: EngineContext, frame: number,
+): StubDissection<unknown> | undefined {
+  const handler = interfaces.get(uuid);
   return handler?.dissectResponse(stub, drep, opnum, request, ctx, frame);
 }
 
-export function opName(uuid: string, opnum: number): string | undefined {
-  return rpcInterface(uuid)?.opName(opnum);
+export function opName(interfaces: RpcInterfaces, uuid: string, opnum: number): string | undefined {
+  return interfaces.get(uuid)?.opName(opnum);
 }

@@ -7,37 +7,38 @@ import type { Finding } from '../../model/findings.js';
 import { DCERPC_CL_FINDINGS as CL } from './findings.js';
 import { f } from '../../model/fields.js';
 import { endpoint } from '../../net/addr.js';
-import type { Layer } from '../../engine/packet.js';
+import { FragmentTable, NumberedParts, type FragmentEntry } from '../../net/fragment-table.js';
+import type { Layer } from '../../model/packet.js';
 import {
   CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
-} from './cl-parser.js';
+} from './cl-parse.js';
 import { clBodyTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
 import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissectResponseStub, type CallRecord } from './calls.js';
-import type { RpcRoute, RpcStub } from './interfaces.js';
+import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
 
 const MAX_ASSEMBLIES = 4096;
 const MAX_FRAGMENTS = 4096;
 const MAX_STUB_BYTES = 8 * 1024 * 1024;
+/** Bytes of all calls being joined. */
+const MAX_JOINING_BYTES = 64 * 1024 * 1024;
 const MAX_PENDING = 65536;
 const MAX_DONE = 65536;
 /** Fragments idle this long (capture time) never complete. */
 const ASSEMBLY_TIMEOUT = 300;
 const TRANSPORT = 'udp/dcerpc';
 
+/** What a call being joined keeps besides its fragments: the first PDU's header, time and route, and the findings so far. */
 interface Assembly {
   readonly header: ClHeader;
-  readonly frags: Map<number, Uint8Array>;
-  last: number | undefined;
-  bytes: number;
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
-  lastSec: number;
   readonly route: RpcRoute;
   readonly findings: Finding[];
 }
+
+type AssemblyEntry = FragmentEntry<Assembly, NumberedParts>;
 
 interface Pending extends CallRecord {
   readonly key: string;
@@ -45,13 +46,18 @@ interface Pending extends CallRecord {
 }
 
 export class ClEngine {
-  private readonly assemblies = new Map<string, Assembly>();
+  private readonly assemblies = new FragmentTable<Assembly, NumberedParts>(
+    { maxEntries: MAX_ASSEMBLIES, maxParts: MAX_FRAGMENTS, maxEntryBytes: MAX_STUB_BYTES, maxTotalBytes: MAX_JOINING_BYTES, maxAgeSeconds: ASSEMBLY_TIMEOUT, ageFrom: 'last' },
+    () => new NumberedParts(),
+  );
   private readonly pending = new Map<string, Pending>();
   /** activity|seq → key of the pending request, for responses from another port. */
   private readonly byActivity = new Map<string, string>();
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
   private readonly done = new Map<string, true>();
   private count = 0;
+
+  constructor(private readonly interfaces: RpcInterfaces) {}
 
   datagram(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
@@ -114,7 +120,7 @@ export class ClEngine {
     switch (h.ptype) {
       case 0:
       case 2: {
-        const op = opName(h.ifId, h.opnum);
+        const op = opName(this.interfaces, h.ifId, h.opnum);
         return `${name}: seq: ${h.seq} opnum: ${h.opnum}${op !== undefined ? ` (${op})` : ''} len: ${h.len}${frag}`;
       }
       case 3:
@@ -162,7 +168,7 @@ export class ClEngine {
     const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
     let parsed: unknown;
     const callFindings = [...joined.findings];
-    const d = dissectRequestStub(h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
+    const d = dissectRequestStub(this.interfaces, h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, joined.stub, false);
       ctx.packet?.layers.push(layer);
@@ -174,7 +180,7 @@ export class ClEngine {
     }
     if (this.pending.size >= MAX_PENDING) this.evictOldest(ctx);
     const p: Pending = {
-      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
+      key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
       findings: callFindings, ids: { activity: h.activity, seq: h.seq }, extraFrames: [], maybe: (h.flags1 & (F1_MAYBE | F1_BROADCAST)) !== 0,
     };
     this.pending.set(key, p);
@@ -194,7 +200,7 @@ export class ClEngine {
     const asm = this.assemblies.get(`${key}|0`);
     if (asm !== undefined) {
       // A fragment of a request still being joined came back: the request never arrives whole.
-      asm.findings.push(CL.bouncedFragment.at(frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
+      asm.meta.findings.push(CL.bouncedFragment.at(frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
       return;
     }
     // The original was not captured: the quoted copy is the only sight of this request.
@@ -203,7 +209,7 @@ export class ClEngine {
       return;
     }
     const stub: RpcStub = { bytes: pdu.body, drep: h.drep, frames: [frame], tsSec: dg.tsSec, tsNsec: dg.tsNsec };
-    const d = dissectRequestStub(h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
+    const d = dissectRequestStub(this.interfaces, h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, pdu.body, true);
       ctx.packet?.layers.push(layer);
@@ -211,7 +217,7 @@ export class ClEngine {
     const note = CL.bounceUnmatched.at(frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
     ctx.packetFinding(note);
     const rec: Pending = {
-      key, interfaceUuid: h.ifId, version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
+      key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
       requestParsed: d?.parsed, findings: [note, ...(d?.findings ?? [])], ids: { activity: h.activity, seq: h.seq, quoted_only: 'true' }, extraFrames: [], maybe: false,
     };
     this.finish(ctx, rec, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
@@ -236,7 +242,7 @@ export class ClEngine {
     if (joined === undefined) return;
     const p = this.lookup(src, dst, h, dg.dst);
     const request = p?.requestParsed;
-    const d = dissectResponseStub(p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
+    const d = dissectResponseStub(this.interfaces, p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, joined.stub, false);
       ctx.packet?.layers.push(layer);
@@ -292,82 +298,75 @@ export class ClEngine {
     annotate: (nodes: ReturnType<typeof f>[]) => void,
   ): { stub: Uint8Array; frames: number[]; tsSec: number; tsNsec: number; findings: Finding[] } | undefined {
     const h = pdu.header;
-    if ((h.flags1 & F1_FRAG) === 0 && !this.assemblies.has(key)) {
+    if ((h.flags1 & F1_FRAG) === 0 && this.assemblies.get(key) === undefined) {
       return { stub: pdu.body, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, findings: [...findings] };
     }
     let asm = this.assemblies.get(key);
     if (asm === undefined) {
-      if (this.assemblies.size >= MAX_ASSEMBLIES) {
-        const [oldKey, old] = this.assemblies.entries().next().value as [string, Assembly];
-        this.assemblies.delete(oldKey);
-        this.reportIncomplete(ctx, old, `more than ${MAX_ASSEMBLIES} fragmented calls in progress`);
+      const meta: Assembly = { header: h, tsSec: dg.tsSec, tsNsec: dg.tsNsec, route, findings: [] };
+      let opened = this.assemblies.open(key, meta, dg.tsSec);
+      if (opened.kind === 'limit') {
+        const old = this.assemblies.oldest();
+        if (old !== undefined) {
+          this.assemblies.delete(old);
+          this.reportIncomplete(ctx, old, `more than ${MAX_ASSEMBLIES} fragmented calls in progress`);
+        }
+        opened = this.assemblies.open(key, meta, dg.tsSec);
+        if (opened.kind === 'limit') return undefined;
       }
-      asm = { header: h, frags: new Map(), last: undefined, bytes: 0, frames: [], tsSec: dg.tsSec, tsNsec: dg.tsNsec, lastSec: dg.tsSec, route, findings: [] };
-      this.assemblies.set(key, asm);
+      asm = opened;
     }
-    asm.lastSec = dg.tsSec;
-    asm.findings.push(...findings);
-    const existing = asm.frags.get(h.fragnum);
-    if (existing !== undefined) {
-      const same = existing.length === pdu.body.length && existing.every((b, i) => b === pdu.body[i]);
-      const item = same
+    asm.meta.findings.push(...findings);
+    const parts = asm.parts;
+    const placed = this.assemblies.addNumbered(asm, h.fragnum, pdu.body, dg.frames, dg.tsSec);
+    if (placed.kind === 'duplicate') {
+      const item = placed.same
         ? CL.duplicateFragment.at(frame, `fragment ${h.fragnum} of seq ${h.seq} received again`)
         : CL.fragmentConflict.at(frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`);
       ctx.packetFinding(item);
-      if (!same) asm.findings.push(item);
-      if (!asm.frames.includes(frame)) asm.frames.push(frame);
+      if (!placed.same) asm.meta.findings.push(item);
+      asm.addFrames([frame]);
       return undefined;
     }
-    if (asm.frags.size >= MAX_FRAGMENTS || asm.bytes + pdu.body.length > MAX_STUB_BYTES) {
-      ctx.packetFinding(CL.fragmentLimit.at(frame, `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`));
+    if (placed.kind === 'limit') {
+      const summary = placed.limit === 'total-bytes'
+        ? `call seq ${h.seq}: more than ${MAX_JOINING_BYTES} bytes of fragmented calls waiting: fragment dropped`
+        : `call seq ${h.seq} exceeds ${MAX_FRAGMENTS} fragments or ${MAX_STUB_BYTES} bytes: fragment dropped`;
+      ctx.packetFinding(CL.fragmentLimit.at(frame, summary));
       return undefined;
     }
-    asm.frags.set(h.fragnum, pdu.body.slice());
-    asm.bytes += pdu.body.length;
-    for (const n of dg.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
     if ((h.flags1 & F1_LASTFRAG) !== 0 || (h.flags1 & F1_FRAG) === 0) {
-      if (asm.last !== undefined && asm.last !== h.fragnum) {
-        asm.findings.push(CL.twoLastFragments.at(frame, `fragments ${asm.last} and ${h.fragnum} are both marked last`));
+      if (parts.last !== undefined && parts.last !== h.fragnum) {
+        asm.meta.findings.push(CL.twoLastFragments.at(frame, `fragments ${parts.last} and ${h.fragnum} are both marked last`));
       }
-      asm.last = asm.last === undefined ? h.fragnum : Math.min(asm.last, h.fragnum);
+      parts.last = parts.last === undefined ? h.fragnum : Math.min(parts.last, h.fragnum);
     }
-    if (asm.last === undefined || asm.frags.size < asm.last + 1) {
+    if (parts.last === undefined || parts.size < parts.last + 1) {
       annotate([f(DCERPC.fragments, 'waiting for more fragments')]);
       return undefined;
     }
-    for (let i = 0; i <= asm.last; i++) if (!asm.frags.has(i)) return undefined;
-    this.assemblies.delete(key);
-    const stub = new Uint8Array(asm.bytes);
-    let o = 0;
-    for (let i = 0; i <= asm.last; i++) {
-      const part = asm.frags.get(i)!;
-      stub.set(part, o);
-      o += part.length;
-    }
+    if (!parts.complete) return undefined;
+    this.assemblies.delete(asm);
     const frames = [...asm.frames].sort((a, b) => a - b);
     annotate([f(DCERPC.fragments, frames.join(', ')), f(DCERPC.reassembled_in, frame)]);
-    return { stub: o === stub.length ? stub : stub.subarray(0, o), frames, tsSec: asm.tsSec, tsNsec: asm.tsNsec, findings: asm.findings };
+    return { stub: parts.join(), frames, tsSec: asm.meta.tsSec, tsNsec: asm.meta.tsNsec, findings: asm.meta.findings };
   }
 
-  private reportIncomplete(ctx: EngineContext, asm: Assembly, why: string): void {
+  private reportIncomplete(ctx: EngineContext, asm: AssemblyEntry, why: string): void {
+    const parts = asm.parts;
     const missing: number[] = [];
-    const top = asm.last ?? Math.max(...asm.frags.keys());
-    for (let i = 0; i <= top && missing.length < 32; i++) if (!asm.frags.has(i)) missing.push(i);
-    const h = asm.header;
+    const top = parts.last ?? parts.max;
+    for (let i = 0; i <= top && missing.length < 32; i++) if (!parts.has(i)) missing.push(i);
+    const h = asm.meta.header;
     const what = `${ptypeName(h.ptype).toLowerCase()} seq ${h.seq} of activity ${h.activity}${interfaceName(h.ifId) !== undefined ? ` (${interfaceName(h.ifId)})` : ''}`;
-    const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', asm.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
+    const lacking = [missing.length > 0 ? `fragment(s) ${missing.join(', ')}` : '', parts.last === undefined ? 'the last fragment' : ''].filter((s) => s !== '').join(' and ');
     const item = CL.fragmentsIncomplete.at(asm.frames[0] ?? 0,
-      `${what} never completed (${why}): ${asm.frags.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`);
-    ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.route.client, dst: asm.route.server }, asm.tsSec, asm.tsNsec);
+      `${what} never completed (${why}): ${parts.size} fragment(s) in frames ${asm.frames.join(', ')}, missing ${lacking}`);
+    ctx.standaloneFinding(item, 'dcerpc', { transport: TRANSPORT, src: asm.meta.route.client, dst: asm.meta.route.server }, asm.meta.tsSec, asm.meta.tsNsec);
   }
 
   private expire(ctx: EngineContext, now: number, all: boolean): void {
-    for (const [key, asm] of this.assemblies) {
-      if (all || now - asm.lastSec > ASSEMBLY_TIMEOUT) {
-        this.assemblies.delete(key);
-        this.reportIncomplete(ctx, asm, all ? 'end of capture' : `no fragment for ${ASSEMBLY_TIMEOUT} s`);
-      }
-    }
+    for (const asm of this.assemblies.expire(now, all)) this.reportIncomplete(ctx, asm, all ? 'end of capture' : `no fragment for ${ASSEMBLY_TIMEOUT} s`);
   }
 
   /** End of capture: incomplete fragments reported, unanswered requests finished. */
@@ -377,8 +376,8 @@ export class ClEngine {
   }
 }
 
-export function makeClFactory(): UdpAppFactory {
-  const engine = new ClEngine();
+export function makeClFactory(interfaces: RpcInterfaces): UdpAppFactory {
+  const engine = new ClEngine(interfaces);
   return {
     name: 'dcerpc',
     detect: looksLikeCl,

@@ -4,20 +4,21 @@
 // response fragments joined per call_id (C706 12.6.3.1), and each request matched with its
 // response or fault by call_id.
 import type { Direction, EngineContext } from '../../engine/context.js';
-import type { Layer } from '../../engine/packet.js';
+import type { Layer } from '../../model/packet.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
 import { DCERPC_CO_FINDINGS as CO } from './findings.js';
+import { FragmentTable, NumberedParts } from '../../net/fragment-table.js';
 import { StreamBuffer } from '../../net/stream-buffer.js';
 import {
   CO_HEADER_LEN, looksLikeCo, parseAuthTrailer, parseBind, parseBindAck, parseBindNak, parseCoHeader, parseFault, parseRequest, parseResponse,
   PFC_FIRST_FRAG, PFC_LAST_FRAG, PFC_MAYBE, BIND_NAK_REASONS, BIND_REASONS, type AuthTrailer, type CoHeader, type ContextElem, type FaultBody,
-} from './co-parser.js';
+} from './co-parse.js';
 import {
   authTree, bindAckTree, bindNakTree, bindTree, coHeaderTree, DCERPC, ptypeName,
 } from './fields.js';
 import { dissectRequestStub, dissectResponseStub, finishCall, opName, rawStubNodes, stubLayer, type CallRecord } from './calls.js';
-import type { RpcRoute, RpcStub } from './interfaces.js';
+import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName, NDR20_UUID } from './uuid.js';
 
@@ -26,6 +27,8 @@ const MAX_CALLS = 4096;
 const MAX_STUB_BYTES = 16 * 1024 * 1024;
 /** Fragments per call: empty ones add no bytes, so the byte bound alone does not hold them. */
 const MAX_FRAGMENTS = 4096;
+/** Bytes of all calls being joined in one direction. */
+const MAX_JOINING_BYTES = 64 * 1024 * 1024;
 /** How far to look for the next plausible header after losing sync. */
 const RESYNC_WINDOW = 64 * 1024;
 
@@ -36,16 +39,19 @@ interface BoundContext {
   readonly ndr20: boolean;
 }
 
+/** What a call being joined keeps besides its fragments (numbered in arrival order): its first fragment's header, time and ids. */
 interface Assembly {
-  readonly parts: Uint8Array[];
-  bytes: number;
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
   readonly first: CoHeader;
   readonly contextId: number;
   readonly opnum: number;
 }
+
+const assemblyTable = () => new FragmentTable<Assembly, NumberedParts>(
+  { maxEntries: MAX_CALLS, maxParts: MAX_FRAGMENTS, maxEntryBytes: MAX_STUB_BYTES, maxTotalBytes: MAX_JOINING_BYTES },
+  () => new NumberedParts(),
+);
 
 interface PendingCall extends CallRecord {
   readonly callId: number;
@@ -58,6 +64,8 @@ export interface CoEndpoints {
   readonly transport: string;
   /** [client, server] endpoints as the carrier sees them (direction 0 is from the client). */
   readonly endpoint: readonly [string, string];
+  /** The interfaces whose stubs are decoded. */
+  readonly interfaces: RpcInterfaces;
 }
 
 export class CoConnection {
@@ -66,7 +74,8 @@ export class CoConnection {
   private readonly extraFrames: [number[], number[]] = [[], []];
   private readonly contexts = new Map<number, BoundContext>();
   private readonly proposed = new Map<number, ContextElem[]>();
-  private readonly assemblies: [Map<number, Assembly>, Map<number, Assembly>] = [new Map(), new Map()];
+  /** Fragmented calls being joined per direction, by call_id. */
+  private readonly assemblies = [assemblyTable(), assemblyTable()] as const;
   private readonly calls = new Map<number, PendingCall>();
   private readonly lost: [boolean, boolean] = [false, false];
   private closed = false;
@@ -100,9 +109,10 @@ export class CoConnection {
     for (const dir of [0, 1] as const) {
       const left = this.bufs[dir].length;
       if (left > 0) this.report(CO.truncatedPdu, this.ctx.packet?.frame.number ?? 0, `connection ended with ${left} byte(s) of an incomplete DCE/RPC PDU`);
-      for (const [callId, asm] of this.assemblies[dir]) {
+      for (const asm of this.assemblies[dir].values()) {
+        const callId = asm.key;
         this.report(CO.fragmentsIncomplete, asm.frames[0] ?? 0,
-          `${ptypeName(asm.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.length} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`);
+          `${ptypeName(asm.meta.first.ptype).toLowerCase()} call_id ${callId}: ${asm.parts.size} fragment(s) in frames ${asm.frames.join(', ')} but no last fragment`);
       }
       this.assemblies[dir].clear();
     }
@@ -227,7 +237,7 @@ export class CoConnection {
           break;
         }
         const bound = this.contexts.get(r.contextId);
-        const op = bound !== undefined ? opName(bound.uuid, r.opnum) : undefined;
+        const op = bound !== undefined ? opName(this.where.interfaces, bound.uuid, r.opnum) : undefined;
         info += `, opnum: ${r.opnum}${op !== undefined ? ` (${op})` : ''}, Ctx: ${r.contextId}${bound !== undefined ? ` ${interfaceName(bound.uuid) ?? bound.uuid} V${bound.major}` : ''}`;
         const stub = pdu.subarray(r.stubOffset, Math.max(r.stubOffset, bodyEnd));
         body = () => [
@@ -294,45 +304,42 @@ export class CoConnection {
     const table = this.assemblies[dir];
     const first = (h.flags & PFC_FIRST_FRAG) !== 0;
     const last = (h.flags & PFC_LAST_FRAG) !== 0;
-    let asm = table.get(h.callId);
+    const key = String(h.callId);
+    let asm = table.get(key);
     if (first) {
       if (asm !== undefined) findings.push(CO.fragmentRestart.at(frame, `call_id ${h.callId}: a first fragment before the previous call's last one`));
       if (last) {
-        table.delete(h.callId);
+        if (asm !== undefined) table.delete(asm);
         return { stub, frames, tsSec, tsNsec, first: h, contextId, opnum };
       }
-      if (table.size >= MAX_CALLS) {
+      const meta: Assembly = { tsSec, tsNsec, first: h, contextId, opnum };
+      let opened = table.open(key, meta, tsSec);
+      if (opened.kind === 'limit') {
         table.clear();
         findings.push(CO.fragmentLimit.at(frame, `more than ${MAX_CALLS} fragmented calls in progress: the ${MAX_CALLS} waiting are dropped`));
+        opened = table.open(key, meta, tsSec);
+        if (opened.kind === 'limit') return undefined;
       }
-      asm = { parts: [], bytes: 0, frames: [], tsSec, tsNsec, first: h, contextId, opnum };
-      table.set(h.callId, asm);
+      asm = opened;
     } else if (asm === undefined) {
       findings.push(CO.fragmentOrphan.at(frame, `call_id ${h.callId}: a fragment whose first fragment is not in the capture`));
       return undefined;
     }
-    if (asm.bytes + stub.length > MAX_STUB_BYTES || asm.parts.length >= MAX_FRAGMENTS) {
-      table.delete(h.callId);
-      const why = asm.parts.length >= MAX_FRAGMENTS ? `more than ${MAX_FRAGMENTS} fragments` : `stub over ${MAX_STUB_BYTES} bytes`;
+    const placed = table.addNumbered(asm, asm.parts.size, stub, frames, tsSec);
+    if (placed.kind === 'limit') {
+      table.delete(asm);
+      const why = placed.limit === 'parts' ? `more than ${MAX_FRAGMENTS} fragments` : placed.limit === 'entry-bytes' ? `stub over ${MAX_STUB_BYTES} bytes` : `more than ${MAX_JOINING_BYTES} bytes of fragmented calls waiting`;
       findings.push(CO.fragmentLimit.at(frame, `call_id ${h.callId}: ${why}: dropped`));
       return undefined;
     }
-    asm.parts.push(stub.slice());
-    asm.bytes += stub.length;
-    for (const n of frames) if (!asm.frames.includes(n)) asm.frames.push(n);
     if (!last) {
-      nodes.push(f(DCERPC.fragments, `fragment ${asm.parts.length}, waiting for more`));
+      nodes.push(f(DCERPC.fragments, `fragment ${asm.parts.size}, waiting for more`));
       return undefined;
     }
-    table.delete(h.callId);
-    const whole = new Uint8Array(asm.bytes);
-    let o = 0;
-    for (const part of asm.parts) {
-      whole.set(part, o);
-      o += part.length;
-    }
+    table.delete(asm);
     nodes.push(f(DCERPC.fragments, asm.frames.join(', ')), f(DCERPC.reassembled_in, frame));
-    return { stub: whole, frames: asm.frames, tsSec: asm.tsSec, tsNsec: asm.tsNsec, first: asm.first, contextId: asm.contextId, opnum: asm.opnum };
+    const m = asm.meta;
+    return { stub: asm.parts.join(), frames: asm.frames, tsSec: m.tsSec, tsNsec: m.tsNsec, first: m.first, contextId: m.contextId, opnum: m.opnum };
   }
 
   private request(
@@ -345,7 +352,7 @@ export class CoConnection {
     if (bound === undefined) {
       callFindings.push(CO.unknownContext.at(frame, `context id ${whole.contextId} was not bound in the capture: interface unknown`));
     }
-    const d = bound !== undefined && bound.ndr20 ? dissectRequestStub(bound.uuid, whole.stub, h.drep, whole.opnum, ctx, frame) : undefined;
+    const d = bound !== undefined && bound.ndr20 ? dissectRequestStub(this.where.interfaces, bound.uuid, whole.stub, h.drep, whole.opnum, ctx, frame) : undefined;
     if (d !== undefined) {
       stubLayers.push(stubLayer(() => d, whole.stub, false).layer);
       for (const x of d.findings) ctx.packetFinding(x);
@@ -367,7 +374,7 @@ export class CoConnection {
     const stub: RpcStub = { bytes: whole.stub, drep: h.drep, frames: whole.frames, tsSec: whole.tsSec, tsNsec: whole.tsNsec };
     this.calls.set(h.callId, {
       callId: h.callId, contextId: whole.contextId, maybe: (whole.first.flags & PFC_MAYBE) !== 0,
-      interfaceUuid: bound?.uuid ?? '', version: bound?.major ?? 0, opnum: whole.opnum, route: this.routeOf(dir), request: stub, requestParsed: parsed,
+      interfaceUuid: bound?.uuid ?? '', handler: bound !== undefined ? this.where.interfaces.get(bound.uuid) : undefined, version: bound?.major ?? 0, opnum: whole.opnum, route: this.routeOf(dir), request: stub, requestParsed: parsed,
       findings: callFindings, ids: { call_id: h.callId, context: whole.contextId }, extraFrames: [],
     });
   }
@@ -376,7 +383,7 @@ export class CoConnection {
     const ctx = this.ctx;
     const call = this.calls.get(h.callId);
     const d = call !== undefined && call.interfaceUuid !== ''
-      ? dissectResponseStub(call.interfaceUuid, whole.stub, h.drep, call.opnum, call.requestParsed, ctx, frame)
+      ? dissectResponseStub(this.where.interfaces, call.interfaceUuid, whole.stub, h.drep, call.opnum, call.requestParsed, ctx, frame)
       : undefined;
     if (d !== undefined) {
       stubLayers.push(stubLayer(() => d, whole.stub, false).layer);
@@ -397,8 +404,10 @@ export class CoConnection {
   private fault(h: CoHeader, status: number, frames: number[], findings: Finding[]): void {
     const call = this.calls.get(h.callId);
     // A fault may arrive while request fragments are still being joined: drop them.
-    this.assemblies[0].delete(h.callId);
-    this.assemblies[1].delete(h.callId);
+    for (const table of this.assemblies) {
+      const asm = table.get(String(h.callId));
+      if (asm !== undefined) table.delete(asm);
+    }
     if (call === undefined) return;
     this.calls.delete(h.callId);
     finishCall(this.ctx, call, { kind: 'fault', status, name: rpcStatusName(status), frames }, undefined, findings);

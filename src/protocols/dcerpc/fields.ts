@@ -4,10 +4,10 @@ import { defineProtocol, f, type FieldNode } from '../../model/fields.js';
 import type { NdrString } from './ndr.js';
 import {
   CL_HEADER_LEN, CL_PTYPES, parseCancel, parseFack, type ClHeader, type ClPdu,
-} from './cl-parser.js';
+} from './cl-parse.js';
 import {
   AUTH_LEVELS, AUTH_TYPES, BIND_NAK_REASONS, BIND_REASONS, BIND_RESULTS, CO_PTYPES, type AuthTrailer, type BindAckBody, type BindBody, type BindNakBody, type CoHeader,
-} from './co-parser.js';
+} from './co-parse.js';
 import { interfaceName, TRANSFER_SYNTAXES } from './uuid.js';
 import { rpcStatusName } from './status.js';
 

@@ -1,7 +1,8 @@
 // The seam between DCE/RPC and the interfaces spoken over it (MS-MSRP's msgsvc and msgsvcsend,
-// and any later one): an interface module registers a handler that dissects its stubs for the
+// and any later one): an interface module provides a handler that dissects its stubs for the
 // packet view and turns each finished call (request plus response, fault, reject, bounce or
-// silence) into timeline events. DCE/RPC itself never knows what a stub means.
+// silence) into timeline events. DCE/RPC itself never knows what a stub means; it is given
+// the handlers as an RpcInterfaces table (src/protocols/index.ts builds the default one).
 import type { EngineContext } from '../../engine/context.js';
 import type { FieldNode } from '../../model/fields.js';
 import type { Finding } from '../../model/findings.js';
@@ -76,14 +77,15 @@ export interface RpcInterfaceHandler<Req = unknown, Resp = unknown> {
   complete(call: RpcCall<Req, Resp>, ctx: EngineContext): void;
 }
 
-const handlers = new Map<string, RpcInterfaceHandler>();
+/** The interfaces DCE/RPC decodes, by UUID. Handlers keep no per-capture state, so engines may share a table. */
+export class RpcInterfaces {
+  private readonly byUuid = new Map<string, RpcInterfaceHandler>();
 
-/** Registers an interface at import time; the handler must keep no per-capture state. */
-export function registerRpcInterface<Req, Resp>(handler: RpcInterfaceHandler<Req, Resp>): void {
-  // The erased form is only ever called with values this same handler produced.
-  handlers.set(handler.uuid, handler as unknown as RpcInterfaceHandler);
-}
+  constructor(handlers: readonly RpcInterfaceHandler[]) {
+    for (const handler of handlers) this.byUuid.set(handler.uuid, handler);
+  }
 
-export function rpcInterface(uuid: string): RpcInterfaceHandler | undefined {
-  return handlers.get(uuid);
+  get(uuid: string): RpcInterfaceHandler | undefined {
+    return this.byUuid.get(uuid);
+  }
 }

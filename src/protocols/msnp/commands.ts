@@ -61,7 +61,8 @@ const C: readonly Side[] = ['c'];
 const S: readonly Side[] = ['s'];
 const CS: readonly Side[] = ['c', 's'];
 
-const DRAFT = 'draft-movva-msn-messenger-protocol-00';
+/** The MSNP2 draft, the spec most clauses cite. */
+export const DRAFT = 'draft-movva-msn-messenger-protocol-00';
 /** The notes' table of payload commands and its lists of the others by role. */
 const NOTES = 'msnp-notes.md Payload-command table';
 

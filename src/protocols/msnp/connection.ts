@@ -1,24 +1,25 @@
-// One MSNP connection's state: framing per direction over reassembled bytes (with resync after
-// garbage and gaps), role and version, TrID request↔response matching, switchboard roster, and
-// the timeline events (sessions, presence, messages, notices) and findings.
+// One MSNP connection: the commands of both directions (framed by stream.ts) with their
+// layers and checks, and their meaning: logins, switchboard sessions and rosters, presence,
+// messages and notices as timeline events. Its role and version (role.ts), TrID matching
+// (trids.ts) and referral linking (referrals.ts) are kept by parts of their own.
 import type { EngineContext, Route } from '../../engine/context.js';
-import type { MessageEvent, MessageStatus, TimelineEvent } from '../../model/events.js';
+import type { MessageEvent, TimelineEvent } from '../../model/events.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
 import { MSNP_FINDINGS } from './findings.js';
-import { StreamBuffer, type Carried } from '../../net/stream-buffer.js';
+import type { Carried } from '../../net/stream-buffer.js';
 import { commandSpec, errorName, STATUS_NAMES, type Role, type Side } from './commands.js';
 import { checkChallenge } from './challenge.js';
-import { frameCommand, type RawCommand } from './framer.js';
+import type { RawCommand } from './parse.js';
 import { header, urlDecode } from './mime.js';
 import { eufName, interpretPayload, type PayloadInfo } from './payload.js';
-import { commandLayer, continuationLayer, type CommandView } from './present.js';
-import { normaliseAddress, type Login, type MsnpShared, type Referral } from './shared.js';
-import { evidenceFor, VersionRange } from './version.js';
+import { commandLayer, type CommandView } from './present.js';
+import { ReferralLinks } from './referrals.js';
+import { RoleAndVersion } from './role.js';
+import { CommandStreams } from './stream.js';
+import { handleOf, type Login, type MsnpShared, type Referral } from './shared.js';
+import { ASYNC_SERVER, TridMatcher } from './trids.js';
 
-const DRAFT = 'draft-movva-msn-messenger-protocol-00';
-const MAX_PENDING = 4096;
 const MAX_ROSTER = 256;
-const STREAM_LIMIT = 4 * 1024 * 1024;
 
 export interface ConnectionRoute {
   /** `tcp/msnp` or `tcp/http/msnp` */
@@ -33,61 +34,21 @@ export interface ConnectionRoute {
   readonly role?: Role;
 }
 
-interface Pending {
-  readonly name: string;
-  readonly frame: number;
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  answered: boolean;
-  /** Server segments seen before the request (to tell "never answered" from "capture ended"). */
-  readonly serverAt: number;
-}
-
-interface PendingMessage {
-  readonly event: MessageEvent;
-  readonly mode: string;
-}
-
-interface GarbageRun {
-  bytes: number;
-  readonly frame: number;
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  /** The payload command just before, when the run follows a payload (its length may be wrong). */
-  readonly afterPayload: string | undefined;
-  /** Why the first skipped line was not a command. */
-  readonly reason: string;
-}
-
-/** Server commands that never answer a request, even when their first parameter is numeric. */
-const ASYNC_SERVER = new Set(['MSG', 'NLN', 'FLN', 'UBX', 'UBN', 'UBM', 'RNG', 'JOI', 'BYE', 'NOT', 'IPG', 'QNG', 'NFY', 'BPR', 'OUT', 'CHL']);
-
-const SIDE_INDEX: Record<Side, 0 | 1> = { c: 0, s: 1 };
+/** Reports a finding of one connection, as a timeline `finding` event between its endpoints. */
+/** Emits a finding about `side`; `clause` is the command's own section, for the rules stated per command. */
+export type Reporter = (def: FindingDef, frame: number, summary: string, side: Side, carried?: Carried, clause?: string) => void;
 
 export class MsnpConnection {
-  role: Role | undefined;
-  private roleCertain = false;
-  version: number | undefined;
-  private versionSource: 'VER' | 'referral' | undefined;
-  readonly range = new VersionRange();
-  private readonly bufs: [StreamBuffer, StreamBuffer] = [new StreamBuffer(STREAM_LIMIT), new StreamBuffer(STREAM_LIMIT)];
-  /** False while resynchronising (after garbage, a gap, or a mid-stream start). */
-  private readonly sync: [boolean, boolean];
-  private readonly skip: [number, number] = [0, 0];
-  private readonly garbage: [GarbageRun | undefined, GarbageRun | undefined] = [undefined, undefined];
-  private readonly bareLfReported: [boolean, boolean] = [false, false];
-  private readonly lastPayload: [string | undefined, string | undefined] = [undefined, undefined];
+  private readonly profile: RoleAndVersion;
+  private readonly trids: TridMatcher;
+  private readonly referrals: ReferralLinks;
+  private readonly streams: CommandStreams;
   private readonly seen: [boolean, boolean] = [false, false];
-  private readonly pending = new Map<string, Pending>();
-  private readonly pendingMessages = new Map<string, PendingMessage>();
-  private pendingFull = false;
   private serverSegments = 0;
-  private commands = 0;
   /** Local user (the client's handle) and the switchboard roster (handle → friendly name). */
   private localUser: string | undefined;
   private readonly roster = new Map<string, string>();
   private sessid: string | undefined;
-  private referral: Referral | undefined;
   private login: Login | undefined;
   private challenge: string | undefined;
   private authMethod: string | undefined;
@@ -100,174 +61,50 @@ export class MsnpConnection {
   private last: Carried | undefined;
 
   constructor(private readonly shared: MsnpShared, private readonly ctx: EngineContext, readonly route: ConnectionRoute) {
-    this.sync = [route.fromStart, route.fromStart];
-    if (route.role !== undefined) this.setRole(route.role, true);
+    const report: Reporter = (def, frame, summary, side, carried, clause) => this.report(def, frame, summary, side, carried, clause);
+    this.profile = new RoleAndVersion(shared, route.clientIp, report);
+    this.trids = new TridMatcher(ctx, report, () => this.seen[1]);
+    this.referrals = new ReferralLinks(shared, route, (r) => this.adoptReferral(r));
+    this.streams = new CommandStreams(ctx, route, this.profile, report, (side, cmd, bytes, carried, missing, atEnd) => this.process(side, cmd, bytes, carried, missing, atEnd));
+    if (route.role !== undefined) this.profile.setRole(route.role, true);
   }
 
   // ---- byte input ----
 
   feed(side: Side, bytes: Uint8Array): void {
-    const i = SIDE_INDEX[side];
     const packet = this.ctx.packet;
     if (packet === undefined) return;
-    this.seen[i] = true;
+    this.seen[side === 'c' ? 0 : 1] = true;
     const here: Carried = { frames: [packet.frame.number], tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
     if (this.first === undefined) this.first = here;
     this.last = here;
     if (side === 's') this.serverSegments++;
-    const before = packet.layers.length;
-    let data = bytes;
-    if (this.skip[i] > 0) {
-      const n = Math.min(this.skip[i], data.length);
-      this.skip[i] -= n;
-      data = data.subarray(n);
-    }
-    const buf = this.bufs[i];
-    if (!buf.append(data, packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec)) {
-      this.report(MSNP_FINDINGS.bufferLimit, packet.frame.number, `more than ${STREAM_LIMIT} bytes without a complete command: buffer dropped, resynchronising`, side);
-      buf.clear();
-      this.sync[i] = false;
-      buf.append(data.subarray(Math.max(0, data.length - 65536)), packet.frame.number, packet.frame.tsSec, packet.frame.tsNsec);
-    }
-    this.drain(side);
-    if (packet.layers.length === before && bytes.length > 0) {
-      const view = buf.view();
-      const r = view.length > 0 ? frameCommand(view, side, this.framingVersion(), this.sync[i]) : undefined;
-      const info = r?.kind === 'need' && r.cmd !== undefined
-        ? `[${r.cmd.name} payload, ${view.length - r.cmd.lineLength} of ${r.cmd.payloadLength} bytes]`
-        : this.garbage[i] !== undefined ? '[not a command: resynchronising]' : view.length > 0 ? '[partial command line]' : '[continuation]';
-      packet.layers.push(continuationLayer(bytes.slice(0, Math.min(bytes.length, 65536)), info));
-    }
+    this.streams.feed(side, bytes, packet);
   }
 
   gap(side: Side, length: number): void {
-    const i = SIDE_INDEX[side];
-    const buf = this.bufs[i];
-    if (this.skip[i] > 0) {
-      const n = Math.min(this.skip[i], length);
-      this.skip[i] -= n;
-      length -= n;
-      if (length === 0) return;
-    }
-    const view = buf.view();
-    const r = view.length > 0 ? frameCommand(view, side, this.framingVersion(), this.sync[i]) : undefined;
-    if (r?.kind === 'need' && r.cmd !== undefined) {
-      const missing = r.cmd.total - view.length;
-      if (length <= missing) {
-        // The hole lies inside a payload whose length we know: keep the framing.
-        const bytes = view.slice();
-        const carried = buf.consume(view.length);
-        this.process(side, r.cmd, bytes, carried, missing);
-        this.skip[i] = missing - length;
-        return;
-      }
-    }
-    buf.clear();
-    this.sync[i] = false;
+    this.streams.gap(side, length);
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const side of ['c', 's'] as const) {
-      const i = SIDE_INDEX[side];
-      const buf = this.bufs[i];
-      this.flushGarbage(side);
-      if (buf.length === 0) continue;
-      const view = buf.view();
-      const r = frameCommand(view, side, this.framingVersion(), this.sync[i]);
-      const carried = buf.carried(view.length);
-      const frame = carried.frames[0] ?? 0;
-      if (r.kind === 'need' && r.cmd !== undefined) {
-        this.report(MSNP_FINDINGS.payloadTruncated, frame,
-          `${r.cmd.name} declares a ${r.cmd.payloadLength}-byte payload but only ${view.length - r.cmd.lineLength} byte(s) follow before the connection ends`, side, carried);
-        this.process(side, r.cmd, view.slice(), carried, r.cmd.total - view.length, true);
-      } else if (r.kind === 'need') {
-        this.report(MSNP_FINDINGS.truncatedLine, frame, `${view.length} byte(s) at the end of the stream are not a complete command line`, side, carried);
-      }
-      buf.clear();
-    }
-    this.finishPending();
-    this.finishVersion();
-    if (this.role === 'SB' && (this.sbOpened || this.roster.size > 0 || this.chatCount > 0)) {
+    this.streams.end();
+    this.trids.finish(this.serverSegments, this.profile.role);
+    this.profile.finish(this.streams.commands, this.first);
+    if (this.profile.role === 'SB' && (this.sbOpened || this.roster.size > 0 || this.chatCount > 0)) {
       this.emitSession('close', 's', this.last, { users: [...this.roster.keys()], messages: this.chatCount, sessid: this.sessid });
-    }
-  }
-
-  // ---- framing loop ----
-
-  private framingVersion(): number | undefined {
-    if (this.version !== undefined) return this.version;
-    const r = this.shared.range(this.route.clientIp);
-    return r.known ? r.best : this.range.known ? this.range.best : undefined;
-  }
-
-  private drain(side: Side): void {
-    const i = SIDE_INDEX[side];
-    const buf = this.bufs[i];
-    for (let guard = 0; guard < 1_000_000 && buf.length > 0; guard++) {
-      if (this.skip[i] > 0) {
-        const n = Math.min(this.skip[i], buf.length);
-        buf.consume(n);
-        this.skip[i] -= n;
-        continue;
-      }
-      const view = buf.view();
-      const r = frameCommand(view, side, this.framingVersion(), this.sync[i]);
-      if (r.kind === 'need') return;
-      if (r.kind === 'garbage') {
-        const carried = buf.consume(r.skip);
-        const g = this.garbage[i];
-        if (g === undefined) this.garbage[i] = { bytes: r.skip, frame: carried.frames[0] ?? 0, tsSec: carried.tsSec, tsNsec: carried.tsNsec, afterPayload: this.sync[i] ? this.lastPayload[i] : undefined, reason: r.reason };
-        else g.bytes += r.skip;
-        this.sync[i] = false;
-        continue;
-      }
-      this.flushGarbage(side);
-      const bytes = view.slice(0, r.cmd.total);
-      const carried = buf.consume(r.cmd.total);
-      this.sync[i] = true;
-      this.process(side, r.cmd, bytes, carried, 0);
-    }
-  }
-
-  /** Reports a run of skipped bytes once the stream is back in sync (or ends). */
-  private flushGarbage(side: Side): void {
-    const i = SIDE_INDEX[side];
-    const g = this.garbage[i];
-    if (g === undefined) return;
-    this.garbage[i] = undefined;
-    const carried: Carried = { frames: [g.frame], tsSec: g.tsSec, tsNsec: g.tsNsec };
-    if (g.afterPayload !== undefined) {
-      this.report(MSNP_FINDINGS.payloadLengthMismatch, g.frame,
-        `${g.bytes} byte(s) after the payload of ${g.afterPayload} do not start a command: the declared payload length disagrees with the bytes present; resynchronised at the next command line`, side, carried);
-    } else if (this.commands === 0 && !this.route.fromStart) {
-      this.report(MSNP_FINDINGS.midstream, g.frame, `capture starts inside the stream: ${g.bytes} byte(s) skipped up to the first command line`, side, carried);
-    } else {
-      this.report(MSNP_FINDINGS.garbage, g.frame, `${g.bytes} byte(s) are not an MSNP command (${g.reason}); resynchronised at the next command line`, side, carried);
     }
   }
 
   // ---- one command ----
 
-  private process(side: Side, cmd: RawCommand, bytes: Uint8Array, carried: Carried, missing: number, atEnd = false): void {
-    this.commands++;
+  /** One command framed from either direction: its layer, checks and meaning. */
+  private process(side: Side, cmd: RawCommand, bytes: Uint8Array, carried: Carried, missing: number, atEnd: boolean): void {
     const frame = carried.frames[0] ?? this.ctx.packet?.frame.number ?? 0;
-    const i = SIDE_INDEX[side];
-    if (cmd.bareLf && !this.bareLfReported[i]) {
-      this.bareLfReported[i] = true;
-      this.report(MSNP_FINDINGS.bareLf, frame, `${cmd.name} line ends in a bare LF, not CRLF (accepted; further ones in this direction not reported)`, side, carried);
-    }
-    if (cmd.badLength !== undefined) {
-      this.report(MSNP_FINDINGS.malformed, frame, `${cmd.name}: payload length parameter "${cmd.badLength}" is not a number`, side, carried);
-    }
-    this.lastPayload[i] = cmd.payloadLength > 0 ? `${cmd.name} (frame ${frame}, ${cmd.payloadLength} bytes)` : undefined;
-    this.inferRole(side, cmd);
-    for (const e of evidenceFor(cmd.name, cmd.params, side)) {
-      this.range.apply(e);
-      this.shared.range(this.route.clientIp).apply(e);
-    }
-    this.validate(side, cmd, frame, carried);
+    this.profile.infer(side, cmd, this.loginHandle);
+    this.profile.evidence(side, cmd);
+    this.profile.validate(side, cmd, frame, carried);
 
     const payload = cmd.payloadIndex >= 0 ? bytes.subarray(cmd.lineLength) : undefined;
     const info: PayloadInfo | undefined = payload !== undefined ? interpretPayload(cmd.name, payload) : undefined;
@@ -276,16 +113,12 @@ export class MsnpConnection {
     const isError = /^\d{3}$/.test(cmd.name);
     const spec = commandSpec(cmd.name);
     if (side === 'c' && spec?.answered === true && trid !== undefined && /^\d+$/.test(trid) && !(cmd.name === 'MSG')) {
-      this.addPending(trid, { name: cmd.name, frame, tsSec: carried.tsSec, tsNsec: carried.tsNsec, answered: false, serverAt: this.serverSegments });
+      this.trids.request(trid, { name: cmd.name, frame, tsSec: carried.tsSec, tsNsec: carried.tsNsec, answered: false, serverAt: this.serverSegments });
     }
     if (side === 's' && trid !== undefined && /^\d+$/.test(trid) && !ASYNC_SERVER.has(cmd.name)) {
       // Any non-asynchronous server line with the TrID answers the request (draft §5.3, §5.6):
       // several lines may share it (SYN → GTC/BLP/LST, CHG → ILN, ANS → IRO), and a DS answers USR with XFR.
-      const p = this.pending.get(trid);
-      if (p !== undefined) {
-        p.answered = true;
-        requestFrame = p.frame;
-      }
+      requestFrame = this.trids.answer(trid);
     }
     let challengeView: CommandView['challenge'];
     if (cmd.name === 'QRY' && side === 'c' && payload !== undefined && this.challenge !== undefined) {
@@ -300,102 +133,15 @@ export class MsnpConnection {
     }
 
     const view: CommandView = {
-      side, cmd, bytes, payload: info, version: this.version ?? (this.range.known ? this.range.best : undefined), versionText: this.versionText(),
-      role: this.role ?? '', requestFrame, challenge: challengeView, missing,
+      side, cmd, bytes, payload: info, version: this.profile.shownVersion, versionText: this.profile.versionText(),
+      role: this.profile.role ?? '', requestFrame, challenge: challengeView, missing,
     };
     if (this.ctx.packet !== undefined && !atEnd) this.ctx.packet.layers.push(commandLayer(view));
 
     this.semantics(side, cmd, info, carried, frame, isError);
   }
 
-  private addPending(trid: string, p: Pending): void {
-    if (this.pending.size >= MAX_PENDING) {
-      for (const [k, v] of this.pending) if (v.answered) this.pending.delete(k);
-      if (this.pending.size >= MAX_PENDING) {
-        const first = this.pending.keys().next().value;
-        if (first !== undefined) this.pending.delete(first);
-        if (!this.pendingFull) {
-          this.pendingFull = true;
-          this.report(MSNP_FINDINGS.pendingLimit, p.frame, `more than ${MAX_PENDING} requests awaiting answers: the oldest are no longer tracked`, 'c');
-        }
-      }
-    }
-    this.pending.set(trid, p);
-  }
-
   // ---- role, version, validity ----
-
-  /** The first certain role sticks (a later contradiction is a finding), except NS → DS on a login referral. */
-  private setRole(role: Role, certain: boolean): void {
-    if (this.roleCertain) {
-      if (this.role === 'NS' && role === 'DS') this.role = 'DS';
-      return;
-    }
-    this.role = role;
-    if (certain) this.roleCertain = true;
-  }
-
-  private inferRole(side: Side, cmd: RawCommand): void {
-    const n = cmd.name;
-    const p = cmd.params;
-    if (side === 'c') {
-      if (n === 'VER' && this.role === undefined) this.setRole('NS', false);
-      else if (n === 'ANS' || n === 'CAL') this.setRole('SB', true);
-      else if (n === 'USR' && p.length === 3 && !/^(MD5|TWN|SSO|CTP)$/.test(p[1] ?? '')) this.setRole('SB', true);
-      else if (n === 'MSG' && /^[UNAD]$/.test(p[1] ?? '')) this.setRole('SB', false);
-      else if (['PNG', 'CHG', 'SYN', 'ADL', 'UUX', 'QRY', 'BLP', 'LST'].includes(n)) this.setRole('NS', true);
-    } else {
-      if (n === 'VER') this.setRole('NS', true); // VER exists on DS/NS only (draft §8.2: none on a switchboard)
-      else if (['IRO', 'JOI', 'BYE', 'ACK', 'NAK', 'CAL', 'ANS'].includes(n)) this.setRole('SB', true);
-      else if (n === 'MSG' && p[0] !== 'Hotmail') this.setRole('SB', false);
-      else if (['NLN', 'ILN', 'FLN', 'RNG', 'CHL', 'QNG', 'UBX', 'LST', 'NOT', 'SYN', 'ADL', 'GCF', 'SBS', 'UBN', 'NFY', 'SDG'].includes(n) || (n === 'MSG' && p[0] === 'Hotmail')) {
-        if (this.role !== 'DS') this.setRole('NS', true);
-      } else if (n === 'XFR' && p[1] === 'NS' && this.loginHandle === undefined && this.role !== 'SB') this.setRole('DS', true);
-    }
-  }
-
-  private versionText(): string {
-    if (this.version !== undefined) return `MSNP${this.version}${this.versionSource === 'referral' ? ' (from the referring login)' : ''}`;
-    const r = this.pooledRange();
-    return r.known ? `${r.text()} (inferred)` : 'unknown';
-  }
-
-  private pooledRange(): VersionRange {
-    const pooled = new VersionRange();
-    pooled.merge(this.shared.range(this.route.clientIp));
-    pooled.merge(this.range);
-    return pooled;
-  }
-
-  private finishVersion(): void {
-    if (this.version !== undefined || this.commands === 0) return;
-    const r = this.pooledRange();
-    if (!r.known) return;
-    const at = this.first;
-    this.report(MSNP_FINDINGS.versionInferred, at?.frames[0] ?? 0,
-      `no VER exchange seen on this connection: version inferred as ${r.text()} from ${r.reasons.join(', ')}`, 's', at);
-  }
-
-  private validate(side: Side, cmd: RawCommand, frame: number, carried: Carried): void {
-    if (/^\d{3}$/.test(cmd.name)) {
-      if (side === 'c') this.report(MSNP_FINDINGS.invalidDirection, frame, `error code ${cmd.name} sent by the client`, side, carried, `${DRAFT} 7.11`);
-      return;
-    }
-    const spec = commandSpec(cmd.name);
-    if (spec === undefined) {
-      this.report(MSNP_FINDINGS.unknownCommand, frame, `unknown command ${cmd.name}`, side, carried);
-      return;
-    }
-    if (!spec.senders.includes(side)) {
-      this.report(MSNP_FINDINGS.invalidDirection, frame, `${cmd.name} is only sent by the ${spec.senders[0] === 'c' ? 'client' : 'server'}`, side, carried, spec.spec);
-    }
-    if (this.version !== undefined && (this.version < spec.since || this.version > spec.until)) {
-      this.report(MSNP_FINDINGS.invalidForVersion, frame, `${cmd.name} is not part of MSNP${this.version} (MSNP${spec.since}–${spec.until})`, side, carried);
-    }
-    if (this.roleCertain && this.role !== undefined && !spec.roles.includes(this.role) && !(this.role === 'DS' && spec.roles.includes('NS'))) {
-      this.report(MSNP_FINDINGS.invalidForRole, frame, `${cmd.name} is not valid on a ${this.role} connection`, side, carried, spec.spec);
-    }
-  }
 
   // ---- meaning ----
 
@@ -406,8 +152,7 @@ export class MsnpConnection {
       if (code === 911 || code === 917 || code === 928 || code === 933) this.emitSession('refused', side, carried, { error: errorName(code), code });
       if (code === 540) this.report(MSNP_FINDINGS.challengeRejected, frame, 'server rejected the challenge answer (540)', side, carried);
       // A NAK-like error in answer to a message.
-      const pm = p[0] !== undefined ? this.pendingMessages.get(p[0]) : undefined;
-      if (pm !== undefined) this.resolveMessage(p[0]!, 'error', errorName(code), frame);
+      if (p[0] !== undefined && this.trids.awaitsAck(p[0])) this.trids.resolveMessage(p[0], 'error', errorName(code), frame);
       return;
     }
     switch (cmd.name) {
@@ -415,22 +160,18 @@ export class MsnpConnection {
         if (side === 's') {
           const versions = p.slice(1).map((d) => /^MSNP(\d+)$/i.exec(d)?.[1]).filter((x): x is string => x !== undefined).map(Number);
           if (p[1] === '0') this.emitSession('refused', side, carried, { reason: 'no common protocol version', offered: p.slice(1) });
-          else if (versions.length > 0) {
-            this.version = Math.max(...versions);
-            this.versionSource = 'VER';
-            this.range.apply({ min: this.version, max: this.version, reason: 'VER' });
-          }
+          else if (versions.length > 0) this.profile.fromVer(Math.max(...versions));
         }
         break;
       case 'USR':
         this.usr(side, cmd, carried, frame);
         break;
       case 'XFR':
-        if (side === 's' && p.length >= 3) this.referralFrom('XFR', p[1] === 'SB' ? 'SB' : 'NS', p[2]!, p[4] ?? '', undefined, undefined, frame);
+        if (side === 's' && p.length >= 3) this.referrals.announce('XFR', p[1] === 'SB' ? 'SB' : 'NS', p[2]!, p[4] ?? '', undefined, undefined, frame, this.login, this.profile.version);
         break;
       case 'RNG':
         if (side === 's' && p.length >= 4) {
-          this.referralFrom('RNG', 'SB', p[1]!, p[3]!, p[0], p[4], frame);
+          this.referrals.announce('RNG', 'SB', p[1]!, p[3]!, p[0], p[4], frame, this.login, this.profile.version);
           this.emitNotice('invitation', side, carried, p[4], this.loginHandle !== undefined ? [this.loginHandle] : undefined, { kind: 'switchboard', sessid: p[0], server: p[1], caller_friendly: p[5] !== undefined ? urlDecode(p[5]) : undefined });
         }
         break;
@@ -438,7 +179,7 @@ export class MsnpConnection {
         if (side === 's') this.challenge = p[1];
         break;
       case 'OUT':
-        if (this.role === 'SB') {
+        if (this.profile.role === 'SB') {
           if (side === 'c') this.emitSession('leave', side, carried, { user: this.localUser });
         } else this.emitSession('logout', side, carried, { user: this.loginHandle, reason: side === 'c' ? 'client signed out' : outReason(p[0]) });
         break;
@@ -469,11 +210,11 @@ export class MsnpConnection {
         if (side === 'c' && p.length >= 3) {
           this.localUser = handleOf(p[1]!);
           this.sessid = p[3];
-          this.linkReferral(p[2]!, frame);
+          this.referrals.linkByCookie(p[2]!, frame);
         } else if (side === 's' && p[1] === 'OK') {
           this.sbOpened = true;
-          this.linkByServer(frame);
-          this.emitSession('accepted', side, carried, { user: this.localUser, sessid: this.sessid, caller: this.referral?.caller, roster: [...this.roster.keys()] });
+          this.referrals.linkByServer(frame);
+          this.emitSession('accepted', side, carried, { user: this.localUser, sessid: this.sessid, caller: this.referrals.referral?.caller, roster: [...this.roster.keys()] });
         }
         break;
       case 'IRO':
@@ -491,7 +232,7 @@ export class MsnpConnection {
         break;
       case 'ACK':
       case 'NAK':
-        if (side === 's' && p[0] !== undefined) this.resolveMessage(p[0], cmd.name === 'ACK' ? 'ok' : 'error', cmd.name === 'NAK' ? 'NAK' : undefined, frame);
+        if (side === 's' && p[0] !== undefined) this.trids.resolveMessage(p[0], cmd.name === 'ACK' ? 'ok' : 'error', cmd.name === 'NAK' ? 'NAK' : undefined, frame);
         break;
       case 'MSG':
         this.msg(side, cmd, info, carried);
@@ -526,56 +267,31 @@ export class MsnpConnection {
         // Switchboard login with the XFR cookie (draft §8.2).
         this.localUser = handleOf(p[1]!);
         this.authMethod = 'CKI';
-        this.linkReferral(p[2]!, frame);
+        this.referrals.linkByCookie(p[2]!, frame);
       }
       return;
     }
     if (p[1] !== 'OK') return;
     const handle = p[2] !== undefined ? handleOf(p[2]) : this.localUser;
     if (handle !== undefined) this.localUser = handle;
-    if (this.role === 'SB') {
+    if (this.profile.role === 'SB') {
       this.sbOpened = true;
-      this.linkByServer(frame);
-      this.emitSession('open', side, carried, { user: handle, friendly: p[3] !== undefined && !/^\d$/.test(p[3]) ? urlDecode(p[3]) : undefined, referral_frame: this.referral?.frame });
+      this.referrals.linkByServer(frame);
+      this.emitSession('open', side, carried, { user: handle, friendly: p[3] !== undefined && !/^\d$/.test(p[3]) ? urlDecode(p[3]) : undefined, referral_frame: this.referrals.referral?.frame });
       return;
     }
     this.loginHandle = handle;
-    const versionText = this.versionText();
-    const login: Login = { handle: handle ?? '', clientIp: this.route.clientIp, frame, version: this.version, versionText, auth: this.authMethod };
+    const versionText = this.profile.versionText();
+    const login: Login = { handle: handle ?? '', clientIp: this.route.clientIp, frame, version: this.profile.version, versionText, auth: this.authMethod };
     this.login = login;
     this.shared.setLogin(login);
     this.emitSession('login', side, carried, { handle, version: versionText, auth: this.authMethod ?? 'unknown', friendly: p[3] !== undefined && !/^\d$/.test(p[3]) ? urlDecode(p[3]) : undefined });
   }
 
-  private referralFrom(kind: 'XFR' | 'RNG', type: 'NS' | 'SB', address: string, cookie: string, sessid: string | undefined, caller: string | undefined, frame: number): void {
-    this.shared.addReferral({
-      kind, type, address: normaliseAddress(address), cookie, sessid, caller: caller !== undefined ? handleOf(caller) : undefined,
-      clientIp: this.route.clientIp, frame, login: this.login ?? this.shared.loginFor(this.route.clientIp), version: this.version,
-    });
-  }
-
-  /** Links this switchboard to the referral whose cookie the client presented. */
-  private linkReferral(cookie: string, frame: number): void {
-    if (this.referral !== undefined) return;
-    const r = this.shared.referralByCookie(cookie);
-    if (r !== undefined) this.adoptReferral(r);
-    else this.linkByServer(frame);
-  }
-
-  /** Without the client's half: the latest referral to this server for this client. */
-  private linkByServer(frame: number): void {
-    if (this.referral !== undefined) return;
-    const r = this.shared.referralTo(this.route.server, this.route.clientIp, frame);
-    if (r !== undefined) this.adoptReferral(r);
-  }
-
+  /** What the referral that sent the client here tells this connection. */
   private adoptReferral(r: Referral): void {
-    this.referral = r;
     if (r.sessid !== undefined && this.sessid === undefined) this.sessid = r.sessid;
-    if (this.version === undefined && r.version !== undefined) {
-      this.version = r.version;
-      this.versionSource = 'referral';
-    }
+    this.profile.fromReferral(r.version);
     if (this.localUser === undefined && r.login !== undefined && r.login.handle !== '') this.localUser = r.login.handle;
     if (r.kind === 'RNG' && r.caller !== undefined && !this.roster.has(r.caller) && this.roster.size < MAX_ROSTER) this.roster.set(r.caller, '');
   }
@@ -619,20 +335,8 @@ export class MsnpConnection {
           details: clean(details),
         };
         // Ack modes (draft §8.7): U none; N a NAK on failure only; A (and D, MSNP9+) ACK or NAK.
-        if (!fromServer && (mode === 'A' || mode === 'N' || mode === 'D') && p[0] !== undefined) {
-          if (this.pendingMessages.has(p[0])) {
-            // A reused TrID would overwrite the earlier message: report that one as it stands.
-            const item = MSNP_FINDINGS.trIdReused.at(carried.frames[carried.frames.length - 1] ?? 0,
-              `MSG TrID ${p[0]} reused while an earlier message with it awaits its acknowledgement: an answer is matched to the later one`);
-            event.findings.push(item);
-            this.ctx.packetFinding(item);
-            this.finishMessage(p[0]);
-          } else if (this.pendingMessages.size >= MAX_PENDING) {
-            const [k] = this.pendingMessages.keys();
-            if (k !== undefined) this.finishMessage(k);
-          }
-          this.pendingMessages.set(p[0], { event, mode });
-        } else this.ctx.emit(event);
+        if (!fromServer && (mode === 'A' || mode === 'N' || mode === 'D') && p[0] !== undefined) this.trids.awaitAck(p[0], event, mode, carried);
+        else this.ctx.emit(event);
         break;
       }
       case 'typing':
@@ -682,36 +386,6 @@ export class MsnpConnection {
     else if (type !== '') this.emitNotice(type, side, carried, from, to, undefined);
   }
 
-  private resolveMessage(trid: string, status: MessageStatus, error: string | undefined, frame: number): void {
-    const pm = this.pendingMessages.get(trid);
-    if (pm === undefined) return;
-    this.pendingMessages.delete(trid);
-    pm.event.status = status;
-    if (error !== undefined) pm.event.error = error;
-    if (!pm.event.frames.includes(frame)) pm.event.frames.push(frame);
-    this.ctx.emit(pm.event);
-  }
-
-  private finishMessage(trid: string): void {
-    const pm = this.pendingMessages.get(trid);
-    if (pm === undefined) return;
-    this.pendingMessages.delete(trid);
-    // N: silence means delivered, if the server half is in the capture; A/D: an answer was due.
-    pm.event.status = !this.seen[1] ? 'unknown' : pm.mode === 'N' ? 'ok' : 'no-response';
-    this.ctx.emit(pm.event);
-  }
-
-  private finishPending(): void {
-    for (const trid of [...this.pendingMessages.keys()]) this.finishMessage(trid);
-    for (const [trid, p] of this.pending) {
-      if (p.answered || this.serverSegments <= p.serverAt) continue;
-      if (p.name === 'OUT' || p.name === 'XFR' && this.role === 'DS') continue;
-      this.report(MSNP_FINDINGS.trIdUnanswered, p.frame, `${p.name} with TrID ${trid} was never answered although the server kept sending`, 'c',
-        { frames: [p.frame], tsSec: p.tsSec, tsNsec: p.tsNsec });
-    }
-    this.pending.clear();
-  }
-
   // ---- events ----
 
   private endpointOf(side: Side): string {
@@ -734,7 +408,7 @@ export class MsnpConnection {
   }
 
   private emitSession(action: string, side: Side, carried: Carried | undefined, details: Record<string, unknown>): void {
-    this.ctx.emit({ ...this.base(side, carried), kind: 'session', action, details: clean({ role: this.role, ...details }) });
+    this.ctx.emit({ ...this.base(side, carried), kind: 'session', action, details: clean({ role: this.profile.role, ...details }) });
   }
 
   private emitPresence(side: Side, carried: Carried, user: string, code: string, details: Record<string, unknown> | undefined): void {
@@ -753,15 +427,6 @@ export class MsnpConnection {
     const packet = this.ctx.packet;
     this.ctx.standaloneFinding(item, 'msnp', route, carried?.tsSec ?? packet?.frame.tsSec ?? 0, carried?.tsNsec ?? packet?.frame.tsNsec ?? 0);
   }
-}
-
-/** `1:bob@example.com` → `bob@example.com`; `bob@example.com;{guid}` → `bob@example.com`. */
-export function handleOf(param: string): string {
-  let h = param;
-  const semi = h.indexOf(';');
-  if (semi >= 0) h = h.slice(0, semi);
-  const m = /^\d+:(.+)$/.exec(h);
-  return m ? m[1]! : h;
 }
 
 /** Friendly name in NLN/ILN: after the handle, skipping the MSNP14–17 numeric network ID. */

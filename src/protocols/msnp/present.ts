@@ -1,8 +1,8 @@
 // Presentation: the `msnp` layer of one command (Info text, lazy field tree).
 import { f, type FieldDef, type FieldNode } from '../../model/fields.js';
-import type { Layer } from '../../engine/packet.js';
+import type { Layer } from '../../model/packet.js';
 import { commandSpec, errorName, paramNames, STATUS_NAMES, type Side } from './commands.js';
-import type { RawCommand } from './framer.js';
+import type { RawCommand } from './parse.js';
 import { MSNP, type ParamKey } from './fields.js';
 import { header, urlDecode, type Header } from './mime.js';
 import { eufName, type PayloadInfo } from './payload.js';

@@ -1,10 +1,9 @@
-// Registers MSNP with the engine: TCP 1863, any port announced by an XFR/RNG referral, any port
+// MSNP's maker for the engine: TCP 1863, any port announced by an XFR/RNG referral, any port
 // whose first bytes frame as MSNP commands, and the HTTP gateway found by content.
 import type { Direction, EngineContext, TcpApp, TcpAppFactory, TcpConversationInfo } from '../../engine/context.js';
-import { registerTcpApp } from '../../engine/registry.js';
 import { commandSpec, isClientOnly, isServerOnly, type Side } from './commands.js';
 import { MsnpConnection } from './connection.js';
-import { frameCommand } from './framer.js';
+import { frameCommand } from './parse.js';
 import { GatewayApp, GatewayTable } from './gateway.js';
 import { looksLikeGateway } from './http.js';
 import { MsnpShared } from './shared.js';
@@ -86,7 +85,7 @@ class MsnpTcpApp implements TcpApp {
   }
 }
 
-function makeFactory(): TcpAppFactory {
+export function msnpTcp(): TcpAppFactory {
   const shared = new MsnpShared();
   const gateways = new GatewayTable();
   /** Conversations that detection recognised as HTTP-gateway traffic. */
@@ -111,5 +110,3 @@ function makeFactory(): TcpAppFactory {
     },
   };
 }
-
-registerTcpApp(makeFactory);

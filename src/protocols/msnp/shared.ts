@@ -94,3 +94,12 @@ export function normaliseAddress(address: string): string {
   if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address;
   return `${address}:1863`;
 }
+
+/** `1:bob@example.com` → `bob@example.com`; `bob@example.com;{guid}` → `bob@example.com`. */
+export function handleOf(param: string): string {
+  let h = param;
+  const semi = h.indexOf(';');
+  if (semi >= 0) h = h.slice(0, semi);
+  const m = /^\d+:(.+)$/.exec(h);
+  return m ? m[1]! : h;
+}

@@ -4,7 +4,7 @@
 import { defineProtocol, f, type FieldDef, type FieldNode } from '../../model/fields.js';
 import { DCERPC, ndrStringCounts } from '../dcerpc/fields.js';
 import { derefValue, type NdrString, type NdrValue } from '../dcerpc/ndr.js';
-import type { EnumView, MsgInfoEntry } from './parser.js';
+import type { EnumView, MsgInfoEntry } from './parse.js';
 
 export const MSRP = defineProtocol('msrp', 'Messenger Service Remote Protocol (MS-MSRP)', {
   interface: { type: 'string', label: 'Interface' },

@@ -10,11 +10,11 @@ import type { RpcCall, RpcInterfaceHandler, RpcOutcome, StubDissection } from '.
 import { stringChars, wcharText, type DecodedParams, type Drep, type NdrString } from '../dcerpc/ndr.js';
 import { mergeFrames, outcomeFrames } from '../dcerpc/calls.js';
 import { DCERPC } from '../dcerpc/fields.js';
-import { messengerText } from '../smb/text.js';
+import { messengerText } from '../oem-text.js';
 import { MSRP, enumNodes, entryNodes, stringNode, uniqueStringNode } from './fields.js';
 import {
   decodeRequest, decodeResponse, enumView, infoView, intParam, MSGSVC_UUID, MSGSVCSEND_UUID, NAME_OPS, SEND_OPS, stringParam, type OpDef,
-} from './parser.js';
+} from './parse.js';
 import { NAME_ADD_STATUS, NAME_DEL_STATUS, NAME_ENUM_STATUS, NAME_GETINFO_STATUS, SEND_MESSAGE_STATUS, statusName } from './status.js';
 
 /** MS-MSRP 3.2.4.4: Text is at most 652 bytes. */

@@ -1,6 +1,7 @@
-// MS-MSRP's two RPC interfaces, handed to the DCE/RPC engines.
-import { registerRpcInterface } from '../dcerpc/interfaces.js';
+// MS-MSRP's two RPC interfaces, for the DCE/RPC engines.
+import type { RpcInterfaceHandler } from '../dcerpc/interfaces.js';
 import { msgsvc, msgsvcsend } from './handler.js';
 
-registerRpcInterface(msgsvcsend);
-registerRpcInterface(msgsvc);
+export function msrpInterfaces(): RpcInterfaceHandler[] {
+  return [msgsvcsend, msgsvc];
+}

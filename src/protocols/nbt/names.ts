@@ -3,7 +3,7 @@
 // letters 'A'..'P' after a 0x20 length byte, followed by the scope as DNS-style labels.
 // In NBNS packets a name may be a compression pointer (RFC 1002 §4.2.1, label string
 // pointer, as in DNS).
-import iconv from 'iconv-lite';
+import { oemString } from '../oem-text.js';
 
 /** Well-known 16th-byte suffixes (MS-NBTE 1.8 and common use). */
 export const SUFFIXES: ReadonlyMap<number, string> = new Map([
@@ -150,21 +150,4 @@ export function formatName(name: NetbiosName | Uint8Array, codepage: string, sco
 
 export function suffixOf(name: NetbiosName): number {
   return name.raw[15] ?? 0;
-}
-
-/** OEM bytes to text: ASCII fast path, iconv-lite for the rest; control bytes stay as they are. */
-export function oemString(bytes: Uint8Array, codepage: string): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), codepage);
 }

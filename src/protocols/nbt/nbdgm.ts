@@ -1,13 +1,13 @@
 // The NetBIOS datagram service on UDP 138: labels every datagram, joins FIRST/MORE fragments
-// by source and datagram id (RFC 1002 §4.4.2), and passes the user data (SMB mailslot
-// writes) to SMB.
+// by source and datagram id (RFC 1002 §4.4.2), and hands the user data (SMB mailslot writes)
+// to the protocol that recognises it, through the datagram seam.
 import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import type { DatagramPayloadFactory } from '../../engine/seams.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { NBDGM_FINDINGS } from './findings.js';
 import { endpoint } from '../../net/addr.js';
-import { dissectSmbDatagram } from '../smb/datagram.js';
-import { isSmb1 } from '../smb/parse.js';
+import { FragmentTable, OffsetParts, type FragmentEntry } from '../../net/fragment-table.js';
 import { NBDGM, NBDGM_ERRORS, NBDGM_TYPES } from './fields.js';
 import { formatName, namePart, suffixOf } from './names.js';
 import { FLAG_FIRST, FLAG_MORE, parseNbdgm, type NbdgmPacket } from './nbdgm-parse.js';
@@ -18,6 +18,8 @@ const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 const MAX_PIECES = 256;
 /** Fragments of one datagram older than this (capture time) are given up. */
 const FRAGMENT_SECONDS = 60;
+/** A fragment's 16-bit offset plus a UDP payload: no datagram reaches this. */
+const MAX_DATAGRAM = 2 * 65536;
 /**
  * Messenger datagrams are held this long (capture time) for an ICMP error quoting them or an
  * NBDGM error datagram answering them, then emitted with status `unknown`.
@@ -32,25 +34,27 @@ interface Held {
   event: MessageEvent;
 }
 
+/** What a datagram being joined keeps besides its fragments: the first fragment's time and route. */
 interface Partial {
-  readonly key: string;
-  readonly pieces: { offset: number; data: Uint8Array }[];
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
-  total: number | undefined;
-  bytes: number;
   readonly route: Route;
 }
+
+type PartialEntry = FragmentEntry<Partial, OffsetParts>;
 
 export class NbdgmService implements UdpAppFactory {
   readonly name = 'nbdgm';
   readonly ports = [138];
-  private readonly partials = new Map<string, Partial>();
-  private pendingBytes = 0;
+  private readonly partials = new FragmentTable<Partial, OffsetParts>(
+    { maxEntries: MAX_PENDING, maxParts: MAX_PIECES, maxEntryBytes: MAX_DATAGRAM, maxTotalBytes: MAX_PENDING_BYTES, maxAgeSeconds: FRAGMENT_SECONDS },
+    () => new OffsetParts(),
+  );
   /** Messages waiting for their fate, by `src|dst|id` of the (first) datagram. */
   private readonly held = new Map<string, Held>();
   private readonly heldByError = new Map<string, string>();
+
+  constructor(private readonly payloads: readonly DatagramPayloadFactory[]) {}
 
   dissect(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
@@ -108,10 +112,11 @@ export class NbdgmService implements UdpAppFactory {
       const reassembled = user;
       packet?.layers.push({ name: 'nbdgm', bytes: reassembled, offset: 0, length: 0, tree: () => [f(NBDGM.user_data, reassembled, 0, reassembled.length)] });
     }
-    if (isSmb1(user)) {
+    const upper = this.payloads.find((x) => x.match(user));
+    if (upper !== undefined) {
       const key = `${dg.src}|${dg.dst}|${p.id}`;
-      dissectSmbDatagram(ctx, user, {
-        route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src, deliver: (event) => this.hold(ctx, key, `${dg.src}|${p.id}`, event),
+      upper.dissect(ctx, {
+        bytes: user, route, transport: 'udp/nbdgm', frames, tsSec, tsNsec, source: src, deliver: (event) => this.hold(ctx, key, `${dg.src}|${p.id}`, event),
         destination: p.destination !== undefined ? { name: namePart(p.destination.raw, cp), suffix: suffixOf(p.destination), group: p.type !== 0x10 } : undefined,
       });
     }
@@ -160,64 +165,44 @@ export class NbdgmService implements UdpAppFactory {
       part = undefined;
     }
     if (part === undefined) {
-      if (this.partials.size >= MAX_PENDING) {
-        const oldest = this.partials.values().next().value;
+      let opened = this.partials.open(key, { tsSec: dg.tsSec, tsNsec: dg.tsNsec, route }, dg.tsSec);
+      if (opened.kind === 'limit') {
+        const oldest = this.partials.oldest();
         if (oldest !== undefined) this.giveUp(ctx, oldest, `more than ${MAX_PENDING} datagrams waiting for fragments`);
+        opened = this.partials.open(key, { tsSec: dg.tsSec, tsNsec: dg.tsNsec, route }, dg.tsSec);
+        if (opened.kind === 'limit') return undefined;
       }
-      part = { key, pieces: [], frames: [], tsSec: dg.tsSec, tsNsec: dg.tsNsec, total: undefined, bytes: 0, route };
-      this.partials.set(key, part);
+      part = opened;
     }
     const offset = p.packetOffset ?? 0;
-    if (this.pendingBytes + data.length > MAX_PENDING_BYTES) {
-      this.giveUp(ctx, part, `NetBIOS datagram fragments passed ${MAX_PENDING_BYTES} bytes`);
+    const placed = this.partials.addAt(part, offset, data, dg.frames, dg.tsSec);
+    if (placed.kind === 'limit') {
+      if (placed.limit === 'parts') this.giveUp(ctx, part, `more than ${MAX_PIECES} fragments`);
+      else this.giveUp(ctx, part, `NetBIOS datagram fragments passed ${placed.max} bytes`);
       return undefined;
     }
-    if (!part.pieces.some((x) => x.offset === offset)) {
-      if (part.pieces.length >= MAX_PIECES) {
-        this.giveUp(ctx, part, `more than ${MAX_PIECES} fragments`);
-        return undefined;
-      }
-      part.pieces.push({ offset, data: data.slice() });
-      part.bytes += data.length;
-      this.pendingBytes += data.length;
-    }
-    for (const n of dg.frames) if (!part.frames.includes(n)) part.frames.push(n);
-    if ((p.flags & FLAG_MORE) === 0) part.total = offset + data.length;
-    if (part.total === undefined) return undefined;
-    part.pieces.sort((a, c) => a.offset - c.offset);
-    let covered = 0;
-    for (const piece of part.pieces) {
-      if (piece.offset > covered) return undefined; // a hole remains
-      covered = Math.max(covered, piece.offset + piece.data.length);
-    }
-    if (covered < part.total) return undefined;
-    const out = new Uint8Array(part.total);
-    // A piece may start past the last fragment's end (reported below as an overrun): nothing of it is kept.
-    for (const piece of part.pieces) if (piece.offset < part.total) out.set(piece.data.subarray(0, part.total - piece.offset), piece.offset);
-    this.remove(part);
-    if (covered > part.total) ctx.packetFinding(NBDGM_FINDINGS.fragmentOverrun.at(frame, 'fragments extend past the last fragment\'s end'));
-    return { data: out, frames: part.frames, tsSec: part.tsSec, tsNsec: part.tsNsec };
+    if ((p.flags & FLAG_MORE) === 0) part.parts.end = offset + data.length;
+    if (!part.parts.complete) return undefined;
+    const total = part.parts.end!;
+    // A piece may reach past the last fragment's end (reported below as an overrun): nothing of it is kept.
+    const out = part.parts.join();
+    this.partials.delete(part);
+    if (part.parts.held() > total) ctx.packetFinding(NBDGM_FINDINGS.fragmentOverrun.at(frame, 'fragments extend past the last fragment\'s end'));
+    return { data: out, frames: part.frames, tsSec: part.meta.tsSec, tsNsec: part.meta.tsNsec };
   }
 
-  private remove(part: Partial): void {
-    this.partials.delete(part.key);
-    this.pendingBytes -= part.bytes;
-  }
-
-  private giveUp(ctx: EngineContext, part: Partial, why: string): void {
-    this.remove(part);
+  private giveUp(ctx: EngineContext, part: PartialEntry, why: string): void {
+    this.partials.delete(part);
     const item = NBDGM_FINDINGS.fragmentsIncomplete.at(part.frames[0] ?? 0, `NetBIOS datagram fragments in frames ${part.frames.join(', ')} never completed (${why})`);
-    ctx.standaloneFinding(item, 'nbdgm', part.route, part.tsSec, part.tsNsec);
+    ctx.standaloneFinding(item, 'nbdgm', part.meta.route, part.meta.tsSec, part.meta.tsNsec);
   }
 
   private expire(ctx: EngineContext, now: number): void {
-    for (const part of this.partials.values()) {
-      if (now - part.tsSec > FRAGMENT_SECONDS) this.giveUp(ctx, part, `no fragment for ${FRAGMENT_SECONDS} s`);
-    }
+    for (const part of this.partials.expire(now)) this.giveUp(ctx, part, `no fragment for ${FRAGMENT_SECONDS} s`);
   }
 
   finish(ctx: EngineContext): void {
-    for (const part of [...this.partials.values()]) this.giveUp(ctx, part, 'end of capture');
+    for (const part of this.partials.expire(0, true)) this.giveUp(ctx, part, 'end of capture');
     this.release(ctx, 0, true);
   }
 }

@@ -3,7 +3,7 @@
 // them, reports session requests and their outcome, and hands each session message to the
 // dialect (SMB1, SMB2, …) registered through the session seam whose match() accepts it.
 import type { Direction, EngineContext, Route, TcpApp, TcpConversationInfo } from '../../engine/context.js';
-import type { SessionPayloadFactory, SessionPayloadHandler } from '../../engine/seams.js';
+import type { SessionNames, SessionPayloadFactory, SessionPayloadHandler } from '../../engine/seams.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import type { FindingDef } from '../../model/findings.js';
 import { NBSS_FINDINGS } from './findings.js';
@@ -12,7 +12,6 @@ import { StreamBuffer } from '../../net/stream-buffer.js';
 import { NBSS, NBSS_ERRORS, NBSS_TYPES } from './fields.js';
 import { formatName, namePart, suffixOf } from './names.js';
 import { expectedLength, MAX_DIRECT, parseNbssHeader, parseSessionRequest, plausibleBoundary, type NbssHeader } from './nbss-parse.js';
-import { setNbssNames, type NbssNames } from './nbss-state.js';
 
 /** Bytes one direction may buffer: a whole direct-hosted message plus its header. */
 const BUFFER_LIMIT = MAX_DIRECT + 4 + 65536;
@@ -30,14 +29,13 @@ export class NbssApp implements TcpApp {
   /** Whether a direction must look for the next message boundary (after a gap or a bad header). */
   private readonly lost: [boolean, boolean];
   private readonly handlers = new Map<SessionPayloadFactory, SessionPayloadHandler>();
-  private readonly names: NbssNames = {};
+  private readonly names: SessionNames = {};
   private pending: PendingRequest | undefined;
   private readonly transport = 'tcp/nbss';
 
-  constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly dialects: SessionPayloadFactory[], private readonly direct: boolean) {
+  constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly dialects: readonly SessionPayloadFactory[], private readonly direct: boolean) {
     // A capture that starts mid-conversation may start mid-message.
     this.lost = conv.sawHandshake ? [false, false] : [true, true];
-    setNbssNames(conv, this.names);
   }
 
   private route(dir: Direction): Route {
@@ -216,7 +214,7 @@ export class NbssApp implements TcpApp {
     if (factory === undefined) return;
     let handler = this.handlers.get(factory);
     if (handler === undefined) {
-      handler = factory.create({ conv: this.conv, transport: this.transport }, this.ctx);
+      handler = factory.create({ conv: this.conv, transport: this.transport, names: this.names }, this.ctx);
       this.handlers.set(factory, handler);
     }
     handler.message({ dir, bytes, frames, tsSec, tsNsec });

@@ -1,26 +1,16 @@
 // SMB1 carried in a NetBIOS datagram (or another connectionless transport): mailslot writes
 // (SMB_COM_TRANSACTION, MS-MAIL 2.2.1) and the occasional messenger command. No responses
 // exist here, so there is no request/response state.
-import type { EngineContext, Route } from '../../engine/context.js';
+import type { EngineContext } from '../../engine/context.js';
+import type { DatagramPayload } from '../../engine/seams.js';
 import { SMB_FINDINGS } from './findings.js';
 import { decodeSmb } from './decode.js';
-import { dissectMailslot, type MailslotContext } from './mailslot.js';
+import { dissectMailslot } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker } from './messenger.js';
 import { smbInfo, smbTree } from './tree.js';
 
-export interface DatagramContext {
-  readonly route: Route;
-  /** Transport path up to SMB, e.g. `udp/nbdgm`. */
-  readonly transport: string;
-  readonly frames: number[];
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  readonly destination?: MailslotContext['destination'];
-  readonly source?: string;
-  readonly deliver?: MailslotContext['deliver'];
-}
-
-export function dissectSmbDatagram(ctx: EngineContext, bytes: Uint8Array, dc: DatagramContext): void {
+export function dissectSmbDatagram(ctx: EngineContext, dc: DatagramPayload): void {
+  const bytes = dc.bytes;
   const cp = ctx.options.oemCodepage;
   const frame = ctx.packet?.frame.number ?? dc.frames[0] ?? 0;
   const pdu = decodeSmb(bytes, cp);

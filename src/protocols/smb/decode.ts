@@ -1,7 +1,7 @@
 // Decodes one whole SMB1 message (header and the AndX chain) into typed command records.
 // Pure: bytes (and the OEM code page for non-Unicode strings) in, values out. The session
 // state (session.ts) and the presentation (tree.ts) both work from these records.
-import { oemString } from '../nbt/names.js';
+import { oemString } from '../oem-text.js';
 import {
   andx, ANDX_COMMANDS, CMD, parseBlock, parseDialects, parseHeader, parseOneString, parseReadAndXResponse, parseSendMessage,
   parseTextBlock, parseTransRequest, parseTransResponse, parseTransSecondary, parseWriteAndX, readString, u16, u32, utf16, word,

@@ -2,32 +2,19 @@
 // class) and the messenger mailslot \MAILSLOT\MESSNGR, whose body is From NUL To NUL Text NUL
 // in the OEM code page (MS-MSRP 2.1.2, 3.2.4.4). Other mailslots are labelled; the browser
 // mailslot gets its command named.
-import type { EngineContext, Route } from '../../engine/context.js';
+import type { EngineContext } from '../../engine/context.js';
+import type { DatagramPayload } from '../../engine/seams.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
 import { MAILSLOT_FINDINGS } from './findings.js';
-import { oemString } from '../nbt/names.js';
+import { messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { BROWSER, BROWSER_COMMANDS, MAILSLOT } from './fields.js';
 import type { TransRequest } from './parse.js';
-import { messengerText } from './text.js';
 
-export interface MailslotContext {
-  readonly route: Route;
-  readonly transport: string;
-  readonly frames: number[];
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  /** The NetBIOS datagram's destination name and suffix, when it came over NBDGM. */
-  readonly destination?: { name: string; suffix: number; group: boolean };
-  readonly source?: string;
-  /**
-   * Takes the message instead of emitting it, for a caller that may still learn its fate (an
-   * ICMP error quoting the datagram, an NBDGM error datagram).
-   */
-  readonly deliver?: (event: MessageEvent) => void;
-}
+/** Where a mailslot write travelled; over NBDGM also the datagram's names and fate (see DatagramPayload). */
+export type MailslotContext = Omit<DatagramPayload, 'bytes'>;
 
 export interface MessngrBody {
   readonly from: Uint8Array;

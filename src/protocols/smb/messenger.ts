@@ -5,11 +5,10 @@ import type { EngineContext, Route } from '../../engine/context.js';
 import type { MessageEvent, MessageStatus } from '../../model/events.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
 import { SMB_FINDINGS } from './findings.js';
-import { oemString } from '../nbt/names.js';
+import { hasRawLineBreaks, messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { CMD, FLAGS_REPLY, type BufferField, type SendMessageRequest } from './parse.js';
 import { smbStatus } from './status.js';
-import { hasRawLineBreaks, messengerText } from './text.js';
 
 /** MS-MSRP 2.2.3.1.1 / 2.2.3.3.1: DataLength MUST NOT be greater than 128. */
 const MAX_BLOCK = 128;

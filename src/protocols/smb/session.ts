@@ -5,7 +5,7 @@
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
 import { SMB_FINDINGS } from './findings.js';
-import { nbssNames } from '../nbt/nbss-state.js';
+import { FragmentTable, OffsetParts, type FragmentEntry } from '../../net/fragment-table.js';
 import { decodeSmb, type SmbCommand, type SmbPdu } from './decode.js';
 import { dissectMailslot } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker, type FrameInfo, type MessengerToken } from './messenger.js';
@@ -22,6 +22,11 @@ const WRITE_MSG_START = 0x0008;
 /** Multi-part transaction requests joined at once per conversation, and parts per transaction. */
 const MAX_TRANS = 64;
 const MAX_TRANS_PARTS = 256;
+/** SMB_COM_TRANSACTION totals are 16-bit: no part reaches past this, so the byte limits never bind. */
+const MAX_TRANS_BYTES = 65535;
+/** The two byte spaces of a transaction being joined. */
+const PARAMETERS = 0;
+const DATA = 1;
 /** MS-CIFS 2.2.5: pipe functions whose second setup word is the FID. */
 const FID_PIPE_FUNCTIONS: ReadonlySet<number> = new Set([0x0001, 0x0011, 0x0021, 0x0022, 0x0023, 0x0026, 0x0031, 0x0036, 0x0037]);
 /** TransactNmPipe, WriteNmPipe, RawWriteNmPipe write to the pipe (MS-CIFS 2.2.5.6, 2.2.5.8, 2.2.5.10). */
@@ -43,22 +48,29 @@ interface PendingRequest {
   readonly tid: number;
 }
 
-/** A transaction request whose parameters or data come in SMB_COM_TRANSACTION_SECONDARY parts. */
-interface TransAssembly {
-  readonly key: string;
+/**
+ * A transaction request whose parameters or data come in SMB_COM_TRANSACTION_SECONDARY parts:
+ * its primary's name, setup and totals; the parts are the entry's two byte spaces.
+ */
+interface Transaction {
   readonly name: string;
   readonly setup: number[];
   totalParameterCount: number;
   totalDataCount: number;
-  readonly params: Uint8Array;
-  readonly data: Uint8Array;
-  readonly paramRanges: [number, number][];
-  readonly dataRanges: [number, number][];
-  readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
   readonly dir: 0 | 1;
-  parts: number;
+}
+
+type TransAssembly = FragmentEntry<Transaction, OffsetParts>;
+
+/** A transaction joined from all its parts. */
+interface JoinedTransaction {
+  readonly name: string;
+  readonly setup: number[];
+  readonly data: Uint8Array;
+  readonly frames: number[];
+  readonly dir: 0 | 1;
 }
 
 interface Pipe {
@@ -73,22 +85,26 @@ export class Smb1Session implements SessionPayloadHandler {
   private readonly trees = new Map<number, string>();
   /** Files opened on a tree not known to be IPC$: a \PIPE\ transaction on one shows it is a pipe. */
   private readonly files = new Map<number, string>();
-  private readonly transactions = new Map<string, TransAssembly>();
+  /** Multi-part transactions being joined, by MID and PID; later bytes win where parts overlap. */
+  private readonly transactions = new FragmentTable<Transaction, OffsetParts>(
+    { maxEntries: MAX_TRANS, maxParts: MAX_TRANS_PARTS, maxEntryBytes: MAX_TRANS_BYTES, maxTotalBytes: 2 * MAX_TRANS_BYTES * MAX_TRANS },
+    () => new OffsetParts(2, true),
+  );
   private readonly messenger: MessengerTracker;
   private readonly route: Route;
   private pendingLimitReported = false;
 
-  constructor(private readonly sroute: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: PipeConsumerFactory[]) {
+  constructor(private readonly sroute: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: readonly PipeConsumerFactory[]) {
     const conv = sroute.conv;
     this.route = { transport: `${sroute.transport}/smb`, src: conv.endpoint[0], dst: conv.endpoint[1] };
     this.messenger = new MessengerTracker(ctx, {
       route: this.route,
       transport: this.route.transport,
       called: () => {
-        const n = nbssNames(conv);
+        const n = sroute.names;
         return n?.called !== undefined ? { name: n.called.name, suffix: n.called.suffix } : undefined;
       },
-      calling: () => nbssNames(conv)?.calling,
+      calling: () => sroute.names?.calling,
     });
   }
 
@@ -257,7 +273,7 @@ export class Smb1Session implements SessionPayloadHandler {
     }
     const left = this.transactions.get(key);
     if (left !== undefined && request !== undefined) {
-      this.transactions.delete(key);
+      this.transactions.delete(left);
       if (pdu.header.status === 0) this.transIncomplete(left, 'the server answered before all parts came');
     }
     if (request !== undefined && first?.body.kind === 'trans-resp') {
@@ -316,77 +332,80 @@ export class Smb1Session implements SessionPayloadHandler {
     }
     const old = this.transactions.get(key);
     if (old !== undefined) {
-      this.transactions.delete(key);
+      this.transactions.delete(old);
       this.transIncomplete(old, 'a new transaction reused its MID');
     }
-    if (this.transactions.size >= MAX_TRANS) {
-      const oldest = this.transactions.values().next().value;
+    const meta: Transaction = { name, setup: t.setup, totalParameterCount: t.totalParameterCount, totalDataCount: t.totalDataCount, tsSec: at.tsSec, tsNsec: at.tsNsec, dir };
+    let opened = this.transactions.open(key, meta, at.tsSec);
+    if (opened.kind === 'limit') {
+      const oldest = this.transactions.oldest();
       if (oldest !== undefined) {
-        this.transactions.delete(oldest.key);
+        this.transactions.delete(oldest);
         this.transIncomplete(oldest, `more than ${MAX_TRANS} multi-part transactions in progress`);
       }
+      opened = this.transactions.open(key, meta, at.tsSec);
+      if (opened.kind === 'limit') return;
     }
-    const asm: TransAssembly = {
-      key, name, setup: t.setup, totalParameterCount: t.totalParameterCount, totalDataCount: t.totalDataCount,
-      params: new Uint8Array(t.totalParameterCount), data: new Uint8Array(t.totalDataCount), paramRanges: [], dataRanges: [],
-      frames: [...at.frames], tsSec: at.tsSec, tsNsec: at.tsNsec, dir, parts: 1,
-    };
+    const asm = opened;
+    asm.addFrames(at.frames);
+    this.transactions.countPart(asm, at.tsSec);
     this.place(asm, 'parameters', t.parameters, 0, at.frame);
     this.place(asm, 'data', t.data, 0, at.frame);
-    this.transactions.set(key, asm);
   }
 
   /** Adds a secondary part; returns the joined transaction when every byte has come. */
-  private secondary(key: string, t: TransSecondaryRequest, at: FrameInfo, extra: FieldNode[]): TransAssembly | undefined {
+  private secondary(key: string, t: TransSecondaryRequest, at: FrameInfo, extra: FieldNode[]): JoinedTransaction | undefined {
     const asm = this.transactions.get(key);
     if (asm === undefined) {
       this.ctx.packetFinding(SMB_FINDINGS.transSecondaryUnmatched.at(at.frame, 'Trans Secondary request for a transaction not in the capture'));
       return undefined;
     }
+    const tr = asm.meta;
     // MS-CIFS 2.2.4.34.1: the totals MAY shrink in a secondary request, never grow.
-    if (t.totalParameterCount > asm.totalParameterCount || t.totalDataCount > asm.totalDataCount) {
+    if (t.totalParameterCount > tr.totalParameterCount || t.totalDataCount > tr.totalDataCount) {
       this.ctx.packetFinding(SMB_FINDINGS.transInconsistentTotal.at(at.frame,
-        `Trans Secondary totals ${t.totalParameterCount}/${t.totalDataCount} exceed the transaction's ${asm.totalParameterCount}/${asm.totalDataCount}`));
+        `Trans Secondary totals ${t.totalParameterCount}/${t.totalDataCount} exceed the transaction's ${tr.totalParameterCount}/${tr.totalDataCount}`));
     } else {
-      asm.totalParameterCount = t.totalParameterCount;
-      asm.totalDataCount = t.totalDataCount;
+      tr.totalParameterCount = t.totalParameterCount;
+      tr.totalDataCount = t.totalDataCount;
     }
-    for (const n of at.frames) if (!asm.frames.includes(n)) asm.frames.push(n);
-    if (++asm.parts > MAX_TRANS_PARTS) {
-      this.transactions.delete(key);
+    asm.addFrames(at.frames);
+    if (this.transactions.countPart(asm, at.tsSec) !== undefined) {
+      this.transactions.delete(asm);
       this.transIncomplete(asm, `more than ${MAX_TRANS_PARTS} parts`);
       return undefined;
     }
     this.place(asm, 'parameters', t.parameters, t.parameterDisplacement, at.frame);
     this.place(asm, 'data', t.data, t.dataDisplacement, at.frame);
-    if (covered(asm.paramRanges) < asm.totalParameterCount || covered(asm.dataRanges) < asm.totalDataCount) return undefined;
-    this.transactions.delete(key);
-    const params = asm.params.subarray(0, asm.totalParameterCount);
-    const data = asm.data.subarray(0, asm.totalDataCount);
+    if (asm.parts.held(PARAMETERS) < tr.totalParameterCount || asm.parts.held(DATA) < tr.totalDataCount) return undefined;
+    this.transactions.delete(asm);
+    const params = asm.parts.join(tr.totalParameterCount, PARAMETERS);
+    const data = asm.parts.join(tr.totalDataCount, DATA);
     extra.push(f(SMB.trans_fragments, asm.frames.join(', ')), f(SMB.trans_reassembled_length, params.length + data.length));
-    return { ...asm, params, data };
+    return { name: tr.name, setup: tr.setup, data, frames: asm.frames, dir: tr.dir };
   }
 
   /** Copies one part's bytes to their displacement, if they fit the totals. */
   private place(asm: TransAssembly, what: 'parameters' | 'data', bytes: Uint8Array, displacement: number, frame: number): void {
     if (bytes.length === 0) return;
-    const total = what === 'data' ? asm.totalDataCount : asm.totalParameterCount;
+    const total = what === 'data' ? asm.meta.totalDataCount : asm.meta.totalParameterCount;
     if (displacement + bytes.length > total) {
       this.ctx.packetFinding(SMB_FINDINGS.transBadDisplacement.at(frame,
         `${bytes.length} ${what} bytes at displacement ${displacement} pass the total ${total}: part dropped`));
       return;
     }
-    const ranges = what === 'data' ? asm.dataRanges : asm.paramRanges;
-    if (addRange(ranges, displacement, displacement + bytes.length)) {
+    // Within the 16-bit totals, the table's byte limits cannot refuse a part.
+    const placed = this.transactions.placeAt(asm, displacement, bytes, what === 'data' ? DATA : PARAMETERS);
+    if (placed.kind === 'placed' && placed.overlap) {
       this.ctx.packetFinding(SMB_FINDINGS.transOverlap.at(frame, `${what} bytes at displacement ${displacement} overlap an earlier part; the later bytes are kept`));
     }
-    (what === 'data' ? asm.data : asm.params).set(bytes, displacement);
   }
 
   private transIncomplete(asm: TransAssembly, why: string): void {
+    const tr = asm.meta;
     const item = SMB_FINDINGS.transIncomplete.at(asm.frames[0] ?? 0,
-      `multi-part transaction ${asm.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${covered(asm.paramRanges)}/${asm.totalParameterCount} parameter and ${covered(asm.dataRanges)}/${asm.totalDataCount} data bytes`);
-    this.ctx.standaloneFinding(item, 'smb', this.routeFor(asm.dir), asm.tsSec, asm.tsNsec);
+      `multi-part transaction ${tr.name} in frames ${asm.frames.join(', ')} never completed (${why}): ${asm.parts.held(PARAMETERS)}/${tr.totalParameterCount} parameter and ${asm.parts.held(DATA)}/${tr.totalDataCount} data bytes`);
+    this.ctx.standaloneFinding(item, 'smb', this.routeFor(tr.dir), tr.tsSec, tr.tsNsec);
   }
 
   private isPipe(name: string, tid: number): boolean {
@@ -418,8 +437,7 @@ export class Smb1Session implements SessionPayloadHandler {
   }
 
   end(): void {
-    for (const asm of this.transactions.values()) this.transIncomplete(asm, 'end of the connection');
-    this.transactions.clear();
+    for (const asm of this.transactions.expire(0, true)) this.transIncomplete(asm, 'end of the connection');
     this.messenger.end();
     for (const pipe of this.pipes.values()) pipe.stream?.end();
     this.pipes.clear();
@@ -437,29 +455,4 @@ export function pipeName(name: string): string {
 function isMultipart(request: PendingRequest): boolean {
   const body = request.commands[0]?.body;
   return body?.kind === 'trans-req' && (body.trans.parameterCount < body.trans.totalParameterCount || body.trans.dataCount < body.trans.totalDataCount);
-}
-
-/** Adds [s, e) to sorted, merged ranges; true when it overlapped one already there. */
-export function addRange(ranges: [number, number][], s: number, e: number): boolean {
-  let overlap = false;
-  let i = 0;
-  while (i < ranges.length && ranges[i]![1] < s) i++;
-  let start = s;
-  let end = e;
-  let j = i;
-  while (j < ranges.length && ranges[j]![0] <= e) {
-    const r = ranges[j]!;
-    if (r[0] < e && r[1] > s) overlap = true;
-    start = Math.min(start, r[0]);
-    end = Math.max(end, r[1]);
-    j++;
-  }
-  ranges.splice(i, j - i, [start, end]);
-  return overlap;
-}
-
-function covered(ranges: [number, number][]): number {
-  let n = 0;
-  for (const r of ranges) n += r[1] - r[0];
-  return n;
 }

@@ -1,12 +1,11 @@
 // Presentation of an SMB1 message: the Info column text and the detail tree, built from the
 // decoded records (decode.ts) only when a view asks for them.
 import { f, type FieldNode } from '../../model/fields.js';
-import { oemString } from '../nbt/names.js';
+import { messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { SMB } from './fields.js';
 import { CMD, commandName, PIPE_FUNCTIONS, u16 } from './parse.js';
 import { smbStatus } from './status.js';
-import { messengerText } from './text.js';
 
 export function smbInfo(pdu: SmbPdu, codepage: string): string {
   const h = pdu.header;

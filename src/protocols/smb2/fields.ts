@@ -1,6 +1,6 @@
 // SMB2 fields (names as tshark's `smb2.*`) and the detail tree of one command.
 import { defineProtocol, f, type FieldNode } from '../../model/fields.js';
-import { COMMANDS, DIALECTS, type Body, type Smb2Header, type TransformHeader } from './parser.js';
+import { COMMANDS, DIALECTS, type Body, type Smb2Header, type TransformHeader } from './parse.js';
 
 export const SMB2 = defineProtocol('smb2', 'SMB2 (Server Message Block Protocol version 2)', {
   header_len: { type: 'uint', label: 'Header Length' },

@@ -9,7 +9,7 @@ import { bodyTree, headerTree, transformTree } from './fields.js';
 import {
   CMD, COMMANDS, FLAG_RELATED, FSCTL_PIPE_TRANSCEIVE, isResponse, ntlmsspType, parseBody, parseHeader, parseTransform, RELATED_FILE_ID,
   splitCompound, STATUS_PENDING, type Body, type Smb2Header,
-} from './parser.js';
+} from './parse.js';
 
 const MAX_PENDING = 4096;
 const MAX_FILES = 4096;
@@ -48,7 +48,7 @@ export class Smb2Session implements SessionPayloadHandler {
   private readonly files = new Map<string, Pipe>();
   private readonly transport: string;
 
-  constructor(private readonly route: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: PipeConsumerFactory[]) {
+  constructor(private readonly route: SessionRoute, private readonly ctx: EngineContext, private readonly consumers: readonly PipeConsumerFactory[]) {
     this.transport = `${route.transport}/smb2`;
   }
 

@@ -1,0 +1,80 @@
+// UDP in the engine: datagrams decoded, numbered by conversation (tshark's udp.stream), and
+// handed to the first application protocol that claims them (by port, then by content).
+import type { Packet } from '../model/packet.js';
+import { UDP_FINDINGS } from '../net/findings.js';
+import { parseUdp, udpTree } from '../net/transport.js';
+import type { EngineCore, UdpAppFactory, UdpDatagram } from './context.js';
+import { conversationKey, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
+import type { IpInfo } from './network.js';
+
+interface UdpConversation {
+  readonly index: number;
+  lastSec: number;
+}
+
+export class UdpFlows {
+  private readonly flows = new Map<string, UdpConversation>();
+  private streams = 0;
+
+  constructor(private readonly core: EngineCore, private readonly apps: readonly UdpAppFactory[]) {}
+
+  datagram(packet: Packet, d: Uint8Array, ip: IpInfo): void {
+    const h = parseUdp(d, 0);
+    if (typeof h === 'string') {
+      if (!ip.quoted) packet.findings.push(UDP_FINDINGS.truncated.at(packet.frame.number, h));
+      return;
+    }
+    let end = d.length;
+    if (h.length >= 8 && h.length <= d.length) end = h.length;
+    else if (!ip.quoted && h.length !== d.length) {
+      packet.findings.push(UDP_FINDINGS.badLength.at(packet.frame.number, `UDP length ${h.length} disagrees with the ${d.length} bytes present`));
+    }
+    const payload = d.subarray(8, end);
+    // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
+    const stream = this.stream(ip.src, h.srcPort, ip.dst, h.dstPort, packet.frame.tsSec);
+    packet.layers.push({
+      name: 'udp',
+      bytes: d,
+      offset: 0,
+      length: 8,
+      quoted: ip.quoted,
+      info: `${h.srcPort} → ${h.dstPort} Len=${payload.length}`,
+      tree: () => udpTree(0, h, stream),
+    });
+    const app = this.pickApp(h.srcPort, h.dstPort, payload);
+    if (app === undefined) return;
+    const datagram: UdpDatagram = {
+      src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason,
+      frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,
+    };
+    this.core.guard(app.name, () => app.dissect(this.core, datagram));
+  }
+
+  /** Forgets conversations idle past the limit (all of them at the end). */
+  sweep(now: number, all: boolean): void {
+    for (const [key, conv] of this.flows) if (all || now - conv.lastSec > IDLE_SECONDS) this.flows.delete(key);
+  }
+
+  /** End of capture: the protocols flush what they hold. */
+  finish(): void {
+    for (const app of this.apps) this.core.guard(app.name, () => app.finish?.(this.core));
+  }
+
+  private pickApp(srcPort: number, dstPort: number, payload: Uint8Array): UdpAppFactory | undefined {
+    for (const app of this.apps) if (app.ports?.includes(dstPort)) return app;
+    for (const app of this.apps) if (app.ports?.includes(srcPort)) return app;
+    for (const app of this.apps) if (app.detect?.(payload) === true) return app;
+    return undefined;
+  }
+
+  private stream(src: string, sp: number, dst: string, dp: number, now: number): number {
+    const key = conversationKey(src, sp, dst, dp);
+    let conv = this.flows.get(key);
+    if (conv === undefined) {
+      conv = { index: this.streams++, lastSec: now };
+      if (this.flows.size < MAX_CONVERSATIONS) this.flows.set(key, conv);
+    }
+    conv.lastSec = now;
+    return conv.index;
+  }
+}

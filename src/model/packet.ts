@@ -1,0 +1,31 @@
+// A dissected frame: its layers (outermost first), its addresses and its findings. The
+// summary columns are derived from the layers in src/output/columns.ts.
+import type { Frame } from '../capture/frame.js';
+import type { FieldNode } from './fields.js';
+import type { Finding } from './findings.js';
+
+export interface Layer {
+  /** Lower-case protocol name, tshark's where one exists (`eth`, `ip`, `tcp`, `smb`). */
+  readonly name: string;
+  /** The bytes that `offset`/`length` and the tree's offsets refer to: the frame's, or a reassembled buffer. */
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+  /** Builds the detail tree on demand: only the detail view, JSON and filters need it. */
+  readonly tree: () => FieldNode[];
+  /** This layer's part of the Info column. */
+  readonly info?: string;
+  /** Protocol column text when this is the topmost layer (default: the name upper-cased). */
+  readonly column?: string;
+  /** True for a layer decoded from bytes quoted inside an ICMP error. */
+  readonly quoted?: boolean;
+}
+
+export interface Packet {
+  readonly frame: Frame;
+  readonly layers: Layer[];
+  /** Network-layer addresses for the Source/Destination columns (link-layer ones when there is no IP). */
+  src: string;
+  dst: string;
+  findings: Finding[];
+}
