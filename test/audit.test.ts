@@ -513,9 +513,11 @@ test('audit --db: a run that fails (a capture that is not one) stores nothing; a
     copyFileSync(writePcap(copies), big);
     for (const delay of [300, 1500, 3000]) {
       const child = spawn(process.execPath, [BIN, 'audit', '-q', '--db', path, big], { stdio: 'ignore' });
+      // Listen before waiting: a run that finishes before the kill must not be missed.
+      const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
+      await closed;
       const rows = await query(path, 'SELECT (SELECT count(*) FROM runs) AS runs, (SELECT sum(new_messages) FROM runs) AS stored, (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM messages WHERE run_id NOT IN (SELECT run_id FROM runs)) AS orphans');
       const row = rows[0]!;
       assert.equal(row.stored, row.messages, `after a kill at ${delay} ms: ${JSON.stringify(row, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
