@@ -4,6 +4,8 @@
 //   npm run bench [-- --capture spam|long|PATH] [--frames N] [--only read,timeline]
 //                 [--no-tshark] [--json]
 //
+// --json: the results as JSON on stdout (the tables then go to stderr).
+//
 // Captures (built once in bench-data/, reused; --capture may be given more than once, default
 // both built ones):
 //   spam  traffic shaped like what users audit: spam waves of one short TCP connection or UDP
@@ -151,7 +153,7 @@ function plainLoop(path) {
 // ---- captures ----
 
 async function resolveCapture(name) {
-  const suffix = frames === 1_000_000 ? '1m' : String(frames);
+  const suffix = frames % 1_000_000 === 0 ? `${frames / 1_000_000}m` : String(frames);
   if (name === 'spam' || name === 'long') {
     const path = join(ROOT, 'bench-data', `${name}-${suffix}.pcap`);
     if (!existsSync(path)) {
@@ -237,9 +239,9 @@ function table(entry) {
   return lines.join('\n');
 }
 
-if (json) {
-  process.stdout.write(`${JSON.stringify({ machine, notes, results }, null, 2)}\n`);
-} else {
+// With --json the tables go to stderr, beside the progress lines, and stdout carries the JSON.
+if (json) process.stdout.write(`${JSON.stringify({ machine, notes, results }, null, 2)}\n`);
+{
   say(`\nload average ${machine.loadBefore.toFixed(2)} before, ${machine.loadAfter.toFixed(2)} after`);
   for (const entry of results) {
     say(`\n### ${entry.capture}: ${entry.frames.toLocaleString('en-US')} frames, ${(entry.bytes / 1e6).toFixed(1)} MB, ${entry.minutes.toFixed(1)} min (${entry.path})\n`);

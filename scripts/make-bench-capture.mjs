@@ -12,36 +12,26 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCapture } from './lib/capture-templates.mjs';
 import { PcapWriter } from './lib/pcap-writer.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = resolve(ROOT, '..', 'shared', 'captures', 'public');
 
 export async function makeBenchCapture(out = join(ROOT, 'bench-data', 'long-1m.pcap'), target = 1_000_000) {
-  const { readCapture } = await import(join(ROOT, 'dist', 'src', 'capture', 'open.js'));
   if (!existsSync(PUBLIC)) throw new Error(`public captures not found at ${PUBLIC}`);
   const files = readdirSync(PUBLIC, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(PUBLIC, d.name)).map((f) => join(PUBLIC, d.name, f)))
     .sort();
-  // One pass over the corpus: Ethernet frames with times relative to their file's first frame.
+  // One pass over the corpus: Ethernet frames with times relative to their file's first frame
+  // (gaps clamped to 10 s: one public file jumps six years).
   const pool = [];
   let span = 0;
   for (const file of files) {
-    let previous;
-    let rel = 0;
-    await readCapture(file, {
-      frame: (f) => {
-        if (f.linkType !== 1) return;
-        const t = f.tsSec * 1e6 + Math.floor(f.tsNsec / 1000);
-        // Gaps between frames kept, but clamped to 0..10 s (one public file jumps six years).
-        if (previous !== undefined) rel += Math.min(10_000_000, Math.max(0, t - previous));
-        previous = t;
-        pool.push({ rel: span + rel, data: Buffer.from(f.data), len: f.len });
-      },
-      warning: () => {},
-    });
-    span += rel + 1_000_000;
+    const loaded = await loadCapture(ROOT, file);
+    for (const f of loaded.frames) pool.push({ rel: span + f.rel, data: f.data, len: f.len });
+    span += loaded.span + 1_000_000;
   }
   if (pool.length === 0) throw new Error('no Ethernet frames in the public captures');
   pool.sort((a, b) => a.rel - b.rel);

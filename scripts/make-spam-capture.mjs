@@ -174,63 +174,76 @@ class ReplicaMap {
 // ---- copies in progress ----
 
 /**
- * One copy of a flow, frame by frame: `steps` are [time offset µs, template frame, how] where
- * how is 'copy', 'rst' (the RST a closed port answers the SYN with) or 'icmp-long'/'icmp-short'
- * (an ICMP port unreachable quoting the datagram).
+ * A copy in progress: frames `length` of them, frame i due at `time(i)`; frames due before the
+ * capture starts (copies already running at time 0) are skipped.
  */
-class FlowCopy {
-  constructor(gen, kind, start, steps, map, salt) {
+class Copy {
+  constructor(gen, kind, start) {
     this.gen = gen;
     this.kind = kind;
     this.start = start;
-    this.steps = steps;
-    this.map = map;
-    this.salt = salt;
     this.i = 0;
   }
 
   schedule() {
-    while (this.i < this.steps.length && this.start + this.steps[this.i][0] < 0) this.i++;
-    if (this.i < this.steps.length) this.gen.schedule.push(this.start + this.steps[this.i][0], this);
+    while (this.i < this.length && this.time(this.i) < 0) this.i++;
+    if (this.i < this.length) this.gen.schedule.push(this.time(this.i), this);
   }
 
   fire(t) {
-    const [, tpl, how] = this.steps[this.i++];
+    this.gen.write(t, ...this.frame(this.i++), this.kind);
+    this.schedule();
+  }
+}
+
+/**
+ * One copy of a flow: `steps` are [time offset µs, template frame, how] where how is 'copy',
+ * 'rst' (the RST a closed port answers the SYN with) or 'icmp-long'/'icmp-short' (an ICMP port
+ * unreachable quoting the datagram).
+ */
+class FlowCopy extends Copy {
+  constructor(gen, kind, start, steps, map, salt) {
+    super(gen, kind, start);
+    this.steps = steps;
+    this.length = steps.length;
+    this.map = map;
+    this.salt = salt;
+  }
+
+  time(i) {
+    return this.start + this.steps[i][0];
+  }
+
+  /** The frame's bytes and length on the wire. */
+  frame(i) {
+    const [, tpl, how] = this.steps[i];
     const data = Uint8Array.from(tpl.data);
     const [src, dst] = rewriteIpv4(data, tpl.at, this.map, this.salt);
     setMacFromIp(data, 6, src);
     if (isBroadcast(dst)) data.fill(0xff, 0, 6);
     else setMacFromIp(data, 0, dst);
-    if (how === 'copy') this.gen.write(t, data, tpl.len, this.kind);
-    else if (how === 'rst') this.gen.write(t, tcpResetFor(data), undefined, this.kind);
-    else this.gen.write(t, icmpUnreachableFor(data, how === 'icmp-long'), undefined, this.kind);
-    this.schedule();
+    if (how === 'copy') return [data, tpl.len];
+    const reply = how === 'rst' ? tcpResetFor(data) : icmpUnreachableFor(data, how === 'icmp-long');
+    return [reply, reply.length];
   }
 }
 
 /** One copy of a whole file or session group, its times multiplied by `stretch`. */
-class GroupCopy {
+class GroupCopy extends Copy {
   constructor(gen, kind, start, frames, stretch, map) {
-    this.gen = gen;
-    this.kind = kind;
-    this.start = start;
+    super(gen, kind, start);
     this.frames = frames;
+    this.length = frames.length;
     this.stretch = stretch;
     this.map = map;
-    this.i = 0;
   }
 
   time(i) {
     return this.start + Math.round(this.frames[i].rel * this.stretch);
   }
 
-  schedule() {
-    while (this.i < this.frames.length && this.time(this.i) < 0) this.i++;
-    if (this.i < this.frames.length) this.gen.schedule.push(this.time(this.i), this);
-  }
-
-  fire(t) {
-    const tpl = this.frames[this.i++];
+  frame(i) {
+    const tpl = this.frames[i];
     const data = Uint8Array.from(tpl.data);
     const at = tpl.at;
     const m = this.map;
@@ -239,8 +252,7 @@ class GroupCopy {
     if (at?.kind === 'ipv4') rewriteIpv4(data, at, m.map);
     else if (at?.kind === 'ipv6') rewriteIpv6(data, at, m.map6);
     else if (at?.kind === 'arp') rewriteArp(data, at, m.map, m.mac);
-    this.gen.write(t, data, tpl.len, this.kind);
-    this.schedule();
+    return [data, tpl.len];
   }
 }
 
@@ -501,7 +513,7 @@ class Generator {
 
   write(t, data, len, kind) {
     if (this.writer.frames >= this.target) return;
-    this.writer.write(START_US + t, data, len ?? data.length);
+    this.writer.write(START_US + t, data, len);
     this.lastTime = t;
     const k = this.volume.get(kind) ?? { frames: 0, bytes: 0 };
     k.frames++;
@@ -557,7 +569,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error('usage: node scripts/make-spam-capture.mjs [--frames N] [--seed S] [--out file.pcap]');
     process.exit(2);
   }
-  const out = resolve(opt('--out', join(ROOT, 'bench-data', frames === 1_000_000 ? 'spam-1m.pcap' : `spam-${frames}.pcap`)));
+  const out = resolve(opt('--out', join(ROOT, 'bench-data', `spam-${frames % 1_000_000 === 0 ? `${frames / 1_000_000}m` : frames}.pcap`)));
   const t0 = Date.now();
   const r = await makeSpamCapture({ out, frames, seed });
   console.log(`wrote ${r.path}: ${r.frames} frames, ${(r.bytes / 1e6).toFixed(1)} MB, ${(r.seconds / 60).toFixed(1)} min of capture time (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
