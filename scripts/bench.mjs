@@ -255,6 +255,8 @@ if (json) process.stdout.write(`${JSON.stringify({ machine, notes, results }, nu
       const cells = results.map((e) => {
         const run = e.runs.find((r) => r.job === job.name);
         if (run === undefined || run.tshark === undefined) return '';
+        if (run.msgscope.error !== undefined) return 'msgscope failed';
+        if (run.tshark.error !== undefined) return 'tshark failed';
         return `${ratio(run.msgscope.cpu, run.tshark.cpu)} (${ratio(run.msgscope.wall, run.tshark.wall)})`;
       });
       if (cells.some((c) => c !== '')) say(`| ${job.name} | ${cells.join(' | ')} |`);

@@ -28,7 +28,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCapture, splitFlows } from './lib/capture-templates.mjs';
-import { icmpUnreachableFor, ipNum, rewriteArp, rewriteIpv4, rewriteIpv6, setMacFromIp, tcpResetFor } from './lib/packet-edit.mjs';
+import { icmpUnreachableFor, ipNum, locate, rewriteArp, rewriteIpv4, rewriteIpv6, setMacFromIp, tcpResetFor, u16, u32 } from './lib/packet-edit.mjs';
 import { PcapWriter } from './lib/pcap-writer.mjs';
 import { Rng } from './lib/rng.mjs';
 
@@ -492,6 +492,8 @@ class Generator {
     this.counts = new Map();
     /** Frames and bytes written per kind of traffic. */
     this.volume = new Map();
+    /** Distinct TCP and UDP 5-tuples (either direction) written, for the summary. */
+    this.flows = { 6: new Set(), 17: new Set() };
     this.ports = new Map();
     this.replicas = 0;
     this.nets = { next: 0 };
@@ -502,6 +504,14 @@ class Generator {
 
   count(what) {
     this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
+  }
+
+  noteFlow(data) {
+    const at = locate(data);
+    if (at?.kind !== 'ipv4' || !at.hasPorts) return;
+    const a = `${u32(data, at.off + 12)}:${u16(data, at.l4)}`;
+    const b = `${u32(data, at.off + 16)}:${u16(data, at.l4 + 2)}`;
+    this.flows[at.proto].add(a < b ? `${a}|${b}` : `${b}|${a}`);
   }
 
   /** Windows hands out source ports 1025–5000 in turn: each sender has its own counter. */
@@ -515,6 +525,7 @@ class Generator {
     if (this.writer.frames >= this.target) return;
     this.writer.write(START_US + t, data, len);
     this.lastTime = t;
+    this.noteFlow(data);
     const k = this.volume.get(kind) ?? { frames: 0, bytes: 0 };
     k.frames++;
     k.bytes += 16 + data.length;
@@ -541,7 +552,8 @@ class Generator {
     }
     const { frames, bytes } = this.writer.close();
     const volume = Object.fromEntries([...this.volume].sort().map(([kind, v]) => [kind, { ...v, share: Number((v.frames / frames).toFixed(3)), meanFrameBytes: Math.round(v.bytes / v.frames) - 16 }]));
-    return { frames, bytes, seconds: this.lastTime / SEC, counts: Object.fromEntries([...this.counts].sort()), volume };
+    const flows = { tcp: this.flows[6].size, udp: this.flows[17].size };
+    return { frames, bytes, seconds: this.lastTime / SEC, flows, counts: Object.fromEntries([...this.counts].sort()), volume };
   }
 }
 
@@ -572,7 +584,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = resolve(opt('--out', join(ROOT, 'bench-data', `spam-${frames % 1_000_000 === 0 ? `${frames / 1_000_000}m` : frames}.pcap`)));
   const t0 = Date.now();
   const r = await makeSpamCapture({ out, frames, seed });
-  console.log(`wrote ${r.path}: ${r.frames} frames, ${(r.bytes / 1e6).toFixed(1)} MB, ${(r.seconds / 60).toFixed(1)} min of capture time (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`wrote ${r.path}: ${r.frames} frames, ${(r.bytes / 1e6).toFixed(1)} MB, ${(r.seconds / 60).toFixed(1)} min of capture time, ${r.flows.tcp} TCP and ${r.flows.udp} UDP 5-tuples (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   for (const [what, n] of Object.entries(r.counts)) console.log(`  ${what}: ${n}`);
   for (const [kind, v] of Object.entries(r.volume)) console.log(`  ${kind}: ${v.frames} frames (${(v.share * 100).toFixed(1)}%), ${(v.bytes / 1e6).toFixed(1)} MB, ${v.meanFrameBytes} B/frame`);
 }
