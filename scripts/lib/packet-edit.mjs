@@ -71,7 +71,6 @@ export function put16(d, o, v) {
   d[o] = (v >>> 8) & 0xff;
   d[o + 1] = v & 0xff;
 }
-export const ipText = (a) => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 export const ipNum = (text) => text.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
 
 /** Ones'-complement sum of d[from, to) added to `sum` (not folded). */
