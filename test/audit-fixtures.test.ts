@@ -306,6 +306,15 @@ for (const name of ALL) {
         assert.equal(b.quoted_bytes, 20 + 8 + b.quoted_udp_payload_bytes);
         // the quoted IP header is the request's: same identification
         assert.equal(f.fields['ip.id']![1], frames.get(m.frames[0]!)!.fields['ip.id']![0], `frame ${b.frame} quotes the datagram of frame ${m.frames[0]}`);
+        // Whatever the quote's length (RFC 792's 8 bytes, a cut header, RFC 1812's 576 in all), the
+        // timeline's message ends with the ICMP frame, error with the ICMP reason, type and code.
+        const ev = timeline(name).find((e) => e.kind === 'message' && e.frames[0] === m.frames[0]);
+        assert.ok(ev !== undefined, `message of frame ${m.frames[0]} in the timeline`);
+        assert.equal(ev.status, 'error', `${b.quote} quote in frame ${b.frame}`);
+        assert.equal(ev.error, b.reason);
+        assert.deepEqual(ev.frames, m.frames);
+        assert.equal(ev.details?.['icmpType'], b.type);
+        assert.equal(ev.details?.['icmpCode'], b.code);
       }
       const quotes = new Set(side.bounces.map((b) => b.quote));
       if (name === 'sweep-msrp') assert.deepEqual([...quotes].sort(), ['long', 'partial', 'short'], 'short, partial and long quotes');
