@@ -219,13 +219,17 @@ export class VerifyAnalysis implements Analysis {
     const evidence = conv.evidence.get(rule);
     const cutStart = rule.check.fromStart === true && !conv.startSeen;
     const startNote = 'the capture starts after the conversation did (no TCP handshake), and this rule judges the conversation from its start';
+    const sides = conv.sidesOf(rule.def.appliesTo);
+    const oneSided = rule.check.bothSides === true && (sides & (FROM_CLIENT | FROM_SERVER)) !== (FROM_CLIENT | FROM_SERVER);
+    const only = sides === FROM_CLIENT ? 'client' : sides === FROM_SERVER ? 'server' : 'no';
+    const sideNote = `the rule judges an exchange and only the ${only} side's frames are in the capture`;
     if (found !== undefined) {
       const frames = [...new Set(found.items.map((f) => f.frame).filter((n) => n > 0))].sort((a, b) => a - b);
       const seen = found.items.map((f) => f.summary);
       const spec = found.items[0]!.spec;
       const severity = found.items.reduce((s, f) => (f.severity === 'error' || (f.severity === 'warning' && s === 'note') ? f.severity : s), found.items[0]!.severity);
-      if (cutStart) {
-        return { verdict: 'inconclusive', spec, severity, frames, detail: `${found.count} finding(s), but ${startNote}`, seen, findings: found.count };
+      if (cutStart || oneSided) {
+        return { verdict: 'inconclusive', spec, severity, frames, detail: `${found.count} finding(s), but ${cutStart ? startNote : sideNote}`, seen, findings: found.count };
       }
       const more = found.count > KEPT_FINDINGS ? ` (${found.count} in all)` : '';
       return {
@@ -239,13 +243,7 @@ export class VerifyAnalysis implements Analysis {
     }
     const checked = `checked on ${evidence.count} frame(s) or event(s)`;
     const frames = [...evidence.frames].sort((a, b) => a - b);
-    if (rule.check.bothSides === true) {
-      const sides = conv.sidesOf(rule.def.appliesTo);
-      if ((sides & (FROM_CLIENT | FROM_SERVER)) !== (FROM_CLIENT | FROM_SERVER)) {
-        const only = sides === FROM_CLIENT ? 'client' : sides === FROM_SERVER ? 'server' : 'no';
-        return { ...base, verdict: 'inconclusive', frames, detail: `${checked}, but the rule judges an exchange and only the ${only} side's frames are in the capture` };
-      }
-    }
+    if (oneSided) return { ...base, verdict: 'inconclusive', frames, detail: `${checked}, but ${sideNote}` };
     if (cutStart) return { ...base, verdict: 'inconclusive', frames, detail: `${checked}, but ${startNote}` };
     if (rule.def.scope !== 'frame' && conv.lossCount > 0) {
       const l = conv.losses[0]!;

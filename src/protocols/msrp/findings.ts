@@ -90,6 +90,12 @@ export const MSRP_FINDINGS = declareFindings({ protocol: 'msrp', transports: TRA
     summary: 'MsgName is longer than 16 characters with its NUL',
     requirement: 'MsgName MUST denote a recipient name, limited in length to 16 characters.',
   },
+  transport: {
+    id: 'msrp.transport', severity: 'error', spec: 'MS-MSRP 2.1.1', specPerSite: 'NetrSendMessage 3.2.4.2 (RPC over UDP), the name management methods 2.1.1 (RPC over named pipes)', scope: 'conversation', role: 'client',
+    check: { frames: REQUESTS },
+    summary: 'a call over a transport its interface does not use: msgsvcsend not over RPC over UDP, or msgsvc not over a named pipe',
+    requirement: 'NetrSendMessage MUST be called over RPC over UDP (NCADG_IP_UDP) and the name management methods over RPC over named pipes (NCACN_NP, \\PIPE\\MSGSVC).',
+  },
   totalEntries: {
     id: 'msrp.total-entries', severity: 'note', spec: 'MS-MSRP 3.1.4.8', scope: 'frame', role: 'server',
     check: { frames: 'msrp.interface == "msgsvc" && msrp.opnum == 1 && dcerpc.pkt_type == 0', bothSides: true },

@@ -36,6 +36,12 @@ export const NBSS_FINDINGS = declareFindings({ protocol: 'nbss', transports: ['t
     summary: 'a session request name is not a valid first-level encoding (letters A–P)',
     requirement: 'Each half-byte of a NetBIOS name MUST be encoded as one of the letters A to P.',
   },
+  noSessionRequest: {
+    id: 'nbss.no-session-request', severity: 'error', spec: 'RFC 1001 16.1.1', scope: 'conversation', role: 'client',
+    check: { frames: 'nbss && !(tcp.port == 445)', fromStart: true },
+    summary: 'the calling side\'s first NetBIOS session packet on TCP 139 is not a SESSION REQUEST',
+    requirement: 'A session MUST be established before data is sent: the calling end first sends a SESSION REQUEST naming the called and calling names, and sends SESSION MESSAGEs only after a POSITIVE SESSION RESPONSE.',
+  },
   responseFromClient: {
     id: 'nbss.response-from-client', severity: 'warning', spec: 'RFC 1002 4.3', scope: 'conversation', role: 'client',
     check: { frames: 'nbss.type in {0x82 0x83 0x84}' },

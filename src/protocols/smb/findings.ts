@@ -209,6 +209,24 @@ export const SMB_FINDINGS = declareFindings({ protocol: 'smb', transports: MESSE
     summary: 'a text of 128 bytes or less was sent as a multi-block group (Samba always uses groups)',
     requirement: 'A message text of 128 bytes or less SHOULD be sent as one SMB_COM_SEND_MESSAGE.',
   },
+  msgNoFrom: {
+    id: 'smb.msg.no-from', severity: 'warning', spec: 'MS-MSRP 3.2.4.4', scope: 'frame', role: 'client',
+    check: { frames: NAMED_REQUESTS },
+    summary: 'OriginatorName is empty: the message names no sender',
+    requirement: 'The sender SHOULD provide a From name, and the NetBIOS name of the local computer when no sender name is available.',
+  },
+  msgTransport: {
+    id: 'smb.msg.transport', severity: 'error', spec: 'MS-MSRP 2.1.3', scope: 'conversation', role: 'client', transports: ['tcp/nbss/smb'],
+    check: { frames: `${MESSENGER_PDUS} && ${REQUEST}` },
+    summary: 'a messenger PDU on direct-hosted SMB (TCP 445), where no NetBIOS session names the recipient',
+    requirement: 'SMB messages MUST always be sent to the NetBIOS name of the intended recipient of the message (a NetBIOS session called to that name).',
+  },
+  mbNoWait: {
+    id: 'smb.mb.no-wait', severity: 'warning', spec: 'MS-MSRP 3.2.4.4', scope: 'conversation', role: 'client',
+    check: { frames: `smb.cmd in {0xd6 0xd7} && ${REQUEST}`, bothSides: true },
+    summary: 'a SEND_TEXT_MB or SEND_END_MB sent before the response to the group\'s previous request',
+    requirement: 'The sender SHOULD wait for the SEND_START_MB response before proceeding, and SHOULD NOT send another segment until the previous one is acknowledged.',
+  },
   mbBlockSize: {
     id: 'smb.mb.block-size', severity: 'note', spec: 'MS-MSRP 3.2.4.4', scope: 'conversation', role: 'client',
     check: { frames: `smb.cmd == 0xd5 && ${REQUEST}` },
@@ -254,6 +272,12 @@ export const MAILSLOT_FINDINGS = declareFindings({ protocol: 'mailslot', transpo
     check: { frames: MESSNGR },
     summary: 'the recipient name begins with an asterisk',
     requirement: 'To MUST NOT begin with an asterisk character.',
+  },
+  messngrNoFrom: {
+    id: 'mailslot.messngr.no-from', severity: 'warning', spec: 'MS-MSRP 3.2.4.4', scope: 'frame', role: 'client',
+    check: { frames: MESSNGR },
+    summary: 'the MESSNGR body\'s From is empty: the message names no sender',
+    requirement: 'The sender SHOULD provide a From name, and the NetBIOS name of the local computer when no sender name is available.',
   },
   messngrTextTooLong: {
     id: 'mailslot.messngr.text-too-long', severity: 'warning', spec: 'MS-MSRP 3.2.4.4', scope: 'frame', role: 'client',
