@@ -89,6 +89,42 @@ export const MSNP_FINDINGS = declareFindings({ protocol: 'msnp', transports: ['t
     summary: 'a client MSG reuses the TrID of an earlier message still awaiting its ACK/NAK: the earlier one is emitted as it stands',
     requirement: 'The client MUST keep Transaction IDs unique, so that each response can be matched to its command.',
   },
+  verNotOffered: {
+    id: 'msnp.ver-not-offered', severity: 'error', spec: `${DRAFT} 7.1`, scope: 'conversation', role: 'server',
+    check: { frames: `${FROM_CLIENT} && msnp.command == "VER"`, bothSides: true },
+    summary: 'the server answered VER with a dialect the client did not offer',
+    requirement: 'The server MUST answer VER with one of the dialects the client offered (the version it designates for the connection), or 0 when it supports none.',
+  },
+  beforeAuth: {
+    id: 'msnp.before-auth', severity: 'error', spec: `${DRAFT} 7.3`, specPerSite: 'DS and NS 7.3, switchboard 8.2 (USR) and 8.4 (ANS)', scope: 'conversation', role: 'client',
+    check: { frames: FROM_CLIENT, fromStart: true },
+    summary: 'the client sent a command other than the version handshake and authentication before its login succeeded',
+    requirement: 'The client MUST authenticate (USR, or ANS on a switchboard it was invited to) after the version handshake and before it sends other commands.',
+  },
+  afterReferral: {
+    id: 'msnp.after-referral', severity: 'error', spec: `${DRAFT} 7.4`, scope: 'conversation', role: 'client',
+    check: { frames: 'msnp.command == "XFR" && msnp.referral_type == "NS" && msnp.direction matches "^server"' },
+    summary: 'the client kept sending commands to a server after it was referred to another NS (XFR NS)',
+    requirement: 'After an NS referral the client MUST NOT send any commands to the old server.',
+  },
+  challengeUnanswered: {
+    id: 'msnp.challenge.unanswered', severity: 'error', spec: `${NOTES} Challenge`, scope: 'conversation', role: 'client',
+    check: { frames: 'msnp.command == "CHL" && msnp.direction matches "^server"', bothSides: true },
+    summary: 'the client never answered a CHL with QRY, although it kept sending commands',
+    requirement: 'The client MUST answer CHL with QRY (a server disconnects a client that does not).',
+  },
+  ackMode: {
+    id: 'msnp.ack-mode', severity: 'error', spec: `${DRAFT} 8.7`, scope: 'frame', role: 'client',
+    check: { frames: `${FROM_CLIENT} && msnp.command == "MSG"` },
+    summary: 'a client MSG with an acknowledgement mode other than U, N, A or D',
+    requirement: 'A client MSG MUST give its acknowledgement mode as U, N or A (D from MSNP9 on).',
+  },
+  calStatus: {
+    id: 'msnp.cal-status', severity: 'error', spec: `${DRAFT} 8.3`, scope: 'frame', role: 'server',
+    check: { frames: `${FROM_CLIENT} && msnp.command == "CAL"`, bothSides: true },
+    summary: 'the switchboard answered CAL with a status other than RINGING',
+    requirement: 'The CAL echo\'s Status MUST be "RINGING".',
+  },
   authMd5: {
     id: 'msnp.auth.md5', severity: 'warning', spec: `${DRAFT} 7.3`, scope: 'endpoint', role: 'client',
     check: { frames: `${FROM_CLIENT} && msnp.command == "USR" && msnp.auth_stage == "S"` },
