@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('read [captures..]', 'One summary line per frame, like tshark (-V detail, -x hex, -T fields)', tracked(readBuilder), (a) => run(readCommand, a as unknown as ReadArgs))
     .command('timeline [captures..]', 'The annotated timeline of messenger activity', tracked(timelineBuilder), (a) => run(timelineCommand, a as unknown as TimelineArgs))
     .command('live', 'Capture live traffic and show it (read or timeline view)', tracked(liveBuilder), (a) => run(liveCommand, a as unknown as LiveArgs))
-    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands, messages, expert, follow, DCE/RPC response times', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
+    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands and messages', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
     .command('audit [captures..]', 'Spam audit: campaigns, senders, sweeps, outcomes, indicators; HTML report, history, Parquet', tracked(auditBuilder), (a) => run(auditCommand, a as unknown as AuditCommandArgs))
     .command('verify [captures..]', 'Conformance verdicts per rule and spec clause (text, json, junit, sarif); --baseline of accepted deviations', tracked(verifyBuilder), (a) => run(verifyCommand, a as unknown as VerifyArgs))
     .command('history', 'Runs stored by audit --db, and what the last (or --run N) brought that was new', tracked(historyBuilder), (a) => run(historyCommand, a as unknown as HistoryArgs))
