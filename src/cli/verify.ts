@@ -12,11 +12,10 @@ import type { Severity } from '../model/findings.js';
 import { VERIFY_FORMATS, VERIFY_SINKS, type VerifyFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { CATALOGUE } from '../protocols/catalogue.js';
-import { fileSources, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, type CommonArgs } from './common.js';
+import { captureList, fileSources, makeRunner, sinkSettings, UsageError, warn, withCaptureOptions, withCommonOptions, type CaptureArgs, type CommonArgs } from './common.js';
 
-export interface VerifyArgs extends CommonArgs {
+export interface VerifyArgs extends CommonArgs, CaptureArgs {
   format: VerifyFormat;
-  captures: string[];
   rules?: string | string[];
   severity: string;
   baseline?: string;
@@ -25,10 +24,9 @@ export interface VerifyArgs extends CommonArgs {
 }
 
 export function verifyBuilder(y: Argv) {
-  return withCommonOptions(y, VERIFY_FORMATS)
-    .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
+  return withCommonOptions(withCaptureOptions(y), VERIFY_FORMATS)
     // Not an array option: yargs arrays would swallow the capture names that follow; repeat it or use commas.
-    .option('rules', { alias: 'r', type: 'string', describe: 'Rules to judge: a protocol (smb), an id or glob (smb.msg.*), a clause ("MS-MSRP 2.2.3"), or all; repeat or separate with commas (default: the protocols above TCP and UDP)' })
+    .option('rules', { type: 'string', describe: 'Rules to judge: a protocol (smb), an id or glob (smb.msg.*), a clause ("MS-MSRP 2.2.3"), or all; repeat or separate with commas (default: the protocols above TCP and UDP)' })
     .option('severity', { type: 'string', choices: ['note', 'warning', 'error'], default: 'note', describe: 'Judge only rules whose finding can reach this severity' })
     .option('baseline', { type: 'string', describe: 'Accepted deviations (docs/verify.md): a failure a line covers is accepted, a line whose rule now passes is reported stale' })
     .option('write-baseline', { type: 'string', describe: 'Write the current failures to this file as a starting baseline (they then count as accepted)' })
@@ -110,7 +108,7 @@ export async function verifyCommand(args: VerifyArgs): Promise<void> {
   };
   const runner = makeRunner([new VerifyAnalysis(rules, CATALOGUE, done)], args);
   try {
-    await runner.run(fileSources(args.captures));
+    await runner.run(fileSources(captureList(args, 'verify')));
   } finally {
     await out.close();
   }

@@ -20,6 +20,14 @@ import { handleOf, type Login, type MsnpShared, type Referral } from './shared.j
 import { ASYNC_SERVER, TridMatcher } from './trids.js';
 
 const MAX_ROSTER = 256;
+/** CAL invitations waiting for their answer on one switchboard (more are emitted unanswered). */
+const MAX_INVITES = 64;
+
+/** A CAL held until the server answers it: RINGING, or an error that refuses it (217 offline, 205/207 unknown). */
+interface PendingInvite {
+  readonly carried: Carried;
+  readonly details: Record<string, unknown>;
+}
 
 export interface ConnectionRoute {
   /** `tcp/msnp` or `tcp/http/msnp` */
@@ -55,9 +63,10 @@ export class MsnpConnection {
   private loginHandle: string | undefined;
   private chatCount = 0;
   private sbOpened = false;
+  /** The protocol versions the client's VER offered (MSNPn only: not CVR0, not the failure marker 0). */
+  private offered: string[] = [];
+  private readonly invites = new Map<string, PendingInvite>();
   private ended = false;
-  /** Dialects the client offered in VER (draft §7.1). */
-  private offered: string[] | undefined;
   /** Login (USR OK, or ANS OK on a switchboard) succeeded; before it only the handshake and authentication may be sent (§7.3). */
   private authenticated = false;
   private beforeAuthReported = false;
@@ -100,6 +109,7 @@ export class MsnpConnection {
     if (this.ended) return;
     this.ended = true;
     this.streams.end();
+    for (const trid of [...this.invites.keys()]) this.answerInvite(trid, undefined, {});
     this.trids.finish(this.serverSegments, this.profile.role);
     const chl = this.challengeAt;
     if (chl !== undefined && chl.after > 0) {
@@ -188,19 +198,21 @@ export class MsnpConnection {
       const code = Number(cmd.name);
       if (code === 911 || code === 917 || code === 928 || code === 933) this.emitSession('refused', side, carried, { error: errorName(code), code });
       if (code === 540) this.report(MSNP_FINDINGS.challengeRejected, frame, 'server rejected the challenge answer (540)', side, carried);
+      if (side === 's' && p[0] !== undefined && this.invites.has(p[0])) this.answerInvite(p[0], carried, { result: 'refused', code, error: errorName(code) });
       // A NAK-like error in answer to a message.
       if (p[0] !== undefined && this.trids.awaitsAck(p[0])) this.trids.resolveMessage(p[0], 'error', errorName(code), frame);
       return;
     }
     switch (cmd.name) {
       case 'VER':
-        if (side === 'c') this.offered = p.slice(1).map((d) => d.toUpperCase());
-        if (side === 's' && p[1] !== undefined && p[1] !== '0' && this.offered !== undefined && !this.offered.includes(p[1].toUpperCase())) {
-          this.report(MSNP_FINDINGS.verNotOffered, frame, `server chose ${p[1]}, which the client did not offer (${this.offered.join(' ')})`, side, carried);
-        }
-        if (side === 's') {
+        if (side === 'c') this.offered = p.slice(1).filter((d) => /^MSNP\d+$/i.test(d));
+        else {
+          if (p[1] !== undefined && p[1] !== '0' && this.offered.length > 0 && !this.offered.some((d) => d.toUpperCase() === p[1]?.toUpperCase())) {
+            this.report(MSNP_FINDINGS.verNotOffered, frame, `server chose ${p[1]}, which the client did not offer (${this.offered.join(' ')})`, side, carried);
+          }
           const versions = p.slice(1).map((d) => /^MSNP(\d+)$/i.exec(d)?.[1]).filter((x): x is string => x !== undefined).map(Number);
-          if (p[1] === '0') this.emitSession('refused', side, carried, { reason: 'no common protocol version', offered: p.slice(1) });
+          // `VER TrID 0` (draft §7.1) says no version is common: the 0 is a marker, not a version.
+          if (p[1] === '0') this.emitSession('refused', side, carried, { reason: 'no common protocol version', offered: this.offered.length > 0 ? this.offered : undefined });
           else if (versions.length > 0) this.profile.fromVer(Math.max(...versions));
         }
         break;
@@ -249,8 +261,9 @@ export class MsnpConnection {
         if (side === 'c' && info?.xml !== undefined && (info.xml.psm !== undefined || info.xml.media !== undefined)) this.emitPresence(side, carried, this.loginHandle ?? '(self)', 'personal message', { psm: info.xml.psm, media: info.xml.media });
         break;
       case 'CAL':
-        if (side === 'c' && p[1] !== undefined) this.emitSession('invite', side, carried, { user: p[1], by: this.localUser });
-        if (side === 's' && p[1] !== undefined && p[1] !== 'RINGING') this.report(MSNP_FINDINGS.calStatus, frame, `CAL answered with status ${p[1]}, not RINGING`, side, carried);
+        if (side === 'c' && p[1] !== undefined) this.invite(p[0], carried, { user: p[1], by: this.localUser });
+        else if (side === 's' && p[0] !== undefined && p[1] === 'RINGING') this.answerInvite(p[0], carried, { result: 'ringing', sessid: p[2] });
+        else if (side === 's' && p[1] !== undefined && p[1] !== 'RINGING') this.report(MSNP_FINDINGS.calStatus, frame, `CAL answered with status ${p[1]}, not RINGING`, side, carried);
         break;
       case 'ANS':
         if (side === 'c' && p.length >= 3) {
@@ -343,6 +356,25 @@ export class MsnpConnection {
     this.profile.fromReferral(r.version);
     if (this.localUser === undefined && r.login !== undefined && r.login.handle !== '') this.localUser = r.login.handle;
     if (r.kind === 'RNG' && r.caller !== undefined && !this.roster.has(r.caller) && this.roster.size < MAX_ROSTER) this.roster.set(r.caller, '');
+  }
+
+  /** A CAL: its invite event waits for the server's answer, which may refuse it (draft §8.3). */
+  private invite(trid: string | undefined, carried: Carried, details: Record<string, unknown>): void {
+    if (trid === undefined || !/^\d+$/.test(trid) || this.invites.has(trid)) {
+      this.emitSession('invite', 'c', carried, details);
+      return;
+    }
+    if (this.invites.size >= MAX_INVITES) this.answerInvite(this.invites.keys().next().value as string, undefined, {});
+    this.invites.set(trid, { carried, details });
+  }
+
+  /** Emits a held invite with its answer (none when the connection ended first). */
+  private answerInvite(trid: string, answer: Carried | undefined, outcome: Record<string, unknown>): void {
+    const held = this.invites.get(trid);
+    if (held === undefined) return;
+    this.invites.delete(trid);
+    const frames = answer !== undefined ? [...held.carried.frames, ...answer.frames.filter((n) => !held.carried.frames.includes(n))] : held.carried.frames;
+    this.emitSession('invite', 'c', { ...held.carried, frames }, { ...held.details, ...outcome });
   }
 
   private join(user: string, friendly: string | undefined, via: string, side: Side, carried: Carried): void {

@@ -228,7 +228,13 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
     if (r.code !== undefined) details.result = { code: r.code, name: r.name };
     if (!req.drep.little) details.byteOrder = 'big-endian';
     if (body === undefined) details.textComplete = false;
-    if (call.outcome.kind === 'bounce') details.icmp = call.outcome.reason;
+    if (call.outcome.kind === 'bounce') {
+      details.icmp = call.outcome.reason;
+      if (call.outcome.icmp !== undefined) {
+        details.icmpType = call.outcome.icmp.type;
+        details.icmpCode = call.outcome.icmp.code;
+      }
+    }
     const event: MessageEvent = {
       kind: 'message', ...baseEvent(call), protocol: 'msrp', findings: call.findings,
       from: from !== undefined ? text(from) : '',
