@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sidesOf } from '../src/analysis/verify/conversations.js';
 import type { VerifyJson } from '../src/analysis/verify/result.js';
-import { cli, FIXTURES, ROOT } from './helpers.js';
+import { cli, exists, FIXTURES, publicCapture, ROOT } from './helpers.js';
 import { parseXml, sarifProblems, type XmlElement } from './verify-formats.js';
 
 const TWIN = (name: string): string => join(FIXTURES, 'verify', name);
@@ -294,4 +295,21 @@ test('the XML parser rejects what is not well-formed', () => {
   const ok = parseXml('<?xml version="1.0" encoding="UTF-8"?>\n<a k="&lt;&amp;&#65;"><b>t&gt;</b><c/></a>');
   assert.equal(ok.attrs['k'], '<&A');
   assert.equal(ok.children[0]!.text, 't>');
+});
+
+test('without the TCP handshake the side on a messenger service port is the server, even above the other port', () => {
+  const flow = (src: string, dst: string) => ({ carrier: 'tcp', stream: 0, src, dst, opening: undefined });
+  assert.deepEqual(sidesOf(flow('65.54.172.81:1863', '10.0.0.5:1055'), undefined), { client: '10.0.0.5:1055', server: '65.54.172.81:1863', startSeen: false });
+  assert.deepEqual(sidesOf(flow('10.0.0.5:1055', '10.0.0.6:139'), undefined), { client: '10.0.0.5:1055', server: '10.0.0.6:139', startSeen: false });
+  assert.deepEqual(sidesOf(flow('10.0.0.5:40000', '10.0.0.6:8080'), undefined), { client: '10.0.0.5:40000', server: '10.0.0.6:8080', startSeen: false });
+  assert.deepEqual(sidesOf(flow('10.0.0.5:1055', '10.0.0.6:1863'), { client: '10.0.0.6:1863', server: '10.0.0.5:1055' }), { client: '10.0.0.6:1863', server: '10.0.0.5:1055', startSeen: true });
+});
+
+test('a real capture holding one direction of MSNP (Sanaullah.pcap): the VER rule is inconclusive for the client, not failed', { skip: !exists(publicCapture('ajbanjara__Wireshark/Sanaullah.pcap')) }, () => {
+  const { report } = json(['--rules', 'msnp.version-inferred', publicCapture('ajbanjara__Wireshark/Sanaullah.pcap')]);
+  assert.ok(report.verdicts.length > 0);
+  for (const v of report.verdicts) {
+    assert.equal(v.verdict, 'inconclusive', JSON.stringify(v));
+    assert.equal(v.endpoint, '165.246.166.180');
+  }
 });
