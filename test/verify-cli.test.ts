@@ -313,3 +313,32 @@ test('a real capture holding one direction of MSNP (Sanaullah.pcap): the VER rul
     assert.equal(v.endpoint, '165.246.166.180');
   }
 });
+
+/** The keys docs/schema.md lists in the first column of each table of its verify section. */
+function documentedKeys(): string[][] {
+  const doc = readFileSync(join(ROOT, 'docs', 'schema.md'), 'utf8');
+  const start = doc.indexOf('## `msgscope verify --format json`');
+  const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
+  const tables: string[][] = [];
+  let current: string[] | undefined;
+  for (const line of section.split('\n')) {
+    if (!line.startsWith('|')) {
+      current = undefined;
+      continue;
+    }
+    if (current === undefined) tables.push((current = []));
+    const first = line.split('|')[1]!;
+    for (const m of first.matchAll(/`([^`]+)`/g)) current.push(m[1]!);
+  }
+  return tables;
+}
+
+test('docs/schema.md documents exactly the keys verify writes', () => {
+  const base = file('schema.baseline', 'smb.mb.block-size because documented\n');
+  const { report } = json(['--baseline', base, BAD, TWIN('one-sided.pcap')]);
+  const [top, rule, verdict] = documentedKeys();
+  assert.deepEqual(Object.keys(report).sort(), [...top!].sort());
+  assert.deepEqual(Object.keys(report.rules[0]!).sort(), [...rule!].sort());
+  const seen = new Set(report.verdicts.flatMap((v) => Object.keys(v)));
+  assert.deepEqual([...seen].sort(), [...verdict!].sort());
+});
