@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { PacketListing } from '../analysis/listing.js';
 import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs {
   format: PacketFormat;
@@ -15,7 +15,7 @@ export interface ReadArgs extends CommonArgs, CaptureArgs {
 }
 
 export function readBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames')
+  return withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Timeline } from '../analysis/timeline.js';
 import { EVENT_FORMATS, EVENT_SINKS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export interface TimelineArgs extends CommonArgs, CaptureArgs {
   format: EventFormat;
@@ -11,7 +11,7 @@ export interface TimelineArgs extends CommonArgs, CaptureArgs {
 }
 
 export function timelineBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events')
+  return withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event')
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')

@@ -3,9 +3,12 @@
 // the formats listed (their --format choices come from these tables).
 import type { Style } from '../style.js';
 import type { Output } from '../writer.js';
+import type { FieldsSelection } from '../fields-text.js';
 import { EventCsvSink } from './event-csv.js';
+import { EventFieldsSink } from './event-fields.js';
 import { EventJsonSink } from './event-json.js';
 import { EventTextSink } from './event-text.js';
+import { PacketFieldsSink } from './packet-fields.js';
 import { PacketJsonSink } from './packet-json.js';
 import { PacketTextSink } from './packet-text.js';
 import { ReportCsvSink } from './report-csv.js';
@@ -24,12 +27,15 @@ export interface SinkSettings {
   /** Detail tree (-V) and hex bytes (-x), for frames. */
   readonly verbose: boolean;
   readonly hex: boolean;
+  /** The `-e` fields and `-E` options of `-T fields`. */
+  readonly fields: FieldsSelection;
 }
 
 export const PACKET_SINKS = {
   text: (s: SinkSettings): PacketSink => new PacketTextSink(s.out, s),
   json: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: false, tree: s.verbose, hex: s.hex }),
   ndjson: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: true, tree: s.verbose, hex: s.hex }),
+  fields: (s: SinkSettings): PacketSink => new PacketFieldsSink(s.out, s.fields),
 } as const;
 
 export const EVENT_SINKS = {
@@ -37,6 +43,7 @@ export const EVENT_SINKS = {
   json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
   ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
   csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
+  fields: (s: SinkSettings): EventSink => new EventFieldsSink(s.out, s.fields),
 } as const;
 
 export const REPORT_SINKS = {
