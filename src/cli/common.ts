@@ -17,7 +17,7 @@ import { defaultProtocols } from '../protocols/index.js';
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'fields';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif' | 'fields';
 
 export interface CommonArgs {
   format: Format;

@@ -11,12 +11,13 @@ import { liveBuilder, liveCommand, type LiveArgs } from './live.js';
 import { statsBuilder, statsCommand, type StatsArgs } from './stats.js';
 import { auditBuilder, auditCommand, type AuditCommandArgs } from './audit.js';
 import { historyBuilder, historyCommand, type HistoryArgs } from './history.js';
+import { verifyBuilder, verifyCommand, type VerifyArgs } from './verify.js';
 import { cleanCompletions, usageMessage, type OptionInfo } from './usage.js';
 
 // yargs' CommonJS build: its help layout wraps at word boundaries (the ESM build cuts words).
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
-const COMMANDS = ['read', 'timeline', 'stats', 'audit', 'history', 'live', 'fields', 'completion'];
+const COMMANDS = ['read', 'timeline', 'stats', 'audit', 'verify', 'history', 'live', 'fields', 'completion'];
 
 function fail(message: string): never {
   process.stderr.write(`msgscope: ${message.split('\n')[0]}\n`);
@@ -80,8 +81,9 @@ export async function main(argv: string[]): Promise<void> {
     .command('read [captures..]', 'One summary line per frame, like tshark (-V detail, -x hex, -T fields)', tracked(readBuilder), (a) => run(readCommand, a as unknown as ReadArgs))
     .command('timeline [captures..]', 'The annotated timeline of messenger activity', tracked(timelineBuilder), (a) => run(timelineCommand, a as unknown as TimelineArgs))
     .command('live', 'Capture live traffic and show it (read or timeline view)', tracked(liveBuilder), (a) => run(liveCommand, a as unknown as LiveArgs))
-    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands, messages, expert, follow, DCE/RPC response times', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
+    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands and messages', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
     .command('audit [captures..]', 'Spam audit: campaigns, senders, sweeps, outcomes, indicators; HTML report, history, Parquet', tracked(auditBuilder), (a) => run(auditCommand, a as unknown as AuditCommandArgs))
+    .command('verify [captures..]', 'Conformance verdicts per rule and spec clause (text, json, junit, sarif); --baseline of accepted deviations', tracked(verifyBuilder), (a) => run(verifyCommand, a as unknown as VerifyArgs))
     .command('history', 'Runs stored by audit --db, and what the last (or --run N) brought that was new', tracked(historyBuilder), (a) => run(historyCommand, a as unknown as HistoryArgs))
     .command('fields [protocol]', 'The field catalogue (names for -Y filters, -e and JSON)', tracked(fieldsBuilder), (a) => run(fieldsCommand, a as unknown as FieldsArgs))
     .demandCommand(1, `name a command: ${COMMANDS.filter((c) => c !== 'completion').join(', ')}`)
@@ -91,8 +93,9 @@ export async function main(argv: string[]): Promise<void> {
     .example('$0 timeline samples/messenger-mix.pcapng', 'who sent what to whom')
     .example('$0 stats -z messages samples/messenger-mix.pcapng', 'messages per protocol, sender and recipient')
     .example('$0 audit --report audit.html samples/messenger-mix.pcapng', 'campaigns, senders, sweeps and outcomes, with an HTML report')
+    .example('$0 verify --format junit samples/messenger-mix.pcapng > verify.xml', 'conformance verdicts per spec clause, for CI')
     .example('$0 fields msrp', 'field names for filters, -e and JSON')
-    .epilogue('Exit status: 0 ok, 1 error-severity findings with --fail-on-error, 2 usage or input errors. Docs: docs/filters.md, docs/fields.md, docs/schema.md.')
+    .epilogue('Exit status: 0 ok, 1 error-severity findings with --fail-on-error (verify: an unaccepted failure), 2 usage or input errors. Docs: docs/filters.md, docs/fields.md, docs/schema.md.')
     .help()
     .alias('help', 'h')
     .version()

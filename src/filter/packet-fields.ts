@@ -302,17 +302,16 @@ const packetSource: FieldSource<PacketItem> = {
   },
 };
 
-/** The first and previous frame of a file, for frame.time_relative and frame.time_delta. */
-class FrameClock {
+/** Per-file timing: frame.time_relative counts from the first frame asked about, time_delta from the previous one. */
+class FilterClock {
   private readonly timing: Timing = { firstSec: 0, firstNsec: 0, prevSec: 0, prevNsec: 0, started: false };
 
-  /** A new capture file: frame.time_relative counts from its first frame. */
   reset(): void {
     this.timing.started = false;
   }
 
-  /** `fn` on the frame as an item whose timing is set, then the frame becomes the previous one. */
-  visit<R>(packet: Packet, fn: (item: PacketItem) => R): R {
+  /** Evaluates `fn` on the frame with the timing it should see, then moves the clock on. */
+  at<T>(packet: Packet, fn: (item: PacketItem) => T): T {
     const t = this.timing;
     const frame = packet.frame;
     if (!t.started) {
@@ -330,7 +329,7 @@ class FrameClock {
 /** A compiled display filter for `read` and `live`. One instance per output; `reset()` between files. */
 export class PacketFilter {
   private readonly predicate: Predicate<PacketItem>;
-  private readonly clock = new FrameClock();
+  private readonly clock = new FilterClock();
 
   /** Throws FilterError (with the column) when the text is not a valid filter. */
   constructor(readonly text: string) {
@@ -343,7 +342,35 @@ export class PacketFilter {
   }
 
   match(packet: Packet): boolean {
-    return this.clock.visit(packet, this.predicate);
+    return this.clock.at(packet, (item) => this.predicate(item));
+  }
+}
+
+/**
+ * Several display filters asked about the same frames (verify's rule checks): a frame's field
+ * trees are built once, however many of the filters read them. Time fields count from the
+ * first frame the group was asked about in the file.
+ */
+export class PacketFilterGroup {
+  private readonly predicates: Predicate<PacketItem>[];
+  private readonly clock = new FilterClock();
+
+  /** Throws FilterError (with the column) when a text is not a valid filter. */
+  constructor(readonly texts: readonly string[]) {
+    this.predicates = texts.map((text) => compile(parseFilter(text), packetSource));
+  }
+
+  reset(): void {
+    this.clock.reset();
+  }
+
+  /** The indices among `which` (indices into `texts`) whose filter matches the frame. */
+  matching(packet: Packet, which: Iterable<number>): number[] {
+    return this.clock.at(packet, (item) => {
+      const out: number[] = [];
+      for (const i of which) if (this.predicates[i]!(item)) out.push(i);
+      return out;
+    });
   }
 }
 
@@ -405,7 +432,7 @@ function protocolHeadings(name: string, i: PacketItem): FieldValue[] {
  */
 export class PacketFieldReader {
   private readonly readers: readonly ((i: PacketItem) => FieldValues)[];
-  private readonly clock = new FrameClock();
+  private readonly clock = new FilterClock();
 
   /** Throws UnknownFieldError for a name no protocol declares (with the nearest known name). */
   constructor(readonly names: readonly string[]) {
@@ -445,7 +472,7 @@ export class PacketFieldReader {
 
   /** The values of every named field in this frame, in the order named. */
   read(packet: Packet): FieldValues[] {
-    return this.clock.visit(packet, (item) => this.readers.map((r) => r(item)));
+    return this.clock.at(packet, (item) => this.readers.map((r) => r(item)));
   }
 }
 
