@@ -1,6 +1,8 @@
 // Shared CLI pieces: options every record-printing command takes, errors, and how a command
 // sets up the runner and its sinks.
 import iconv from 'iconv-lite';
+import { resolve as resolvePath } from 'node:path';
+import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
 import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
@@ -218,6 +220,33 @@ export function captureList(args: CaptureArgs, command: string): string[] {
   const all = [...(args.captures ?? []), ...named];
   if (all.length === 0) throw new UsageError(`${command} needs a capture file: msgscope ${command} FILE… or msgscope ${command} -r FILE (- for stdin)`);
   return all;
+}
+
+/** `-w FILE` and `-P`, as tshark: save the selected frames; print the records too only with -P. */
+export interface WriteArgs {
+  write?: string;
+  print?: boolean;
+}
+
+export function withWriteOptions<T>(y: Argv<T>, what: string) {
+  return y
+    .option('write', { alias: 'w', type: 'string', requiresArg: true, describe: `Save ${what} to this pcapng file (- for stdout), with a packet comment per finding; nothing is printed unless -P` })
+    .option('print', { alias: 'P', type: 'boolean', describe: 'With -w: print the records as well, as tshark -P' });
+}
+
+/** Checks -w against the captures: never the file being read (it would be truncated before it is read). */
+export function writeTarget(args: WriteArgs, captures: readonly string[]): string | undefined {
+  if (args.write === undefined) {
+    if (args.print === true) throw new UsageError('-P goes with -w (print the records while saving the frames)');
+    return undefined;
+  }
+  if (args.write === '') throw new UsageError('-w needs a file name (- for stdout)');
+  if (isStdout(args.write) && args.print === true) throw new UsageError('-w - writes the capture to stdout: -P would mix the records into it');
+  if (!isStdout(args.write)) {
+    const target = resolvePath(args.write);
+    for (const c of captures) if (resolvePath(c) === target) throw new UsageError(`-w ${args.write}: that is a capture being read; choose another file`);
+  }
+  return args.write;
 }
 
 export function isInputError(err: unknown): err is Error {
