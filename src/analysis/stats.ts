@@ -95,6 +95,20 @@ interface CommandInfo {
   readonly link: FieldDef[];
   readonly operation?: FieldDef;
   readonly iface?: FieldDef;
+  /** A PDU type whose values say request or response (DCE/RPC's `pkt_type`). */
+  readonly pduType?: FieldDef;
+  /** Fields that name one call in both directions where no request_in link exists (DCE/RPC datagrams: activity and sequence number). */
+  readonly callKey: FieldDef[];
+}
+
+/** DCE/RPC PDU types (C706 12.1): which count as a call's request, which as its answer; others (bind, ack, ping…) are no call. */
+const REQUEST_PDU = new Set([0]);
+const ANSWER_PDU = new Set([2, 3]);
+
+/** A request seen: when, and its row (the answer often does not repeat the command, e.g. DCE/RPC's opnum). */
+interface PendingCall {
+  readonly t: number;
+  readonly row: CmdAcc;
 }
 
 interface CmdAcc {
@@ -115,7 +129,8 @@ function commandProtocols(): Map<string, CommandInfo> {
     const command = get('cmd') ?? get('command') ?? get('opnum') ?? get('opcode');
     if (command === undefined) continue;
     const link = [get('request_in'), get('response_to')].filter((d): d is FieldDef => d !== undefined);
-    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface') });
+    const callKey = [get('dg_act_id'), get('dg_seqnum')].filter((d): d is FieldDef => d !== undefined);
+    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] });
   }
   return out;
 }
@@ -154,8 +169,8 @@ export class StatsCollector {
   private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
   private readonly commandInfo = commandProtocols();
   private readonly commands = new Table<CmdAcc>();
-  /** Capture time of frames that carried a command, for response times: `file:frame` → seconds. */
-  private readonly commandTimes = new Map<string, number>();
+  /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
+  private readonly pendingCalls = new Map<string, PendingCall>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -166,7 +181,7 @@ export class StatsCollector {
   /** The next packets come from another capture file (frame numbers start again). */
   nextFile(): void {
     this.file++;
-    this.commandTimes.clear();
+    this.pendingCalls.clear();
   }
 
   packet(packet: Packet): void {
@@ -239,48 +254,60 @@ export class StatsCollector {
   }
 
   private commandStats(packet: Packet, t: number): void {
-    let recorded = false;
     for (const layer of packet.layers) {
       const info = this.commandInfo.get(layer.name);
       if (info === undefined || layer.quoted === true) continue;
-      const wanted = new Set<FieldDef>([info.command, ...info.link]);
-      if (info.operation !== undefined) wanted.add(info.operation);
-      if (info.iface !== undefined) wanted.add(info.iface);
+      const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
+      for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
       const found = new Map<FieldDef, FieldValue>();
       findNodes(layer.tree(), wanted, found);
-      const value = found.get(info.command);
-      if (value === undefined || value === null) continue;
-      let label = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
-      const op = info.operation !== undefined ? found.get(info.operation) : undefined;
-      if (typeof op === 'string' && op !== '') label = `${label} (${op})`;
-      const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
-      if (typeof iface === 'string' && iface !== '') label = `${iface} ${label}`;
-      const row = this.commands.get(`${layer.name}\u0000${label}`, () => ({ protocol: layer.name, command: label, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
-      if (row === undefined) continue;
+      const pdu = info.pduType !== undefined ? found.get(info.pduType) : undefined;
+      if (typeof pdu === 'number' && !REQUEST_PDU.has(pdu) && !ANSWER_PDU.has(pdu)) continue;
       let requestFrame: number | undefined;
       for (const def of info.link) {
         const v = found.get(def);
         if (typeof v === 'number') requestFrame = v;
       }
-      if (requestFrame === undefined) {
-        row.requests++;
-        if (!recorded && info.link.length > 0) {
-          recorded = true;
-          if (this.commandTimes.size >= MAX_PENDING_TIMES) this.commandTimes.delete(this.commandTimes.keys().next().value!);
-          this.commandTimes.set(`${this.file}:${packet.frame.number}`, t);
+      const keyParts = info.callKey.map((d) => found.get(d));
+      const callKey = keyParts.length > 0 && keyParts.every((v) => v !== undefined && v !== null) ? `call:${layer.name}:${keyParts.map(String).join(':')}` : undefined;
+      const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
+      if (answer) {
+        const pending = requestFrame !== undefined ? this.pendingCalls.get(`frame:${layer.name}:${requestFrame}`) : callKey !== undefined ? this.pendingCalls.get(callKey) : undefined;
+        const row = pending?.row ?? this.commandRow(layer.name, info, found);
+        if (row === undefined) continue;
+        row.responses++;
+        if (pending !== undefined && requestFrame !== packet.frame.number) {
+          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.delete(callKey);
+          const rt = t - pending.t;
+          row.matched++;
+          row.sum += rt;
+          if (rt < row.min) row.min = rt;
+          if (rt > row.max) row.max = rt;
         }
         continue;
       }
-      row.responses++;
-      const start = this.commandTimes.get(`${this.file}:${requestFrame}`);
-      if (start !== undefined && requestFrame !== packet.frame.number) {
-        const rt = t - start;
-        row.matched++;
-        row.sum += rt;
-        if (rt < row.min) row.min = rt;
-        if (rt > row.max) row.max = rt;
+      const row = this.commandRow(layer.name, info, found);
+      if (row === undefined) continue;
+      row.requests++;
+      if (info.link.length > 0 || callKey !== undefined) {
+        if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.delete(this.pendingCalls.keys().next().value!);
+        const key = callKey ?? `frame:${layer.name}:${packet.frame.number}`;
+        // Several PDUs of one frame: the first request is the one an answer's request_in names.
+        if (!this.pendingCalls.has(key)) this.pendingCalls.set(key, { t, row });
       }
     }
+  }
+
+  /** The row of a command: its value named, with the operation and interface where the layer gives them. */
+  private commandRow(protocol: string, info: CommandInfo, found: ReadonlyMap<FieldDef, FieldValue>): CmdAcc | undefined {
+    const value = found.get(info.command);
+    if (value === undefined || value === null) return undefined;
+    let label = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
+    const op = info.operation !== undefined ? found.get(info.operation) : undefined;
+    if (typeof op === 'string' && op !== '') label = `${label} (${op})`;
+    const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
+    if (typeof iface === 'string' && iface !== '') label = `${iface} ${label}`;
+    return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
   }
 
   event(event: TimelineEvent): void {
