@@ -11,6 +11,9 @@ import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
 import type { ReportSink } from '../output/sinks/index.js';
 import type { Analysis, FileInfo } from '../runner/analysis.js';
+import type { Severity } from '../model/findings.js';
+
+const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
@@ -62,6 +65,28 @@ export interface CommandRow {
   avgRt?: number;
 }
 
+/** One row of -z dcerpc,srt. */
+export interface SrtRow {
+  interface: string;
+  /** The opnum, with its name where a layer gives one. */
+  operation: string;
+  calls: number;
+  minSrt: number;
+  maxSrt: number;
+  avgSrt: number;
+  sumSrt: number;
+}
+
+/** One row of -z expert: a finding, how often, where first. */
+export interface ExpertRow {
+  severity: Severity;
+  protocol: string;
+  id: string;
+  summary: string;
+  count: number;
+  firstFrame: number;
+}
+
 export interface CountRow {
   key: string;
   messages: number;
@@ -74,6 +99,8 @@ export interface StatsReport {
   conversations: { tcp: ConversationRow[]; udp: ConversationRow[]; ip: ConversationRow[]; ipv6: ConversationRow[] };
   endpoints: { ip: EndpointRow[]; ipv6: EndpointRow[] };
   commands: CommandRow[];
+  srt: SrtRow[];
+  expert: ExpertRow[];
   messages: { total: number; byProtocol: CountRow[]; bySender: CountRow[]; byRecipient: CountRow[]; byStatus: CountRow[] };
   /** Tables that hit their bound (rows beyond it were not counted separately). */
   truncated: string[];
@@ -114,6 +141,9 @@ interface PendingCall {
 interface CmdAcc {
   protocol: string;
   command: string;
+  /** The interface (DCE/RPC) and the command alone, for -z dcerpc,srt. */
+  group: string | undefined;
+  code: string;
   requests: number;
   responses: number;
   matched: number;
@@ -177,6 +207,7 @@ export class StatsCollector {
   private readonly bySender = new Table<CountRow>();
   private readonly byRecipient = new Table<CountRow>();
   private readonly byStatus = new Table<CountRow>();
+  private readonly expert = new Table<ExpertRow>();
 
   /** The next packets come from another capture file (frame numbers start again). */
   nextFile(): void {
@@ -193,6 +224,10 @@ export class StatsCollector {
     this.hierarchy(packet.layers, frame.len);
     this.conversations(packet, t, frame.len);
     if (this.commandInfo.size > 0) this.commandStats(packet, t);
+    for (const f of packet.findings) {
+      const row = this.expert.get(f.id, () => ({ severity: f.severity, protocol: f.id.split('.')[0]!, id: f.id, summary: f.summary, count: 0, firstFrame: f.frame }));
+      if (row !== undefined) row.count++;
+    }
   }
 
   private hierarchy(layers: readonly Layer[], len: number): void {
@@ -302,12 +337,13 @@ export class StatsCollector {
   private commandRow(protocol: string, info: CommandInfo, found: ReadonlyMap<FieldDef, FieldValue>): CmdAcc | undefined {
     const value = found.get(info.command);
     if (value === undefined || value === null) return undefined;
-    let label = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
+    let code = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
     const op = info.operation !== undefined ? found.get(info.operation) : undefined;
-    if (typeof op === 'string' && op !== '') label = `${label} (${op})`;
+    if (typeof op === 'string' && op !== '') code = `${code} (${op})`;
     const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
-    if (typeof iface === 'string' && iface !== '') label = `${iface} ${label}`;
-    return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
+    const group = typeof iface === 'string' && iface !== '' ? iface : undefined;
+    const label = group !== undefined ? `${group} ${code}` : code;
+    return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
   }
 
   event(event: TimelineEvent): void {
@@ -367,6 +403,7 @@ export class StatsCollector {
     const truncated: string[] = [];
     for (const [name, table] of Object.entries(this.conv)) if (table.full) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
+    if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
       if (table.full) truncated.push(`messages.${name}`);
     }
@@ -382,6 +419,11 @@ export class StatsCollector {
           ...(r.matched > 0 ? { minRt: r.min, maxRt: r.max, avgRt: r.sum / r.matched } : {}),
         }))
         .sort((x, y) => (x.protocol < y.protocol ? -1 : x.protocol > y.protocol ? 1 : y.requests + y.responses - (x.requests + x.responses))),
+      srt: [...this.commands.rows.values()]
+        .filter((c) => c.protocol === 'dcerpc' && c.matched > 0)
+        .map((c) => ({ interface: c.group ?? '(no bind seen)', operation: c.code, calls: c.matched, minSrt: c.min, maxSrt: c.max, avgSrt: c.sum / c.matched, sumSrt: c.sum }))
+        .sort((a, b) => (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : parseInt(a.operation, 10) - parseInt(b.operation, 10))),
+      expert: [...this.expert.rows.values()].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.count - a.count || (a.id < b.id ? -1 : 1)),
       messages: { total: this.messages, byProtocol: counts(this.byProtocol), bySender: counts(this.bySender), byRecipient: counts(this.byRecipient), byStatus: counts(this.byStatus) },
       truncated,
     };
