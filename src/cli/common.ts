@@ -10,6 +10,7 @@ import { EventFilter, FilterError, PacketFilter, UnknownFieldError } from '../fi
 import type { SinkSettings } from '../output/sinks/index.js';
 import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
+import { TIME_FORMATS, type TimeFormat } from '../output/time-format.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
@@ -94,6 +95,17 @@ export function warn(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
 }
 
+/** tshark's `-t`: the time column of the text output. */
+export function withTimeFormatOption<T>(y: Argv<T>, fallback: string) {
+  return y.option('time-format', { alias: 't', type: 'string', requiresArg: true, describe: `Time column of the text output, as tshark -t: a|ad|u|ud (time of day, with date; local or UTC), e (epoch), r (since the first frame), d|dd (since the previous line). Default: ${fallback}` });
+}
+
+function timeFormat(value: string | undefined): TimeFormat | undefined {
+  if (value === undefined) return undefined;
+  if ((TIME_FORMATS as readonly string[]).includes(value)) return value as TimeFormat;
+  throw new UsageError(`-t ${value}: unknown time format; accepted: ${TIME_FORMATS.join(', ')}`);
+}
+
 /** `-e FIELD` and `-E key=value` (repeatable), for the commands that print frames or events as `-T fields`. */
 export function withFieldsOptions<T>(y: Argv<T>, what: 'frame' | 'event' | 'frame or event (--view timeline)') {
   return y
@@ -174,8 +186,9 @@ export function fieldsSelection(args: CommonArgs): FieldsSelection {
 }
 
 /** Sink settings from the common options: colour, terminal width, -V and -x, -T fields. */
-export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean }): SinkSettings {
+export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean; 'time-format'?: string }): SinkSettings {
   return {
+    time: timeFormat(args['time-format']),
     fields: fieldsSelection(args),
     out,
     style: makeStyle(wantColour(args.color)),

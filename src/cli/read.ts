@@ -7,7 +7,7 @@ import { Output } from '../output/writer.js';
 import { FrameExport } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import type { Analysis } from '../runner/analysis.js';
-import { withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
   format: PacketFormat;
@@ -18,7 +18,7 @@ export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
 }
 
 export function readBuilder(y: Argv) {
-  return withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame'), 'the frames -Y selects')
+  return withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame'), 'the frames -Y selects'), 'r (seconds since the first frame)')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })

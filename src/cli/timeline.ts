@@ -7,7 +7,7 @@ import { EventFrames, writeEventFrames } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import { isStdin } from '../capture/open.js';
 import type { Analysis } from '../runner/analysis.js';
-import { UsageError, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs {
   format: EventFormat;
@@ -15,7 +15,7 @@ export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs {
 }
 
 export function timelineBuilder(y: Argv) {
-  return withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects')
+  return withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects'), 'ud (UTC date and time)')
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')

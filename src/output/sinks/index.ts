@@ -4,6 +4,7 @@
 import type { Style } from '../style.js';
 import type { Output } from '../writer.js';
 import type { FieldsSelection } from '../fields-text.js';
+import type { TimeFormat } from '../time-format.js';
 import { EventCsvSink } from './event-csv.js';
 import { EventFieldsSink } from './event-fields.js';
 import { EventJsonSink } from './event-json.js';
@@ -30,6 +31,8 @@ export interface SinkSettings {
   /** Detail tree (-V) and hex bytes (-x), for frames. */
   readonly verbose: boolean;
   readonly hex: boolean;
+  /** tshark's -t for the text time column; undefined for each command's default. */
+  readonly time: TimeFormat | undefined;
   /** The `-e` fields and `-E` options of `-T fields`. */
   readonly fields: FieldsSelection;
 }
@@ -42,7 +45,7 @@ export const PACKET_SINKS = {
 } as const;
 
 export const EVENT_SINKS = {
-  text: (s: SinkSettings): EventSink => new EventTextSink(s.out, s.style, s.width),
+  text: (s: SinkSettings): EventSink => new EventTextSink(s.out, s.style, s.width, s.time),
   json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
   ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
   csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
