@@ -4,6 +4,9 @@ import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isInputError, UsageError } from './common.js';
 import { STDIN_PATH } from '../capture/open.js';
+import { STDOUT_PATH } from '../capture/pcapng-writer.js';
+
+const WRITE_OPTIONS = new Set(['-w', '--write']);
 import { readBuilder, readCommand, type ReadArgs } from './read.js';
 import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
 import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
@@ -68,10 +71,10 @@ function tracked<T>(builder: (y: Argv) => Argv<T>): (y: Argv) => Argv<T> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // yargs drops a lone `-` positional; pass standard input under a name it keeps.
+  // yargs drops a lone `-` positional; pass standard input (standard output after -w) under a name it keeps.
   const raw = hideBin(argv);
   const completing = raw.includes('--get-yargs-completions');
-  const args = completing ? raw : raw.map((a) => (a === '-' ? STDIN_PATH : a));
+  const args = completing ? raw : raw.map((a, i) => (a !== '-' ? a : WRITE_OPTIONS.has(raw[i - 1] ?? '') ? STDOUT_PATH : STDIN_PATH));
   const command = args.find((a) => COMMANDS.includes(a));
   const root = yargs(args);
   active = root;
