@@ -2,19 +2,18 @@
 // sets up the runner and its sinks.
 import iconv from 'iconv-lite';
 import type { Argv } from 'yargs';
-import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
-import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
+import type { EventFilter, PacketFilter } from '../filter/index.js';
 import type { SinkSettings } from '../output/sinks/index.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
 import { fileSource, type FrameSource } from '../runner/sources.js';
+import { UsageError } from './errors.js';
 import { defaultProtocols } from '../protocols/index.js';
 
-/** A problem with how the command was called or with its input: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+export { isInputError, UsageError } from './errors.js';
 
 export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif';
 
@@ -46,31 +45,30 @@ export function withFilterOptions<T>(y: Argv<T>, what: 'frames' | 'events') {
     .option('fail-on-error', { type: 'boolean', default: false, describe: 'Exit with status 1 when a shown record has a finding of error severity' });
 }
 
-function filterUsage(text: string, err: unknown): never {
-  if (err instanceof FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
-  throw err;
+/**
+ * Compiles `-Y`; a bad filter is a usage error. The filter grammar loads only when a filter is
+ * given (start-up time of the commands without one).
+ */
+async function compileFilter<T>(text: string, make: (filters: typeof import('../filter/index.js')) => T): Promise<T> {
+  const filters = await import('../filter/index.js');
+  try {
+    return make(filters);
+  } catch (err) {
+    if (err instanceof filters.FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
+    throw err;
+  }
 }
 
 /** The `-Y` filter for frames, or undefined when none was given; a bad one is a usage error. */
-export function packetFilter(args: CommonArgs): PacketFilter | undefined {
+export async function packetFilter(args: CommonArgs): Promise<PacketFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new PacketFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.PacketFilter(text));
 }
 
 /** The `-Y` filter for timeline events, or undefined when none was given. */
-export function eventFilter(args: CommonArgs): EventFilter | undefined {
+export async function eventFilter(args: CommonArgs): Promise<EventFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new EventFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.EventFilter(text));
 }
 
 /** Accepts `cp850`, `850`, `CP-850`, `ibm850`, `windows-1252`…; rejects what iconv-lite cannot decode. */
@@ -135,8 +133,4 @@ export function captureList(args: CaptureArgs, command: string): string[] {
   const all = [...(args.captures ?? []), ...named];
   if (all.length === 0) throw new UsageError(`${command} needs a capture file: msgscope ${command} FILE… or msgscope ${command} -r FILE (- for stdin)`);
   return all;
-}
-
-export function isInputError(err: unknown): err is Error {
-  return err instanceof CaptureFormatError || err instanceof UsageError;
 }

@@ -34,7 +34,7 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const out = new Output();
   const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
   // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-  const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
+  const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: await packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
   await runner.run(fileSources(captureList(args, 'read')));
   await out.close();
   runner.settle(args['fail-on-error']);

@@ -24,7 +24,7 @@ export function timelineBuilder(y: Argv) {
 export async function timelineCommand(args: TimelineArgs): Promise<void> {
   const out = new Output();
   const sink = EVENT_SINKS[args.format](sinkSettings(out, args));
-  const runner = makeRunner([new Timeline([sink])], args, { eventFilter: eventFilter(args) });
+  const runner = makeRunner([new Timeline([sink])], args, { eventFilter: await eventFilter(args) });
   await runner.run(fileSources(captureList(args, 'timeline')));
   await out.close();
   runner.settle(args['fail-on-error']);
