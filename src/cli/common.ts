@@ -87,12 +87,28 @@ export function warn(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
 }
 
+type SinkArgs = CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean };
+
+/** What the terminal decides about text output: colour and the width lines are cut to. */
+export interface TerminalView {
+  readonly colour: boolean;
+  readonly width: number | undefined;
+}
+
+/** The terminal view of this process's stdout (a --jobs worker gets the main thread's). */
+export function terminalView(args: SinkArgs): TerminalView {
+  return {
+    colour: wantColour(args.color),
+    width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+  };
+}
+
 /** Sink settings from the common options: colour, terminal width, -V and -x. */
-export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean }): SinkSettings {
+export function sinkSettings(out: Output, args: SinkArgs, view: TerminalView = terminalView(args)): SinkSettings {
   return {
     out,
-    style: makeStyle(wantColour(args.color)),
-    width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+    style: makeStyle(view.colour),
+    width: view.width,
     verbose: args.verbose === true,
     hex: args.hex === true,
   };
@@ -107,11 +123,12 @@ export function fileSources(paths: readonly string[]): FrameSource[] {
   return paths.map(fileSource);
 }
 
-/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's). */
+/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's), and --jobs. */
 export interface CaptureArgs {
   captures?: string[];
   'read-file'?: string | string[];
   n?: boolean;
+  jobs: number;
 }
 
 /**
@@ -123,7 +140,15 @@ export function withCaptureOptions<T>(y: Argv<T>) {
   return y
     .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
     .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
-    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' });
+    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' })
+    .option('jobs', { type: 'number', default: 1, requiresArg: true, describe: 'Worker threads: read and timeline read several captures at once, one per worker, output in file order (docs/performance.md)' });
+}
+
+/** --jobs checked: a whole number of workers, at least 1. */
+export function jobCount(args: CaptureArgs): number {
+  const jobs = args.jobs;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of workers, at least 1');
+  return jobs;
 }
 
 /** Every capture the command was given, positional ones first, then the -r ones; none is a usage error. */

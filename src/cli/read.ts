@@ -1,10 +1,10 @@
 // `msgscope read`: one summary line per frame like tshark, or the detail tree (-V), hex (-x),
 // or one JSON object per frame.
 import type { Argv } from 'yargs';
-import { PacketListing } from '../analysis/listing.js';
-import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
+import { PACKET_FORMATS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { captureList, withCaptureOptions, type CaptureArgs, terminalView, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { runListing } from './jobs.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs {
   format: PacketFormat;
@@ -32,10 +32,7 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const limit = args.count;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-c takes a whole number of frames');
   const out = new Output();
-  const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
-  // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-  const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: await packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
-  await runner.run(fileSources(captureList(args, 'read')));
+  const runner = await runListing({ command: 'read', args, view: terminalView(args) }, captureList(args, 'read'), out);
   await out.close();
   runner.settle(args['fail-on-error']);
 }

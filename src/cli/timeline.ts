@@ -1,9 +1,9 @@
 // `msgscope timeline`: the annotated, cross-protocol timeline of messenger activity.
 import type { Argv } from 'yargs';
-import { Timeline } from '../analysis/timeline.js';
-import { EVENT_FORMATS, EVENT_SINKS, type EventFormat } from '../output/sinks/index.js';
+import { EVENT_FORMATS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { captureList, withCaptureOptions, type CaptureArgs, terminalView, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { runListing } from './jobs.js';
 
 export interface TimelineArgs extends CommonArgs, CaptureArgs {
   format: EventFormat;
@@ -23,9 +23,7 @@ export function timelineBuilder(y: Argv) {
 
 export async function timelineCommand(args: TimelineArgs): Promise<void> {
   const out = new Output();
-  const sink = EVENT_SINKS[args.format](sinkSettings(out, args));
-  const runner = makeRunner([new Timeline([sink])], args, { eventFilter: await eventFilter(args) });
-  await runner.run(fileSources(captureList(args, 'timeline')));
+  const runner = await runListing({ command: 'timeline', args, view: terminalView(args) }, captureList(args, 'timeline'), out);
   await out.close();
   runner.settle(args['fail-on-error']);
 }
