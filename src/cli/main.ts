@@ -45,7 +45,7 @@ const SPECS: readonly CommandSpec[] = [
     load: async () => { const m = await import('./live.js'); return { builder: m.liveBuilder, handler: (a) => m.liveCommand(a as LiveArgs) }; },
   },
   {
-    name: 'stats', usage: 'stats [captures..]', describe: 'Protocol hierarchy, conversations, endpoints, commands, messages, expert, follow, DCE/RPC response times',
+    name: 'stats', usage: 'stats [captures..]', describe: 'Protocol hierarchy, conversations, endpoints, commands and messages',
     load: async () => { const m = await import('./stats.js'); return { builder: m.statsBuilder, handler: (a) => m.statsCommand(a as StatsArgs) }; },
   },
   {
