@@ -274,6 +274,13 @@ test('SARIF 2.1.0: the log keeps the spec\'s structure; kinds pass, fail, notApp
   assert.ok(suppressed.length > 0);
 });
 
+test('SARIF names a capture given twice once among its artifacts', () => {
+  const r = cli(['verify', '--format', 'sarif', '--rules', 'smb', BAD, BAD]);
+  const log = JSON.parse(r.stdout) as { runs: { artifacts: unknown[] }[] };
+  assert.deepEqual(sarifProblems(log), []);
+  assert.equal(log.runs[0]!.artifacts.length, 1);
+});
+
 test('the structural SARIF check catches what the spec forbids', () => {
   const log = { version: '2.1.0', runs: [{ tool: { driver: { name: 'x', rules: [{ id: 'a' }] } }, results: [
     { ruleId: 'a', ruleIndex: 0, kind: 'pass', level: 'error', message: { text: 'm' } },

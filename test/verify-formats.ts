@@ -1,8 +1,9 @@
 // Checks for verify's machine formats that need no package: a strict XML 1.0 well-formedness
 // parser for JUnit, and a structural check of SARIF 2.1.0 logs — the properties each object
-// the verify sink writes may have (the schema's additionalProperties: false), the required
-// ones, the enumerations, and the spec's cross-references (ruleIndex, artifact index, level
-// 'none' for results whose kind is not 'fail', SARIF 2.1.0 §3.27.9–3.27.10).
+// the verify sink writes may have (the lists of the OASIS sarif-schema-2.1.0.json definitions,
+// all `additionalProperties: false`), the required ones, the enumerations, unique arrays, and
+// the spec's cross-references (ruleIndex, artifact index, level 'none' for results whose kind
+// is not 'fail', SARIF 2.1.0 §3.27.9–3.27.10).
 
 export interface XmlElement {
   name: string;
@@ -118,7 +119,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   artifactLocation: ['uri', 'uriBaseId', 'index', 'description', 'properties'],
   invocation: ['commandLine', 'arguments', 'responseFiles', 'startTimeUtc', 'endTimeUtc', 'exitCode', 'ruleConfigurationOverrides', 'notificationConfigurationOverrides', 'toolExecutionNotifications', 'toolConfigurationNotifications', 'exitCodeDescription', 'exitSignalName', 'exitSignalNumber', 'processStartFailureMessage', 'executionSuccessful', 'machine', 'account', 'processId', 'executableLocation', 'workingDirectory', 'environmentVariables', 'stdin', 'stdout', 'stderr', 'stdoutStderr', 'properties'],
   notification: ['locations', 'message', 'level', 'threadId', 'timeUtc', 'exception', 'descriptor', 'associatedRule', 'properties'],
-  result: ['guid', 'correlationGuid', 'ruleId', 'ruleIndex', 'rule', 'kind', 'level', 'message', 'analysisTarget', 'locations', 'webRequest', 'webResponse', 'fingerprints', 'partialFingerprints', 'codeFlows', 'graphs', 'graphTraversals', 'stacks', 'relatedLocations', 'suppressions', 'baselineState', 'rank', 'attachments', 'hostedViewerUri', 'workItemUris', 'provenance', 'fixes', 'taxa', 'properties'],
+  result: ['guid', 'correlationGuid', 'occurrenceCount', 'ruleId', 'ruleIndex', 'rule', 'kind', 'level', 'message', 'analysisTarget', 'locations', 'webRequest', 'webResponse', 'fingerprints', 'partialFingerprints', 'codeFlows', 'graphs', 'graphTraversals', 'stacks', 'relatedLocations', 'suppressions', 'baselineState', 'rank', 'attachments', 'hostedViewerUri', 'workItemUris', 'provenance', 'fixes', 'taxa', 'properties'],
   location: ['id', 'physicalLocation', 'logicalLocations', 'message', 'annotations', 'relationships', 'properties'],
   physicalLocation: ['address', 'artifactLocation', 'region', 'contextRegion', 'properties'],
   logicalLocation: ['name', 'index', 'fullyQualifiedName', 'decoratedName', 'parentIndex', 'kind', 'properties'],
@@ -197,6 +198,7 @@ export function sarifProblems(value: unknown): string[] {
       }
     });
     const artifacts = list(run['artifacts'], `${p}.artifacts`);
+    if (new Set(artifacts.map((a) => JSON.stringify(a))).size !== artifacts.length) bad(`${p}.artifacts`, 'items must be unique');
     const uris = artifacts.map((a, i) => {
       const art = object(a, `${p}.artifacts[${i}]`, 'artifact');
       const loc = art?.['location'] !== undefined ? object(art['location'], `${p}.artifacts[${i}].location`, 'artifactLocation') : undefined;
