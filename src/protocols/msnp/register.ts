@@ -197,6 +197,7 @@ export function msnpTcp(): TcpAppFactory {
     },
     finish(): void {
       gateways.endAll();
+      shared.legs.flush();
     },
   };
 }
