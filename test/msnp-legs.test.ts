@@ -62,3 +62,19 @@ test('legs: a lone connection emits at once; legs on one server join; a repeat f
   assert.equal(out.length, 3, 'a message waits no longer than the join window');
   assert.deepEqual(out[2]!.frames, [4]);
 });
+
+const FANOUT = join(FIXTURES, 'msnp', 'msnp-ns-fanout.pcap');
+
+test('msnp-ns-fanout.pcap: each presence change sent to three watchers is one presence event with its watchers', { skip: !exists(FANOUT) }, async () => {
+  const want = (JSON.parse(readFileSync(FANOUT.replace(/\.pcap$/, '.json'), 'utf8')) as { presence: { user: string; status: string; watchers: string[] }[] }).presence;
+  const d = await dissect(FANOUT);
+  const got = d.events.filter((e) => e.kind === 'presence').sort((a, b) => a.frames[0]! - b.frames[0]!);
+  assert.equal(got.length, want.length, 'one event per change, not one per watcher');
+  got.forEach((p, i) => {
+    assert.ok(p.kind === 'presence');
+    assert.equal(p.user, want[i]!.user);
+    assert.equal(p.status, want[i]!.status);
+    assert.deepEqual([...(p.details?.watchers as string[])].sort(), want[i]!.watchers);
+    assert.equal(p.frames.length, 3);
+  });
+});

@@ -84,7 +84,7 @@ export class MsnpConnection {
   private readonly ctx: EngineContext;
 
   constructor(private readonly shared: MsnpShared, engineCtx: EngineContext, readonly route: ConnectionRoute) {
-    const ctx = new LegRoutingContext(engineCtx, shared.legs, () => ({ server: route.server, localUser: this.localUser }));
+    const ctx = new LegRoutingContext(engineCtx, shared.legs, () => ({ server: route.server, localUser: this.localUser ?? this.loginHandle }));
     this.ctx = ctx;
     shared.legs.connectionOpened(route.server);
     const report: Reporter = (def, frame, summary, side, carried, clause) => this.report(def, frame, summary, side, carried, clause);

@@ -3,11 +3,12 @@
 // participant. The legs are the same text from the same sender through the same switchboard
 // server within a few seconds; they are joined into one message event whose frames cover every
 // leg, with the participants it was delivered to. A message seen on one leg only is emitted as it
-// was. Legs wait (in capture time) for their siblings; memory is bounded.
+// was. The same for presence fan-out: one NLN/FLN change the server sends to every watcher is one
+// presence event with its watchers. Legs wait (in capture time) for their siblings; memory is bounded.
 import type { EngineContext, Route } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import type { Packet } from '../../model/packet.js';
-import type { MessageEvent, TimelineEvent } from '../../model/events.js';
+import type { MessageEvent, PresenceEvent, TimelineEvent } from '../../model/events.js';
 
 /** Capture seconds within which the legs of one message are joined (the server relays at once). */
 export const LEG_SECONDS = 2;
@@ -57,9 +58,25 @@ export function joinLegs(legs: readonly Leg[]): MessageEvent {
   };
 }
 
+/** Joins the copies of one presence change sent to several watchers. */
+export function joinWatchers(copies: readonly { readonly event: PresenceEvent; readonly watcher: string | undefined }[]): PresenceEvent {
+  const base = copies[0]!.event;
+  if (copies.length === 1) return base;
+  const frames = [...new Set(copies.flatMap((c) => c.event.frames))].sort((a, b) => a - b);
+  const watchers = [...new Set(copies.map((c) => c.watcher ?? c.event.dst))];
+  return { ...base, frames, findings: copies.flatMap((c) => c.event.findings), details: { ...(base.details ?? {}), legs: copies.length, watchers } };
+}
+
+interface WaitingPresence {
+  readonly copies: { readonly event: PresenceEvent; readonly watcher: string | undefined }[];
+  readonly sec: number;
+  readonly ctx: EngineContext;
+}
+
 /** The legs waiting for their siblings, keyed by switchboard server, sender and text. */
 export class MessageLegs {
   private readonly waiting = new Map<string, Waiting>();
+  private readonly presence = new Map<string, WaitingPresence>();
   /** Open connections per server endpoint: with only one, a message can have no other leg. */
   private readonly open = new Map<string, number>();
 
@@ -98,18 +115,50 @@ export class MessageLegs {
     this.waiting.set(key, { legs: [leg], sec, ctx });
   }
 
+  /** A presence change a server sent to one watcher (`watcher`: that connection's user). */
+  offerPresence(ctx: EngineContext, event: PresenceEvent, server: string, watcher: string | undefined): void {
+    const sec = timeOf(event);
+    this.expire(sec);
+    const key = `${server}\u0000${event.user}\u0000${event.status}\u0000${JSON.stringify(event.details ?? {})}`;
+    const w = this.presence.get(key);
+    if (w === undefined && (this.open.get(server) ?? 0) < 2) {
+      ctx.emit(event);
+      return;
+    }
+    // The same watcher told twice is a second change, not another watcher.
+    if (w !== undefined && !w.copies.some((c) => c.event.dst === event.dst)) {
+      w.copies.push({ event, watcher });
+      return;
+    }
+    if (w !== undefined) this.releasePresence(key, w);
+    if (this.presence.size >= MAX_WAITING) {
+      const [oldKey, old] = this.presence.entries().next().value as [string, WaitingPresence];
+      this.releasePresence(oldKey, old);
+    }
+    this.presence.set(key, { copies: [{ event, watcher }], sec, ctx });
+  }
+
   /** Emits the messages whose legs can no longer grow by capture time `nowSec`. */
   expire(nowSec: number): void {
     // Kept in arrival order, which is capture order but for legs held for an acknowledgement.
     for (const [key, w] of this.waiting) {
       if (nowSec - w.sec <= LEG_SECONDS) break;
       this.release(key, w);
+    }    for (const [key, w] of this.presence) {
+      if (nowSec - w.sec <= LEG_SECONDS) break;
+      this.releasePresence(key, w);
     }
   }
 
   /** End of capture: emits everything still waiting. */
   flush(): void {
     for (const [key, w] of [...this.waiting]) this.release(key, w);
+    for (const [key, w] of [...this.presence]) this.releasePresence(key, w);
+  }
+
+  private releasePresence(key: string, w: WaitingPresence): void {
+    this.presence.delete(key);
+    w.ctx.emit(joinWatchers(w.copies));
   }
 
   private release(key: string, w: Waiting): void {
@@ -137,11 +186,15 @@ export class LegRoutingContext implements EngineContext {
     return this.inner.packet;
   }
   emit(event: TimelineEvent): void {
+    const { server, localUser } = this.source();
+    if (event.kind === 'presence' && event.protocol === 'msnp' && event.src === server) {
+      this.legs.offerPresence(this.inner, event, server, localUser);
+      return;
+    }
     if (event.kind !== 'message' || event.protocol !== 'msnp') {
       this.inner.emit(event);
       return;
     }
-    const { server, localUser } = this.source();
     const relayed = event.src === server;
     this.legs.offer(this.inner, event, server, relayed, relayed ? localUser : undefined);
   }
