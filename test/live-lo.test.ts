@@ -108,6 +108,7 @@ test('live -a stops after the given seconds and reports what it saw', { skip: SK
   assert.ok(Date.now() - started < 15_000);
   assert.match(r.stdout, /127\.0\.0\.1 → 127\.0\.0\.1 +UDP/);
   assert.match(r.stderr, /frame\(s\) captured on lo/);
+  assert.match(r.stderr, /^msgscope: capturing on lo \(link type \d+, capture filter 'udp port 45680'\); ready$/m);
 });
 
 test('live on an interface that does not exist: one-line error, exit 2', { skip: SKIP }, () => {
