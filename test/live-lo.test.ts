@@ -108,6 +108,7 @@ test('live -a stops after the given seconds and reports what it saw', { skip: SK
   assert.ok(Date.now() - started < 15_000);
   assert.match(r.stdout, /127\.0\.0\.1 → 127\.0\.0\.1 +UDP/);
   assert.match(r.stderr, /frame\(s\) captured on lo/);
+  assert.match(r.stderr, /^msgscope: capturing on lo \(link type \d+, capture filter 'udp port 45680'\); ready$/m);
 });
 
 test('live on an interface that does not exist: one-line error, exit 2', { skip: SKIP }, () => {
@@ -137,7 +138,8 @@ test('live --audit: an alert the moment a source sweeps past the host threshold,
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const socket = createSocket('udp4');
   try {
-    await new Promise((r) => setTimeout(r, 1500));
+    // The capture opens asynchronously: live says on stderr when it is ready.
+    for (let waited = 0; !stderr.includes('; ready') && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     for (let i = 1; i <= 40; i++) {
       await new Promise<void>((resolve, reject) => socket.send(payloads[0]!, 1026, `127.0.0.${i}`, (err) => (err ? reject(err) : resolve())));
       await new Promise((r) => setTimeout(r, 40));

@@ -259,8 +259,9 @@ test('pcapng round trip: packets written by PcapngWriter read back unchanged', (
   try {
     fc.assert(fc.property(fc.array(fc.record({ sec: fc.integer({ min: 0, max: 2 ** 31 }), usec: fc.integer({ min: 0, max: 999_999 }), data: fc.uint8Array({ maxLength: 300 }) }), { maxLength: 8 }), (pkts) => {
       const path = join(dir, 'x.pcapng');
-      const w = new PcapngWriter(path, LINKTYPE.ETHERNET, 'lo');
-      for (const p of pkts) w.packet(p.sec, p.usec * 1000, p.data, p.data.length);
+      const w = new PcapngWriter(path);
+      const iface = w.interfaceFor(LINKTYPE.ETHERNET, 'lo');
+      for (const p of pkts) w.packet(iface, { tsSec: p.sec, tsNsec: p.usec * 1000, data: p.data, len: p.data.length });
       w.close();
       const got: Frame[] = [];
       const parser = new PcapngParser({ frame: (f) => got.push({ ...f, data: f.data.slice() }), warning: (m) => assert.fail(m) });

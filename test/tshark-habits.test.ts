@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, cli, hasTshark, SAMPLES } from './helpers.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { BIN, cli, exists, hasTshark, publicCapture, ROOT, SAMPLES } from './helpers.js';
 
 const SAMPLE = join(SAMPLES, 'messenger-mix.pcapng');
 
@@ -41,4 +43,50 @@ test('timeline text: the status comes before the text, so a cut line keeps it; c
   const coloured = cli(['timeline', SAMPLE, '-Y', 'kind == "message"', '--color']).stdout;
   assert.match(coloured, /\x1b\[32m\[ok\]\x1b\[39m/);
   assert.match(coloured, /\x1b\[31m\x1b\[1m\[error [^\]]+\]\x1b\[22m\x1b\[39m/);
+});
+
+/** A copy of a pcap (Ethernet, IPv4) with UDP port `from` changed to `to` (checksums zeroed: none, for IPv4 UDP). */
+function movePort(path: string, from: number, to: number): string {
+  const b = Buffer.from(readFileSync(path));
+  let off = 24;
+  while (off + 16 <= b.length) {
+    const caplen = b.readUInt32LE(off + 8);
+    const p = off + 16;
+    if (b.readUInt16BE(p + 12) === 0x0800 && b[p + 23] === 17) {
+      const udp = p + 14 + (b[p + 14]! & 0x0f) * 4;
+      for (const at of [udp, udp + 2]) if (b.readUInt16BE(at) === from) b.writeUInt16BE(to, at);
+      b.writeUInt16BE(0, udp + 6);
+    }
+    off = p + caplen;
+  }
+  const out = join(mkdtempSync(join(tmpdir(), 'msgscope-d-')), 'moved.pcap');
+  writeFileSync(out, b);
+  return out;
+}
+
+test('-d udp.port==N,nbns decodes a moved port as tshark -d does; -o msnp.tcp.port and oem_codepage are preferences', { skip: !exists(publicCapture('arkime__arkime/nbns.pcap')) ? 'capture missing' : false }, () => {
+  const moved = movePort(publicCapture('arkime__arkime/nbns.pcap'), 137, 5137);
+  const plain = cli(['read', moved, '-c', '4', '-T', 'fields', '-e', 'frame.protocols']).stdout;
+  assert.doesNotMatch(plain, /nbns/);
+  const decoded = cli(['read', moved, '-c', '4', '-d', 'udp.port==5137,nbns', '-T', 'fields', '-e', 'frame.protocols', '-e', 'nbns.name']);
+  assert.equal(decoded.status, 0, decoded.stderr);
+  assert.match(decoded.stdout, /^eth:ip:udp:nbns\tMDJR98<03>(,MDJR98<03>)?$/m);
+  if (hasTshark()) {
+    const t = spawnSync('tshark', ['-n', '-r', moved, '-d', 'udp.port==5137,nbns', '-Y', 'nbns', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+    assert.equal(cli(['read', moved, '-d', 'udp.port==5137,nbns', '-Y', 'nbns', '-T', 'fields', '-e', 'frame.number']).stdout, t.stdout);
+  }
+  const errors: [string[], RegExp][] = [
+    [['-d', 'udp.port==5137,nbnss'], /no udp protocol 'nbnss'; accepted: tcp\.port==PORT,PROTOCOL \(nbss, dcerpc, msnp\) or udp\.port==PORT,PROTOCOL \(nbdgm, nbns, dcerpc\)/],
+    [['-d', 'udp.port==70000,nbns'], /70000 is not a port/],
+    [['-d', 'port 5137'], /accepted tcp\.port==PORT,PROTOCOL/],
+    [['-o', 'gui.colour:1'], /-o gui\.colour:1: accepted oem_codepage:CODEPAGE, msnp\.tcp\.port:PORT/],
+  ];
+  for (const [args, expected] of errors) {
+    const r = cli(['read', moved, ...args]);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, expected);
+  }
+  const cp = join(ROOT, 'test', 'fixtures', 'smb-cp850.pcap');
+  assert.equal(cli(['timeline', cp, '-o', 'oem_codepage:cp850']).stdout, cli(['timeline', cp, '--oem-codepage', 'cp850']).stdout);
+  assert.notEqual(cli(['timeline', cp, '-o', 'oem_codepage:cp850']).stdout, cli(['timeline', cp]).stdout);
 });

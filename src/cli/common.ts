@@ -9,6 +9,8 @@ import type { EventFilter, PacketFilter } from '../filter/index.js';
 import type { SinkSettings } from '../output/sinks/index.js';
 import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
+import { decodableNames, decodeAs, type DecodeAs } from '../engine/decode-as.js';
+import { printable } from '../filter/errors.js';
 import { TIME_FORMATS, type TimeFormat } from '../output/time-format.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
@@ -30,6 +32,8 @@ export interface CommonArgs {
   quiet: boolean;
   'display-filter'?: string;
   'fail-on-error'?: boolean;
+  'decode-as'?: string | string[];
+  pref?: string | string[];
 }
 
 export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
@@ -37,7 +41,43 @@ export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
     .option('format', { alias: 'T', choices: formats, default: 'text' as Format, describe: 'Output format' })
     .option('color', { type: 'boolean', describe: 'Colour the text output (default: when stdout is a terminal)' })
     .option('oem-codepage', { type: 'string', default: 'cp437', describe: 'OEM code page of SMB, mailslot and MS-MSRP strings (cp437, cp850, 850, cp1252, …)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No warnings or progress on stderr' });
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No warnings or progress on stderr' })
+    .option('decode-as', { alias: 'd', type: 'string', requiresArg: true, describe: 'As tshark -d, repeatable: tcp.port==8000,msnp (tcp: nbss, dcerpc, msnp; udp: nbdgm, nbns, dcerpc)' })
+    .option('pref', { alias: 'o', type: 'string', requiresArg: true, describe: `As tshark -o name:value, repeatable: ${PREFS.join(', ')}` });
+}
+
+const PREFS = ['oem_codepage:CODEPAGE', 'msnp.tcp.port:PORT[,PORT…]'];
+
+/** -d rules, checked against the protocols that exist; each wrong one says what is accepted. */
+function decodeRules(args: CommonArgs): DecodeAs[] {
+  const rules: DecodeAs[] = [];
+  const names = decodableNames(defaultProtocols());
+  const accepted = `tcp.port==PORT,PROTOCOL (${names.tcp.join(', ')}) or udp.port==PORT,PROTOCOL (${names.udp.join(', ')})`;
+  const add = (transport: 'tcp' | 'udp', portText: string, protocol: string, what: string): void => {
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${what}: ${portText} is not a port (1-65535)`);
+    if (!names[transport].includes(protocol)) throw new UsageError(`${what}: no ${transport} protocol '${printable(protocol)}'; accepted: ${accepted}`);
+    rules.push({ transport, port, protocol });
+  };
+  for (const rule of list(args['decode-as'])) {
+    const m = /^(tcp|udp)\.port\s*==\s*(\d+)\s*,\s*([A-Za-z0-9_-]+)$/.exec(rule.trim());
+    if (m === null) throw new UsageError(`-d ${printable(rule)}: accepted ${accepted}`);
+    add(m[1] as 'tcp' | 'udp', m[2]!, m[3]!.toLowerCase(), `-d ${rule}`);
+  }
+  for (const [name, value] of prefs(args)) {
+    if (name === 'msnp.tcp.port') for (const port of value.split(',')) add('tcp', port.trim(), 'msnp', `-o ${name}:${value}`);
+  }
+  return rules;
+}
+
+/** -o name:value pairs; an unknown name lists the accepted ones. */
+function prefs(args: CommonArgs): [string, string][] {
+  return list(args.pref).map((item) => {
+    const colon = item.indexOf(':');
+    const name = colon < 0 ? item : item.slice(0, colon);
+    if (colon < 0 || !PREFS.some((p) => p.startsWith(`${name}:`))) throw new UsageError(`-o ${printable(item)}: accepted ${PREFS.join(', ')}`);
+    return [name, item.slice(colon + 1)];
+  });
 }
 
 /** `-Y <filter>` and `--fail-on-error`, for the commands that print frames or events. */
@@ -86,7 +126,8 @@ export function normaliseCodepage(name: string): string {
 }
 
 export function engineOptions(args: CommonArgs): EngineOptions {
-  return { oemCodepage: normaliseCodepage(args['oem-codepage']) };
+  const fromPref = prefs(args).filter(([name]) => name === 'oem_codepage').pop()?.[1];
+  return { oemCodepage: normaliseCodepage(fromPref ?? args['oem-codepage']) };
 }
 
 export function warn(args: { quiet: boolean }, message: string): void {
@@ -215,7 +256,9 @@ export function sinkSettings(out: Output, args: SinkArgs, view: TerminalView = t
 
 /** A runner over the analyses with the common options (-Y goes where the command says). */
 export function makeRunner(analyses: readonly Analysis[], args: CommonArgs, options: Partial<RunnerOptions> = {}): Runner {
-  return new Runner(analyses, { engine: engineOptions(args), protocols: defaultProtocols, progress: true, quiet: args.quiet, ...options });
+  const rules = decodeRules(args);
+  const protocols = rules.length === 0 ? defaultProtocols : () => decodeAs(defaultProtocols(), rules);
+  return new Runner(analyses, { engine: engineOptions(args), protocols, progress: true, quiet: args.quiet, ...options });
 }
 
 export function fileSources(paths: readonly string[]): FrameSource[] {

@@ -30,6 +30,15 @@ export interface LiveArgs extends CommonArgs, AuditArgs {
   wide?: boolean;
 }
 
+/** On stderr (unless -q), once the interface is open: where, with which filter, and that frames are being taken. */
+function readyNotice(args: LiveArgs, iface: string): (linkType: number) => void {
+  return (linkType) => {
+    if (args.quiet) return;
+    const filter = args.filter !== '' ? `, capture filter '${args.filter}'` : '';
+    process.stderr.write(`msgscope: capturing on ${iface} (link type ${linkType}${filter}); ready\n`);
+  };
+}
+
 export function liveBuilder(y: Argv) {
   return withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view')
     .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
@@ -80,7 +89,7 @@ async function live(args: LiveArgs): Promise<void> {
   const timeline = args.view === 'timeline';
   const analysis = timeline ? new Timeline([EVENT_SINKS[args.format](settings)]) : new PacketListing([PACKET_SINKS[args.format === 'csv' ? 'text' : args.format](settings)]);
   const runner = makeRunner([analysis], args, timeline ? { eventFilter: await eventFilter(args), reorder: NO_REORDER } : { frameFilter: await packetFilter(args) });
-  const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
+  const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, args.interface) });
   await runner.run([source]);
   await out.close();
   runner.settle(args['fail-on-error']);
@@ -115,7 +124,7 @@ async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
     out.line(text ? alertLine(json) : jsonText({ alert: json }));
   });
   const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args), reorder: NO_REORDER });
-  const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
+  const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, iface) });
   try {
     await runner.run([source]);
   } catch (err) {
