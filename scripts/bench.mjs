@@ -1,67 +1,143 @@
 #!/usr/bin/env node
-// `npm run bench`: frames/s and MB/s of `msgscope read --format ndjson` against a plain
-// record-reading loop over the same file and against tshark.
+// `npm run bench`: msgscope against tshark on the same large captures, command by command.
 //
-//   npm run bench [-- <capture>] [-- --no-tshark] [-- --frames N]
+//   npm run bench [-- --capture spam|long|PATH] [--frames N] [--only read,timeline]
+//                 [--no-tshark] [--json]
 //
-// Without a capture (argument or MSGSCOPE_BENCH_CAPTURE), builds bench-data/bench-1m.pcap
-// (1,000,000 frames from the public captures, see make-bench-capture.mjs) once and reuses it.
+// --json: the results as JSON on stdout (the tables then go to stderr).
+//
+// Captures (built once in bench-data/, reused; --capture may be given more than once, default
+// both built ones):
+//   spam  traffic shaped like what users audit: spam waves of one short TCP connection or UDP
+//         exchange per message, long MSNP sessions, LAN noise (make-spam-capture.mjs);
+//   long  every frame of the public captures replicated: few, long flows (make-bench-capture.mjs).
+// --frames N sizes the built captures (default 1,000,000).
+//
+// Jobs (--only picks some), each next to the tshark command that does the same job:
+//   read         msgscope read                      tshark -n -r F
+//   read-V       msgscope read -V                   tshark -n -V -r F
+//   read-ndjson  msgscope read --format ndjson      tshark -n -T ek -r F
+//   timeline     msgscope timeline --format ndjson  tshark -n -r F -Y <messenger filter> -T fields -e …
+//   stats        msgscope stats                     tshark -n -q -z io,phs -z conv,tcp -z conv,udp -z endpoints,ip -r F
+//   audit        msgscope audit (when it exists)    the same field extraction as for timeline
+// Output goes to /dev/null. Measured per run: wall seconds, CPU seconds (user+sys) and peak
+// RSS of the child, from /usr/bin/time (Debian package `time`); without it, wall time only.
+// The plain read loop (pcap records walked in 4 MiB chunks, in this process) is the floor.
+// It reports, it never asserts: timings depend on the machine and on what else runs (the load
+// average is printed; CPU seconds are the steadier figure).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCapture } from './make-bench-capture.mjs';
+import { makeSpamCapture } from './make-spam-capture.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const option = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--frames'));
+const MSGSCOPE = join(ROOT, 'bin', 'msgscope');
 
-if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
-  console.log('building (npx tsc -p .)…');
-  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
+// ---- options ----
+
+const argv = process.argv.slice(2);
+const values = (name) => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]] : []));
+const flag = (name) => argv.includes(name);
+const known = new Set(['--capture', '--frames', '--only', '--no-tshark', '--json']);
+for (const [i, a] of argv.entries()) {
+  if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
+  if (!a.startsWith('--') && !['--capture', '--frames', '--only'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
+}
+const frames = Number(values('--frames').at(-1) ?? 1_000_000);
+if (!Number.isInteger(frames) || frames <= 0) usage('--frames wants a positive integer');
+const captureArgs = values('--capture').flatMap((v) => v.split(','));
+const only = values('--only').flatMap((v) => v.split(','));
+const json = flag('--json');
+
+function usage(message) {
+  console.error(`bench: ${message}\nusage: npm run bench -- [--capture spam|long|PATH] [--frames N] [--only read,read-V,read-ndjson,timeline,stats,audit] [--no-tshark] [--json]`);
+  process.exit(2);
 }
 
-let capture = positional[0] ?? process.env.MSGSCOPE_BENCH_CAPTURE;
-if (capture === undefined) {
-  const frames = Number(option('--frames') ?? 1_000_000);
-  capture = join(ROOT, 'bench-data', frames === 1_000_000 ? 'bench-1m.pcap' : `bench-${frames}.pcap`);
-  if (!existsSync(capture)) {
-    console.log(`building ${capture} (${frames} frames)…`);
-    await makeBenchCapture(capture, frames);
+/** Progress and tables: stderr when stdout carries the JSON. */
+const say = (text = '') => (json ? process.stderr : process.stdout).write(`${text}\n`);
+
+// ---- the jobs ----
+
+/** Frames that carry messenger traffic, for tshark's side of `timeline`. */
+const MESSENGER_FILTER = 'messenger || msnms || (smb.cmd >= 0xd0 && smb.cmd <= 0xd7) || mailslot.name == "\\\\MAILSLOT\\\\MESSNGR"';
+const MESSENGER_FIELDS = [
+  'frame.number', 'frame.time_epoch', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', '_ws.col.Protocol',
+  'smb.cmd', 'smb.originator_name', 'smb.destination_name', 'smb.message', 'messenger.client', 'messenger.server', 'messenger.message',
+  'mailslot.name', '_ws.col.Info',
+];
+const tsharkFields = (f) => ['-n', '-r', f, '-Y', MESSENGER_FILTER, '-T', 'fields', ...MESSENGER_FIELDS.flatMap((e) => ['-e', e])];
+
+const JOBS = [
+  { name: 'read', msgscope: (f) => ['read', '-q', f], tshark: (f) => ['-n', '-r', f] },
+  { name: 'read-V', msgscope: (f) => ['read', '-V', '-q', f], tshark: (f) => ['-n', '-V', '-r', f] },
+  { name: 'read-ndjson', msgscope: (f) => ['read', '--format', 'ndjson', '-q', f], tshark: (f) => ['-n', '-T', 'ek', '-r', f] },
+  { name: 'timeline', msgscope: (f) => ['timeline', '--format', 'ndjson', '-q', f], tshark: tsharkFields },
+  { name: 'stats', msgscope: (f) => ['stats', '-q', f], tshark: (f) => ['-n', '-q', '-z', 'io,phs', '-z', 'conv,tcp', '-z', 'conv,udp', '-z', 'endpoints,ip', '-r', f] },
+  { name: 'audit', msgscope: (f) => ['audit', '-q', f], tshark: tsharkFields, optional: true },
+];
+for (const name of only) if (!JOBS.some((j) => j.name === name)) usage(`unknown job ${name}`);
+
+// ---- running and measuring ----
+
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/**
+ * Runs a command with stdout to /dev/null. Wall seconds always; CPU seconds (user+sys) and
+ * peak RSS (MB) when /usr/bin/time exists.
+ */
+function measure(command, args) {
+  const out = openSync('/dev/null', 'w');
+  const timeFile = join(tmpdir(), `msgscope-bench-${process.pid}.time`);
+  try {
+    const full = TIME !== undefined ? [TIME, '-f', '%e %U %S %M', '-o', timeFile, command, ...args] : [command, ...args];
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(full[0], full.slice(1), { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n').slice(-3).join(' / ').slice(0, 300)}` };
+    if (TIME === undefined) return { wall };
+    const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
+  } finally {
+    closeSync(out);
+    rmSync(timeFile, { force: true });
   }
 }
-const size = statSync(capture).size;
 
-/** The floor: read the file with fs in 4 MiB chunks and walk the pcap record headers. */
+/** The floor: the file read in 4 MiB chunks and its pcap records walked. Also its frame count and time span. */
 function plainLoop(path) {
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(4 * 1024 * 1024 + 65536);
   let have = 0;
-  let frames = 0;
-  let headerDone = false;
-  let little = true;
+  let count = 0;
+  let first;
+  let last;
+  let little;
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   try {
     for (;;) {
       const n = readSync(fd, buf, have, buf.length - have, null);
       if (n === 0) break;
       have += n;
       let pos = 0;
-      if (!headerDone) {
-        little = buf.readUInt32LE(0) === 0xa1b2c3d4 || buf.readUInt32LE(0) === 0xa1b23c4d;
-        if (!little && buf.readUInt32BE(0) !== 0xa1b2c3d4 && buf.readUInt32BE(0) !== 0xa1b23c4d) throw new Error('the plain loop reads classic pcap only');
+      if (little === undefined) {
+        const magic = buf.readUInt32LE(0);
+        little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+        const nano = magic === 0xa1b23c4d || buf.readUInt32BE(0) === 0xa1b23c4d;
+        if (!little && buf.readUInt32BE(0) !== 0xa1b2c3d4 && !nano) throw new Error(`${path}: the bench reads classic pcap files only`);
         pos = 24;
-        headerDone = true;
       }
       while (have - pos >= 16) {
         const caplen = little ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
         if (have - pos < 16 + caplen) break;
-        frames++;
+        const sec = little ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+        first ??= sec;
+        last = sec;
+        count++;
         pos += 16 + caplen;
       }
       buf.copy(buf, 0, pos, have);
@@ -70,67 +146,126 @@ function plainLoop(path) {
   } finally {
     closeSync(fd);
   }
-  return frames;
+  const cpu = process.cpuUsage(cpu0);
+  return { frames: count, minutes: ((last ?? 0) - (first ?? 0)) / 60, wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-function timed(fn) {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result };
-}
+// ---- captures ----
 
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-/** Runs a command with stdout to /dev/null; wall seconds, and CPU seconds (user+sys) when /usr/bin/time exists. */
-function runToNull(command, commandArgs) {
-  const out = openSync('/dev/null', 'w');
-  const cpuFile = join(tmpdir(), `msgscope-bench-${process.pid}.time`);
-  try {
-    const argv = TIME !== undefined ? [TIME, '-f', '%U %S', '-o', cpuFile, command, ...commandArgs] : [command, ...commandArgs];
-    const run = timed(() => {
-      const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-      if (r.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${r.status}): ${String(r.stderr).slice(0, 300)}`);
-      return r;
-    });
-    let cpu;
-    if (TIME !== undefined) {
-      const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-      cpu = user + sys;
+async function resolveCapture(name) {
+  const suffix = frames % 1_000_000 === 0 ? `${frames / 1_000_000}m` : String(frames);
+  if (name === 'spam' || name === 'long') {
+    const path = join(ROOT, 'bench-data', `${name}-${suffix}.pcap`);
+    if (!existsSync(path)) {
+      say(`building ${path} (${frames} frames)…`);
+      if (name === 'spam') await makeSpamCapture({ out: path, frames });
+      else await makeBenchCapture(path, frames);
     }
-    return { seconds: run.seconds, cpu };
-  } finally {
-    closeSync(out);
-    rmSync(cpuFile, { force: true });
+    return { name, path };
   }
+  if (!existsSync(name)) usage(`no such capture: ${name}`);
+  return { name, path: resolve(name) };
+}
+
+// ---- main ----
+
+if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
+  say('building (npx tsc -p .)…');
+  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 const hasTshark = !flag('--no-tshark') && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
-const msgscope = join(ROOT, 'bin', 'msgscope');
-const rows = [];
-const add = (label, command, r, frames) => rows.push({ label, command, seconds: r.seconds, cpu: r.cpu, frames });
+const auditHelp = spawnSync(process.execPath, [MSGSCOPE, 'audit', '--help'], { encoding: 'utf8' });
+const hasAudit = auditHelp.status === 0 && /msgscope audit/.test(auditHelp.stdout);
+const jobs = JOBS.filter((j) => (only.length === 0 ? true : only.includes(j.name)));
+const notes = [];
+if (!hasAudit && jobs.some((j) => j.name === 'audit')) notes.push('audit: skipped (`msgscope audit --help` does not describe an audit command)');
+if (!hasTshark) notes.push('tshark: not run (absent, or --no-tshark)');
+if (TIME === undefined) notes.push('/usr/bin/time absent (apt-get install time): wall seconds only');
 
-console.log(`capture: ${capture} (${(size / 1e6).toFixed(1)} MB)`);
-const cpu0 = process.cpuUsage();
-const plain = timed(() => plainLoop(capture));
-const cpu1 = process.cpuUsage(cpu0);
-const frames = plain.result;
-add('plain read loop (fs, pcap record walk)', 'in-process readSync 4 MiB chunks', { seconds: plain.seconds, cpu: (cpu1.user + cpu1.system) / 1e6 }, frames);
-add('msgscope read --format ndjson', `node bin/msgscope read --format ndjson -q ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '--format', 'ndjson', '-q', capture]), frames);
-add('msgscope read (text summary)', `node bin/msgscope read -q ${capture} > /dev/null`, runToNull(process.execPath, [msgscope, 'read', '-q', capture]), frames);
-if (hasTshark) {
-  add('tshark -r F (summary)', `tshark -r ${capture} > /dev/null`, runToNull('tshark', ['-r', capture]), frames);
-  add('tshark -r F -T ek', `tshark -r ${capture} -T ek > /dev/null`, runToNull('tshark', ['-r', capture, '-T', 'ek']), frames);
-} else {
-  console.log('tshark: not run (absent, or --no-tshark)');
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  tshark: hasTshark ? spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] : undefined,
+  loadBefore: loadavg()[0],
+};
+say(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${machine.tshark ? `, ${machine.tshark}` : ''}; load average ${machine.loadBefore.toFixed(2)}`);
+
+const results = [];
+for (const captureName of captureArgs.length > 0 ? captureArgs : ['spam', 'long']) {
+  const capture = await resolveCapture(captureName);
+  const size = statSync(capture.path).size;
+  const floor = plainLoop(capture.path);
+  let shape;
+  if (existsSync(`${capture.path}.json`)) shape = JSON.parse(readFileSync(`${capture.path}.json`, 'utf8')).counts;
+  const entry = { capture: capture.name, path: capture.path, frames: floor.frames, bytes: size, minutes: floor.minutes, shape, floor: { wall: floor.wall, cpu: floor.cpu }, runs: [] };
+  results.push(entry);
+  say(`\ncapture ${capture.name}: ${capture.path}: ${floor.frames.toLocaleString('en-US')} frames, ${(size / 1e6).toFixed(1)} MB, ${floor.minutes.toFixed(1)} min`);
+  for (const job of jobs) {
+    if (job.name === 'audit' && !hasAudit) continue;
+    const run = { job: job.name, msgscope: { command: `msgscope ${job.msgscope('F').join(' ')}`, ...measure(process.execPath, [MSGSCOPE, ...job.msgscope(capture.path)]) } };
+    if (hasTshark) run.tshark = { command: `tshark ${job.tshark('F').map((a) => (/[ |&"()\\]/.test(a) ? `'${a}'` : a)).join(' ')}`, ...measure('tshark', job.tshark(capture.path)) };
+    entry.runs.push(run);
+    say(`  ${job.name.padEnd(12)} msgscope ${brief(run.msgscope)}${run.tshark !== undefined ? `   tshark ${brief(run.tshark)}` : ''}`);
+  }
+}
+machine.loadAfter = loadavg()[0];
+
+function brief(r) {
+  if (r.error !== undefined) return `failed (${r.error})`;
+  return `${r.wall.toFixed(1)} s wall${r.cpu !== undefined ? `, ${r.cpu.toFixed(1)} s CPU, ${Math.round(r.rssMb)} MB` : ''}`;
 }
 
-console.log(`frames: ${frames}`);
-console.log('');
-// Wall time depends on what else the machine runs; CPU time (user+sys) is the steadier figure.
-console.log(`${'run'.padEnd(40)} ${'wall s'.padStart(8)} ${'frames/s'.padStart(11)} ${'MB/s'.padStart(7)} ${'cpu s'.padStart(8)} ${'frames/cpu-s'.padStart(13)} ${'MB/cpu-s'.padStart(9)}`);
-for (const r of rows) {
-  const cpu = r.cpu === undefined ? ['', '', ''] : [r.cpu.toFixed(2), Math.round(r.frames / r.cpu).toLocaleString('en-US'), (size / 1e6 / r.cpu).toFixed(1)];
-  console.log(`${r.label.padEnd(40)} ${r.seconds.toFixed(2).padStart(8)} ${Math.round(r.frames / r.seconds).toLocaleString('en-US').padStart(11)} ${(size / 1e6 / r.seconds).toFixed(1).padStart(7)} ${cpu[0].padStart(8)} ${cpu[1].padStart(13)} ${cpu[2].padStart(9)}`);
+// ---- report ----
+
+const num = (x, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
+const int = (x) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '' : `${(a / b).toFixed(2)}×`);
+
+function table(entry) {
+  const mb = entry.bytes / 1e6;
+  const lines = [
+    '| job | msgscope wall s | CPU s | frames/s | MB/s | peak RSS MB | tshark wall s | CPU s | frames/s | peak RSS MB | msgscope/tshark wall | CPU | RSS |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    `| plain read loop (floor) | ${num(entry.floor.wall)} | ${num(entry.floor.cpu)} | ${int(entry.frames / entry.floor.wall)} | ${int(mb / entry.floor.wall)} | | | | | | | | |`,
+  ];
+  for (const run of entry.runs) {
+    const m = run.msgscope;
+    const t = run.tshark ?? {};
+    const cell = (r, fn) => (r.error !== undefined ? 'failed' : fn());
+    lines.push(`| ${run.job} | ${cell(m, () => num(m.wall))} | ${num(m.cpu)} | ${m.wall ? int(entry.frames / m.wall) : ''} | ${m.wall ? num(mb / m.wall) : ''} | ${int(m.rssMb)} | ${cell(t, () => num(t.wall))} | ${num(t.cpu)} | ${t.wall ? int(entry.frames / t.wall) : ''} | ${int(t.rssMb)} | ${ratio(m.wall, t.wall)} | ${ratio(m.cpu, t.cpu)} | ${ratio(m.rssMb, t.rssMb)} |`);
+  }
+  return lines.join('\n');
 }
-console.log('');
-for (const r of rows) console.log(`  ${r.label}: ${r.command}`);
+
+// With --json the tables go to stderr, beside the progress lines, and stdout carries the JSON.
+if (json) process.stdout.write(`${JSON.stringify({ machine, notes, results }, null, 2)}\n`);
+{
+  say(`\nload average ${machine.loadBefore.toFixed(2)} before, ${machine.loadAfter.toFixed(2)} after`);
+  for (const entry of results) {
+    say(`\n### ${entry.capture}: ${entry.frames.toLocaleString('en-US')} frames, ${(entry.bytes / 1e6).toFixed(1)} MB, ${entry.minutes.toFixed(1)} min (${entry.path})\n`);
+    say(table(entry));
+  }
+  if (results.length > 1) {
+    say('\n### msgscope/tshark, CPU seconds (wall), side by side\n');
+    say(`| job | ${results.map((e) => e.capture).join(' | ')} |`);
+    say(`|---|${results.map(() => '--:').join('|')}|`);
+    for (const job of jobs) {
+      const cells = results.map((e) => {
+        const run = e.runs.find((r) => r.job === job.name);
+        if (run === undefined || run.tshark === undefined) return '';
+        if (run.msgscope.error !== undefined) return 'msgscope failed';
+        if (run.tshark.error !== undefined) return 'tshark failed';
+        return `${ratio(run.msgscope.cpu, run.tshark.cpu)} (${ratio(run.msgscope.wall, run.tshark.wall)})`;
+      });
+      if (cells.some((c) => c !== '')) say(`| ${job.name} | ${cells.join(' | ')} |`);
+    }
+  }
+  say('\ncommands (F = the capture; output to /dev/null):');
+  for (const run of results[0]?.runs ?? []) {
+    say(`  ${run.job}: ${run.msgscope.command}`);
+    if (run.tshark !== undefined) say(`  ${' '.repeat(run.job.length)}  ${run.tshark.command}`);
+  }
+  for (const note of notes) say(`note: ${note}`);
+}

@@ -1,61 +1,43 @@
 #!/usr/bin/env node
-// Builds a large benchmark capture (default 1,000,000 frames) from the public captures: every
-// Ethernet frame of every file, replicated with timestamps moved forward so time keeps
+// Builds the long-flow benchmark capture (default 1,000,000 frames) from the public captures:
+// every Ethernet frame of every file, replicated with timestamps moved forward so time keeps
 // increasing, and each replica's IPv4 addresses shifted (second and third octets) so every
-// replica is its own set of conversations rather than one giant retransmission.
+// replica is its own set of conversations rather than one giant retransmission. Few flows,
+// long ones: the opposite of make-spam-capture.mjs. IP checksums are not fixed (tshark does
+// not check them by default).
 //
 //   node scripts/make-bench-capture.mjs [out.pcap] [frames]
 //
 // Needs a build (dist/) for the capture readers. Output: classic pcap, microseconds.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCapture } from './lib/capture-templates.mjs';
+import { PcapWriter } from './lib/pcap-writer.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = resolve(ROOT, '..', 'shared', 'captures', 'public');
 
-export async function makeBenchCapture(out = join(ROOT, 'bench-data', 'bench-1m.pcap'), target = 1_000_000) {
-  const { readCapture } = await import(join(ROOT, 'dist', 'src', 'capture', 'open.js'));
+export async function makeBenchCapture(out = join(ROOT, 'bench-data', 'long-1m.pcap'), target = 1_000_000) {
   if (!existsSync(PUBLIC)) throw new Error(`public captures not found at ${PUBLIC}`);
   const files = readdirSync(PUBLIC, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(PUBLIC, d.name)).map((f) => join(PUBLIC, d.name, f)))
     .sort();
-  // One pass over the corpus: Ethernet frames with times relative to their file's first frame.
+  // One pass over the corpus: Ethernet frames with times relative to their file's first frame
+  // (gaps clamped to 10 s: one public file jumps six years).
   const pool = [];
   let span = 0;
   for (const file of files) {
-    let previous;
-    let rel = 0;
-    await readCapture(file, {
-      frame: (f) => {
-        if (f.linkType !== 1) return;
-        const t = f.tsSec * 1e6 + Math.floor(f.tsNsec / 1000);
-        // Gaps between frames kept, but clamped to 0..10 s (one public file jumps six years).
-        if (previous !== undefined) rel += Math.min(10_000_000, Math.max(0, t - previous));
-        previous = t;
-        pool.push({ rel: span + rel, data: Buffer.from(f.data), len: f.len });
-      },
-      warning: () => {},
-    });
-    span += rel + 1_000_000;
+    const loaded = await loadCapture(ROOT, file);
+    for (const f of loaded.frames) pool.push({ rel: span + f.rel, data: f.data, len: f.len });
+    span += loaded.span + 1_000_000;
   }
   if (pool.length === 0) throw new Error('no Ethernet frames in the public captures');
   pool.sort((a, b) => a.rel - b.rel);
-  mkdirSync(dirname(out), { recursive: true });
-  const fd = openSync(out, 'w');
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
-  writeSync(fd, header);
+  const writer = new PcapWriter(out);
   const start = Date.UTC(2003, 9, 14) * 1000; // microseconds
   let written = 0;
-  let bytes = 24;
-  let chunk = [];
-  let chunkBytes = 0;
   for (let replica = 0; written < target; replica++) {
     const base = start + replica * (span + 1_000_000);
     for (const frame of pool) {
@@ -69,31 +51,16 @@ export async function makeBenchCapture(out = join(ROOT, 'bench-data', 'bench-1m.
         data[14 + 17] ^= a;
         data[14 + 18] ^= b;
       }
-      const t = base + frame.rel;
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(Math.floor(t / 1e6), 0);
-      rec.writeUInt32LE(t % 1e6, 4);
-      rec.writeUInt32LE(data.length, 8);
-      rec.writeUInt32LE(frame.len, 12);
-      chunk.push(rec, data);
-      chunkBytes += 16 + data.length;
+      writer.write(base + frame.rel, data, frame.len);
       written++;
-      if (chunkBytes >= 8 * 1024 * 1024) {
-        writeSync(fd, Buffer.concat(chunk));
-        bytes += chunkBytes;
-        chunk = [];
-        chunkBytes = 0;
-      }
     }
   }
-  writeSync(fd, Buffer.concat(chunk));
-  bytes += chunkBytes;
-  closeSync(fd);
+  const { bytes } = writer.close();
   return { path: out, frames: written, bytes, poolFrames: pool.length };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = process.argv[2] ?? join(ROOT, 'bench-data', 'bench-1m.pcap');
+  const out = process.argv[2] ?? join(ROOT, 'bench-data', 'long-1m.pcap');
   const frames = Number(process.argv[3] ?? 1_000_000);
   const r = await makeBenchCapture(out, frames);
   console.log(`wrote ${r.path}: ${r.frames} frames, ${(r.bytes / 1e6).toFixed(1)} MB (from ${r.poolFrames} Ethernet frames of the public captures)`);
