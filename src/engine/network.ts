@@ -22,7 +22,7 @@ export interface IpInfo {
   readonly quoted: boolean;
   readonly icmpReason?: string;
   readonly frames: number[];
-  /** The outer IPv4 header's addresses as numbers (TCP's fast conversation lookup). */
+  /** The IPv4 header's addresses as numbers (the flow tables' hash); undefined for IPv6. */
   readonly src4?: number;
   readonly dst4?: number;
 }
@@ -98,9 +98,7 @@ export class Network {
     } else if (fragmented && h.fragmentOffset > 0) {
       return; // a quoted non-first fragment has no transport header
     }
-    const info: IpInfo = isQuoted
-      ? { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames }
-      : { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: undefined, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
+    const info: IpInfo = { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
     this.transport(packet, h.protocol, payload, info);
   }
 
