@@ -13,7 +13,7 @@ shared=../shared/captures/public
 mapfile -t files < <( (find "$shared" -type f ! -name '*.md' 2>/dev/null; find test/fixtures samples -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \)) | LC_ALL=C sort)
 lines=()
 for f in "${files[@]}"; do
-  for cmd in "read --format ndjson" "read" "timeline --format ndjson" "timeline --no-color -w" "stats --format json"; do
+  for cmd in "read --format ndjson" "read" "timeline --format ndjson" "timeline --no-color --wide" "stats --format json"; do
     out=$($bin $cmd -q "$f" 2>&1 || true)
     h=$(printf '%s' "$out" | sha256sum | cut -c1-16)
     if [ -n "${GUARD_OUT:-}" ]; then

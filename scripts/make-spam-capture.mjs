@@ -24,7 +24,7 @@
 // Deterministic (seeded) and prefix-stable: the first N frames do not depend on how many are
 // asked for, so a 250k capture is the start of the 1M one. Streaming: only the templates and
 // the flows in progress are in memory. Needs a build (dist/) for the capture readers.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCapture, splitFlows } from './lib/capture-templates.mjs';

@@ -90,6 +90,7 @@ interface Attempt {
   frames: number[];
   called: string;
   campaign: string;
+  outcome?: string;
   known_gap?: string;
 }
 
@@ -306,6 +307,15 @@ for (const name of ALL) {
         assert.equal(b.quoted_bytes, 20 + 8 + b.quoted_udp_payload_bytes);
         // the quoted IP header is the request's: same identification
         assert.equal(f.fields['ip.id']![1], frames.get(m.frames[0]!)!.fields['ip.id']![0], `frame ${b.frame} quotes the datagram of frame ${m.frames[0]}`);
+        // Whatever the quote's length (RFC 792's 8 bytes, a cut header, RFC 1812's 576 in all), the
+        // timeline's message ends with the ICMP frame, error with the ICMP reason, type and code.
+        const ev = timeline(name).find((e) => e.kind === 'message' && e.frames[0] === m.frames[0]);
+        assert.ok(ev !== undefined, `message of frame ${m.frames[0]} in the timeline`);
+        assert.equal(ev.status, 'error', `${b.quote} quote in frame ${b.frame}`);
+        assert.equal(ev.error, b.reason);
+        assert.deepEqual(ev.frames, m.frames);
+        assert.equal(ev.details?.['icmpType'], b.type);
+        assert.equal(ev.details?.['icmpCode'], b.code);
       }
       const quotes = new Set(side.bounces.map((b) => b.quote));
       if (name === 'sweep-msrp') assert.deepEqual([...quotes].sort(), ['long', 'partial', 'short'], 'short, partial and long quotes');
@@ -316,11 +326,12 @@ for (const name of ALL) {
         if (a.protocol === 'nbss') {
           assert.ok(sessions.some((e) => e.action === 'refused' && JSON.stringify(e.frames) === JSON.stringify(a.frames) && e.details?.['called'] === a.called), `NBSS refusal in frames ${a.frames.join(',')}`);
         } else {
-          assert.ok(sessions.some((e) => e.action === 'invite' && e.frames[0] === a.frames[0] && e.details?.['user'] === a.called), `CAL of ${a.called} in frame ${a.frames[0]}`);
-          if (a.known_gap !== undefined) {
-            const answer = a.frames[a.frames.length - 1]!;
-            assert.ok(!timeline(name).some((e) => e.frames.includes(answer)), `the answer in frame ${answer} is now reported: update the sidecar's known gap`);
-          }
+          // The invite carries the server's refusal: its frames are the CAL and the answer, with the code and its name.
+          const invite = sessions.find((e) => e.action === 'invite' && e.frames[0] === a.frames[0] && e.details?.['user'] === a.called);
+          assert.ok(invite !== undefined, `CAL of ${a.called} in frame ${a.frames[0]}`);
+          assert.deepEqual(invite.frames, a.frames);
+          const code = Number(/answered (\d{3})/.exec(a.outcome ?? '')?.[1]);
+          assert.deepEqual([invite.details?.['result'], invite.details?.['code'], typeof invite.details?.['error']], ['refused', code, 'string'], `refusal of ${a.called}`);
         }
       }
     }

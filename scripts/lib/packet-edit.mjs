@@ -71,7 +71,6 @@ export function put16(d, o, v) {
   d[o] = (v >>> 8) & 0xff;
   d[o + 1] = v & 0xff;
 }
-export const ipText = (a) => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 export const ipNum = (text) => text.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
 
 /** Ones'-complement sum of d[from, to) added to `sum` (not folded). */
@@ -174,7 +173,17 @@ function editUdpPayload(d, p, end, oldSrc, newSrc, newPort, salt) {
     put16(d, p + 8, newPort);
   }
   if (salt !== 0 && end - p >= 80 && d[p] === 4 && d[p + 1] <= 10) {
-    put32(d, p + 40, (u32(d, p + 40) ^ salt) >>> 0); // the activity UUID's first four bytes
+    // The activity UUID's first field, in the byte order of this PDU (a big-endian request may
+    // get a little-endian answer): the same call keeps the same activity whatever each side uses.
+    const little = (d[p + 4] & 0xf0) === 0x10;
+    const v = little ? (d[p + 40] | (d[p + 41] << 8) | (d[p + 42] << 16) | (d[p + 43] << 24)) >>> 0 : u32(d, p + 40);
+    const x = (v ^ salt) >>> 0;
+    if (little) {
+      d[p + 40] = x & 0xff;
+      d[p + 41] = (x >>> 8) & 0xff;
+      d[p + 42] = (x >>> 16) & 0xff;
+      d[p + 43] = x >>> 24;
+    } else put32(d, p + 40, x);
   }
 }
 

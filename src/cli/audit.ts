@@ -19,7 +19,7 @@ import { AuditCsvSink } from '../output/sinks/audit-csv.js';
 import { prepareDirectory } from '../output/files.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { eventFilter, fileSources, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export const AUDIT_FORMATS = ['text', 'json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -41,9 +41,8 @@ export interface AuditArgs {
   'alert-interval': number;
 }
 
-export interface AuditCommandArgs extends CommonArgs, AuditArgs {
+export interface AuditCommandArgs extends CommonArgs, AuditArgs, CaptureArgs {
   format: AuditFormat;
-  captures: string[];
 }
 
 export function withAuditOptions<T>(y: Argv<T>) {
@@ -64,8 +63,7 @@ export function withAuditOptions<T>(y: Argv<T>) {
 }
 
 export function auditBuilder(y: Argv) {
-  return withAuditOptions(withFilterOptions(withCommonOptions(y, [...AUDIT_FORMATS]), 'events'))
-    .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
+  return withAuditOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), [...AUDIT_FORMATS]), 'events'))
     .example('$0 audit spam.pcap', 'campaigns, senders, sweeps, outcomes, indicators')
     .example('$0 audit --report audit.html *.pcap', 'an HTML report to hand on (opens offline)')
     .example('$0 audit --db audit.duckdb --compare today.pcap', 'keep history; say what is new since the last run')
@@ -158,8 +156,9 @@ export function asUsage(err: unknown): unknown {
 
 export async function auditCommand(args: AuditCommandArgs): Promise<void> {
   auditOptions(args);
+  const captures = captureList(args, 'audit');
   const out = new Output();
-  const { outputs, hashes } = await fileOutputs(args, args.captures, (m) => warn(args, m));
+  const { outputs, hashes } = await fileOutputs(args, captures, (m) => warn(args, m));
   const settings = sinkSettings(out, { ...args, format: args.format === 'csv' ? 'csv' : args.format });
   if (args.format === 'csv') outputs.push(new AuditCsvSink(out));
   else {
@@ -175,7 +174,7 @@ export async function auditCommand(args: AuditCommandArgs): Promise<void> {
   const audit = new AuditAnalysis(outputs, auditOptions(args, hashes));
   const runner = makeRunner([audit], args, { eventFilter: eventFilter(args) });
   try {
-    await runner.run(fileSources(args.captures));
+    await runner.run(fileSources(captures));
   } catch (err) {
     // A capture that cannot be read stops the run before the outputs' end: nothing is kept.
     for (const o of outputs) await o.abort?.();

@@ -16,7 +16,7 @@ import { defaultProtocols } from '../protocols/index.js';
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif';
 
 export interface CommonArgs {
   format: Format;
@@ -107,6 +107,34 @@ export function makeRunner(analyses: readonly Analysis[], args: CommonArgs, opti
 
 export function fileSources(paths: readonly string[]): FrameSource[] {
   return paths.map(fileSource);
+}
+
+/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's). */
+export interface CaptureArgs {
+  captures?: string[];
+  'read-file'?: string | string[];
+  n?: boolean;
+}
+
+/**
+ * Positional capture names and tshark's `-r FILE` (repeatable; a string option, not an array:
+ * a yargs array would swallow the capture names that follow it) and `-n` (accepted: msgscope
+ * never resolves names, so it is always in effect).
+ */
+export function withCaptureOptions<T>(y: Argv<T>) {
+  return y
+    .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
+    .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
+    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' });
+}
+
+/** Every capture the command was given, positional ones first, then the -r ones; none is a usage error. */
+export function captureList(args: CaptureArgs, command: string): string[] {
+  const named = args['read-file'] === undefined ? [] : Array.isArray(args['read-file']) ? args['read-file'] : [args['read-file']];
+  for (const name of named) if (name === '') throw new UsageError('-r needs a capture file name');
+  const all = [...(args.captures ?? []), ...named];
+  if (all.length === 0) throw new UsageError(`${command} needs a capture file: msgscope ${command} FILE… or msgscope ${command} -r FILE (- for stdin)`);
+  return all;
 }
 
 export function isInputError(err: unknown): err is Error {

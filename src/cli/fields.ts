@@ -12,6 +12,7 @@ import { applicationFields } from '../protocols/index.js';
 import { csvField, escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
 import { UsageError } from './common.js';
+import { jsonText } from '../output/escape.js';
 
 export interface FieldsArgs {
   protocol?: string;
@@ -59,7 +60,7 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
   }
   if (args.events) {
     const names = eventFieldNames();
-    if (args.format === 'json') out.line(JSON.stringify(names, null, 2));
+    if (args.format === 'json') out.line(jsonText(names, 2));
     else for (const n of names) out.line(n);
     await out.close();
     return;
@@ -74,7 +75,7 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
     protocols = [p];
   }
   if (args.format === 'json') {
-    out.line(JSON.stringify(protocols.map((p) => ({
+    out.line(jsonText(protocols.map((p) => ({
       protocol: p.name,
       title: p.title,
       fields: [...p.fields.values()].map((d) => ({
@@ -82,7 +83,7 @@ export async function fieldsCommand(args: FieldsArgs): Promise<void> {
         ...(d.description !== undefined ? { description: d.description } : {}),
         ...(d.values ? { values: Object.fromEntries(d.values) } : {}),
       })),
-    })), null, 2));
+    })), 2));
   } else if (args.format === 'csv') {
     out.line('protocol,name,type,label,description');
     for (const p of protocols) for (const d of p.fields.values()) out.line([p.name, d.name, d.type, d.label, d.description ?? eitherSideNote(d, p) ?? ''].map((c) => csvField(c)).join(','));
@@ -124,7 +125,7 @@ function findingsCatalogue(args: FieldsArgs, out: Output): void {
   }
   const severity = (d: FindingDef): string => d.severities.join('/');
   if (args.format === 'json') {
-    out.line(JSON.stringify(defs.map(findingJson), null, 2));
+    out.line(jsonText(defs.map(findingJson), 2));
   } else if (args.format === 'csv') {
     out.line('id,protocol,severity,spec,summary,requirement,scope');
     for (const d of defs) out.line([d.id, d.protocol, severity(d), d.spec, d.summary, d.requirement, d.scope].map((c) => csvField(c)).join(','));

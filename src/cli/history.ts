@@ -7,6 +7,7 @@ import { escapeText } from '../output/escape.js';
 import { Output } from '../output/writer.js';
 import { asUsage } from './audit.js';
 import { UsageError } from './common.js';
+import { jsonText } from '../output/escape.js';
 
 export interface HistoryArgs {
   db: string;
@@ -49,7 +50,7 @@ export async function historyCommand(args: HistoryArgs): Promise<void> {
     throw asUsage(err);
   }
   const out = new Output();
-  if (args.format === 'json') out.line(JSON.stringify({ runs, ...(described !== undefined ? { run: described } : {}) }, null, 2));
+  if (args.format === 'json') out.line(jsonText({ runs, ...(described !== undefined ? { run: described } : {}) }, 2));
   else {
     out.line(`${runs.length} run(s) in ${escapeText(args.db)}`);
     for (const r of runs) {

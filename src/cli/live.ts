@@ -14,6 +14,7 @@ import type { Analysis } from '../runner/analysis.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { asUsage, auditOptions, fileOutputs, liveCaptureHash, withAuditOptions, type AuditArgs } from './audit.js';
 import { eventFilter, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { jsonText } from '../output/escape.js';
 
 export interface LiveArgs extends CommonArgs, AuditArgs {
   audit: boolean;
@@ -104,14 +105,14 @@ async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
     end: async (result) => {
       const report = auditReport(result, args.compare);
       if (text) await sink.write(report);
-      else out.line(JSON.stringify(report.json));
+      else out.line(jsonText(report.json));
       for (const w of report.warnings ?? []) warn(args, w);
     },
   });
   const audit: Analysis = new AuditAnalysis(outputs, auditOptions(args, args.db !== undefined ? [hash] : undefined), (alert, capture) => {
     const captures = capture !== undefined ? [capture] : [];
     const json = alertJson({ ...alert, capture: 0 }, captures, undefined);
-    out.line(text ? alertLine(json) : JSON.stringify({ alert: json }));
+    out.line(text ? alertLine(json) : jsonText({ alert: json }));
   });
   const runner = makeRunner([audit], args, { eventFilter: eventFilter(args), reorder: NO_REORDER });
   const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });

@@ -4,11 +4,10 @@ import type { Argv } from 'yargs';
 import { PacketListing } from '../analysis/listing.js';
 import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { fileSources, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
-export interface ReadArgs extends CommonArgs {
+export interface ReadArgs extends CommonArgs, CaptureArgs {
   format: PacketFormat;
-  captures: string[];
   verbose: boolean;
   hex: boolean;
   count?: number;
@@ -16,12 +15,11 @@ export interface ReadArgs extends CommonArgs {
 }
 
 export function readBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(y, PACKET_FORMATS), 'frames')
-    .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'pcap, pcapng, snoop or NetMon files (gzip ok), or - for stdin' })
+  return withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })
-    .option('wide', { alias: 'w', type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
+    .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 read samples/smb-winpopup.pcap', 'summary lines')
     .example('$0 read -V -c 3 capture.pcapng', 'detail tree of the first three frames')
     .example('$0 read -Y "udp.port == 1026 || udp.port == 1027" capture.pcap', 'only the Messenger Service datagrams')
@@ -37,7 +35,7 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
   // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
   const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
-  await runner.run(fileSources(args.captures));
+  await runner.run(fileSources(captureList(args, 'read')));
   await out.close();
   runner.settle(args['fail-on-error']);
 }

@@ -6,17 +6,15 @@ import { StatsAnalysis } from '../analysis/stats.js';
 import { STATS_TABLES, type StatsTable } from '../analysis/stats-report.js';
 import { REPORT_FORMATS, REPORT_SINKS, type ReportFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { fileSources, makeRunner, packetFilter, sinkSettings, warn, withCommonOptions, type CommonArgs } from './common.js';
+import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, warn, withCommonOptions, type CommonArgs } from './common.js';
 
-export interface StatsArgs extends CommonArgs {
+export interface StatsArgs extends CommonArgs, CaptureArgs {
   format: ReportFormat;
-  captures: string[];
   table?: StatsTable | StatsTable[];
 }
 
 export function statsBuilder(y: Argv) {
-  return withCommonOptions(y, REPORT_FORMATS)
-    .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
+  return withCommonOptions(withCaptureOptions(y), REPORT_FORMATS)
     // Not an array option: yargs arrays would swallow the capture names that follow; repeat -z instead.
     .option('table', { alias: 'z', type: 'string', choices: STATS_TABLES, describe: 'Only this table (repeat for several; default: all)' })
     .option('display-filter', { alias: 'Y', type: 'string', describe: 'Count only the frames this display filter selects (messages are counted from all events)' })
@@ -33,7 +31,7 @@ export async function statsCommand(args: StatsArgs): Promise<void> {
   const sink = REPORT_SINKS[args.format](sinkSettings(out, args));
   const stats = new StatsAnalysis(tables, [sink], (message) => warn(args, message));
   const runner = makeRunner([stats], args, { frameFilter: packetFilter(args) });
-  await runner.run(fileSources(args.captures));
+  await runner.run(fileSources(captureList(args, 'stats')));
   await out.close();
 }
 

@@ -3,18 +3,16 @@ import type { Argv } from 'yargs';
 import { Timeline } from '../analysis/timeline.js';
 import { EVENT_FORMATS, EVENT_SINKS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { eventFilter, fileSources, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
-export interface TimelineArgs extends CommonArgs {
+export interface TimelineArgs extends CommonArgs, CaptureArgs {
   format: EventFormat;
-  captures: string[];
   wide?: boolean;
 }
 
 export function timelineBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'events')
-    .positional('captures', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
-    .option('wide', { alias: 'w', type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
+  return withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events')
+    .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')
     .example('$0 timeline -Y \'kind == "message" && message.from == "SYSTEM"\' capture.pcap', 'one sender')
@@ -27,7 +25,7 @@ export async function timelineCommand(args: TimelineArgs): Promise<void> {
   const out = new Output();
   const sink = EVENT_SINKS[args.format](sinkSettings(out, args));
   const runner = makeRunner([new Timeline([sink])], args, { eventFilter: eventFilter(args) });
-  await runner.run(fileSources(args.captures));
+  await runner.run(fileSources(captureList(args, 'timeline')));
   await out.close();
   runner.settle(args['fail-on-error']);
 }

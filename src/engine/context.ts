@@ -108,16 +108,40 @@ export interface UdpDatagram {
   readonly quoted: boolean;
   /** For quoted datagrams: the ICMP error's meaning (e.g. "Port unreachable"). */
   readonly icmpReason?: string;
+  /** For quoted datagrams: the ICMP error's type and code. */
+  readonly icmp?: IcmpError;
+  /**
+   * IPv4 identification of the datagram (of the quoted copy for a bounce). With the addresses
+   * and ports it ties a bounce to the datagram it copies when the quote is too short to hold
+   * the application's own identifiers (RFC 792 quotes only the IP header and 8 bytes).
+   */
+  readonly ipId?: number;
   /** Frames that carried it (several when IP fragments were joined). */
   readonly frames: number[];
   readonly tsSec: number;
   readonly tsNsec: number;
 }
 
+/** The ICMP (or ICMPv6) error quoting a datagram. */
+export interface IcmpError {
+  readonly type: number;
+  readonly code: number;
+}
+
+/** What identifies a UDP datagram in a bounce's quote when its payload is cut short. */
+export function datagramKey(dg: Pick<UdpDatagram, 'src' | 'dst' | 'srcPort' | 'dstPort' | 'ipId'>): string {
+  return `${dg.src}|${dg.srcPort}|${dg.dst}|${dg.dstPort}|${dg.ipId ?? ''}`;
+}
+
 export interface UdpAppFactory {
   readonly name: string;
   readonly ports?: readonly number[];
   detect?(payload: Uint8Array): boolean;
+  /**
+   * For a datagram quoted in an ICMP error whose payload is too short for `detect`: true when
+   * this protocol dissected the datagram it copies (asked after the ports, before `detect`).
+   */
+  ownsBounce?(datagram: UdpDatagram): boolean;
   /** Dissects one datagram: adds layers to `ctx.packet`, emits events. */
   dissect(ctx: EngineContext, datagram: UdpDatagram): void;
   /** End of capture: flush pending state (e.g. unanswered requests). */

@@ -8,12 +8,19 @@ import { Defragmenter } from '../net/defrag.js';
 import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS } from '../net/ipv4.js';
 import { ipv6Tree, parseIpv6, IPV6 } from '../net/ipv6.js';
 import { ICMP, ICMP_TYPES, ICMP_UNREACH_CODES, ICMPV6, ICMPV6_TYPES, ICMPV6_UNREACH_CODES } from '../net/transport.js';
-import type { EngineCore } from './context.js';
+import type { EngineCore, IcmpError } from './context.js';
 import type { TcpConversations } from './tcp-conversations.js';
 import type { UdpFlows } from './udp.js';
 
 /** IP-in-IP nesting decoded before giving up (each level is at least 20 bytes, but stay sane). */
 const MAX_TUNNEL_DEPTH = 4;
+
+/** The ICMP or ICMPv6 error that quotes a datagram. */
+interface Quote {
+  readonly reason: string;
+  readonly type: number;
+  readonly code: number;
+}
 
 /** What the network layer tells the transport about a payload. */
 export interface IpInfo {
@@ -21,6 +28,10 @@ export interface IpInfo {
   readonly dst: string;
   readonly quoted: boolean;
   readonly icmpReason?: string;
+  /** For quoted datagrams: the ICMP error's type and code. */
+  readonly icmp?: IcmpError;
+  /** IPv4 identification: what ties a bounce's quoted header to the datagram it copies. */
+  readonly ipId?: number;
   readonly frames: number[];
   /** The IPv4 header's addresses as numbers (the flow tables' hash); undefined for IPv6. */
   readonly src4?: number;
@@ -45,7 +56,7 @@ export class Network {
     }
   }
 
-  ipv4(packet: Packet, d: Uint8Array, o: number, quoted: { reason: string } | undefined): void {
+  ipv4(packet: Packet, d: Uint8Array, o: number, quoted: Quote | undefined): void {
     const h = parseIpv4(d, o);
     if (typeof h === 'string') {
       packet.findings.push(IP_FINDINGS.malformed.at(packet.frame.number, h));
@@ -98,11 +109,11 @@ export class Network {
     } else if (fragmented && h.fragmentOffset > 0) {
       return; // a quoted non-first fragment has no transport header
     }
-    const info: IpInfo = { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
+    const info: IpInfo = { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, icmp: quoted !== undefined ? { type: quoted.type, code: quoted.code } : undefined, ipId: h.id, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
     this.transport(packet, h.protocol, payload, info);
   }
 
-  ipv6(packet: Packet, d: Uint8Array, o: number, quoted: { reason: string } | undefined): void {
+  ipv6(packet: Packet, d: Uint8Array, o: number, quoted: Quote | undefined): void {
     const h = parseIpv6(d, o);
     if (typeof h === 'string') {
       packet.findings.push(IPV6_FINDINGS.malformed.at(packet.frame.number, h));
@@ -139,7 +150,9 @@ export class Network {
         packet.layers[layerIndex] = { ...layer, tree: () => [...ipv6Tree(d, o, h), f(IPV6.reassembled_in, packet.frame.number)] };
       }
     }
-    this.transport(packet, h.protocol, payload, { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, frames });
+    this.transport(packet, h.protocol, payload, {
+      src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, icmp: quoted !== undefined ? { type: quoted.type, code: quoted.code } : undefined, frames,
+    });
   }
 
   private transport(packet: Packet, protocol: number, payload: Uint8Array, ip: IpInfo): void {
@@ -197,7 +210,7 @@ export class Network {
         return nodes;
       },
     });
-    if (isError && d.length >= 28) this.ipv4(packet, d, 8, { reason: `ICMP ${reason}` });
+    if (isError && d.length >= 28) this.ipv4(packet, d, 8, { reason: `ICMP ${reason}`, type, code });
   }
 
   private icmpv6(packet: Packet, d: Uint8Array): void {
@@ -217,6 +230,6 @@ export class Network {
       info: `${ICMPV6_TYPES[type] ?? `Type ${type}`}${type === 1 ? ` (${reason})` : ''}`,
       tree: () => [f(ICMPV6.type, type, 0, 1), f(ICMPV6.code, code, 1, 1), f(ICMPV6.checksum, (d[2]! << 8) | d[3]!, 2, 2)],
     });
-    if (type >= 1 && type <= 4 && d.length >= 48) this.ipv6(packet, d, 8, { reason: `ICMPv6 ${reason}` });
+    if (type >= 1 && type <= 4 && d.length >= 48) this.ipv6(packet, d, 8, { reason: `ICMPv6 ${reason}`, type, code });
   }
 }

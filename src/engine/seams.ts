@@ -33,6 +33,8 @@ export interface SessionRoute {
   readonly transport: string;
   /** The called and calling names of the NBSS session request (none on direct-hosted TCP 445). */
   readonly names?: Readonly<SessionNames>;
+  /** SMB directly on TCP 445, without a NetBIOS session. */
+  readonly directHosted?: boolean;
 }
 
 export interface SessionPayloadHandler {

@@ -40,12 +40,12 @@ export class UdpFlows {
       info: `${h.srcPort} → ${h.dstPort} Len=${payload.length}`,
       tree: () => udpTree(0, h, stream),
     });
-    const app = this.pickApp(h.srcPort, h.dstPort, payload);
-    if (app === undefined) return;
     const datagram: UdpDatagram = {
-      src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason,
-      frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,
+      src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason, icmp: ip.icmp,
+      ipId: ip.ipId, frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,
     };
+    const app = this.pickApp(datagram);
+    if (app === undefined) return;
     this.core.guard(app.name, () => app.dissect(this.core, datagram));
   }
 
@@ -63,10 +63,11 @@ export class UdpFlows {
     for (const app of this.apps) this.core.guard(app.name, () => app.finish?.(this.core));
   }
 
-  private pickApp(srcPort: number, dstPort: number, payload: Uint8Array): UdpAppFactory | undefined {
-    for (const app of this.apps) if (app.ports?.includes(dstPort)) return app;
-    for (const app of this.apps) if (app.ports?.includes(srcPort)) return app;
-    for (const app of this.apps) if (app.detect?.(payload) === true) return app;
+  private pickApp(dg: UdpDatagram): UdpAppFactory | undefined {
+    for (const app of this.apps) if (app.ports?.includes(dg.dstPort)) return app;
+    for (const app of this.apps) if (app.ports?.includes(dg.srcPort)) return app;
+    if (dg.quoted) for (const app of this.apps) if (app.ownsBounce?.(dg) === true) return app;
+    for (const app of this.apps) if (app.detect?.(dg.payload) === true) return app;
     return undefined;
   }
 

@@ -301,10 +301,34 @@ const packetSource: FieldSource<PacketItem> = {
   },
 };
 
+/** Per-file timing: frame.time_relative counts from the first frame asked about, time_delta from the previous one. */
+class FilterClock {
+  private readonly timing: Timing = { firstSec: 0, firstNsec: 0, prevSec: 0, prevNsec: 0, started: false };
+
+  reset(): void {
+    this.timing.started = false;
+  }
+
+  /** Evaluates `fn` on the frame with the timing it should see, then moves the clock on. */
+  at<T>(packet: Packet, fn: (item: PacketItem) => T): T {
+    const t = this.timing;
+    const frame = packet.frame;
+    if (!t.started) {
+      t.started = true;
+      t.firstSec = t.prevSec = frame.tsSec;
+      t.firstNsec = t.prevNsec = frame.tsNsec;
+    }
+    const result = fn(new PacketItem(packet, t));
+    t.prevSec = frame.tsSec;
+    t.prevNsec = frame.tsNsec;
+    return result;
+  }
+}
+
 /** A compiled display filter for `read` and `live`. One instance per output; `reset()` between files. */
 export class PacketFilter {
   private readonly predicate: Predicate<PacketItem>;
-  private readonly timing: Timing = { firstSec: 0, firstNsec: 0, prevSec: 0, prevNsec: 0, started: false };
+  private readonly clock = new FilterClock();
 
   /** Throws FilterError (with the column) when the text is not a valid filter. */
   constructor(readonly text: string) {
@@ -313,21 +337,39 @@ export class PacketFilter {
 
   /** A new capture file: frame.time_relative counts from its first frame. */
   reset(): void {
-    this.timing.started = false;
+    this.clock.reset();
   }
 
   match(packet: Packet): boolean {
-    const t = this.timing;
-    const frame = packet.frame;
-    if (!t.started) {
-      t.started = true;
-      t.firstSec = t.prevSec = frame.tsSec;
-      t.firstNsec = t.prevNsec = frame.tsNsec;
-    }
-    const result = this.predicate(new PacketItem(packet, t));
-    t.prevSec = frame.tsSec;
-    t.prevNsec = frame.tsNsec;
-    return result;
+    return this.clock.at(packet, (item) => this.predicate(item));
+  }
+}
+
+/**
+ * Several display filters asked about the same frames (verify's rule checks): a frame's field
+ * trees are built once, however many of the filters read them. Time fields count from the
+ * first frame the group was asked about in the file.
+ */
+export class PacketFilterGroup {
+  private readonly predicates: Predicate<PacketItem>[];
+  private readonly clock = new FilterClock();
+
+  /** Throws FilterError (with the column) when a text is not a valid filter. */
+  constructor(readonly texts: readonly string[]) {
+    this.predicates = texts.map((text) => compile(parseFilter(text), packetSource));
+  }
+
+  reset(): void {
+    this.clock.reset();
+  }
+
+  /** The indices among `which` (indices into `texts`) whose filter matches the frame. */
+  matching(packet: Packet, which: Iterable<number>): number[] {
+    return this.clock.at(packet, (item) => {
+      const out: number[] = [];
+      for (const i of which) if (this.predicates[i]!(item)) out.push(i);
+      return out;
+    });
   }
 }
 

@@ -26,6 +26,32 @@ export type FindingScope =
 /** The side whose behaviour the rule judges, where that is one side. */
 export type FindingRole = 'client' | 'server';
 
+/**
+ * How `msgscope verify` tells that a rule was exercised, so that it can say pass and not only
+ * fail. Without `frames` or `events`, a rule is exercised by every frame that has a layer of one
+ * of its protocols (`appliesTo`).
+ */
+export interface RuleCheck {
+  /**
+   * A display filter (docs/filters.md) selecting the frames the rule judges, e.g.
+   * `smb.cmd == 0xd5 && !smb.flags.response`. It is evaluated only on frames that have a layer of
+   * one of the rule's protocols, so other frames never build a field tree for it.
+   */
+  readonly frames?: string;
+  /** An event filter selecting the timeline events the rule judges, e.g. `message && protocol == "smb"`. */
+  readonly events?: string;
+  /**
+   * The rule judges an exchange (a request and its answer): a conversation whose capture holds
+   * frames of the rule's protocol in one direction only is `inconclusive`, never `pass`.
+   */
+  readonly bothSides?: boolean;
+  /**
+   * The rule judges the order of a TCP conversation from its start: a conversation whose
+   * handshake is not in the capture is `inconclusive`, whether a finding fired or not.
+   */
+  readonly fromStart?: boolean;
+}
+
 /** `spec` of a resource limit of msgscope's own, not a rule of the protocol. */
 export const BOUND = 'bound';
 /** `spec` of something worth reporting that no written clause forbids. */
@@ -56,6 +82,13 @@ export interface FindingDecl {
   readonly transports?: readonly string[];
   /** Protocols (layer or event names) whose presence makes the rule apply; default: the declaring protocol. */
   readonly appliesTo?: readonly string[];
+  /** When `verify` judges the rule (see RuleCheck); the default is every frame of its protocols. */
+  readonly check?: RuleCheck;
+  /**
+   * The finding reports something that happened which no rule forbids (a retransmission the
+   * spec allows, a refusal given the way the spec asks): `verify` does not turn it into a verdict.
+   */
+  readonly observation?: true;
 }
 
 /** How one emission departs from the declaration: a severity among the allowed ones, a narrower clause. */

@@ -30,6 +30,33 @@ export function escapeText(text: string): string {
   return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, escapeChar) : text;
 }
 
+// What JSON may carry raw but a terminal acts on or that disguises text once `jq -r` prints it:
+// DEL and the C1 controls (U+009B is a one-byte CSI), the line and paragraph separators, and
+// every invisible format character (Unicode category Cf: bidi embeddings, overrides and isolates
+// U+202A–U+202E and U+2066–U+2069, zero-width characters, the soft hyphen, tag characters …).
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\p{Cf}]/gu;
+const JSON_UNSAFE_ANY = new RegExp(JSON_UNSAFE.source, 'u');
+
+function jsonEscapeChar(ch: string): string {
+  let out = '';
+  // An astral character (a tag, U+E0001) is written as its two UTF-16 escapes, as JSON requires.
+  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/**
+ * JSON text made safe for terminals: the characters above become \uXXXX escapes. They can
+ * only stand inside strings (JSON's syntax is ASCII), so the whole text is rewritten at once.
+ */
+export function jsonSafe(json: string): string {
+  return JSON_UNSAFE_ANY.test(json) ? json.replace(JSON_UNSAFE, jsonEscapeChar) : json;
+}
+
+/** JSON.stringify, then jsonSafe: what every JSON output writes. */
+export function jsonText(value: unknown, indent?: number): string {
+  return jsonSafe(JSON.stringify(value, null, indent));
+}
+
 /**
  * For CSV (RFC 4180): escaped like text, quoted when needed, and a leading character that
  * makes spreadsheets evaluate a formula (= + - @, tab, CR) is neutralised with a quote

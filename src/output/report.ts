@@ -25,9 +25,10 @@ export type ReportBlock =
   | { readonly kind: 'line'; readonly text: string; readonly heading?: boolean }
   | { readonly kind: 'table'; readonly table: ReportTable };
 
-export interface Report {
+/** `J`: the JSON contract's type, for sinks drawn from it (verify's JUnit and SARIF). */
+export interface Report<J = unknown> {
   /** The JSON contract object (printed as is by the JSON sink). */
-  readonly json: unknown;
+  readonly json: J;
   /** Text and CSV content, in order. */
   readonly blocks: readonly ReportBlock[];
   /** Problems to mention on stderr after the report (e.g. tables cut at their bound). */

@@ -12,6 +12,7 @@ import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { EventFilter, PacketFilter } from '../filter/index.js';
 import { Progress, wantProgress } from '../output/progress.js';
+import { CarrierFindings } from './carriers.js';
 import type { Analysis, FileInfo, Timestamp } from './analysis.js';
 import { DEFAULT_REORDER, ReorderWindow, type ReorderLimits } from './reorder.js';
 import type { FrameSource } from './sources.js';
@@ -46,6 +47,7 @@ export class Runner {
   private readonly packetAnalyses: Analysis[];
   private readonly eventAnalyses: Analysis[];
   private shown = 0;
+  private readonly carriers = new CarrierFindings();
 
   constructor(private readonly analyses: readonly Analysis[], private readonly options: RunnerOptions) {
     this.packetAnalyses = analyses.filter((a) => a.packet !== undefined);
@@ -83,8 +85,18 @@ export class Runner {
       ? new ReorderWindow((event) => this.deliverEvent(event, file), this.options.reorder ?? DEFAULT_REORDER)
       : undefined;
     const packetAnalyses = this.packetAnalyses;
-    const onPacket = packetAnalyses.length > 0 || frameLimit !== undefined
+    const carriers = window !== undefined ? this.carriers : undefined;
+    carriers?.clear();
+    // Events wait for the end of their frame: its packet (and its carrier findings) comes first.
+    const framed: TimelineEvent[] = [];
+    const release = (): void => {
+      for (const event of framed) window?.push(carriers !== undefined ? carriers.attach(event) : event);
+      framed.length = 0;
+    };
+    const onPacket = packetAnalyses.length > 0 || frameLimit !== undefined || carriers !== undefined
       ? (packet: Packet): void => {
+        carriers?.packet(packet);
+        if (packetAnalyses.length === 0 && frameLimit === undefined) return;
         if (frameLimit !== undefined && this.shown >= frameLimit) throw new StopReading();
         if (frameFilter !== undefined && !frameFilter.match(packet)) return;
         this.shown++;
@@ -92,7 +104,7 @@ export class Runner {
         for (const analysis of packetAnalyses) analysis.packet!(packet, file);
       }
       : undefined;
-    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => window.push(event) : undefined }, this.options.engine, this.options.protocols());
+    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => framed.push(event) : undefined }, this.options.engine, this.options.protocols());
     const progress = source.progress && this.options.progress && wantProgress(this.options.quiet) ? new Progress(source.label, source.size) : undefined;
     let stopped = false;
     try {
@@ -100,7 +112,11 @@ export class Runner {
         {
           frame: (frame: Frame) => {
             file.start ??= { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
-            engine.frame(frame);
+            try {
+              engine.frame(frame);
+            } finally {
+              release();
+            }
             window?.advance(frame.tsSec);
           },
           warning: (message) => {
@@ -117,6 +133,7 @@ export class Runner {
     }
     progress?.done();
     engine.finish();
+    release();
     window?.flush();
     for (const analysis of this.analyses) analysis.endFile?.(file);
     return stopped;

@@ -5,6 +5,7 @@ import type { FileInfo } from '../../runner/analysis.js';
 import { eventJson } from '../event-view.js';
 import type { Output } from '../writer.js';
 import type { EventSink } from './types.js';
+import { jsonText } from '../escape.js';
 
 export class EventJsonSink implements EventSink {
   private count = 0;
@@ -18,7 +19,7 @@ export class EventJsonSink implements EventSink {
 
   event(event: TimelineEvent, file: FileInfo): void {
     const obj = eventJson(event);
-    const text = JSON.stringify(file.multi ? { file: file.path, ...obj } : obj);
+    const text = jsonText(file.multi ? { file: file.path, ...obj } : obj);
     this.out.line(!this.lines && this.count > 0 ? `,${text}` : text);
     this.count++;
   }

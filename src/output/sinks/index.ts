@@ -11,7 +11,10 @@ import { PacketTextSink } from './packet-text.js';
 import { ReportCsvSink } from './report-csv.js';
 import { ReportJsonSink } from './report-json.js';
 import { ReportTextSink } from './report-text.js';
+import { VerifyJunitSink } from './verify-junit.js';
+import { VerifySarifSink } from './verify-sarif.js';
 import type { EventSink, PacketSink, ReportSink } from './types.js';
+import type { VerifyJson } from '../../analysis/verify/result.js';
 
 export type { EventSink, PacketSink, ReportSink } from './types.js';
 
@@ -45,6 +48,13 @@ export const REPORT_SINKS = {
   csv: (s: SinkSettings): ReportSink => new ReportCsvSink(s.out),
 } as const;
 
+/** `verify`: any report format, plus JUnit XML and SARIF 2.1.0 drawn from its JSON contract. */
+export const VERIFY_SINKS = {
+  ...REPORT_SINKS,
+  junit: (s: SinkSettings): ReportSink<VerifyJson> => new VerifyJunitSink(s.out),
+  sarif: (s: SinkSettings): ReportSink<VerifyJson> => new VerifySarifSink(s.out),
+} as const;
+
 export type PacketFormat = keyof typeof PACKET_SINKS;
 export type EventFormat = keyof typeof EVENT_SINKS;
 export type ReportFormat = keyof typeof REPORT_SINKS;
@@ -52,3 +62,5 @@ export type ReportFormat = keyof typeof REPORT_SINKS;
 export const PACKET_FORMATS = Object.keys(PACKET_SINKS) as PacketFormat[];
 export const EVENT_FORMATS = Object.keys(EVENT_SINKS) as EventFormat[];
 export const REPORT_FORMATS = Object.keys(REPORT_SINKS) as ReportFormat[];
+export type VerifyFormat = keyof typeof VERIFY_SINKS;
+export const VERIFY_FORMATS = Object.keys(VERIFY_SINKS) as VerifyFormat[];

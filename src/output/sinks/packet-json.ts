@@ -5,6 +5,7 @@ import type { FileInfo } from '../../runner/analysis.js';
 import { packetJsonText } from '../packet-view.js';
 import type { Output } from '../writer.js';
 import type { PacketSink } from './types.js';
+import { jsonSafe } from '../escape.js';
 
 export interface PacketJsonOptions {
   /** One object per line instead of one array. */
@@ -24,7 +25,7 @@ export class PacketJsonSink implements PacketSink {
   }
 
   packet(packet: Packet, file: FileInfo): void {
-    const text = packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? file.path : undefined);
+    const text = jsonSafe(packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? file.path : undefined));
     this.out.line(this.options.lines || this.count === 0 ? text : `,${text}`);
     this.count++;
   }

@@ -19,6 +19,7 @@ export interface EventSink {
   end(): void | Promise<void>;
 }
 
-export interface ReportSink {
-  write(report: Report): void | Promise<void>;
+/** `J`: the report's JSON contract type; sinks that render any report take `unknown`. */
+export interface ReportSink<J = unknown> {
+  write(report: Report<J>): void | Promise<void>;
 }

@@ -54,17 +54,59 @@ export interface ClPdu {
 }
 
 /**
- * A cheap test that a UDP payload is a connectionless DCE/RPC PDU, since the protocol runs on
- * any port (the endpoint mapper hands out dynamic ones): version 4, a known PDU type, a valid
- * data representation, and a body length that fits.
+ * The header's fixed fields (C706 12.5.1): version 4, a known PDU type, a valid data
+ * representation (integer and character formats 0 or 1, floating point 0-3). Needs 6 bytes.
  */
-export function looksLikeCl(d: Uint8Array): boolean {
-  if (d.length < CL_HEADER_LEN || d[0] !== 4 || d[1]! > 10) return false;
+export function hasClFixedFields(d: Uint8Array): boolean {
+  if (d.length < 6 || d[0] !== 4 || d[1]! > 10) return false;
   const order = d[4]! >> 4;
   const chars = d[4]! & 0x0f;
-  if (order > 1 || chars > 1 || d[5]! > 3) return false;
-  const len = order === 1 ? d[74]! | (d[75]! << 8) : (d[74]! << 8) | d[75]!;
-  return len <= d.length - CL_HEADER_LEN + 8; // a little slack for captures cut short by a snap length
+  return order <= 1 && chars <= 1 && d[5]! <= 3;
+}
+
+/**
+ * A cheap test that a UDP payload is a connectionless DCE/RPC PDU, since the protocol runs on
+ * any port (the endpoint mapper hands out dynamic ones): the fixed fields, and a body length
+ * that fits. A header whose length runs past the bytes present is still one when the fields
+ * that must be zero are (drep's reserved byte, flags2's reserved bits): the length is then
+ * reported, not the datagram hidden as plain UDP.
+ */
+export function looksLikeCl(d: Uint8Array): boolean {
+  if (d.length < CL_HEADER_LEN || !hasClFixedFields(d)) return false;
+  const len = d[4]! >> 4 === 1 ? d[74]! | (d[75]! << 8) : (d[74]! << 8) | d[75]!;
+  if (len <= d.length - CL_HEADER_LEN + 8) return true; // a little slack for captures cut short by a snap length
+  return d[6] === 0 && (d[3]! & 0xfc) === 0;
+}
+
+/** What a header cut short still tells: a bounce's quote may stop inside the 80 bytes. */
+export interface ClHeaderPrefix {
+  readonly ptype: number;
+  readonly drep: Drep;
+  /** Header bytes present (at most 80). */
+  readonly present: number;
+  readonly flags1?: number;
+  readonly ifId?: string;
+  readonly activity?: string;
+  readonly seq?: number;
+  readonly opnum?: number;
+}
+
+/** The fields of a connectionless header present in `d`; undefined when its fixed fields are not those of one. */
+export function parseClHeaderPrefix(d: Uint8Array): ClHeaderPrefix | undefined {
+  if (!hasClFixedFields(d)) return undefined;
+  const drep = parseDrep(d[4]!, d[5]!);
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const le = drep.little;
+  return {
+    ptype: d[1]!,
+    drep,
+    present: Math.min(d.length, CL_HEADER_LEN),
+    flags1: d[2],
+    ifId: d.length >= 40 ? uuidString(d, 24, le) : undefined,
+    activity: d.length >= 56 ? uuidString(d, 40, le) : undefined,
+    seq: d.length >= 68 ? dv.getUint32(64, le) : undefined,
+    opnum: d.length >= 70 ? dv.getUint16(68, le) : undefined,
+  };
 }
 
 export function parseClHeader(d: Uint8Array): ClHeader | string {

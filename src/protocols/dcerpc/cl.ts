@@ -1,8 +1,9 @@
 // Connectionless DCE/RPC state (C706 chapter 10, MS-RPCE 3.2): fragments joined per activity,
 // sequence number and fragment number in whatever order they come, duplicates dropped; each
-// request matched with its response, fault or reject, or with the ICMP error that bounced it;
-// unanswered requests finished at the end of the capture.
-import type { EngineContext, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+// request matched with its response, fault or reject, or with the ICMP error that bounced it
+// (by the quoted activity and sequence number when the quote holds them, else by the quoted IP
+// header and ports); unanswered requests finished at the end of the capture.
+import { datagramKey, type EngineContext, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import { DCERPC_CL_FINDINGS as CL } from './findings.js';
 import { f } from '../../model/fields.js';
@@ -10,9 +11,10 @@ import { endpoint } from '../../net/addr.js';
 import { FragmentTable, NumberedParts, type FragmentEntry } from '../../net/fragment-table.js';
 import type { Layer } from '../../model/packet.js';
 import {
-  CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClPdu, type ClHeader, type ClPdu,
+  CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClHeaderPrefix, parseClPdu,
+  type ClHeader, type ClHeaderPrefix, type ClPdu,
 } from './cl-parse.js';
-import { clBodyTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
+import { clBodyTree, clHeaderPrefixTree, clHeaderTree, DCERPC, ptypeName } from './fields.js';
 import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissectResponseStub, type CallRecord } from './calls.js';
 import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
@@ -26,6 +28,8 @@ const MAX_STUB_BYTES = 8 * 1024 * 1024;
 const MAX_JOINING_BYTES = 64 * 1024 * 1024;
 const MAX_PENDING = 65536;
 const MAX_DONE = 65536;
+/** Request datagrams remembered by IP header and ports, for bounces whose quote is too short to name the call. */
+const MAX_SENT = 65536;
 /** Fragments idle this long (capture time) never complete. */
 const ASSEMBLY_TIMEOUT = 300;
 /**
@@ -64,6 +68,8 @@ export class ClEngine {
   private readonly byActivity = new Map<string, string>();
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
   private readonly done = new Map<string, true>();
+  /** datagramKey of each request datagram → its call's key (oldest forgotten first). */
+  private readonly sent = new Map<string, string>();
   private count = 0;
 
   constructor(private readonly interfaces: RpcInterfaces) {}
@@ -71,9 +77,13 @@ export class ClEngine {
   datagram(ctx: EngineContext, dg: UdpDatagram): void {
     const packet = ctx.packet;
     const frame = packet?.frame.number ?? 0;
+    if (dg.quoted) {
+      this.bounce(ctx, dg, frame);
+      return;
+    }
     const pdu = parseClPdu(dg.payload);
     if (typeof pdu === 'string') {
-      if (!dg.quoted) ctx.packetFinding(CL.malformed.at(frame, pdu));
+      ctx.packetFinding(CL.malformed.at(frame, pdu));
       return;
     }
     const h = pdu.header;
@@ -82,7 +92,7 @@ export class ClEngine {
     const layerIndex = packet?.layers.length ?? 0;
     packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
     const findings: Finding[] = [];
-    if (pdu.truncated && !dg.quoted) {
+    if (pdu.truncated) {
       findings.push(CL.truncated.at(frame, `fragment length ${h.len} exceeds the ${dg.payload.length - CL_HEADER_LEN} body bytes present`));
     }
     if (h.version !== 4) findings.push(CL.version.at(frame, `connectionless version ${h.version}, expected 4`));
@@ -91,14 +101,10 @@ export class ClEngine {
       findings.push(CL.unexpectedBody.at(frame, `${ptypeName(h.ptype)} PDU has no body, yet declares ${h.len} byte(s)`));
     }
     if ((h.flags1 & F1_FRAG) === 0 && h.fragnum !== 0) findings.push(CL.fragnum.at(frame, `fragment number ${h.fragnum} on an unfragmented PDU`));
-    if (!dg.quoted) for (const x of findings) ctx.packetFinding(x);
+    for (const x of findings) ctx.packetFinding(x);
 
     if (++this.count % 4096 === 0) this.expire(ctx, dg.tsSec, false);
 
-    if (dg.quoted) {
-      if (h.ptype === 0) this.bounce(ctx, dg, pdu, src, dst, frame);
-      return;
-    }
     switch (h.ptype) {
       case 0:
         this.request(ctx, dg, pdu, src, dst, frame, findings, (nodes) => this.addStubInfo(packet?.layers, layerIndex, nodes));
@@ -142,6 +148,13 @@ export class ClEngine {
     }
   }
 
+  /** A quoted datagram that is this engine's: a request datagram it saw, or a request header with its activity. */
+  ownsBounce(dg: UdpDatagram): boolean {
+    if (this.sent.has(datagramKey(dg))) return true;
+    const prefix = parseClHeaderPrefix(dg.payload);
+    return prefix !== undefined && prefix.ptype === 0 && prefix.activity !== undefined;
+  }
+
   private layer(dg: UdpDatagram, pdu: ClPdu, info: string): Layer {
     const bytes = dg.payload;
     return {
@@ -164,6 +177,7 @@ export class ClEngine {
   ): void {
     const h = pdu.header;
     const key = `${src}|${dst}|${h.activity}|${h.seq}`;
+    this.remember(datagramKey(dg), key);
     const route: RpcRoute = { transport: TRANSPORT, client: src, server: dst };
     const joined = this.join(ctx, `${key}|0`, pdu, route, dg, frame, findings, annotate);
     if (joined === undefined) return;
@@ -202,40 +216,82 @@ export class ClEngine {
     });
   }
 
-  private bounce(ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number): void {
-    const h = pdu.header;
-    const key = `${src}|${dst}|${h.activity}|${h.seq}`;
+  private remember(datagram: string, call: string): void {
+    this.sent.delete(datagram);
+    if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.keys().next().value as string);
+    this.sent.set(datagram, call);
+  }
+
+  /**
+   * A datagram quoted in an ICMP error. Routers quote as little as the IP header and 8 bytes
+   * (RFC 792) and at most 576 bytes in all (RFC 1812), so the quote may hold the whole request,
+   * a header cut short, or no DCE/RPC byte at all: the call is found by the quoted activity and
+   * sequence number when present, else by the quoted IP header and ports.
+   */
+  private bounce(ctx: EngineContext, dg: UdpDatagram, frame: number): void {
+    const prefix = parseClHeaderPrefix(dg.payload);
+    const whole = prefix !== undefined && dg.payload.length >= CL_HEADER_LEN ? parseClPdu(dg.payload) : undefined;
+    const pdu = typeof whole === 'object' ? whole : undefined;
+    if (pdu !== undefined) ctx.packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
+    else if (prefix !== undefined) ctx.packet?.layers.push(this.prefixLayer(dg, prefix));
+    if (prefix !== undefined && prefix.ptype !== 0) return; // only requests have a call to fail
+    const src = endpoint(dg.src, dg.srcPort);
+    const dst = endpoint(dg.dst, dg.dstPort);
+    const byIds = prefix?.activity !== undefined && prefix.seq !== undefined ? `${src}|${dst}|${prefix.activity}|${prefix.seq}` : undefined;
+    const keys = [byIds, this.sent.get(datagramKey(dg))].filter((k): k is string => k !== undefined);
     const reason = dg.icmpReason ?? 'ICMP error';
-    const p = this.pending.get(key);
-    if (p !== undefined) {
-      this.finish(ctx, p, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
-      return;
+    const outcome = { kind: 'bounce' as const, reason, frames: [frame], icmp: dg.icmp };
+    for (const key of keys) {
+      const p = this.pending.get(key);
+      if (p !== undefined) {
+        this.finish(ctx, p, outcome, undefined, []);
+        return;
+      }
     }
-    if (this.done.has(key)) return; // a second bounce of a call already finished
-    const asm = this.assemblies.get(`${key}|0`);
-    if (asm !== undefined) {
-      // A fragment of a request still being joined came back: the request never arrives whole.
-      asm.meta.findings.push(CL.bouncedFragment.at(frame, `fragment ${h.fragnum} of request seq ${h.seq} bounced: ${reason}`));
+    if (keys.some((k) => this.done.has(k))) return; // a second bounce of a call already finished
+    for (const key of keys) {
+      const asm = this.assemblies.get(`${key}|0`);
+      if (asm !== undefined) {
+        // A fragment of a request still being joined came back: the request never arrives whole.
+        asm.meta.findings.push(CL.bouncedFragment.at(frame, `a fragment of request ${this.callName(key)} bounced: ${reason}`));
+        return;
+      }
+    }
+    const what = prefix?.activity !== undefined ? `request seq ${prefix.seq ?? '?'} of activity ${prefix.activity}` : `a datagram to ${dst}`;
+    if (pdu === undefined || (pdu.header.flags1 & F1_FRAG) !== 0 || pdu.truncated) {
+      if (prefix !== undefined) ctx.packetFinding(CL.bounceUnmatched.at(frame, `ICMP error quotes ${what}, not seen in the capture`));
       return;
     }
     // The original was not captured: the quoted copy is the only sight of this request.
-    if ((h.flags1 & F1_FRAG) !== 0 || pdu.truncated) {
-      ctx.packetFinding(CL.bounceUnmatched.at(frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture`));
-      return;
-    }
+    const h = pdu.header;
     const stub: RpcStub = { bytes: pdu.body, drep: h.drep, frames: [frame], tsSec: dg.tsSec, tsNsec: dg.tsNsec };
     const d = dissectRequestStub(this.interfaces, h.ifId, pdu.body, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
       const { layer } = stubLayer(() => d, pdu.body, true);
       ctx.packet?.layers.push(layer);
     }
-    const note = CL.bounceUnmatched.at(frame, `ICMP error quotes request seq ${h.seq} of activity ${h.activity}, not seen in the capture: the call is known from the quoted copy only`);
+    const note = CL.bounceUnmatched.at(frame, `ICMP error quotes ${what}, not seen in the capture: the call is known from the quoted copy only`);
     ctx.packetFinding(note);
     const rec: Pending = {
-      key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
+      key: byIds ?? '', interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
       requestParsed: d?.parsed, findings: [note, ...(d?.findings ?? [])], ids: { activity: h.activity, seq: h.seq, quoted_only: 'true' }, extraFrames: [], maybe: false,
     };
-    this.finish(ctx, rec, { kind: 'bounce', reason, frames: [frame] }, undefined, []);
+    this.finish(ctx, rec, outcome, undefined, []);
+  }
+
+  /** `seq N of activity A` from a call key (`src|dst|activity|seq`). */
+  private callName(key: string): string {
+    const [, , activity, seq] = key.split('|');
+    return `seq ${seq ?? '?'} of activity ${activity ?? '?'}`;
+  }
+
+  private prefixLayer(dg: UdpDatagram, prefix: ClHeaderPrefix): Layer {
+    const ids = prefix.activity !== undefined ? `: activity ${prefix.activity}${prefix.seq !== undefined ? ` seq: ${prefix.seq}` : ''}` : '';
+    return {
+      name: 'dcerpc', bytes: dg.payload, offset: 0, length: prefix.present, column: 'DCERPC', quoted: dg.quoted,
+      info: `${ptypeName(prefix.ptype)} (${prefix.present} of ${CL_HEADER_LEN} header bytes quoted)${ids}`,
+      tree: () => clHeaderPrefixTree(dg.payload, prefix),
+    };
   }
 
   // ---- answers ----
@@ -397,6 +453,7 @@ export function makeClFactory(interfaces: RpcInterfaces): UdpAppFactory {
   return {
     name: 'dcerpc',
     detect: looksLikeCl,
+    ownsBounce: (dg) => engine.ownsBounce(dg),
     dissect: (ctx, dg) => engine.datagram(ctx, dg),
     finish: (ctx) => engine.end(ctx),
   };

@@ -3,7 +3,7 @@
 import { defineProtocol, f, type FieldNode } from '../../model/fields.js';
 import type { NdrString } from './ndr.js';
 import {
-  CL_HEADER_LEN, CL_PTYPES, parseCancel, parseFack, type ClHeader, type ClPdu,
+  CL_HEADER_LEN, CL_PTYPES, parseCancel, parseFack, type ClHeader, type ClHeaderPrefix, type ClPdu,
 } from './cl-parse.js';
 import {
   AUTH_LEVELS, AUTH_TYPES, BIND_NAK_REASONS, BIND_REASONS, BIND_RESULTS, CO_PTYPES, type AuthTrailer, type BindAckBody, type BindBody, type BindNakBody, type CoHeader,
@@ -163,6 +163,18 @@ export function clHeaderTree(pdu: ClPdu): FieldNode[] {
     f(DCERPC.dg_auth_proto, h.authProto, 78, 1),
     f(DCERPC.dg_serial_lo, h.serialLo, 79, 1),
   );
+  return nodes;
+}
+
+/** The fields of a connectionless header cut short (a bounce's quote) that are present. */
+export function clHeaderPrefixTree(d: Uint8Array, prefix: ClHeaderPrefix): FieldNode[] {
+  const nodes: FieldNode[] = [f(DCERPC.ver, d[0]!, 0, 1), f(DCERPC.pkt_type, prefix.ptype, 1, 1)];
+  if (prefix.flags1 !== undefined) nodes.push(f(DCERPC.dg_flags1, prefix.flags1, 2, 1));
+  if (d.length >= 7) nodes.push(...drepNodes(4, [d[4]!, d[5]!, d[6]!]));
+  if (prefix.ifId !== undefined) nodes.push(ifNode(DCERPC.dg_if_id, prefix.ifId, 24));
+  if (prefix.activity !== undefined) nodes.push(f(DCERPC.dg_act_id, prefix.activity, 40, 16));
+  if (prefix.seq !== undefined) nodes.push(f(DCERPC.dg_seqnum, prefix.seq, 64, 4));
+  if (prefix.opnum !== undefined) nodes.push(f(DCERPC.opnum, prefix.opnum, 68, 2));
   return nodes;
 }
 

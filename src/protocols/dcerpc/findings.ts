@@ -4,6 +4,12 @@ import { declareFindings } from '../../model/findings.js';
 
 const CO_TRANSPORTS = ['tcp/dcerpc', 'tcp/nbss/smb/pipe/dcerpc', 'tcp/nbss/smb2/pipe/dcerpc'];
 
+// The frames `verify` judges each rule on (a RuleCheck's display filter).
+/** Connection-oriented fragments of a fragmented request or response. */
+const CO_FRAGMENTS = 'dcerpc.pkt_type in {0 2} && !(dcerpc.cn_flags.first_frag == 1 && dcerpc.cn_flags.last_frag == 1)';
+/** Connectionless fragments. */
+const CL_FRAGMENTS = 'dcerpc.dg_flags1_frag == 1';
+
 export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transports: CO_TRANSPORTS }, {
   bufferLimit: {
     id: 'dcerpc.co.buffer-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
@@ -17,6 +23,7 @@ export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   fragmentsIncomplete: {
     id: 'dcerpc.co.fragments-incomplete', severity: 'warning', spec: 'C706 12.6.3.1', scope: 'conversation',
+    check: { frames: CO_FRAGMENTS },
     summary: 'a fragmented request or response never got its last fragment before the connection ended',
     requirement: 'A fragmented call MUST end with a fragment that has PFC_LAST_FRAG set.',
   },
@@ -27,6 +34,7 @@ export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   badAuth: {
     id: 'dcerpc.co.bad-auth', severity: 'error', spec: 'C706 13.2.6.1', scope: 'frame',
+    check: { frames: 'dcerpc.cn_auth_len > 0' },
     summary: 'auth_length does not fit the PDU: the authentication trailer cannot be read',
     requirement: 'The authentication verifier MUST be auth_length bytes at the end of the PDU, after its 8-byte sec_trailer.',
   },
@@ -42,26 +50,31 @@ export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   bindResults: {
     id: 'dcerpc.co.bind-results', severity: 'warning', spec: 'C706 12.6.4.4', scope: 'conversation', role: 'server',
+    check: { frames: 'dcerpc.pkt_type in {11 14}', bothSides: true },
     summary: 'a bind_ack has a different number of results than the bind proposed contexts',
     requirement: 'The bind_ack result list MUST hold one result per presentation context the bind proposed, in order.',
   },
   contextRejected: {
     id: 'dcerpc.co.context-rejected', severity: 'note', spec: 'C706 12.6.4.4', scope: 'conversation', role: 'server',
+    observation: true,
     summary: 'the server rejected a proposed presentation context (reason given)',
     requirement: 'The server MAY reject a proposed context, giving a reason in the result list.',
   },
   bindNak: {
     id: 'dcerpc.co.bind-nak', severity: 'note', spec: 'C706 12.6.4.5', scope: 'conversation', role: 'server',
+    observation: true,
     summary: 'the server refused the association (bind_nak, reason given)',
     requirement: 'A server that refuses an association MUST answer the bind with bind_nak and a rejection reason.',
   },
   orphaned: {
     id: 'dcerpc.co.orphaned', severity: 'note', spec: 'C706 12.6.4.8', scope: 'conversation', role: 'client',
+    observation: true,
     summary: 'the client abandoned a call in progress (orphaned PDU)',
     requirement: 'A client MAY abandon a call by sending orphaned with its call_id; no response follows.',
   },
   fragmentRestart: {
     id: 'dcerpc.co.fragment-restart', severity: 'warning', spec: 'C706 12.6.3.1', scope: 'conversation',
+    check: { frames: CO_FRAGMENTS },
     summary: 'a first fragment arrived while the same call_id still waited for its last fragment',
     requirement: 'The fragments of a call MUST be sent in order, from the one with PFC_FIRST_FRAG to the one with PFC_LAST_FRAG.',
   },
@@ -72,6 +85,7 @@ export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   fragmentOrphan: {
     id: 'dcerpc.co.fragment-orphan', severity: 'note', spec: 'C706 12.6.3.1', scope: 'conversation',
+    check: { frames: CO_FRAGMENTS, fromStart: true },
     summary: 'a fragment whose first fragment is not in the capture',
     requirement: 'A call\'s first fragment MUST have PFC_FIRST_FRAG set; later ones follow it on the connection.',
   },
@@ -82,6 +96,7 @@ export const DCERPC_CO_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   callIdReused: {
     id: 'dcerpc.co.call-id-reused', severity: 'warning', spec: 'C706 12.6.3.1', scope: 'conversation', role: 'client',
+    check: { frames: 'dcerpc.pkt_type == 0', bothSides: true },
     summary: 'a new request reused the call_id of a call still waiting for its response',
     requirement: 'A call_id MUST identify one call on the association until the call completes.',
   },
@@ -115,26 +130,31 @@ export const DCERPC_CL_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   unexpectedBody: {
     id: 'dcerpc.cl.unexpected-body', severity: 'warning', spec: 'C706 12.5.1', scope: 'frame',
+    check: { frames: 'dcerpc.pkt_type in {1 4 5}' },
     summary: 'a ping, working or nocall PDU declares a body',
     requirement: 'PDU types without a body (ping, working, nocall) MUST have len 0.',
   },
   fragnum: {
     id: 'dcerpc.cl.fragnum', severity: 'note', spec: 'C706 12.5.1', scope: 'frame',
+    check: { frames: 'dcerpc.dg_flags1_frag == 0' },
     summary: 'an unfragmented PDU carries a fragment number other than 0',
     requirement: 'fragnum MUST be 0 in a PDU that is not a fragment.',
   },
   retransmission: {
     id: 'dcerpc.cl.retransmission', severity: 'note', spec: 'C706 10.2', scope: 'conversation', role: 'client',
+    observation: true,
     summary: 'a request with the same activity and sequence number was sent again',
     requirement: 'A client MAY retransmit a request that has not been answered; the copy keeps its activity id and sequence number.',
   },
   duplicateFragment: {
     id: 'dcerpc.cl.duplicate-fragment', severity: 'note', spec: 'C706 10.2', scope: 'conversation',
+    observation: true,
     summary: 'a fragment received again with the same bytes',
     requirement: 'A sender MAY retransmit a fragment that was not acknowledged; the copy carries the same bytes.',
   },
   fragmentConflict: {
     id: 'dcerpc.cl.fragment-conflict', severity: 'error', spec: 'C706 10.2.2', scope: 'conversation',
+    check: { frames: CL_FRAGMENTS },
     summary: 'a fragment received again with different bytes; the first copy was kept',
     requirement: 'Every copy of a fragment (same activity, sequence and fragment number) MUST carry the same bytes.',
   },
@@ -155,6 +175,7 @@ export const DCERPC_CL_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   shortStatus: {
     id: 'dcerpc.cl.short-status', severity: 'error', spec: 'C706 12.5.3', specPerSite: 'the PDU type\'s section: fault 12.5.3.5, reject 12.5.3.9', scope: 'frame', role: 'server',
+    check: { frames: 'dcerpc.pkt_type in {3 6}' },
     summary: 'a fault or reject PDU body is too short to hold its 4-byte status',
     requirement: 'A fault or reject PDU MUST carry a 32-bit status code in its body.',
   },
@@ -170,11 +191,13 @@ export const DCERPC_CL_FINDINGS = declareFindings({ protocol: 'dcerpc', transpor
   },
   twoLastFragments: {
     id: 'dcerpc.cl.two-last-fragments', severity: 'error', spec: 'C706 12.5.3.1', scope: 'conversation',
+    check: { frames: CL_FRAGMENTS },
     summary: 'two different fragments of one call are both marked last',
     requirement: 'Only the final fragment of a call MUST have the lastfrag flag set.',
   },
   fragmentsIncomplete: {
     id: 'dcerpc.cl.fragments-incomplete', severity: 'warning', spec: 'C706 10.2.2', scope: 'conversation',
+    check: { frames: CL_FRAGMENTS },
     summary: 'a fragmented call never completed (missing fragment numbers listed; 300 s, 4096 calls in progress, or end of capture)',
     requirement: 'A receiver MUST hold every fragment from 0 to the one marked last before the call\'s PDU is complete.',
   },

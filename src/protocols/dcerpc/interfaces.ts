@@ -3,7 +3,7 @@
 // packet view and turns each finished call (request plus response, fault, reject, bounce or
 // silence) into timeline events. DCE/RPC itself never knows what a stub means; it is given
 // the handlers as an RpcInterfaces table (src/protocols/index.ts builds the default one).
-import type { EngineContext } from '../../engine/context.js';
+import type { EngineContext, IcmpError } from '../../engine/context.js';
 import type { FieldNode } from '../../model/fields.js';
 import type { Finding } from '../../model/findings.js';
 import type { Drep } from './ndr.js';
@@ -30,7 +30,7 @@ export type RpcOutcome =
   | { readonly kind: 'response'; readonly stub: RpcStub }
   | { readonly kind: 'fault' | 'reject'; readonly status: number; readonly name: string; readonly frames: number[] }
   /** The request came back quoted in an ICMP error: it was never delivered. */
-  | { readonly kind: 'bounce'; readonly reason: string; readonly frames: number[] }
+  | { readonly kind: 'bounce'; readonly reason: string; readonly frames: number[]; readonly icmp?: IcmpError }
   /** The capture ended (or the connection closed) with no answer. */
   | { readonly kind: 'none'; readonly expected: boolean };
 

@@ -7,7 +7,7 @@ import type { MessageEvent, TimelineEvent } from '../../model/events.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
 import { MSNP_FINDINGS } from './findings.js';
 import type { Carried } from '../../net/stream-buffer.js';
-import { commandSpec, errorName, STATUS_NAMES, type Role, type Side } from './commands.js';
+import { commandSpec, DRAFT as DRAFT_CLAUSE, errorName, STATUS_NAMES, type Role, type Side } from './commands.js';
 import { checkChallenge } from './challenge.js';
 import type { RawCommand } from './parse.js';
 import { header, urlDecode } from './mime.js';
@@ -20,6 +20,14 @@ import { handleOf, type Login, type MsnpShared, type Referral } from './shared.j
 import { ASYNC_SERVER, TridMatcher } from './trids.js';
 
 const MAX_ROSTER = 256;
+/** CAL invitations waiting for their answer on one switchboard (more are emitted unanswered). */
+const MAX_INVITES = 64;
+
+/** A CAL held until the server answers it: RINGING, or an error that refuses it (217 offline, 205/207 unknown). */
+interface PendingInvite {
+  readonly carried: Carried;
+  readonly details: Record<string, unknown>;
+}
 
 export interface ConnectionRoute {
   /** `tcp/msnp` or `tcp/http/msnp` */
@@ -55,7 +63,18 @@ export class MsnpConnection {
   private loginHandle: string | undefined;
   private chatCount = 0;
   private sbOpened = false;
+  /** The protocol versions the client's VER offered (MSNPn only: not CVR0, not the failure marker 0). */
+  private offered: string[] = [];
+  private readonly invites = new Map<string, PendingInvite>();
   private ended = false;
+  /** Login (USR OK, or ANS OK on a switchboard) succeeded; before it only the handshake and authentication may be sent (§7.3). */
+  private authenticated = false;
+  private beforeAuthReported = false;
+  /** Frame of an NS referral (XFR NS): the client must send nothing more here (§7.4). */
+  private referredAt: number | undefined;
+  private afterReferralReported = false;
+  /** A CHL not answered yet, and how many client commands followed it. */
+  private challengeAt: { frame: number; carried: Carried; after: number } | undefined;
   /** First and last frames that carried bytes of this connection (for events at its end). */
   private first: Carried | undefined;
   private last: Carried | undefined;
@@ -90,7 +109,12 @@ export class MsnpConnection {
     if (this.ended) return;
     this.ended = true;
     this.streams.end();
+    for (const trid of [...this.invites.keys()]) this.answerInvite(trid, undefined, {});
     this.trids.finish(this.serverSegments, this.profile.role);
+    const chl = this.challengeAt;
+    if (chl !== undefined && chl.after > 0) {
+      this.report(MSNP_FINDINGS.challengeUnanswered, chl.frame, `CHL ${this.challenge ?? ''} was never answered with QRY, although the client sent ${chl.after} command(s) after it`, 'c', chl.carried);
+    }
     this.profile.finish(this.streams.commands, this.first);
     if (this.profile.role === 'SB' && (this.sbOpened || this.roster.size > 0 || this.chatCount > 0)) {
       this.emitSession('close', 's', this.last, { users: [...this.roster.keys()], messages: this.chatCount, sessid: this.sessid });
@@ -145,21 +169,50 @@ export class MsnpConnection {
 
   // ---- meaning ----
 
+  /** The order rules of a client command: authentication first (§7.3, §8.2, §8.4), nothing after an NS referral (§7.4), CHL answered. */
+  private order(cmd: RawCommand, carried: Carried, frame: number): void {
+    const n = cmd.name;
+    if (this.referredAt !== undefined && n !== 'OUT' && !this.afterReferralReported) {
+      this.afterReferralReported = true;
+      this.report(MSNP_FINDINGS.afterReferral, frame, `${n} sent after the server referred the client to another NS (XFR NS in frame ${this.referredAt})`, 'c', carried);
+    }
+    if (this.route.fromStart && !this.authenticated && !this.beforeAuthReported) {
+      const sb = this.profile.role === 'SB';
+      const allowed = sb ? ['USR', 'ANS', 'OUT'] : ['VER', 'CVR', 'CVQ', 'INF', 'USR', 'OUT'];
+      if (!allowed.includes(n)) {
+        this.beforeAuthReported = true;
+        this.report(MSNP_FINDINGS.beforeAuth, frame, `${n} sent before the login succeeded (only ${allowed.join(', ')} may come first)`, 'c', carried,
+          sb ? `${DRAFT_CLAUSE} 8.2` : `${DRAFT_CLAUSE} 7.3`);
+      }
+    }
+    if (this.challengeAt !== undefined) {
+      if (n === 'QRY') this.challengeAt = undefined;
+      else this.challengeAt.after++;
+    }
+  }
+
   private semantics(side: Side, cmd: RawCommand, info: PayloadInfo | undefined, carried: Carried, frame: number, isError: boolean): void {
     const p = cmd.params;
+    if (side === 'c' && !isError) this.order(cmd, carried, frame);
     if (isError) {
       const code = Number(cmd.name);
       if (code === 911 || code === 917 || code === 928 || code === 933) this.emitSession('refused', side, carried, { error: errorName(code), code });
       if (code === 540) this.report(MSNP_FINDINGS.challengeRejected, frame, 'server rejected the challenge answer (540)', side, carried);
+      if (side === 's' && p[0] !== undefined && this.invites.has(p[0])) this.answerInvite(p[0], carried, { result: 'refused', code, error: errorName(code) });
       // A NAK-like error in answer to a message.
       if (p[0] !== undefined && this.trids.awaitsAck(p[0])) this.trids.resolveMessage(p[0], 'error', errorName(code), frame);
       return;
     }
     switch (cmd.name) {
       case 'VER':
-        if (side === 's') {
+        if (side === 'c') this.offered = p.slice(1).filter((d) => /^MSNP\d+$/i.test(d));
+        else {
+          if (p[1] !== undefined && p[1] !== '0' && this.offered.length > 0 && !this.offered.some((d) => d.toUpperCase() === p[1]?.toUpperCase())) {
+            this.report(MSNP_FINDINGS.verNotOffered, frame, `server chose ${p[1]}, which the client did not offer (${this.offered.join(' ')})`, side, carried);
+          }
           const versions = p.slice(1).map((d) => /^MSNP(\d+)$/i.exec(d)?.[1]).filter((x): x is string => x !== undefined).map(Number);
-          if (p[1] === '0') this.emitSession('refused', side, carried, { reason: 'no common protocol version', offered: p.slice(1) });
+          // `VER TrID 0` (draft §7.1) says no version is common: the 0 is a marker, not a version.
+          if (p[1] === '0') this.emitSession('refused', side, carried, { reason: 'no common protocol version', offered: this.offered.length > 0 ? this.offered : undefined });
           else if (versions.length > 0) this.profile.fromVer(Math.max(...versions));
         }
         break;
@@ -167,6 +220,7 @@ export class MsnpConnection {
         this.usr(side, cmd, carried, frame);
         break;
       case 'XFR':
+        if (side === 's' && p[1] === 'NS' && this.referredAt === undefined) this.referredAt = frame;
         if (side === 's' && p.length >= 3) this.referrals.announce('XFR', p[1] === 'SB' ? 'SB' : 'NS', p[2]!, p[4] ?? '', undefined, undefined, frame, this.login, this.profile.version);
         break;
       case 'RNG':
@@ -176,7 +230,10 @@ export class MsnpConnection {
         }
         break;
       case 'CHL':
-        if (side === 's') this.challenge = p[1];
+        if (side === 's') {
+          this.challenge = p[1];
+          this.challengeAt ??= { frame, carried, after: 0 };
+        }
         break;
       case 'OUT':
         if (this.profile.role === 'SB') {
@@ -204,7 +261,9 @@ export class MsnpConnection {
         if (side === 'c' && info?.xml !== undefined && (info.xml.psm !== undefined || info.xml.media !== undefined)) this.emitPresence(side, carried, this.loginHandle ?? '(self)', 'personal message', { psm: info.xml.psm, media: info.xml.media });
         break;
       case 'CAL':
-        if (side === 'c' && p[1] !== undefined) this.emitSession('invite', side, carried, { user: p[1], by: this.localUser });
+        if (side === 'c' && p[1] !== undefined) this.invite(p[0], carried, { user: p[1], by: this.localUser });
+        else if (side === 's' && p[0] !== undefined && p[1] === 'RINGING') this.answerInvite(p[0], carried, { result: 'ringing', sessid: p[2] });
+        else if (side === 's' && p[1] !== undefined && p[1] !== 'RINGING') this.report(MSNP_FINDINGS.calStatus, frame, `CAL answered with status ${p[1]}, not RINGING`, side, carried);
         break;
       case 'ANS':
         if (side === 'c' && p.length >= 3) {
@@ -212,6 +271,7 @@ export class MsnpConnection {
           this.sessid = p[3];
           this.referrals.linkByCookie(p[2]!, frame);
         } else if (side === 's' && p[1] === 'OK') {
+          this.authenticated = true;
           this.sbOpened = true;
           this.referrals.linkByServer(frame);
           this.emitSession('accepted', side, carried, { user: this.localUser, sessid: this.sessid, caller: this.referrals.referral?.caller, roster: [...this.roster.keys()] });
@@ -235,6 +295,7 @@ export class MsnpConnection {
         if (side === 's' && p[0] !== undefined) this.trids.resolveMessage(p[0], cmd.name === 'ACK' ? 'ok' : 'error', cmd.name === 'NAK' ? 'NAK' : undefined, frame);
         break;
       case 'MSG':
+        if (side === 'c' && p[1] !== undefined && !/^[UNAD]$/.test(p[1])) this.report(MSNP_FINDINGS.ackMode, frame, `MSG with acknowledgement mode ${p[1]}, not U, N, A or D`, side, carried);
         this.msg(side, cmd, info, carried);
         break;
       case 'SDG':
@@ -272,6 +333,7 @@ export class MsnpConnection {
       return;
     }
     if (p[1] !== 'OK') return;
+    this.authenticated = true;
     const handle = p[2] !== undefined ? handleOf(p[2]) : this.localUser;
     if (handle !== undefined) this.localUser = handle;
     if (this.profile.role === 'SB') {
@@ -294,6 +356,25 @@ export class MsnpConnection {
     this.profile.fromReferral(r.version);
     if (this.localUser === undefined && r.login !== undefined && r.login.handle !== '') this.localUser = r.login.handle;
     if (r.kind === 'RNG' && r.caller !== undefined && !this.roster.has(r.caller) && this.roster.size < MAX_ROSTER) this.roster.set(r.caller, '');
+  }
+
+  /** A CAL: its invite event waits for the server's answer, which may refuse it (draft §8.3). */
+  private invite(trid: string | undefined, carried: Carried, details: Record<string, unknown>): void {
+    if (trid === undefined || !/^\d+$/.test(trid) || this.invites.has(trid)) {
+      this.emitSession('invite', 'c', carried, details);
+      return;
+    }
+    if (this.invites.size >= MAX_INVITES) this.answerInvite(this.invites.keys().next().value as string, undefined, {});
+    this.invites.set(trid, { carried, details });
+  }
+
+  /** Emits a held invite with its answer (none when the connection ended first). */
+  private answerInvite(trid: string, answer: Carried | undefined, outcome: Record<string, unknown>): void {
+    const held = this.invites.get(trid);
+    if (held === undefined) return;
+    this.invites.delete(trid);
+    const frames = answer !== undefined ? [...held.carried.frames, ...answer.frames.filter((n) => !held.carried.frames.includes(n))] : held.carried.frames;
+    this.emitSession('invite', 'c', { ...held.carried, frames }, { ...held.details, ...outcome });
   }
 
   private join(user: string, friendly: string | undefined, via: string, side: Side, carried: Carried): void {

@@ -88,6 +88,20 @@ function unknownOp(name: string, uuid: string, opnum: number, frame: number, cla
   };
 }
 
+/**
+ * MS-MSRP 2.1.1: each interface has its RPC protocol sequence — NetrSendMessage RPC over UDP
+ * (3.2.4.2), the name management methods RPC over named pipes. Reported with the call's event.
+ */
+function transportFinding(call: RpcCall<Parsed, Parsed>, iface: 'msgsvcsend' | 'msgsvc'): void {
+  const t = call.route.transport;
+  const frame = call.request.frames[0] ?? 0;
+  if (iface === 'msgsvcsend' && t !== 'udp/dcerpc') {
+    call.findings.push(MSRP_FINDINGS.transport.at(frame, `NetrSendMessage called over ${t}, not RPC over UDP`, { clause: 'MS-MSRP 3.2.4.2' }));
+  } else if (iface === 'msgsvc' && !t.includes('/pipe/')) {
+    call.findings.push(MSRP_FINDINGS.transport.at(frame, `msgsvc called over ${t}, not RPC over a named pipe`, { clause: 'MS-MSRP 2.1.1' }));
+  }
+}
+
 // ---- event helpers ----
 
 interface Result {
@@ -203,6 +217,7 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
       unknownOpCall(call, ctx, 'msgsvcsend');
       return;
     }
+    transportFinding(call, 'msgsvcsend');
     const text = textOf(req);
     const values = req.decoded.values;
     const from = stringParam(values.get('From'));
@@ -213,7 +228,13 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
     if (r.code !== undefined) details.result = { code: r.code, name: r.name };
     if (!req.drep.little) details.byteOrder = 'big-endian';
     if (body === undefined) details.textComplete = false;
-    if (call.outcome.kind === 'bounce') details.icmp = call.outcome.reason;
+    if (call.outcome.kind === 'bounce') {
+      details.icmp = call.outcome.reason;
+      if (call.outcome.icmp !== undefined) {
+        details.icmpType = call.outcome.icmp.type;
+        details.icmpCode = call.outcome.icmp.code;
+      }
+    }
     const event: MessageEvent = {
       kind: 'message', ...baseEvent(call), protocol: 'msrp', findings: call.findings,
       from: from !== undefined ? text(from) : '',
@@ -339,6 +360,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
       unknownOpCall(call, ctx, 'msgsvc');
       return;
     }
+    transportFinding(call, 'msgsvc');
     const c = NAME_CLAUSES[call.opnum]!;
     const text = textOf(req);
     const rv = req.decoded.values;

@@ -20,25 +20,38 @@ export const NBSS_FINDINGS = declareFindings({ protocol: 'nbss', transports: ['t
   },
   badLength: {
     id: 'nbss.bad-length', severity: 'warning', spec: 'RFC 1002 4.3', scope: 'frame',
+    check: { frames: 'nbss.type in {0x82 0x83 0x84 0x85}' },
     summary: 'a fixed-size message (a session response or keep-alive) with another length',
     requirement: 'Positive and negative session responses, retarget responses and keep-alives MUST have the fixed LENGTH their format gives.',
   },
   badSessionRequest: {
     id: 'nbss.bad-session-request', severity: 'error', spec: 'RFC 1002 4.3.2', scope: 'frame', role: 'client',
+    check: { frames: 'nbss.type == 0x81' },
     summary: 'the names of a session request cannot be decoded',
     requirement: 'A session request MUST carry the called name and then the calling name, each an encoded NetBIOS name.',
   },
   badName: {
     id: 'nbss.bad-name', severity: 'warning', spec: 'RFC 1001 14.1', scope: 'frame', role: 'client',
+    check: { frames: 'nbss.type == 0x81' },
     summary: 'a session request name is not a valid first-level encoding (letters A–P)',
     requirement: 'Each half-byte of a NetBIOS name MUST be encoded as one of the letters A to P.',
   },
+  noSessionRequest: {
+    id: 'nbss.no-session-request', severity: 'error', spec: 'RFC 1001 16.1.1', scope: 'conversation', role: 'client',
+    check: { frames: 'nbss && !(tcp.port == 445)', fromStart: true },
+    summary: 'the calling side\'s first NetBIOS session packet on TCP 139 is not a SESSION REQUEST',
+    requirement: 'A session MUST be established before data is sent: the calling end first sends a SESSION REQUEST naming the called and calling names, and sends SESSION MESSAGEs only after a POSITIVE SESSION RESPONSE.',
+  },
   responseFromClient: {
     id: 'nbss.response-from-client', severity: 'warning', spec: 'RFC 1002 4.3', scope: 'conversation', role: 'client',
+    check: { frames: 'nbss.type in {0x82 0x83 0x84}' },
     summary: 'a session response sent by the calling side',
     requirement: 'Session responses (positive, negative, retarget) MUST come from the called end, in answer to its session request.',
   },
 });
+
+/** Datagram fragments: more follow, or not the first (RFC 1002 4.4.1 FLAGS), which `verify` judges the fragment rules on. */
+const NBDGM_FRAGMENTS = 'nbdgm.next == 1 || nbdgm.first == 0';
 
 export const NBDGM_FINDINGS = declareFindings({ protocol: 'nbdgm', transports: ['udp/nbdgm'] }, {
   malformed: {
@@ -53,11 +66,13 @@ export const NBDGM_FINDINGS = declareFindings({ protocol: 'nbdgm', transports: [
   },
   fragmentOverrun: {
     id: 'nbdgm.fragment-overrun', severity: 'warning', spec: 'RFC 1002 4.4.2', scope: 'conversation',
+    check: { frames: NBDGM_FRAGMENTS },
     summary: 'fragments extend past the end the last fragment gives',
     requirement: 'The fragments of a datagram MUST cover its user data exactly, from offset 0 to the end of the fragment without the MORE flag.',
   },
   fragmentsIncomplete: {
     id: 'nbdgm.fragments-incomplete', severity: 'warning', spec: 'RFC 1002 4.4.2', scope: 'conversation',
+    check: { frames: NBDGM_FRAGMENTS },
     summary: 'fragments never completed (a new FIRST fragment, 60 s, 256 datagrams / 256 fragments each / 4 MiB in progress, or end of capture)',
     requirement: 'A fragmented datagram MUST be sent as a FIRST fragment and further fragments up to one without the MORE flag.',
   },

@@ -1,7 +1,7 @@
 // The NetBIOS datagram service on UDP 138: labels every datagram, joins FIRST/MORE fragments
 // by source and datagram id (RFC 1002 §4.4.2), and hands the user data (SMB mailslot writes)
 // to the protocol that recognises it, through the datagram seam.
-import type { EngineContext, Route, UdpAppFactory, UdpDatagram } from '../../engine/context.js';
+import { datagramKey, type EngineContext, type IcmpError, type Route, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { DatagramPayloadFactory } from '../../engine/seams.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
@@ -26,6 +26,8 @@ const MAX_DATAGRAM = 2 * 65536;
  */
 const HOLD_SECONDS = 10;
 const MAX_HELD = 1024;
+/** Datagrams remembered by IP header and ports, for bounces whose quote stops before the NBDGM id. */
+const MAX_SENT = 4 * MAX_HELD;
 
 interface Held {
   readonly key: string;
@@ -53,6 +55,8 @@ export class NbdgmService implements UdpAppFactory {
   /** Messages waiting for their fate, by `src|dst|id` of the (first) datagram. */
   private readonly held = new Map<string, Held>();
   private readonly heldByError = new Map<string, string>();
+  /** datagramKey of each datagram with user data → the key its message is held under (oldest forgotten first). */
+  private readonly sent = new Map<string, string>();
 
   constructor(private readonly payloads: readonly DatagramPayloadFactory[]) {}
 
@@ -61,6 +65,7 @@ export class NbdgmService implements UdpAppFactory {
     const frame = packet?.frame.number ?? dg.frames[0] ?? 0;
     const b = dg.payload;
     const route: Route = { transport: 'udp/nbdgm', src: endpoint(dg.src, dg.srcPort), dst: endpoint(dg.dst, dg.dstPort) };
+    if (dg.quoted) this.bounce(ctx, dg);
     const p = parseNbdgm(b);
     if (typeof p === 'string') {
       if (!dg.quoted) ctx.standaloneFinding(NBDGM_FINDINGS.malformed.at(frame, p), 'nbdgm', route, dg.tsSec, dg.tsNsec);
@@ -83,12 +88,8 @@ export class NbdgmService implements UdpAppFactory {
     });
     if (!dg.quoted) for (const prob of p.problems) ctx.packetFinding(NBDGM_FINDINGS.badLength.at(frame, prob));
     this.release(ctx, dg.tsSec, false);
-    if (dg.quoted) {
-      // An ICMP error quoting a datagram we hold: that message was not delivered. The copy
-      // itself is no new message.
-      if (p.userDataOffset !== undefined) this.fail(ctx, `${dg.src}|${dg.dst}|${p.id}`, dg.icmpReason ?? 'ICMP error', dg.frames);
-      return;
-    }
+    if (dg.quoted) return; // the copy is no new message: its fate was settled by bounce() above
+
     if (p.errorCode !== undefined) {
       // RFC 1002 4.4.3: the NBDD (or a node) sends DATAGRAM ERROR back to the sender of a datagram
       // it could not deliver, with that datagram's DGM_ID.
@@ -97,6 +98,7 @@ export class NbdgmService implements UdpAppFactory {
       return;
     }
     if (p.userDataOffset === undefined) return;
+    this.remember(datagramKey(dg), `${dg.src}|${dg.dst}|${p.id}`);
     let user = b.subarray(p.userDataOffset);
     let frames = dg.frames;
     let tsSec = dg.tsSec;
@@ -122,6 +124,28 @@ export class NbdgmService implements UdpAppFactory {
     }
   }
 
+  private remember(datagram: string, held: string): void {
+    this.sent.delete(datagram);
+    if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.keys().next().value as string);
+    this.sent.set(datagram, held);
+  }
+
+  /**
+   * An ICMP error quoting a datagram we hold: that message was not delivered. The quote may stop
+   * before the NBDGM header (RFC 792 promises 8 bytes past the IP header): then the quoted IP
+   * header and ports name the datagram.
+   */
+  private bounce(ctx: EngineContext, dg: UdpDatagram): void {
+    const b = dg.payload;
+    const byId = b.length >= 4 ? `${dg.src}|${dg.dst}|${(b[2]! << 8) | b[3]!}` : undefined;
+    for (const key of [byId, this.sent.get(datagramKey(dg))]) {
+      if (key !== undefined && this.held.has(key)) {
+        this.fail(ctx, key, dg.icmpReason ?? 'ICMP error', dg.frames, dg.icmp);
+        return;
+      }
+    }
+  }
+
   private hold(ctx: EngineContext, key: string, errorKey: string, event: MessageEvent): void {
     const old = this.held.get(key);
     if (old !== undefined) this.emitHeld(ctx, old); // the same id reused: the older one is done
@@ -133,11 +157,12 @@ export class NbdgmService implements UdpAppFactory {
     this.heldByError.set(errorKey, key);
   }
 
-  private fail(ctx: EngineContext, key: string, error: string, frames: readonly number[]): void {
+  private fail(ctx: EngineContext, key: string, error: string, frames: readonly number[], icmp?: IcmpError): void {
     const h = this.held.get(key);
     if (h === undefined) return;
     const extra = frames.filter((n) => !h.event.frames.includes(n));
-    h.event = { ...h.event, status: 'error', error, frames: [...h.event.frames, ...extra] };
+    const details = icmp !== undefined ? { ...h.event.details, icmp: error, icmpType: icmp.type, icmpCode: icmp.code } : h.event.details;
+    h.event = { ...h.event, status: 'error', error, frames: [...h.event.frames, ...extra], details };
     this.emitHeld(ctx, h);
   }
 

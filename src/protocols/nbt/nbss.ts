@@ -31,6 +31,8 @@ export class NbssApp implements TcpApp {
   private readonly handlers = new Map<SessionPayloadFactory, SessionPayloadHandler>();
   private readonly names: SessionNames = {};
   private pending: PendingRequest | undefined;
+  /** Whether the calling side's first message was seen (on TCP 139 it must be a SESSION REQUEST). */
+  private callerSpoke = false;
   private readonly transport = 'tcp/nbss';
 
   constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly dialects: readonly SessionPayloadFactory[], private readonly direct: boolean) {
@@ -149,6 +151,12 @@ export class NbssApp implements TcpApp {
       : [f(NBSS.type, h.type, 0, 1), f(NBSS.flags, h.flags, 1, 1, [f(NBSS['flags.e'], (h.flags & 1) !== 0, 1, 1)]), f(NBSS.length, h.length, 1, 3)];
     let info = NBSS_TYPES.get(h.type) ?? `Unknown (0x${h.type.toString(16)})`;
     let detail: () => FieldNode[] = () => [];
+    if (dir === 0 && !this.callerSpoke && h.type !== 0x85) {
+      this.callerSpoke = true;
+      if (!this.direct && this.conv.sawHandshake && h.type !== 0x81) {
+        ctx.packetFinding(NBSS_FINDINGS.noSessionRequest.at(frameNo, `the calling side began with ${NBSS_TYPES.get(h.type) ?? `type 0x${h.type.toString(16)}`}, not a session request`));
+      }
+    }
     const want = expectedLength(h.type);
     if (want !== undefined && h.length !== want) {
       ctx.packetFinding(NBSS_FINDINGS.badLength.at(frameNo, `${info} has length ${h.length}, expected ${want}`));
@@ -216,7 +224,7 @@ export class NbssApp implements TcpApp {
     if (factory === undefined) return;
     let handler = this.handlers.get(factory);
     if (handler === undefined) {
-      handler = factory.create({ conv: this.conv, transport: this.transport, names: this.names }, this.ctx);
+      handler = factory.create({ conv: this.conv, transport: this.transport, names: this.names, directHosted: this.direct }, this.ctx);
       this.handlers.set(factory, handler);
     }
     handler.message({ dir, bytes, frames, tsSec, tsNsec });

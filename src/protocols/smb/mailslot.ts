@@ -117,6 +117,7 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   else if (body.terminators < 3) add(MAILSLOT_FINDINGS.messngrTextUnterminated, 'messenger mailslot text has no terminating NUL');
   if (body.from.length > 15) add(MAILSLOT_FINDINGS.messngrNameTooLong, `From is ${body.from.length} bytes, more than a NetBIOS name's 15`);
   if (body.to.length > 15) add(MAILSLOT_FINDINGS.messngrNameTooLong, `To is ${body.to.length} bytes, more than a NetBIOS name's 15`);
+  if (body.terminators >= 2 && body.from.length === 0) add(MAILSLOT_FINDINGS.messngrNoFrom, 'the MESSNGR body\'s From is empty: the message names no sender');
   if (to.startsWith('*')) add(MAILSLOT_FINDINGS.messngrToAsterisk, `recipient '${to}' begins with an asterisk`);
   if (body.text.length > 652) add(MAILSLOT_FINDINGS.messngrTextTooLong, `message text is ${body.text.length} bytes, more than 652`);
   const dest = mc.destination;

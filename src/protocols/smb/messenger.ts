@@ -51,6 +51,8 @@ interface Pending {
   groupId?: number;
   /** MessageGroupId values the client used in TEXT_MB/END_MB. */
   usedIds: number[];
+  /** A TEXT_MB or END_MB sent while an earlier request of the group awaited its response (reported once a response shows the server's side is in the capture). */
+  early?: { frame: number; spec: string; reported: boolean };
   multiblock: boolean;
   done: boolean;
   headerRequest: HeaderNote;
@@ -77,6 +79,8 @@ export interface MessengerOptions {
   readonly calling?: () => string | undefined;
   /** Datagram delivery (NBDGM): no response exists, so a message without one is `unknown`, not `no-response`. */
   readonly unacknowledged?: boolean;
+  /** SMB directly on TCP 445: no NetBIOS session names the recipient (MS-MSRP 2.1.3). */
+  readonly directHosted?: boolean;
 }
 
 export const MESSENGER_COMMANDS: ReadonlySet<number> = new Set([0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7]);
@@ -155,6 +159,10 @@ export class MessengerTracker {
   /** From/To of D0, D1 and D5, with the name checks and the recipient rules of MS-MSRP 3.2.4.4. */
   private names(msg: Pending, m: SendMessageRequest, frame: number, spec: string): void {
     msg.from = this.checkName(msg, m.originator, 'OriginatorName', frame, spec);
+    if (m.originator !== undefined && m.originator.value.length === 0) this.add(msg, SMB_FINDINGS.msgNoFrom, frame, 'OriginatorName is empty: the message names no sender');
+    if (this.opts.directHosted === true) {
+      this.add(msg, SMB_FINDINGS.msgTransport, frame, 'messenger PDU on direct-hosted SMB (TCP 445): no NetBIOS session names the recipient');
+    }
     const to = this.checkName(msg, m.destination, 'DestinationName', frame, spec);
     msg.to = m.destination !== undefined ? [to] : [];
     if (to.startsWith('*')) this.add(msg, SMB_FINDINGS.msgToAsterisk, frame, `recipient '${to}' begins with an asterisk`);
@@ -245,6 +253,7 @@ export class MessengerTracker {
         if (body.kind !== 'text-mb') return undefined;
         const spec = 'MS-MSRP 2.2.3.3.1';
         const msg = this.groupFor(body.groupId, at, 'SEND_TEXT_MB');
+        this.noteEarly(msg, frame, spec);
         msg.commands.push(hex(c.command));
         this.checkHeader(pdu, msg, frame, spec);
         this.checkWordCount(msg, c, 1, frame, spec, 'request');
@@ -261,6 +270,7 @@ export class MessengerTracker {
         if (body.kind !== 'end-mb') return undefined;
         const spec = 'MS-MSRP 2.2.3.4.1';
         const msg = this.groupFor(body.groupId, at, 'SEND_END_MB');
+        this.noteEarly(msg, frame, spec);
         msg.commands.push(hex(c.command));
         this.checkHeader(pdu, msg, frame, spec);
         this.checkWordCount(msg, c, 1, frame, spec, 'request');
@@ -273,6 +283,11 @@ export class MessengerTracker {
       default:
         return undefined;
     }
+  }
+
+  /** A segment sent while the group's previous request is unanswered (MS-MSRP 3.2.4.4 SHOULD wait). */
+  private noteEarly(msg: Pending, frame: number, spec: string): void {
+    if (msg.outstanding > 0 && msg.early === undefined && this.opts.unacknowledged !== true) msg.early = { frame, spec, reported: false };
   }
 
   /** The open group a TEXT_MB or END_MB belongs to; one without a START_MB is a finding. */
@@ -308,6 +323,11 @@ export class MessengerTracker {
     const msg = token.msg;
     for (const n of at.frames) if (!msg.frames.includes(n)) msg.frames.push(n);
     msg.outstanding = Math.max(0, msg.outstanding - 1);
+    if (msg.early !== undefined && !msg.early.reported) {
+      // A response came: the server's side is in the capture, so the segment did go out early.
+      msg.early.reported = true;
+      this.add(msg, SMB_FINDINGS.mbNoWait, msg.early.frame, 'segment sent before the response to the group\'s previous request; the sender SHOULD wait for it');
+    }
     const h = pdu.header;
     const st = smbStatus(h.status, h.ntStatus);
     const frame = at.frame;

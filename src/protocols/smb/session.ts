@@ -105,6 +105,7 @@ export class Smb1Session implements SessionPayloadHandler {
         return n?.called !== undefined ? { name: n.called.name, suffix: n.called.suffix } : undefined;
       },
       calling: () => sroute.names?.calling,
+      directHosted: sroute.directHosted === true,
     });
   }
 

@@ -1,0 +1,55 @@
+// The warnings of the layers that carried an event. A finding on a lower layer (a UDP or
+// NetBIOS datagram length that lies, a TCP gap, an IP fragment overlap) belongs to the frame,
+// so the timeline's event would look clean without it: the runner remembers the lower-layer
+// warnings and errors of recent frames and adds them to each event whose frames they are on.
+import type { TimelineEvent } from '../model/events.js';
+import type { Finding } from '../model/findings.js';
+import type { Packet } from '../model/packet.js';
+
+/** Frames whose carrier findings are remembered (the newest); events reach back at most this far. */
+const MAX_FRAMES = 65536;
+/** Link and network layers carry every event, whatever its transport path names. */
+const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
+
+/** The protocol a finding id names: `nbdgm` of `nbdgm.bad-length`. */
+function protocolOf(id: string): string {
+  const dot = id.indexOf('.');
+  return dot < 0 ? id : id.slice(0, dot);
+}
+
+export class CarrierFindings {
+  private readonly byFrame = new Map<number, Finding[]>();
+
+  /** Remembers a dissected frame's warnings and errors. */
+  packet(packet: Packet): void {
+    let kept: Finding[] | undefined;
+    for (const item of packet.findings) {
+      if (item.severity === 'note') continue;
+      (kept ??= []).push(item);
+    }
+    if (kept === undefined) return;
+    if (this.byFrame.size >= MAX_FRAMES) this.byFrame.delete(this.byFrame.keys().next().value as number);
+    this.byFrame.set(packet.frame.number, kept);
+  }
+
+  /** The event with the carrier findings of its frames added (itself when there are none). */
+  attach(event: TimelineEvent): TimelineEvent {
+    if (this.byFrame.size === 0 || event.kind === 'finding') return event;
+    const carriers = new Set([...ALWAYS, ...event.transport.split('/')]);
+    carriers.delete(event.protocol);
+    let added: Finding[] | undefined;
+    for (const frame of event.frames) {
+      for (const item of this.byFrame.get(frame) ?? []) {
+        if (!carriers.has(protocolOf(item.id))) continue;
+        const known = event.findings.some((x) => x.id === item.id && x.frame === item.frame && x.summary === item.summary);
+        if (!known && added?.includes(item) !== true) (added ??= []).push(item);
+      }
+    }
+    return added === undefined ? event : { ...event, findings: [...event.findings, ...added] };
+  }
+
+  /** A new capture: frame numbers start again. */
+  clear(): void {
+    this.byFrame.clear();
+  }
+}
