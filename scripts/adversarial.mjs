@@ -16,13 +16,13 @@
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep. Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipNum } from './lib/packet-edit.mjs';
 import { PcapWriter } from './lib/pcap-writer.mjs';
+import { measure } from './lib/measure.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MSGSCOPE = join(ROOT, 'bin', 'msgscope');
@@ -324,25 +324,7 @@ for (const name of only) if (!(name in PATTERNS)) usage(`unknown pattern ${name}
 
 // ---- measuring ----
 
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-function measure(args) {
-  const out = openSync('/dev/null', 'w');
-  const timeFile = join(tmpdir(), `msgscope-adversarial-${process.pid}.time`);
-  try {
-    const full = TIME !== undefined ? [TIME, '-f', '%e %U %S %M', '-o', timeFile, MSGSCOPE, ...args] : [MSGSCOPE, ...args];
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(full[0], full.slice(1), { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * MB });
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}` };
-    if (TIME === undefined) return { wall };
-    const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-    return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-  } finally {
-    closeSync(out);
-    rmSync(timeFile, { force: true });
-  }
-}
+const run = (args) => measure(MSGSCOPE, args);
 
 const show = (m) => (m.error !== undefined ? m.error : `${m.rssMb !== undefined ? `${Math.round(m.rssMb)} MB, ` : ''}${(m.cpu ?? m.wall).toFixed(1)} s`);
 
@@ -358,8 +340,8 @@ for (const name of only) {
       PATTERNS[name](out);
       out.close();
     }
-    const read = measure(['read', '-q', path]);
-    const timeline = measure(['timeline', '--format', 'ndjson', '-q', path]);
+    const read = run(['read', '-q', path]);
+    const timeline = run(['timeline', '--format', 'ndjson', '-q', path]);
     console.log(`${name} ${size} MB (${(statSync(path).size / MB).toFixed(0)} MB on disk): read ${show(read)}; timeline ${show(timeline)}`);
     cells.push(`${show(read)} / ${show(timeline)}`);
     if (!keep) rmSync(path, { force: true });

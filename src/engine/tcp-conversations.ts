@@ -27,6 +27,18 @@ import type { IpInfo } from './network.js';
 const DETECT_TRIES = 16;
 /** Out-of-order bytes waiting across every conversation; past it the largest wait is given up. */
 export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
+/**
+ * Conversations that have carried nothing yet (a SYN, no answer, no payload) kept at once;
+ * past it the oldest HALF_OPEN_BATCH are forgotten, with one finding: a SYN flood costs a
+ * bounded table, and a retransmitted SYN of a forgotten one starts a new stream.
+ */
+export const MAX_HALF_OPEN = 65_536;
+const HALF_OPEN_BATCH = 4096;
+/**
+ * A closed conversation (FIN both ways, RST) is kept this long after its last segment, for
+ * late segments' numbers and analysis (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
+ */
+const CLOSED_LINGER_SECONDS = 240;
 
 class TcpConversation extends FlowRecord implements TcpConversationInfo {
   readonly index: number;
@@ -42,6 +54,8 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
   sent: [boolean, boolean] = [false, false];
   closed = false;
   sawHandshake = false;
+  /** In the half-open list: nothing carried yet. */
+  halfOpen = false;
   /** Made when an application is given the stream (most conversations never need them). */
   sinks: [DirectionSink, DirectionSink] | undefined;
   private endpoints: readonly [string, string] | undefined;
@@ -109,7 +123,7 @@ class TcpLayer implements Layer {
   readonly name = 'tcp';
   readonly offset = 0;
   readonly length: number;
-  readonly info: string;
+  private infoText: string | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -123,7 +137,12 @@ class TcpLayer implements Layer {
     private readonly analysis: number,
   ) {
     this.length = h.headerLength;
-    this.info = `${infoPrefix(analysis)}${h.srcPort} → ${h.dstPort} [${tcpFlagsText(h.flags & 0x1ff)}] Seq=${relSeq}${(h.flags & ACK) !== 0 ? ` Ack=${relAck}` : ''} Win=${window} Len=${payloadLength}`;
+  }
+
+  /** Built when a summary line asks for it (the timeline never does). */
+  get info(): string {
+    const h = this.h;
+    return (this.infoText ??= `${infoPrefix(this.analysis)}${h.srcPort} → ${h.dstPort} [${tcpFlagsText(h.flags & 0x1ff)}] Seq=${this.relSeq}${(h.flags & ACK) !== 0 ? ` Ack=${this.relAck}` : ''} Win=${this.window} Len=${this.payloadLength}`);
   }
 
   tree(): FieldNode[] {
@@ -154,6 +173,8 @@ function scaleFactor(shift: number): number {
 
 export class TcpConversations {
   private readonly table = new FlowTable<TcpConversation>();
+  /** Conversations that carried nothing yet, oldest first. */
+  private readonly halfOpen = new Set<TcpConversation>();
   private streams = 0;
   private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES);
   /** Directions holding out-of-order data, for the shared budget. */
@@ -169,9 +190,10 @@ export class TcpConversations {
     }
     if (all) {
       this.table.clear();
+      this.halfOpen.clear();
       return;
     }
-    for (const conv of this.table.records()) if (conv.closed && now - conv.lastSec > IDLE_SECONDS) this.table.remove(conv);
+    for (const conv of this.table.records()) if (conv.closed && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
   }
 
   /** End of capture, after every conversation ended: the protocols flush state shared across conversations. */
@@ -200,6 +222,10 @@ export class TcpConversations {
     const frame = packet.frame;
     const conv = this.conversation(ip, h, frame.tsSec);
     const dir = this.table.side;
+    if (conv.halfOpen && (payload.length > 0 || (conv.sent[0] && conv.sent[1]))) {
+      conv.halfOpen = false;
+      this.halfOpen.delete(conv);
+    }
     const mine = conv.dirs[dir];
     const peer = conv.dirs[dir === 0 ? 1 : 0];
     if ((h.flags & SYN) !== 0) {
@@ -286,7 +312,7 @@ export class TcpConversations {
           carried = { analysis: conv.analysis, senderDir };
         }
         this.end(conv);
-        this.table.remove(conv);
+        this.forget(conv);
         conv = undefined;
       }
     }
@@ -298,6 +324,9 @@ export class TcpConversations {
         ? new TcpConversation(reuseIndex ?? this.streams++, src, dst, sp, dp, src4, dst4, hash, now, this.budget)
         : new TcpConversation(reuseIndex ?? this.streams++, dst, src, dp, sp, dst4, src4, hash, now, this.budget);
       this.table.insert(conv);
+      conv.halfOpen = true;
+      this.halfOpen.add(conv);
+      if (this.halfOpen.size > MAX_HALF_OPEN) this.evictHalfOpen();
       this.table.side = srcIsClient ? 0 : 1;
       if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
     }
@@ -311,11 +340,32 @@ export class TcpConversations {
     const victims = this.table.oldest(EVICT_BATCH);
     for (const conv of victims) {
       this.end(conv);
-      this.table.remove(conv);
+      this.forget(conv);
     }
     const frame = this.core.packet?.frame.number ?? 0;
     this.core.packetFinding(TCP_FINDINGS.tableFull.at(frame,
       `more than ${MAX_CONVERSATIONS} TCP conversations tracked: the ${victims.length} oldest were ended and forgotten (a later segment of one starts a new stream)`));
+  }
+
+  /** Too many conversations that carried nothing: the oldest are forgotten, with one finding. */
+  private evictHalfOpen(): void {
+    let n = 0;
+    for (const conv of this.halfOpen) {
+      if (n++ >= HALF_OPEN_BATCH) break;
+      this.end(conv);
+      this.forget(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.halfOpenLimit.at(frame,
+      `more than ${MAX_HALF_OPEN} TCP conversations that carried nothing yet: the ${HALF_OPEN_BATCH} oldest were forgotten (a later segment of one starts a new stream)`));
+  }
+
+  private forget(conv: TcpConversation): void {
+    this.table.remove(conv);
+    if (conv.halfOpen) {
+      conv.halfOpen = false;
+      this.halfOpen.delete(conv);
+    }
   }
 
   /** The out-of-order budget across conversations is exceeded: the largest wait becomes a gap. */

@@ -1,14 +1,32 @@
 // UDP in the engine: datagrams decoded, numbered by conversation (tshark's udp.stream), and
 // handed to the first application protocol that claims them (by port, then by content).
-import type { Packet } from '../model/packet.js';
+import type { FieldNode } from '../model/fields.js';
+import type { Layer, Packet } from '../model/packet.js';
 import { UDP_FINDINGS } from '../net/findings.js';
-import { parseUdp, udpTree } from '../net/transport.js';
+import { parseUdp, udpTree, type UdpHeader } from '../net/transport.js';
 import type { EngineCore, UdpAppFactory, UdpDatagram } from './context.js';
 import { EVICT_BATCH, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
 import type { IpInfo } from './network.js';
 
 class UdpConversation extends FlowRecord {
   index = 0;
+}
+
+/** A datagram's layer: its Info text and tree are made when an output asks (no closure per datagram). */
+class UdpLayer implements Layer {
+  readonly name = 'udp';
+  readonly offset = 0;
+  readonly length = 8;
+
+  constructor(readonly bytes: Uint8Array, readonly quoted: boolean, private readonly h: UdpHeader, private readonly stream: number, private readonly payloadLength: number) {}
+
+  get info(): string {
+    return `${this.h.srcPort} → ${this.h.dstPort} Len=${this.payloadLength}`;
+  }
+
+  tree(): FieldNode[] {
+    return udpTree(0, this.h, this.stream);
+  }
 }
 
 export class UdpFlows {
@@ -31,15 +49,7 @@ export class UdpFlows {
     const payload = d.subarray(8, end);
     // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
     const stream = this.stream(ip, h.srcPort, h.dstPort, packet.frame.tsSec);
-    packet.layers.push({
-      name: 'udp',
-      bytes: d,
-      offset: 0,
-      length: 8,
-      quoted: ip.quoted,
-      info: `${h.srcPort} → ${h.dstPort} Len=${payload.length}`,
-      tree: () => udpTree(0, h, stream),
-    });
+    packet.layers.push(new UdpLayer(d, ip.quoted, h, stream, payload.length));
     const datagram: UdpDatagram = {
       src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason, icmp: ip.icmp,
       ipId: ip.ipId, frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,

@@ -193,6 +193,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     summary: 'too many TCP conversations tracked: the oldest were ended and forgotten, so a later segment of one starts a new tcp.stream',
     requirement: 'At most 262,144 TCP conversations are tracked at once; past it the oldest 16,384 are ended and forgotten.',
   },
+  halfOpenLimit: {
+    id: 'tcp.half-open-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many TCP conversations that carried nothing yet (a SYN flood): the oldest were forgotten',
+    requirement: 'At most 65,536 TCP conversations without data or an answer are tracked at once; past it the oldest 4,096 are forgotten, and a later segment of one starts a new tcp.stream.',
+  },
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',

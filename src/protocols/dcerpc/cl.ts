@@ -124,8 +124,7 @@ export class ClEngine {
   private addStubInfo(layers: Layer[] | undefined, index: number, nodes: ReturnType<typeof f>[]): void {
     const layer = layers?.[index];
     if (layer === undefined || layers === undefined) return;
-    const tree = layer.tree;
-    layers[index] = { ...layer, tree: () => [...tree(), ...nodes] };
+    layers[index] = { ...layer, tree: () => [...layer.tree(), ...nodes] };
   }
 
   private info(pdu: ClPdu): string {
