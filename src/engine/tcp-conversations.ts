@@ -35,8 +35,9 @@ export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
 export const MAX_HALF_OPEN = 65_536;
 const HALF_OPEN_BATCH = 4096;
 /**
- * A closed conversation (FIN both ways, RST) is kept this long after its last segment, for
- * late segments' numbers and analysis (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
+ * A closed conversation (FIN both ways, RST), or one that carried nothing, is kept this long
+ * after its last segment, for late segments' numbers and analysis and for SYN retransmissions
+ * (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
  */
 const CLOSED_LINGER_SECONDS = 240;
 
@@ -193,7 +194,9 @@ export class TcpConversations {
       this.halfOpen.clear();
       return;
     }
-    for (const conv of this.table.records()) if (conv.closed && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+    // Closed conversations, and ones that never carried anything (SYNs no one answered), go
+    // after the linger time; the rest after the idle limit above.
+    for (const conv of this.table.records()) if ((conv.closed || conv.halfOpen) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
   }
 
   /** End of capture, after every conversation ended: the protocols flush state shared across conversations. */
