@@ -1,25 +1,30 @@
 // Shared CLI pieces: options every record-printing command takes, errors, and how a command
 // sets up the runner and its sinks.
 import iconv from 'iconv-lite';
+import { resolve as resolvePath } from 'node:path';
+import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
-import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
-import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
+import type { EventFilter, PacketFilter } from '../filter/index.js';
 import type { SinkSettings } from '../output/sinks/index.js';
+import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
+import { TIME_FORMATS, type TimeFormat } from '../output/time-format.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
 import { fileSource, type FrameSource } from '../runner/sources.js';
+import { UsageError } from './errors.js';
 import { defaultProtocols } from '../protocols/index.js';
 
-/** A problem with how the command was called or with its input: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+export { isInputError, UsageError } from './errors.js';
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif' | 'fields';
 
 export interface CommonArgs {
   format: Format;
+  field?: string | string[];
+  'fields-option'?: string | string[];
   color?: boolean;
   'oem-codepage': string;
   quiet: boolean;
@@ -46,31 +51,30 @@ export function withFilterOptions<T>(y: Argv<T>, what: 'frames' | 'events') {
     .option('fail-on-error', { type: 'boolean', default: false, describe: 'Exit with status 1 when a shown record has a finding of error severity' });
 }
 
-function filterUsage(text: string, err: unknown): never {
-  if (err instanceof FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
-  throw err;
+/**
+ * Compiles `-Y`; a bad filter is a usage error. The filter grammar loads only when a filter is
+ * given (start-up time of the commands without one).
+ */
+async function compileFilter<T>(text: string, make: (filters: typeof import('../filter/index.js')) => T): Promise<T> {
+  const filters = await import('../filter/index.js');
+  try {
+    return make(filters);
+  } catch (err) {
+    if (err instanceof filters.FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
+    throw err;
+  }
 }
 
 /** The `-Y` filter for frames, or undefined when none was given; a bad one is a usage error. */
-export function packetFilter(args: CommonArgs): PacketFilter | undefined {
+export async function packetFilter(args: CommonArgs): Promise<PacketFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new PacketFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.PacketFilter(text));
 }
 
 /** The `-Y` filter for timeline events, or undefined when none was given. */
-export function eventFilter(args: CommonArgs): EventFilter | undefined {
+export async function eventFilter(args: CommonArgs): Promise<EventFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new EventFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.EventFilter(text));
 }
 
 /** Accepts `cp850`, `850`, `CP-850`, `ibm850`, `windows-1252`…; rejects what iconv-lite cannot decode. */
@@ -89,12 +93,121 @@ export function warn(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
 }
 
-/** Sink settings from the common options: colour, terminal width, -V and -x. */
-export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean }): SinkSettings {
+/** tshark's `-t`: the time column of the text output. */
+export function withTimeFormatOption<T>(y: Argv<T>, fallback: string) {
+  return y.option('time-format', { alias: 't', type: 'string', requiresArg: true, describe: `Time column of the text output, as tshark -t: a|ad|u|ud (time of day, with date; local or UTC), e (epoch), r (since the first frame), d|dd (since the previous line). Default: ${fallback}` });
+}
+
+function timeFormat(value: string | undefined): TimeFormat | undefined {
+  if (value === undefined) return undefined;
+  if ((TIME_FORMATS as readonly string[]).includes(value)) return value as TimeFormat;
+  throw new UsageError(`-t ${value}: unknown time format; accepted: ${TIME_FORMATS.join(', ')}`);
+}
+
+/** `-e FIELD` and `-E key=value` (repeatable), for the commands that print frames or events as `-T fields`. */
+export function withFieldsOptions<T>(y: Argv<T>, what: 'frame' | 'event' | 'frame or event (--view timeline)') {
+  return y
+    .option('field', { alias: 'e', type: 'string', requiresArg: true, describe: `With -T fields: print this ${what} field (repeat for several; names: msgscope fields${what === 'frame' ? '' : ' --events'})` })
+    .option('fields-option', {
+      alias: 'E',
+      type: 'string',
+      requiresArg: true,
+      describe: 'With -T fields, as tshark: header=y|n, separator=/t|/s|C, quote=d|s|n, occurrence=f|l|a, aggregator=,|/s|C, bom=y|n',
+    });
+}
+
+function list(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** A separator or aggregator value: /t, /s, or one character. */
+function oneCharacter(key: string, value: string, tab: boolean): string {
+  if (value === '/s') return ' ';
+  if (value === '/t' && tab) return '\t';
+  if ([...value].length === 1) return value;
+  throw new UsageError(`-E ${key}=${value}: accepted ${tab ? '/t (tab), ' : ''}/s (space) or one character`);
+}
+
+const YES_NO: Record<string, boolean> = { y: true, n: false };
+
+/** `-E` options as tshark reads them; each wrong one is named with what it accepts. */
+export function fieldsOptions(items: readonly string[]): FieldsOptions {
+  const o = { ...DEFAULT_FIELDS_OPTIONS };
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? '' : item.slice(eq + 1);
+    const bad = (accepted: string): never => {
+      throw new UsageError(`-E ${item}: ${key} accepts ${accepted}`);
+    };
+    switch (key) {
+      case 'header':
+      case 'bom': {
+        const yes = YES_NO[value.toLowerCase()];
+        if (yes === undefined) bad('y or n');
+        o[key] = yes!;
+        break;
+      }
+      case 'separator':
+        o.separator = oneCharacter(key, value, true);
+        break;
+      case 'aggregator':
+        o.aggregator = oneCharacter(key, value, false);
+        break;
+      case 'quote': {
+        const quote = ({ d: '"', s: "'", n: '' } as Record<string, string>)[value.toLowerCase()];
+        if (quote === undefined) bad('d (double quotes), s (single quotes) or n (none)');
+        o.quote = quote!;
+        break;
+      }
+      case 'occurrence': {
+        const v = value.toLowerCase();
+        if (v !== 'f' && v !== 'l' && v !== 'a') bad('f (first), l (last) or a (all)');
+        o.occurrence = v as FieldsOptions['occurrence'];
+        break;
+      }
+      default:
+        throw new UsageError(`-E ${item}: unknown option '${key}'; accepted: header, separator, quote, occurrence, aggregator, bom (key=value)`);
+    }
+  }
+  return o;
+}
+
+/** The -e/-E selection; -e without -T fields, or -T fields without -e, is a usage error (as in tshark). */
+export function fieldsSelection(args: CommonArgs): FieldsSelection {
+  const names = list(args.field);
+  const options = fieldsOptions(list(args['fields-option']));
+  if (args.format === 'fields' && names.length === 0) throw new UsageError('-T fields needs at least one -e FIELD (names: msgscope fields)');
+  if (args.format !== 'fields' && (names.length > 0 || list(args['fields-option']).length > 0)) throw new UsageError('-e and -E go with -T fields (as in tshark)');
+  for (const name of names) if (name === '') throw new UsageError('-e needs a field name');
+  return { names, options };
+}
+
+
+type SinkArgs = CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean; 'time-format'?: string };
+
+/** What the terminal decides about text output: colour and the width lines are cut to. */
+export interface TerminalView {
+  readonly colour: boolean;
+  readonly width: number | undefined;
+}
+
+/** The terminal view of this process's stdout (a --jobs worker gets the main thread's). */
+export function terminalView(args: SinkArgs): TerminalView {
   return {
-    out,
-    style: makeStyle(wantColour(args.color)),
+    colour: wantColour(args.color),
     width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+  };
+}
+
+/** Sink settings from the common options: colour, terminal width, -V and -x, -t, -T fields. */
+export function sinkSettings(out: Output, args: SinkArgs, view: TerminalView = terminalView(args)): SinkSettings {
+  return {
+    time: timeFormat(args['time-format']),
+    fields: fieldsSelection(args),
+    out,
+    style: makeStyle(view.colour),
+    width: view.width,
     verbose: args.verbose === true,
     hex: args.hex === true,
   };
@@ -109,11 +222,12 @@ export function fileSources(paths: readonly string[]): FrameSource[] {
   return paths.map(fileSource);
 }
 
-/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's). */
+/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's), and --jobs. */
 export interface CaptureArgs {
   captures?: string[];
   'read-file'?: string | string[];
   n?: boolean;
+  jobs: number;
 }
 
 /**
@@ -125,7 +239,15 @@ export function withCaptureOptions<T>(y: Argv<T>) {
   return y
     .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
     .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
-    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' });
+    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' })
+    .option('jobs', { type: 'number', default: 1, requiresArg: true, describe: 'Worker threads: read and timeline read several captures at once, one per worker, output in file order (docs/performance.md)' });
+}
+
+/** --jobs checked: a whole number of workers, at least 1. */
+export function jobCount(args: CaptureArgs): number {
+  const jobs = args.jobs;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of workers, at least 1');
+  return jobs;
 }
 
 /** Every capture the command was given, positional ones first, then the -r ones; none is a usage error. */
@@ -137,6 +259,29 @@ export function captureList(args: CaptureArgs, command: string): string[] {
   return all;
 }
 
-export function isInputError(err: unknown): err is Error {
-  return err instanceof CaptureFormatError || err instanceof UsageError;
+/** `-w FILE` and `-P`, as tshark: save the selected frames; print the records too only with -P. */
+export interface WriteArgs {
+  write?: string;
+  print?: boolean;
+}
+
+export function withWriteOptions<T>(y: Argv<T>, what: string) {
+  return y
+    .option('write', { alias: 'w', type: 'string', requiresArg: true, describe: `Save ${what} to this pcapng file (- for stdout), with a packet comment per finding; nothing is printed unless -P` })
+    .option('print', { alias: 'P', type: 'boolean', describe: 'With -w: print the records as well, as tshark -P' });
+}
+
+/** Checks -w against the captures: never the file being read (it would be truncated before it is read). */
+export function writeTarget(args: WriteArgs, captures: readonly string[]): string | undefined {
+  if (args.write === undefined) {
+    if (args.print === true) throw new UsageError('-P goes with -w (print the records while saving the frames)');
+    return undefined;
+  }
+  if (args.write === '') throw new UsageError('-w needs a file name (- for stdout)');
+  if (isStdout(args.write) && args.print === true) throw new UsageError('-w - writes the capture to stdout: -P would mix the records into it');
+  if (!isStdout(args.write)) {
+    const target = resolvePath(args.write);
+    for (const c of captures) if (resolvePath(c) === target) throw new UsageError(`-w ${args.write}: that is a capture being read; choose another file`);
+  }
+  return args.write;
 }

@@ -13,7 +13,7 @@ import { alertJson } from '../analysis/audit/result.js';
 import type { Analysis } from '../runner/analysis.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { asUsage, auditOptions, fileOutputs, liveCaptureHash, withAuditOptions, type AuditArgs } from './audit.js';
-import { eventFilter, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { eventFilter, withTimeFormatOption, withFieldsOptions, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 import { jsonText } from '../output/escape.js';
 
 export interface LiveArgs extends CommonArgs, AuditArgs {
@@ -31,7 +31,7 @@ export interface LiveArgs extends CommonArgs, AuditArgs {
 }
 
 export function liveBuilder(y: Argv) {
-  return withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames'))
+  return withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view')
     .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
@@ -79,7 +79,7 @@ async function live(args: LiveArgs): Promise<void> {
   // -Y filters frames on the read view and events on the timeline view.
   const timeline = args.view === 'timeline';
   const analysis = timeline ? new Timeline([EVENT_SINKS[args.format](settings)]) : new PacketListing([PACKET_SINKS[args.format === 'csv' ? 'text' : args.format](settings)]);
-  const runner = makeRunner([analysis], args, timeline ? { eventFilter: eventFilter(args), reorder: NO_REORDER } : { frameFilter: packetFilter(args) });
+  const runner = makeRunner([analysis], args, timeline ? { eventFilter: await eventFilter(args), reorder: NO_REORDER } : { frameFilter: await packetFilter(args) });
   const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
   await runner.run([source]);
   await out.close();
@@ -94,7 +94,7 @@ async function live(args: LiveArgs): Promise<void> {
  * crossed; the summary (text or one JSON object) and the file outputs when capture stops.
  */
 async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
-  if (args.format === 'csv') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
+  if (args.format === 'csv' || args.format === 'fields') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
   auditOptions(args);
   const out = new Output(process.stdout, 0);
   const hash = liveCaptureHash(iface);
@@ -114,7 +114,7 @@ async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
     const json = alertJson({ ...alert, capture: 0 }, captures, undefined);
     out.line(text ? alertLine(json) : jsonText({ alert: json }));
   });
-  const runner = makeRunner([audit], args, { eventFilter: eventFilter(args), reorder: NO_REORDER });
+  const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args), reorder: NO_REORDER });
   const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
   try {
     await runner.run([source]);
