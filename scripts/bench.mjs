@@ -26,12 +26,13 @@
 // It reports, it never asserts: timings depend on the machine and on what else runs (the load
 // average is printed; CPU seconds are the steadier figure).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCapture } from './make-bench-capture.mjs';
 import { makeSpamCapture } from './make-spam-capture.mjs';
+import { measure, TIME } from './lib/measure.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MSGSCOPE = join(ROOT, 'bin', 'msgscope');
@@ -82,30 +83,6 @@ const JOBS = [
 for (const name of only) if (!JOBS.some((j) => j.name === name)) usage(`unknown job ${name}`);
 
 // ---- running and measuring ----
-
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-/**
- * Runs a command with stdout to /dev/null. Wall seconds always; CPU seconds (user+sys) and
- * peak RSS (MB) when /usr/bin/time exists.
- */
-function measure(command, args) {
-  const out = openSync('/dev/null', 'w');
-  const timeFile = join(tmpdir(), `msgscope-bench-${process.pid}.time`);
-  try {
-    const full = TIME !== undefined ? [TIME, '-f', '%e %U %S %M', '-o', timeFile, command, ...args] : [command, ...args];
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(full[0], full.slice(1), { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n').slice(-3).join(' / ').slice(0, 300)}` };
-    if (TIME === undefined) return { wall };
-    const [, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-    return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-  } finally {
-    closeSync(out);
-    rmSync(timeFile, { force: true });
-  }
-}
 
 /** The floor: the file read in 4 MiB chunks and its pcap records walked. Also its frame count and time span. */
 function plainLoop(path) {

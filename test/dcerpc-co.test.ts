@@ -49,6 +49,7 @@ function fakeCtx(): { ctx: EngineContext; events: TimelineEvent[]; findings: Fin
     emit: (e) => events.push(e),
     packetFinding: (x) => findings.push(x),
     standaloneFinding: (x) => findings.push(x),
+    schedule: () => ({ cancel: () => undefined }),
   };
   return { ctx, events, findings };
 }

@@ -33,7 +33,7 @@ test('msnp-sb-relay.pcap: each message is one event covering its three legs, del
 
 function collector(): { ctx: EngineContext; out: TimelineEvent[] } {
   const out: TimelineEvent[] = [];
-  const ctx: EngineContext = { options: { oemCodepage: 'cp437' }, packet: undefined, emit: (e) => out.push(e), packetFinding: () => undefined, standaloneFinding: () => undefined };
+  const ctx: EngineContext = { options: { oemCodepage: 'cp437' }, packet: undefined, emit: (e) => out.push(e), packetFinding: () => undefined, standaloneFinding: () => undefined, schedule: () => ({ cancel: () => undefined }) };
   return { ctx, out };
 }
 

@@ -7,6 +7,7 @@ import type { Packet } from '../src/model/packet.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import type { Finding } from '../src/model/findings.js';
 import { MsnpConnection } from '../src/protocols/msnp/connection.js';
+import type { Timer } from '../src/engine/timers.js';
 import { MsnpShared } from '../src/protocols/msnp/shared.js';
 
 class FakeContext implements EngineContext {
@@ -27,6 +28,10 @@ class FakeContext implements EngineContext {
   }
   standaloneFinding(item: Finding): void {
     this.findings.push(item);
+  }
+  /** Timers never fire here: pending state is flushed at the end, as when the capture ends first. */
+  schedule(): Timer {
+    return { cancel: () => undefined };
   }
 }
 

@@ -2,6 +2,8 @@
 import type { Finding } from '../model/findings.js';
 import type { TimelineEvent } from '../model/events.js';
 import type { Packet } from '../model/packet.js';
+import type { Timer } from './timers.js';
+import type { BufferBudget } from '../net/stream-buffer.js';
 
 export interface EngineOptions {
   /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */
@@ -30,6 +32,18 @@ export interface EngineContext {
    * and shown in the timeline as a `finding` event.
    */
   standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void;
+  /**
+   * Calls `fire` before the first frame whose capture time (seconds) is past `atSec`, unless
+   * cancelled first: how pending state (a request waiting for its response) is finished on
+   * a timeout while the capture goes on. It runs between frames (`packet` is undefined);
+   * timers still waiting at the end of the capture never fire (`finish` flushes instead).
+   */
+  schedule(atSec: number, fire: () => void): Timer;
+  /**
+   * The budget of bytes that applications hold for unfinished messages, across all
+   * connections: a StreamBuffer attached to it may be told to give its bytes up.
+   */
+  readonly buffers?: BufferBudget;
 }
 
 /** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */
@@ -38,6 +52,8 @@ export interface EngineCore extends EngineContext {
   readonly lastSec: number;
   /** Runs protocol code so that a bug in it never stops the capture: it becomes a finding. */
   guard(where: string, fn: () => void): void;
+  /** Reports an error caught around protocol code (what `guard` does, for callers with their own try). */
+  internalError(where: string, err: unknown): void;
 }
 
 /** The two directions of a conversation: 0 from the initiator (the client), 1 towards it. */

@@ -16,6 +16,12 @@ import { Network } from './network.js';
 import { instantiate, type ProtocolSet } from './protocols.js';
 import { TcpConversations } from './tcp-conversations.js';
 import { UdpFlows } from './udp.js';
+import { TimerQueue, type Timer } from './timers.js';
+import { BufferBudget } from '../net/stream-buffer.js';
+import { TCP_FINDINGS } from '../net/findings.js';
+
+/** Bytes of unfinished application messages held across all connections. */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export interface EngineHandlers {
   /** Every dissected frame, in order, while its data is still valid. */
@@ -33,6 +39,8 @@ export class Engine implements EngineCore {
   private readonly network: Network;
   private readonly tcp: TcpConversations;
   private readonly udp: UdpFlows;
+  private readonly timers = new TimerQueue();
+  readonly buffers = new BufferBudget(MAX_BUFFERED_BYTES);
   private frameCount = 0;
   private latestSec = 0;
   private finished = false;
@@ -61,9 +69,14 @@ export class Engine implements EngineCore {
     this.emit({ kind: 'finding', tsSec, tsNsec, frames: item.frame > 0 ? [item.frame] : [], protocol, transport: route.transport, src: route.src, dst: route.dst, findings: [item] });
   }
 
+  schedule(atSec: number, fire: () => void): Timer {
+    return this.timers.schedule(atSec, fire);
+  }
+
   // ---- frames ----
 
   frame(frame: Frame): void {
+    this.timers.advance(frame.tsSec, this.runTimer);
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
     this.frameCount++;
@@ -75,13 +88,14 @@ export class Engine implements EngineCore {
       else if (start.ethertype === 0x0806) decodeArp(packet, frame.data, start.offset);
       else if (start.ethertype === 0x8137) decodeIpx(packet, frame.data, start.offset);
     } catch (err) {
-      this.internalError(packet, 'engine', err);
+      this.reportError(packet, 'engine', err);
     }
     if (frame.caplen < frame.len && packet.layers.length > 0) {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
       packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
     }
     if (this.frameCount % SWEEP_EVERY === 0) this.sweep(false);
+    if (this.buffers.exceeded) this.relieveBuffers(packet);
     this.handlers.packet?.(packet);
     this.packet = undefined;
   }
@@ -90,6 +104,7 @@ export class Engine implements EngineCore {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.timers.clear();
     this.sweep(true);
     this.udp.finish();
     this.tcp.finish();
@@ -104,19 +119,37 @@ export class Engine implements EngineCore {
     return this.latestSec;
   }
 
-  private internalError(packet: Packet | undefined, where: string, err: unknown): void {
+  internalError(where: string, err: unknown): void {
+    this.reportError(this.packet, where, err);
+  }
+
+  private reportError(packet: Packet | undefined, where: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     const item = MSGSCOPE_FINDINGS.internalError.at(packet?.frame.number ?? 0, `internal error in the ${where} dissector: ${message}`);
     if (packet !== undefined) packet.findings.push(item);
     else process.emitWarning(item.summary);
   }
 
+  /** Past the buffer budget: the connections holding the most give their bytes up, one finding each. */
+  private relieveBuffers(packet: Packet): void {
+    for (let buf = this.buffers.largest(); buf !== undefined && this.buffers.exceeded; buf = this.buffers.largest()) {
+      const bytes = buf.length;
+      this.guard('buffer budget', () => buf.evict?.());
+      if (buf.length > 0) buf.clear();
+      packet.findings.push(TCP_FINDINGS.bufferBudget.at(packet.frame.number,
+        `more than ${MAX_BUFFERED_BYTES} bytes of unfinished application messages held across connections: the largest (${bytes} bytes) was dropped`));
+    }
+  }
+
+  /** Fires one timer between frames (no current packet), guarded like a dissector. */
+  private readonly runTimer = (fire: () => void): void => this.guard('timer', fire);
+
   /** Runs an application dissector so that a bug in one never stops the capture. */
   guard(where: string, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.internalError(this.packet, where, err);
+      this.reportError(this.packet, where, err);
     }
   }
 

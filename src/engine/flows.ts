@@ -1,11 +1,146 @@
-// What the engine's conversation tables (TCP and UDP) share: their bounds and their keys.
+// What the engine's conversation tables (TCP and UDP) share: their bounds, and one hash table
+// of flows found by a number hashed from the addresses and ports — the same whichever side
+// sent the packet — so the per-packet lookup builds no key string. Records that hash alike
+// are chained and told apart field by field. Map order is insertion order, so the first
+// records are the oldest: the ones a full table gives up first.
 
-/** Conversations tracked at once per transport; past it, later ones are dissected without state. */
-export const MAX_CONVERSATIONS = 1_000_000;
-/** Conversations idle this long (capture time) are ended, their state freed. */
+/** Flows tracked at once per transport; past it the oldest are given up, a batch at a time. */
+export const MAX_CONVERSATIONS = 262_144;
+/** How many of the oldest flows a full table gives up at once (one finding per batch). */
+export const EVICT_BATCH = MAX_CONVERSATIONS / 16;
+/** Flows idle this long (capture time) are ended and forgotten. */
 export const IDLE_SECONDS = 3600;
 
-/** A conversation's key, the same whichever side sent the packet. */
-export function conversationKey(src: string, sp: number, dst: string, dp: number): string {
-  return src < dst || (src === dst && sp <= dp) ? `${src}|${sp}|${dst}|${dp}` : `${dst}|${dp}|${src}|${sp}`;
+/** The identity of a flow: both sides' addresses and ports, in the order the record keeps them. */
+export abstract class FlowRecord {
+  /** The next record in the same hash bucket. */
+  chain: this | undefined = undefined;
+  /** Whether the table holds this record. */
+  inTable = false;
+  lastSec: number;
+
+  constructor(
+    /** Addresses of side 0 and side 1 (for TCP: client, server). */
+    readonly addrA: string,
+    readonly addrB: string,
+    readonly portA: number,
+    readonly portB: number,
+    /** IPv4 addresses as numbers, or -1 (IPv6): compared instead of the strings. */
+    readonly v4A: number,
+    readonly v4B: number,
+    readonly hash: number,
+    now: number,
+  ) {
+    this.lastSec = now;
+  }
+
+  /** 0 when the packet was sent by side 0, 1 by side 1, -1 when it is another flow. */
+  sideOf(src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): -1 | 0 | 1 {
+    if (this.v4A >= 0 && src4 >= 0) {
+      if (this.v4A === src4 && this.portA === sp && this.v4B === dst4 && this.portB === dp) return 0;
+      if (this.v4A === dst4 && this.portA === dp && this.v4B === src4 && this.portB === sp) return 1;
+      return -1;
+    }
+    if (this.v4A >= 0 || src4 >= 0) return -1;
+    if (this.addrA === src && this.portA === sp && this.addrB === dst && this.portB === dp) return 0;
+    if (this.addrA === dst && this.portA === dp && this.addrB === src && this.portB === sp) return 1;
+    return -1;
+  }
+}
+
+/** One side of an IPv4 flow hashed; the two sides are XOR-combined, so order does not matter. */
+function mix4(addr: number, port: number): number {
+  let x = Math.imul(addr ^ (port << 16) ^ port, 0x9e3779b1);
+  x ^= x >>> 15;
+  return Math.imul(x, 0x85ebca6b) ^ (x >>> 13);
+}
+
+function mixText(addr: string, port: number): number {
+  let h = 0x811c9dc5 ^ port;
+  for (let i = 0; i < addr.length; i++) h = Math.imul(h ^ addr.charCodeAt(i), 0x01000193);
+  return mix4(h, port);
+}
+
+/** The flow hash of a packet: IPv4 addresses as numbers when both are given (>= 0), else the address texts. */
+export function flowHash(src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): number {
+  return src4 >= 0 && dst4 >= 0 ? (mix4(src4, sp) ^ mix4(dst4, dp)) | 0 : (mixText(src, sp) ^ mixText(dst, dp)) | 0;
+}
+
+export class FlowTable<R extends FlowRecord> {
+  private readonly buckets = new Map<number, R>();
+  private count = 0;
+  /** Side of the packet in the record the last `find` returned. */
+  side: 0 | 1 = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  find(hash: number, src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): R | undefined {
+    for (let r = this.buckets.get(hash); r !== undefined; r = r.chain) {
+      const side = r.sideOf(src, sp, dst, dp, src4, dst4);
+      if (side >= 0) {
+        this.side = side as 0 | 1;
+        return r;
+      }
+    }
+    return undefined;
+  }
+
+  /** Adds a record (a record of the same flow must have been removed first). */
+  insert(rec: R): void {
+    rec.chain = this.buckets.get(rec.hash);
+    this.buckets.set(rec.hash, rec);
+    rec.inTable = true;
+    this.count++;
+  }
+
+  remove(rec: R): void {
+    if (!rec.inTable) return;
+    rec.inTable = false;
+    this.count--;
+    const head = this.buckets.get(rec.hash);
+    if (head === rec) {
+      if (rec.chain === undefined) this.buckets.delete(rec.hash);
+      else this.buckets.set(rec.hash, rec.chain);
+    } else {
+      for (let r = head; r !== undefined; r = r.chain) {
+        if (r.chain === rec) {
+          r.chain = rec.chain;
+          break;
+        }
+      }
+    }
+    rec.chain = undefined;
+  }
+
+  /** Every record, oldest buckets first; records may be removed while iterating. */
+  *records(): IterableIterator<R> {
+    for (const head of this.buckets.values()) {
+      for (let r: R | undefined = head; r !== undefined;) {
+        const next: R | undefined = r.chain;
+        yield r;
+        r = next;
+      }
+    }
+  }
+
+  /** Up to `n` of the oldest records (for eviction when the table is full). */
+  oldest(n: number): R[] {
+    const out: R[] = [];
+    for (const r of this.records()) {
+      if (out.length >= n) break;
+      out.push(r);
+    }
+    return out;
+  }
+
+  clear(): void {
+    for (const r of this.records()) {
+      r.inTable = false;
+      r.chain = undefined;
+    }
+    this.buckets.clear();
+    this.count = 0;
+  }
 }

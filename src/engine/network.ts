@@ -33,7 +33,7 @@ export interface IpInfo {
   /** IPv4 identification: what ties a bounce's quoted header to the datagram it copies. */
   readonly ipId?: number;
   readonly frames: number[];
-  /** The outer IPv4 header's addresses as numbers (TCP's fast conversation lookup). */
+  /** The IPv4 header's addresses as numbers (the flow tables' hash); undefined for IPv6. */
   readonly src4?: number;
   readonly dst4?: number;
 }
@@ -109,9 +109,7 @@ export class Network {
     } else if (fragmented && h.fragmentOffset > 0) {
       return; // a quoted non-first fragment has no transport header
     }
-    const info: IpInfo = isQuoted
-      ? { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, icmp: quoted !== undefined ? { type: quoted.type, code: quoted.code } : undefined, ipId: h.id, frames }
-      : { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: undefined, ipId: h.id, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
+    const info: IpInfo = { src: h.src, dst: h.dst, quoted: isQuoted, icmpReason: quoted?.reason, icmp: quoted !== undefined ? { type: quoted.type, code: quoted.code } : undefined, ipId: h.id, frames, src4: u32(d, o + 12), dst4: u32(d, o + 16) };
     this.transport(packet, h.protocol, payload, info);
   }
 

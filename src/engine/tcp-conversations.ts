@@ -1,87 +1,213 @@
-// TCP in the engine: the conversation table (string-keyed, with a numeric IPv4 hash index so
-// the common lookup builds no key), tshark's stream numbering and relative sequence numbers,
+// TCP in the engine: the conversation table, tshark's stream numbering, relative sequence
+// numbers and sequence analysis (retransmissions, out-of-order segments, window scaling),
 // per-direction reassembly into in-order byte streams, and the choice of the application
 // protocol each conversation is given (by port, then by content).
+//
+// Memory: a conversation costs a small record (numbers, its addresses) until it carries data
+// an application claims; the application and its reassembly buffers are released when the
+// conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
+// segments keep their stream and relative numbers. Out-of-order bytes across all
+// conversations share one budget; the table holds at most MAX_CONVERSATIONS records and gives
+// up the oldest, a batch at a time, with one finding per batch.
 import { endpoint } from '../net/addr.js';
-import { f } from '../model/fields.js';
+import { f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { TCP_FINDINGS } from '../net/findings.js';
-import type { Packet } from '../model/packet.js';
-import { TcpDirection, type ReassemblySink } from '../net/tcp-reassembly.js';
+import type { Layer, Packet } from '../model/packet.js';
+import {
+  TA_ANY_RETRANSMISSION, TA_FAST_RETRANSMISSION, TA_OUT_OF_ORDER, TA_RETRANSMISSION, TA_SPURIOUS_RETRANSMISSION, TcpAnalysis,
+} from '../net/tcp-analysis.js';
+import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../net/tcp-reassembly.js';
 import { ACK, FIN, parseTcp, RST, SYN, tcpFlagsText, tcpTree, TCP, type TcpHeader } from '../net/transport.js';
 import type { Direction, EngineCore, Route, TcpApp, TcpAppFactory, TcpConversationInfo } from './context.js';
-import { conversationKey, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
+import { EVICT_BATCH, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
 import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
 const DETECT_TRIES = 16;
+/** Out-of-order bytes waiting across every conversation; past it the largest wait is given up. */
+export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
+/**
+ * Conversations that have carried nothing yet (a SYN, no answer, no payload) kept at once;
+ * past it the oldest HALF_OPEN_BATCH are forgotten, with one finding: a SYN flood costs a
+ * bounded table, and a retransmitted SYN of a forgotten one starts a new stream.
+ */
+export const MAX_HALF_OPEN = 65_536;
+const HALF_OPEN_BATCH = 4096;
+/**
+ * A closed conversation (FIN both ways, RST), or one that carried nothing, is kept this long
+ * after its last segment, for late segments' numbers and analysis and for SYN retransmissions
+ * (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
+ */
+const CLOSED_LINGER_SECONDS = 240;
 
-interface TcpConversation extends TcpConversationInfo {
+class TcpConversation extends FlowRecord implements TcpConversationInfo {
+  readonly index: number;
   readonly dirs: [TcpDirection, TcpDirection];
-  app: TcpApp | null | undefined;
-  appName: string;
-  detectTries: number;
+  analysis = new TcpAnalysis();
+  app: TcpApp | null | undefined = undefined;
+  appName = '';
+  detectTries = 0;
   /** Directions whose next segment is where the app's stream starts (data before the app was chosen is skipped). */
-  startHere: [boolean, boolean];
-  finSeen: [boolean, boolean];
+  startHere: [boolean, boolean] = [false, false];
+  finSeen: [boolean, boolean] = [false, false];
   /** Whether each direction has sent a segment (its sequence base is then its own, not guessed from an ACK). */
-  sent: [boolean, boolean];
-  closed: boolean;
-  lastSec: number;
-  sawHandshake: boolean;
+  sent: [boolean, boolean] = [false, false];
+  closed = false;
+  sawHandshake = false;
+  /** In the half-open list: nothing carried yet. */
+  halfOpen = false;
   /** Made when an application is given the stream (most conversations never need them). */
-  sinks: [ReassemblySink, ReassemblySink] | undefined;
-  /** IPv4 addresses as numbers ([client, server]) for the fast lookup; undefined for IPv6. */
-  readonly v4: readonly [number, number] | undefined;
-  /** Its slot in the IPv4 index (-1 when not indexed). */
-  readonly hash4: number;
-  /** Whether the string-keyed table (the authority) holds this conversation. */
-  inTable: boolean;
+  sinks: [DirectionSink, DirectionSink] | undefined;
+  private endpoints: readonly [string, string] | undefined;
+
+  constructor(index: number, addrA: string, addrB: string, portA: number, portB: number, v4A: number, v4B: number, hash: number, now: number, budget: ReassemblyBudget) {
+    super(addrA, addrB, portA, portB, v4A, v4B, hash, now);
+    this.index = index;
+    this.dirs = [new TcpDirection(budget), new TcpDirection(budget)];
+  }
+
+  get addr(): readonly [string, string] {
+    return [this.addrA, this.addrB];
+  }
+
+  get port(): readonly [number, number] {
+    return [this.portA, this.portB];
+  }
+
+  get endpoint(): readonly [string, string] {
+    return (this.endpoints ??= [endpoint(this.addrA, this.portA), endpoint(this.addrB, this.portB)]);
+  }
 }
 
-/** One side of an IPv4 conversation hashed (XOR-combined with the other side: the order does not matter). */
-function mix4(addr: number, port: number): number {
-  let x = Math.imul(addr ^ (port << 16) ^ port, 0x9e3779b1);
-  x ^= x >>> 15;
-  return Math.imul(x, 0x85ebca6b) ^ (x >>> 13);
+/** One direction's reassembly events, forwarded to the conversation's application. */
+class DirectionSink implements ReassemblySink {
+  constructor(private readonly owner: TcpConversations, private readonly conv: TcpConversation, private readonly dir: Direction) {}
+
+  route(): Route {
+    const ep = this.conv.endpoint;
+    return { transport: 'tcp', src: ep[this.dir], dst: ep[this.dir === 0 ? 1 : 0] };
+  }
+
+  data(bytes: Uint8Array): void {
+    const app = this.conv.app;
+    if (app === null || app === undefined) return;
+    try {
+      app.data(this.dir, bytes);
+    } catch (err) {
+      this.owner.core.internalError(this.conv.appName, err);
+    }
+  }
+
+  gap(from: number, length: number): void {
+    this.owner.report(this, TCP_FINDINGS.gap, `TCP stream ${this.conv.index}: ${length} byte(s) from ${this.route().src} not captured (relative seq ${from}–${from + length - 1})`);
+    const app = this.conv.app;
+    if (app === null || app === undefined) return;
+    try {
+      app.gap(this.dir, length);
+    } catch (err) {
+      this.owner.core.internalError(this.conv.appName, err);
+    }
+  }
+
+  conflict(from: number, length: number): void {
+    this.owner.report(this, TCP_FINDINGS.overlapConflict, `TCP stream ${this.conv.index}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
+  }
+
+  limitHit(bytes: number): void {
+    this.owner.report(this, TCP_FINDINGS.reassemblyLimit, `TCP stream ${this.conv.index}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
+  }
+}
+
+/** What a segment's layer needs to build its Info text and tree, without a closure. */
+class TcpLayer implements Layer {
+  readonly name = 'tcp';
+  readonly offset = 0;
+  readonly length: number;
+  private infoText: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly h: TcpHeader,
+    private readonly stream: number,
+    private readonly relSeq: number,
+    private readonly relAck: number,
+    private readonly payloadLength: number,
+    private readonly window: number,
+    private readonly scale: number,
+    private readonly analysis: number,
+  ) {
+    this.length = h.headerLength;
+  }
+
+  /** Built when a summary line asks for it (the timeline never does). */
+  get info(): string {
+    const h = this.h;
+    return (this.infoText ??= `${infoPrefix(this.analysis)}${h.srcPort} → ${h.dstPort} [${tcpFlagsText(h.flags & 0x1ff)}] Seq=${this.relSeq}${(h.flags & ACK) !== 0 ? ` Ack=${this.relAck}` : ''} Win=${this.window} Len=${this.payloadLength}`);
+  }
+
+  tree(): FieldNode[] {
+    const nodes = tcpTree(this.bytes, 0, this.h, { stream: this.stream, relSeq: this.relSeq, relAck: this.relAck, payloadLength: this.payloadLength, window: this.window, scale: this.scale });
+    const a = this.analysis;
+    if ((a & TA_ANY_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.retransmission'], true));
+    if ((a & TA_FAST_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.fast_retransmission'], true));
+    if ((a & TA_SPURIOUS_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.spurious_retransmission'], true));
+    if ((a & TA_OUT_OF_ORDER) !== 0) nodes.push(f(TCP['analysis.out_of_order'], true));
+    return nodes;
+  }
+}
+
+/** tshark's Info prefixes for the retransmission family. */
+function infoPrefix(analysis: number): string {
+  if (analysis === 0) return '';
+  if ((analysis & TA_RETRANSMISSION) !== 0) return '[TCP Retransmission] ';
+  if ((analysis & TA_FAST_RETRANSMISSION) !== 0) return '[TCP Fast Retransmission] ';
+  if ((analysis & TA_SPURIOUS_RETRANSMISSION) !== 0) return '[TCP Spurious Retransmission] ';
+  if ((analysis & TA_OUT_OF_ORDER) !== 0) return '[TCP Out-Of-Order] ';
+  return '';
+}
+
+/** tshark's tcp.window_size_scalefactor: 2^shift, -1 unknown, -2 no scaling. */
+function scaleFactor(shift: number): number {
+  return shift >= 0 ? 2 ** shift : shift;
 }
 
 export class TcpConversations {
-  private readonly table = new Map<string, TcpConversation>();
-  /**
-   * IPv4 conversations by a number hashed from their addresses and ports: found without
-   * building the key string per segment. A hint only: a hit is checked field by field and
-   * against `inTable`, a miss falls back to `table`.
-   */
-  private readonly index4 = new Map<number, TcpConversation>();
+  private readonly table = new FlowTable<TcpConversation>();
+  /** Conversations that carried nothing yet, oldest first. */
+  private readonly halfOpen = new Set<TcpConversation>();
   private streams = 0;
-  private tableFullReported = false;
+  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES);
+  /** Directions holding out-of-order data, for the shared budget. */
+  private readonly waiting = new Set<TcpDirection>();
+  private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
 
-  constructor(private readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {}
+  constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {}
 
   /** Ends conversations idle past the limit and forgets closed ones (all of them at the end). */
   sweep(now: number, all: boolean): void {
-    for (const [, conv] of this.table) {
-      if (all || (now - conv.lastSec > IDLE_SECONDS)) this.end(conv);
+    for (const conv of this.table.records()) {
+      if (all || now - conv.lastSec > IDLE_SECONDS) this.end(conv);
     }
     if (all) {
-      for (const [, conv] of this.table) conv.inTable = false;
       this.table.clear();
-      this.index4.clear();
-    } else {
-      for (const [key, conv] of this.table) {
-        if (conv.closed && now - conv.lastSec > IDLE_SECONDS) {
-          this.table.delete(key);
-          conv.inTable = false;
-          if (this.index4.get(conv.hash4) === conv) this.index4.delete(conv.hash4);
-        }
-      }
+      this.halfOpen.clear();
+      return;
     }
+    // Closed conversations, and ones that never carried anything (SYNs no one answered), go
+    // after the linger time; the rest after the idle limit above.
+    for (const conv of this.table.records()) if ((conv.closed || conv.halfOpen) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
   }
 
   /** End of capture, after every conversation ended: the protocols flush state shared across conversations. */
   finish(): void {
     for (const app of this.apps) this.core.guard(app.name, () => app.finish?.(this.core));
+  }
+
+  /** A finding about one direction of a conversation, shown on its own in the timeline. */
+  report(sink: DirectionSink, def: FindingDef, summary: string): void {
+    const frame = this.core.packet?.frame;
+    this.core.standaloneFinding(def.at(frame?.number ?? 0, summary), 'tcp', sink.route(), frame?.tsSec ?? this.core.lastSec, frame?.tsNsec ?? 0);
   }
 
   segment(packet: Packet, d: Uint8Array, ip: IpInfo): void {
@@ -96,7 +222,13 @@ export class TcpConversations {
       return;
     }
     const payload = d.subarray(h.headerLength);
-    const { conv, dir } = this.conversation(ip.src, h.srcPort, ip.dst, h.dstPort, h, packet.frame.tsSec, ip.src4, ip.dst4);
+    const frame = packet.frame;
+    const conv = this.conversation(ip, h, frame.tsSec);
+    const dir = this.table.side;
+    if (conv.halfOpen && (payload.length > 0 || (conv.sent[0] && conv.sent[1]))) {
+      conv.halfOpen = false;
+      this.halfOpen.delete(conv);
+    }
     const mine = conv.dirs[dir];
     const peer = conv.dirs[dir === 0 ? 1 : 0];
     if ((h.flags & SYN) !== 0) {
@@ -109,11 +241,12 @@ export class TcpConversations {
     const relSeq = mine.displayRelative(h.seq);
     // Without the ACK flag tshark still shows the acknowledgement field, as its raw value (e.g. a bare RST).
     const relAck = (h.flags & ACK) === 0 ? h.ack : peer.base !== undefined ? peer.displayRelative(h.ack) : 0;
-    const layerIndex = packet.layers.length;
-    let analysis: 'retransmission' | 'out-of-order' | undefined;
-    packet.layers.push(this.layer(d, h, conv.index, relSeq, relAck, payload.length, analysis));
+    const analysis = conv.analysis.analyze(dir, h.seq, h.ack, payload.length, h.flags, h.window, frame.tsSec, frame.tsNsec);
+    if ((h.flags & SYN) !== 0) conv.analysis.synOptions(dir, (h.flags & ACK) !== 0, h.windowScale);
+    const window = conv.analysis.scaledWindow(dir, h.window, h.flags);
+    packet.layers.push(new TcpLayer(d, h, conv.index, relSeq, relAck, payload.length, window, scaleFactor(conv.analysis.sides[dir].winScale), analysis));
 
-    if (conv.app === undefined && payload.length > 0) {
+    if (conv.app === undefined && payload.length > 0 && !conv.closed) {
       this.detectApp(conv, dir, payload);
       // A late start skips what the peer sent before it: the detecting segment's ACK says how much.
       if (conv.app !== undefined && conv.startHere[dir === 0 ? 1 : 0] && (h.flags & ACK) !== 0 && peer.base !== undefined) {
@@ -127,39 +260,22 @@ export class TcpConversations {
         conv.startHere[dir] = false;
         mine.next = Math.max(mine.next, mine.relative(h.seq));
       }
-      if ((h.flags & ACK) !== 0 && peer.base !== undefined) {
-        const ackRel = peer.relative(h.ack);
-        this.core.guard(conv.appName, () => peer.acknowledged(ackRel, sinks[dir === 0 ? 1 : 0]));
+      try {
+        if ((h.flags & ACK) !== 0 && peer.base !== undefined) peer.acknowledged(peer.relative(h.ack), sinks[dir === 0 ? 1 : 0]);
+        mine.segment(h.seq, payload, sinks[dir]);
+      } catch (err) {
+        this.core.internalError(conv.appName, err);
       }
-      const kind = mine.segment(h.seq, payload, sinks[dir]);
-      if (kind === 'retransmission' || kind === 'out-of-order') {
-        analysis = kind;
-        packet.layers[layerIndex] = this.layer(d, h, conv.index, relSeq, relAck, payload.length, analysis);
-      }
+      if (mine.waiting > 0) this.waiting.add(mine);
+      else this.waiting.delete(mine);
+      if (peer.waiting === 0) this.waiting.delete(peer);
+      if (this.budget.exceeded) this.giveUpLargestWait();
     }
     if ((h.flags & FIN) !== 0) {
       conv.finSeen[dir] = true;
       mine.fin = mine.relative(h.seq) + payload.length;
     }
     if ((h.flags & RST) !== 0 || (conv.finSeen[0] && conv.finSeen[1])) this.end(conv);
-  }
-
-  private layer(d: Uint8Array, h: TcpHeader, stream: number, relSeq: number, relAck: number, payloadLength: number, analysis: 'retransmission' | 'out-of-order' | undefined) {
-    const flagText = tcpFlagsText(h.flags & 0x1ff);
-    const prefix = analysis === 'retransmission' ? '[TCP Retransmission] ' : analysis === 'out-of-order' ? '[TCP Out-Of-Order] ' : '';
-    return {
-      name: 'tcp',
-      bytes: d,
-      offset: 0,
-      length: h.headerLength,
-      info: `${prefix}${h.srcPort} → ${h.dstPort} [${flagText}] Seq=${relSeq}${(h.flags & ACK) !== 0 ? ` Ack=${relAck}` : ''} Win=${h.window} Len=${payloadLength}`,
-      tree: () => {
-        const nodes = tcpTree(d, 0, h, { stream, relSeq, relAck, payloadLength });
-        if (analysis === 'retransmission') nodes.push(f(TCP['analysis.retransmission'], true));
-        if (analysis === 'out-of-order') nodes.push(f(TCP['analysis.out_of_order'], true));
-        return nodes;
-      },
-    };
   }
 
   /** A TCP header quoted in an ICMP error: ports (and sequence number) only, no reassembly. */
@@ -178,124 +294,125 @@ export class TcpConversations {
     });
   }
 
-  private conversation(src: string, sp: number, dst: string, dp: number, h: TcpHeader, now: number, src4?: number, dst4?: number): { conv: TcpConversation; dir: Direction } {
-    let conv: TcpConversation | undefined;
-    let hash4 = -1;
-    if (src4 !== undefined && dst4 !== undefined) {
-      hash4 = (mix4(src4, sp) ^ mix4(dst4, dp)) & 0x3fffffff;
-      const hit = this.index4.get(hash4);
-      if (hit !== undefined && hit.inTable && hit.v4 !== undefined) {
-        const v4 = hit.v4;
-        const port = hit.port;
-        if ((v4[0] === src4 && port[0] === sp && v4[1] === dst4 && port[1] === dp) || (v4[0] === dst4 && port[0] === dp && v4[1] === src4 && port[1] === sp)) conv = hit;
-      }
-    }
-    const indexed = conv !== undefined;
-    let key: string | undefined;
-    if (conv === undefined) {
-      key = conversationKey(src, sp, dst, dp);
-      conv = this.table.get(key);
-    }
+  /** The conversation a segment belongs to (made when new); `table.side` is the segment's direction. */
+  private conversation(ip: IpInfo, h: TcpHeader, now: number): TcpConversation {
+    const src4 = ip.src4 ?? -1;
+    const dst4 = ip.dst4 ?? -1;
+    const src = ip.src;
+    const dst = ip.dst;
+    const sp = h.srcPort;
+    const dp = h.dstPort;
+    const hash = flowHash(src, sp, dst, dp, src4, dst4);
+    let conv = this.table.find(hash, src, sp, dst, dp, src4, dst4);
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
     let reuseIndex: number | undefined;
+    /** A retransmitted SYN's stream keeps its sequence analysis, from the SYN sender's side. */
+    let carried: { analysis: TcpAnalysis; senderDir: Direction } | undefined;
     if (conv !== undefined && pureSyn) {
       // As tshark: a SYN whose sequence number differs from its direction's base starts a new
       // stream (port reuse); a retransmitted SYN (same ISN) stays in the same stream, even
       // after a RST or FIN closed it (then with fresh state for the application).
-      const senderDir = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
+      const senderDir = this.table.side;
       const sender = conv.dirs[senderDir];
       const sameIsn = !conv.sent[senderDir] || (sender.sawSyn ? sender.base === h.seq : ((sender.base ?? 0) + 1) >>> 0 === h.seq);
       if (!sameIsn || conv.closed) {
-        if (sameIsn) reuseIndex = conv.index;
+        if (sameIsn) {
+          reuseIndex = conv.index;
+          carried = { analysis: conv.analysis, senderDir };
+        }
         this.end(conv);
+        this.forget(conv);
         conv = undefined;
       }
     }
     if (conv === undefined) {
+      if (this.table.size >= MAX_CONVERSATIONS) this.evictOldest();
       // The SYN's sender is the client; otherwise guess the side on the well-known (lower) port is the server.
       const srcIsClient = pureSyn || (h.flags & (SYN | ACK)) !== (SYN | ACK) ? !(sp < dp && sp < 1024 && dp >= 1024) : false;
-      const c: [string, number] = srcIsClient ? [src, sp] : [dst, dp];
-      const s: [string, number] = srcIsClient ? [dst, dp] : [src, sp];
-      const v4: [number, number] | undefined = src4 !== undefined && dst4 !== undefined ? (srcIsClient ? [src4, dst4] : [dst4, src4]) : undefined;
-      const dirs: [TcpDirection, TcpDirection] = [new TcpDirection(), new TcpDirection()];
-      const created: TcpConversation = {
-        index: reuseIndex ?? this.streams++,
-        addr: [c[0], s[0]],
-        port: [c[1], s[1]],
-        endpoint: [endpoint(c[0], c[1]), endpoint(s[0], s[1])],
-        sawHandshake: false,
-        dirs,
-        app: undefined,
-        appName: '',
-        detectTries: 0,
-        startHere: [false, false],
-        finSeen: [false, false],
-        sent: [false, false],
-        closed: false,
-        lastSec: now,
-        sinks: undefined,
-        v4,
-        hash4,
-        inTable: false,
-      };
-      conv = created;
-      if (this.table.size < MAX_CONVERSATIONS) {
-        key ??= conversationKey(src, sp, dst, dp);
-        const replaced = this.table.get(key);
-        if (replaced !== undefined) replaced.inTable = false;
-        this.table.set(key, conv);
-        conv.inTable = true;
-        if (hash4 >= 0) this.index4.set(hash4, conv);
-      } else if (!this.tableFullReported) {
-        this.tableFullReported = true;
-        this.core.packetFinding(TCP_FINDINGS.tableFull.at(this.core.packet?.frame.number ?? 0, `more than ${MAX_CONVERSATIONS} TCP conversations in progress: later ones are not reassembled`));
-        conv.app = null;
-      }
+      conv = srcIsClient
+        ? new TcpConversation(reuseIndex ?? this.streams++, src, dst, sp, dp, src4, dst4, hash, now, this.budget)
+        : new TcpConversation(reuseIndex ?? this.streams++, dst, src, dp, sp, dst4, src4, hash, now, this.budget);
+      this.table.insert(conv);
+      conv.halfOpen = true;
+      this.halfOpen.add(conv);
+      if (this.halfOpen.size > MAX_HALF_OPEN) this.evictHalfOpen();
+      this.table.side = srcIsClient ? 0 : 1;
+      if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
     }
-    if (hash4 >= 0 && !indexed && conv.inTable && conv.v4 !== undefined) this.index4.set(hash4, conv);
     conv.lastSec = now;
-    const dir: Direction = conv.addr[0] === src && conv.port[0] === sp ? 0 : 1;
-    conv.sent[dir] = true;
-    return { conv, dir };
+    conv.sent[this.table.side] = true;
+    return conv;
   }
 
-  private sinksOf(conv: TcpConversation): [ReassemblySink, ReassemblySink] {
-    return (conv.sinks ??= [this.reassemblySink(() => conv, 0), this.reassemblySink(() => conv, 1)]);
+  /** The table is full: the oldest conversations are ended and forgotten, with one finding. */
+  private evictOldest(): void {
+    const victims = this.table.oldest(EVICT_BATCH);
+    for (const conv of victims) {
+      this.end(conv);
+      this.forget(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.tableFull.at(frame,
+      `more than ${MAX_CONVERSATIONS} TCP conversations tracked: the ${victims.length} oldest were ended and forgotten (a later segment of one starts a new stream)`));
   }
 
-  private reassemblySink(conv: () => TcpConversation, dir: Direction): ReassemblySink {
-    const route = (): Route => {
-      const c = conv();
-      return { transport: 'tcp', src: c.endpoint[dir], dst: c.endpoint[dir === 0 ? 1 : 0] };
-    };
-    const report = (def: FindingDef, summary: string): void => {
-      const frame = this.core.packet?.frame;
-      this.core.standaloneFinding(def.at(frame?.number ?? 0, summary), 'tcp', route(), frame?.tsSec ?? this.core.lastSec, frame?.tsNsec ?? 0);
-    };
-    return {
-      data: (bytes) => {
-        const c = conv();
-        if (c.app) this.core.guard(c.appName, () => c.app!.data(dir, bytes));
-      },
-      gap: (from, length) => {
-        const c = conv();
-        report(TCP_FINDINGS.gap, `TCP stream ${c.index}: ${length} byte(s) from ${route().src} not captured (relative seq ${from}–${from + length - 1})`);
-        if (c.app) this.core.guard(c.appName, () => c.app!.gap(dir, length));
-      },
-      conflict: (from, length) => {
-        report(TCP_FINDINGS.overlapConflict, `TCP stream ${conv().index}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
-      },
-      limitHit: (bytes) => {
-        report(TCP_FINDINGS.reassemblyLimit, `TCP stream ${conv().index}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
-      },
-    };
+  /** Too many conversations that carried nothing: the oldest are forgotten, with one finding. */
+  private evictHalfOpen(): void {
+    let n = 0;
+    for (const conv of this.halfOpen) {
+      if (n++ >= HALF_OPEN_BATCH) break;
+      this.end(conv);
+      this.forget(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.halfOpenLimit.at(frame,
+      `more than ${MAX_HALF_OPEN} TCP conversations that carried nothing yet: the ${HALF_OPEN_BATCH} oldest were forgotten (a later segment of one starts a new stream)`));
+  }
+
+  private forget(conv: TcpConversation): void {
+    this.table.remove(conv);
+    if (conv.halfOpen) {
+      conv.halfOpen = false;
+      this.halfOpen.delete(conv);
+    }
+  }
+
+  /** The out-of-order budget across conversations is exceeded: the largest wait becomes a gap. */
+  private giveUpLargestWait(): void {
+    while (this.budget.exceeded) {
+      let largest: TcpDirection | undefined;
+      for (const d of this.waiting) if (largest === undefined || d.waiting > largest.waiting) largest = d;
+      if (largest === undefined) return;
+      const sink = this.sinkOf.get(largest);
+      this.waiting.delete(largest);
+      if (sink === undefined) return;
+      try {
+        largest.giveUpHole(sink);
+      } catch (err) {
+        this.core.internalError('tcp', err);
+      }
+      if (largest.waiting > 0) this.waiting.add(largest);
+    }
+  }
+
+  private sinksOf(conv: TcpConversation): [DirectionSink, DirectionSink] {
+    if (conv.sinks !== undefined) return conv.sinks;
+    const sinks: [DirectionSink, DirectionSink] = [new DirectionSink(this, conv, 0), new DirectionSink(this, conv, 1)];
+    this.sinkOf.set(conv.dirs[0], sinks[0]);
+    this.sinkOf.set(conv.dirs[1], sinks[1]);
+    conv.sinks = sinks;
+    return sinks;
   }
 
   private detectApp(conv: TcpConversation, dir: Direction, payload: Uint8Array): void {
-    const byPort = this.apps.find((app) => app.ports?.includes(conv.port[1])) ?? this.apps.find((app) => app.ports?.includes(conv.port[0]));
+    const server = conv.portB;
+    const client = conv.portA;
+    let byPort: TcpAppFactory | undefined;
+    for (const app of this.apps) if (app.ports?.includes(server) === true) { byPort = app; break; }
+    if (byPort === undefined) for (const app of this.apps) if (app.ports?.includes(client) === true) { byPort = app; break; }
     let chosen: TcpAppFactory | undefined;
     if (byPort !== undefined && (byPort.detect === undefined || byPort.detect(payload, dir, conv, this.core) || conv.detectTries >= 2)) chosen = byPort;
-    if (chosen === undefined) chosen = this.apps.find((app) => app !== byPort && app.detect?.(payload, dir, conv, this.core) === true);
+    if (chosen === undefined) for (const app of this.apps) if (app !== byPort && app.detect?.(payload, dir, conv, this.core) === true) { chosen = app; break; }
     if (chosen === undefined && byPort !== undefined) chosen = byPort;
     if (chosen === undefined) {
       if (++conv.detectTries >= DETECT_TRIES) conv.app = null;
@@ -303,9 +420,11 @@ export class TcpConversations {
     }
     const factory = chosen;
     conv.appName = factory.name;
-    this.core.guard(factory.name, () => {
+    try {
       conv.app = factory.create(conv, this.core);
-    });
+    } catch (err) {
+      this.core.internalError(factory.name, err);
+    }
     if (conv.app === undefined) conv.app = null;
     // Data seen before the app was chosen was not kept: each direction's stream starts at its
     // next segment, so the skipped bytes are not mistaken for a gap. When the handshake was
@@ -314,16 +433,28 @@ export class TcpConversations {
     conv.startHere = conv.sawHandshake && conv.detectTries === 0 ? [false, false] : [true, true];
   }
 
+  /** The conversation ended: its application is told and released with its buffers. */
   private end(conv: TcpConversation): void {
     if (conv.closed) return;
     conv.closed = true;
     const app = conv.app;
-    if (app === null || app === undefined) return;
-    this.core.guard(conv.appName, () => {
+    if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);
-      conv.dirs[0].flush(sinks[0]);
-      conv.dirs[1].flush(sinks[1]);
-      app.end();
-    });
+      try {
+        conv.dirs[0].flush(sinks[0]);
+        conv.dirs[1].flush(sinks[1]);
+        app.end();
+      } catch (err) {
+        this.core.internalError(conv.appName, err);
+      }
+    }
+    // A closed conversation keeps its numbers for late segments; its application state goes.
+    if (conv.app !== undefined) conv.app = null;
+    for (const d of conv.dirs) {
+      this.waiting.delete(d);
+      this.sinkOf.delete(d);
+      d.release();
+    }
+    conv.sinks = undefined;
   }
 }

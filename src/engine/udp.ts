@@ -1,19 +1,36 @@
 // UDP in the engine: datagrams decoded, numbered by conversation (tshark's udp.stream), and
 // handed to the first application protocol that claims them (by port, then by content).
-import type { Packet } from '../model/packet.js';
+import type { FieldNode } from '../model/fields.js';
+import type { Layer, Packet } from '../model/packet.js';
 import { UDP_FINDINGS } from '../net/findings.js';
-import { parseUdp, udpTree } from '../net/transport.js';
+import { parseUdp, udpTree, type UdpHeader } from '../net/transport.js';
 import type { EngineCore, UdpAppFactory, UdpDatagram } from './context.js';
-import { conversationKey, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
+import { EVICT_BATCH, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
 import type { IpInfo } from './network.js';
 
-interface UdpConversation {
-  readonly index: number;
-  lastSec: number;
+class UdpConversation extends FlowRecord {
+  index = 0;
+}
+
+/** A datagram's layer: its Info text and tree are made when an output asks (no closure per datagram). */
+class UdpLayer implements Layer {
+  readonly name = 'udp';
+  readonly offset = 0;
+  readonly length = 8;
+
+  constructor(readonly bytes: Uint8Array, readonly quoted: boolean, private readonly h: UdpHeader, private readonly stream: number, private readonly payloadLength: number) {}
+
+  get info(): string {
+    return `${this.h.srcPort} → ${this.h.dstPort} Len=${this.payloadLength}`;
+  }
+
+  tree(): FieldNode[] {
+    return udpTree(0, this.h, this.stream);
+  }
 }
 
 export class UdpFlows {
-  private readonly flows = new Map<string, UdpConversation>();
+  private readonly flows = new FlowTable<UdpConversation>();
   private streams = 0;
 
   constructor(private readonly core: EngineCore, private readonly apps: readonly UdpAppFactory[]) {}
@@ -31,16 +48,8 @@ export class UdpFlows {
     }
     const payload = d.subarray(8, end);
     // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
-    const stream = this.stream(ip.src, h.srcPort, ip.dst, h.dstPort, packet.frame.tsSec);
-    packet.layers.push({
-      name: 'udp',
-      bytes: d,
-      offset: 0,
-      length: 8,
-      quoted: ip.quoted,
-      info: `${h.srcPort} → ${h.dstPort} Len=${payload.length}`,
-      tree: () => udpTree(0, h, stream),
-    });
+    const stream = this.stream(ip, h.srcPort, h.dstPort, packet.frame.tsSec);
+    packet.layers.push(new UdpLayer(d, ip.quoted, h, stream, payload.length));
     const datagram: UdpDatagram = {
       src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason, icmp: ip.icmp,
       ipId: ip.ipId, frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,
@@ -52,7 +61,11 @@ export class UdpFlows {
 
   /** Forgets conversations idle past the limit (all of them at the end). */
   sweep(now: number, all: boolean): void {
-    for (const [key, conv] of this.flows) if (all || now - conv.lastSec > IDLE_SECONDS) this.flows.delete(key);
+    if (all) {
+      this.flows.clear();
+      return;
+    }
+    for (const conv of this.flows.records()) if (now - conv.lastSec > IDLE_SECONDS) this.flows.remove(conv);
   }
 
   /** End of capture: the protocols flush what they hold. */
@@ -68,14 +81,26 @@ export class UdpFlows {
     return undefined;
   }
 
-  private stream(src: string, sp: number, dst: string, dp: number, now: number): number {
-    const key = conversationKey(src, sp, dst, dp);
-    let conv = this.flows.get(key);
+  private stream(ip: IpInfo, sp: number, dp: number, now: number): number {
+    const src4 = ip.src4 ?? -1;
+    const dst4 = ip.dst4 ?? -1;
+    const hash = flowHash(ip.src, sp, ip.dst, dp, src4, dst4);
+    let conv = this.flows.find(hash, ip.src, sp, ip.dst, dp, src4, dst4);
     if (conv === undefined) {
-      conv = { index: this.streams++, lastSec: now };
-      if (this.flows.size < MAX_CONVERSATIONS) this.flows.set(key, conv);
+      if (this.flows.size >= MAX_CONVERSATIONS) this.evictOldest();
+      conv = new UdpConversation(ip.src, ip.dst, sp, dp, src4, dst4, hash, now);
+      conv.index = this.streams++;
+      this.flows.insert(conv);
     }
     conv.lastSec = now;
     return conv.index;
+  }
+
+  /** The table is full: the oldest flows are forgotten (a later datagram of one starts a new udp.stream). */
+  private evictOldest(): void {
+    const victims = this.flows.oldest(EVICT_BATCH);
+    for (const conv of victims) this.flows.remove(conv);
+    this.core.packetFinding(UDP_FINDINGS.tableFull.at(this.core.packet?.frame.number ?? 0,
+      `more than ${MAX_CONVERSATIONS} UDP flows tracked: the ${victims.length} oldest were forgotten (a later datagram of one starts a new stream)`));
   }
 }

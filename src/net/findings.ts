@@ -160,6 +160,11 @@ export const UDP_FINDINGS = declareFindings({ protocol: 'udp' }, {
     summary: 'the UDP Length field disagrees with the bytes IP delivered',
     requirement: 'Length MUST be the length in octets of the datagram, header and data.',
   },
+  tableFull: {
+    id: 'udp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many UDP flows tracked: the oldest were forgotten, so a later datagram of one starts a new udp.stream',
+    requirement: 'At most 262,144 UDP flows are numbered at once; past it the oldest 16,384 are forgotten.',
+  },
 });
 
 export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
@@ -181,11 +186,21 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   reassemblyLimit: {
     id: 'tcp.reassembly-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too much out-of-order data waits in one direction: the oldest hole is declared a gap',
-    requirement: 'At most 2 MiB (2,097,152 bytes) of out-of-order data wait per direction of a TCP conversation.',
+    requirement: 'At most 2 MiB (2,097,152 bytes) or 4096 segments of out-of-order data wait per direction of a TCP conversation, and 64 MiB across all conversations (the largest wait is given up first).',
   },
   tableFull: {
     id: 'tcp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
-    summary: 'too many TCP conversations in progress: later ones are not reassembled',
-    requirement: 'At most 1,000,000 TCP conversations are tracked at once.',
+    summary: 'too many TCP conversations tracked: the oldest were ended and forgotten, so a later segment of one starts a new tcp.stream',
+    requirement: 'At most 262,144 TCP conversations are tracked at once; past it the oldest 16,384 are ended and forgotten.',
+  },
+  halfOpenLimit: {
+    id: 'tcp.half-open-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many TCP conversations that carried nothing yet (a SYN flood): the oldest were forgotten',
+    requirement: 'At most 65,536 TCP conversations without data or an answer are tracked at once; past it the oldest 4,096 are forgotten, and a later segment of one starts a new tcp.stream.',
+  },
+  bufferBudget: {
+    id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',
+    requirement: 'At most 64 MiB (67,108,864 bytes) of partial application messages wait across all connections; past it the connection holding the most gives its bytes up, as after a gap.',
   },
 });

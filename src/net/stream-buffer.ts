@@ -17,6 +17,40 @@ interface Mark {
   tsNsec: number;
 }
 
+/**
+ * Bytes waiting in every attached buffer (partial application messages across all
+ * connections) against one limit: past it, the owner of the largest is told to give its
+ * bytes up, as after a gap.
+ */
+export class BufferBudget {
+  held = 0;
+  private readonly holders = new Set<StreamBuffer>();
+
+  constructor(readonly limit: number) {}
+
+  get exceeded(): boolean {
+    return this.held > this.limit;
+  }
+
+  /** The buffer holding the most bytes (undefined when none holds any). */
+  largest(): StreamBuffer | undefined {
+    let best: StreamBuffer | undefined;
+    for (const buf of this.holders) if (best === undefined || buf.length > best.length) best = buf;
+    return best;
+  }
+
+  /** Called by a buffer whose length changed by `delta`. */
+  changed(buf: StreamBuffer, delta: number): void {
+    this.held += delta;
+    if (buf.length > 0) this.holders.add(buf);
+    else this.holders.delete(buf);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+/** An emptied buffer larger than this is released. */
+const SHRINK_ABOVE = 64 * 1024;
+
 export class StreamBuffer {
   private buf: Uint8Array;
   private start = 0;
@@ -25,8 +59,19 @@ export class StreamBuffer {
   private consumedTotal = 0;
   private marks: Mark[] = [];
 
-  constructor(readonly limit = 16 * 1024 * 1024, initial = 4096) {
-    this.buf = new Uint8Array(initial);
+  private budget: BufferBudget | undefined;
+  /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
+  evict: (() => void) | undefined;
+
+  /** Nothing is allocated until bytes arrive: most connections never buffer anything. */
+  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = 4096) {
+    this.buf = EMPTY;
+  }
+
+  /** Counts this buffer's bytes in a budget shared with other connections; `evict` gives them up. */
+  attach(budget: BufferBudget | undefined, evict: () => void): void {
+    this.budget = budget;
+    this.evict = evict;
   }
 
   get length(): number {
@@ -45,6 +90,7 @@ export class StreamBuffer {
     if (this.end + bytes.length > this.buf.length) this.makeRoom(bytes.length);
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
+    this.budget?.changed(this, bytes.length);
     const absEnd = this.consumedTotal + this.length;
     const last = this.marks[this.marks.length - 1];
     if (last !== undefined && last.frame === frame) last.end = absEnd;
@@ -87,12 +133,15 @@ export class StreamBuffer {
     const carried = this.carried(count);
     this.start += count;
     this.consumedTotal += count;
+    if (count > 0) this.budget?.changed(this, -count);
     let drop = 0;
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
     if (drop > 0) this.marks.splice(0, drop);
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
+      // A large message came and went: its room is not kept for the rest of the connection.
+      if (this.buf.length > SHRINK_ABOVE) this.buf = EMPTY;
     }
     return carried;
   }
@@ -107,7 +156,7 @@ export class StreamBuffer {
     if (used + extra <= this.buf.length && this.start > 0) {
       this.buf.copyWithin(0, this.start, this.end);
     } else {
-      let size = this.buf.length * 2;
+      let size = Math.max(this.initial, this.buf.length * 2);
       while (size < used + extra) size *= 2;
       const next = new Uint8Array(size);
       next.set(this.buf.subarray(this.start, this.end));

@@ -1,8 +1,10 @@
 // Per-direction TCP reassembly: hands the upper protocol its bytes in sequence order, once.
-// Out-of-order segments wait (bounded); retransmissions and overlaps keep the first copy and
-// a copy that differs is reported; a hole the capture never fills becomes a gap the upper
-// protocol is told about, so it can resynchronise. Sequence numbers wrap (RFC 9293 §3.4):
-// offsets are unwrapped against the next expected one.
+// Out-of-order segments wait (bounded per direction in bytes and segments, and across all
+// directions by a shared budget); retransmissions and overlaps keep the first copy and a copy
+// that differs is reported; a hole the capture never fills becomes a gap the upper protocol
+// is told about, so it can resynchronise. Sequence numbers wrap (RFC 9293 §3.4): offsets are
+// unwrapped against the next expected one. A direction that carries no out-of-order data and
+// no retransmission allocates nothing but its delivered-bytes history, which starts small.
 
 /** What the reassembler tells its owner; the owner forwards data and gaps to the application. */
 export interface ReassemblySink {
@@ -11,15 +13,28 @@ export interface ReassemblySink {
   gap(from: number, length: number): void;
   /** A retransmitted byte range differed from the first copy. */
   conflict(from: number, length: number): void;
-  /** The pending-segment limit was hit: the oldest hole was declared a gap early. */
+  /** The pending-data bound was hit: the oldest hole was declared a gap. */
   limitHit(bytes: number): void;
 }
 
 /** Out-of-order data kept per direction before a hole is declared a gap. */
 export const MAX_PENDING_BYTES = 2 * 1024 * 1024;
+/** Out-of-order segments kept per direction (tiny segments would otherwise cost far more than their bytes). */
+export const MAX_PENDING_SEGMENTS = 4096;
 /** Delivered bytes kept to compare retransmissions against. */
 const HISTORY_BYTES = 64 * 1024;
+const FIRST_HISTORY = 512;
 const TWO32 = 4294967296;
+
+/** Out-of-order bytes waiting in every direction of every conversation, against one limit. */
+export class ReassemblyBudget {
+  bytes = 0;
+  constructor(readonly limit: number) {}
+
+  get exceeded(): boolean {
+    return this.bytes > this.limit;
+  }
+}
 
 interface Segment {
   offset: number;
@@ -36,10 +51,18 @@ export class TcpDirection {
   sawSyn = false;
   /** Relative offset of the FIN, once seen. */
   fin: number | undefined;
-  private pending: Segment[] = [];
+  private pending: Segment[] | undefined;
   private pendingBytes = 0;
-  private history: Segment[] = [];
-  private historyBytes = 0;
+  /** The last delivered bytes, a ring ending at `next` (power-of-two size). */
+  private history: Uint8Array | undefined;
+  private historyLength = 0;
+
+  constructor(private readonly budget?: ReassemblyBudget) {}
+
+  /** Out-of-order bytes waiting. */
+  get waiting(): number {
+    return this.pendingBytes;
+  }
 
   /** Relative offset of a raw sequence number (tshark's relative sequence numbers). */
   relative(seq: number): number {
@@ -61,10 +84,8 @@ export class TcpDirection {
     this.next = 1;
     this.sawSyn = true;
     this.fin = undefined;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.history = [];
-    this.historyBytes = 0;
+    this.dropPending();
+    this.historyLength = 0;
   }
 
   /** Sets the base from the first segment of a capture that starts mid-stream. */
@@ -105,54 +126,84 @@ export class TcpDirection {
     if (this.base === undefined || ackRel <= this.next) return;
     if (this.fin !== undefined && ackRel > this.fin) ackRel = this.fin;
     if (ackRel - this.next > 1 << 30) return; // an ACK that far ahead is not about this data
-    const first = this.pending[0];
+    const first = this.pending?.[0];
     const holeEnd = first === undefined ? ackRel : Math.min(first.offset, ackRel);
-    if (holeEnd > this.next) {
-      sink.gap(this.next, holeEnd - this.next);
-      this.next = holeEnd;
-      this.drain(sink);
-    }
+    if (holeEnd > this.next) this.skipTo(holeEnd, sink);
   }
 
   /** End of the capture or of the connection: every remaining hole is a gap. */
   flush(sink: ReassemblySink): void {
-    while (this.pending.length > 0) {
+    while (this.pending !== undefined && this.pending.length > 0) {
       const first = this.pending[0]!;
-      if (first.offset > this.next) {
-        sink.gap(this.next, first.offset - this.next);
-        this.next = first.offset;
-      }
-      this.drain(sink);
+      if (first.offset > this.next) this.skipTo(first.offset, sink);
+      else this.drain(sink);
     }
   }
 
+  /** Gives up the oldest hole (a budget across conversations needs the bytes): it becomes a gap. */
+  giveUpHole(sink: ReassemblySink): void {
+    const first = this.pending?.[0];
+    if (first === undefined) return;
+    sink.limitHit(this.pendingBytes);
+    this.skipTo(first.offset, sink);
+  }
+
+  /** Releases what the direction holds (the connection ended): numbers stay, buffers go. */
+  release(): void {
+    this.dropPending();
+    this.history = undefined;
+    this.historyLength = 0;
+  }
+
+  /** Declares the bytes up to `offset` a gap and delivers what waits from there. */
+  private skipTo(offset: number, sink: ReassemblySink): void {
+    sink.gap(this.next, offset - this.next);
+    this.next = offset;
+    this.historyLength = 0; // the history must end at `next` without a hole
+    this.drain(sink);
+  }
+
   private deliver(data: Uint8Array, sink: ReassemblySink): void {
-    this.remember(this.next, data);
+    this.remember(data);
     this.next += data.length;
     sink.data(data);
   }
 
   private drain(sink: ReassemblySink): void {
-    while (this.pending.length > 0) {
-      const seg = this.pending[0]!;
+    const pending = this.pending;
+    if (pending === undefined) return;
+    while (pending.length > 0) {
+      const seg = pending[0]!;
       if (seg.offset > this.next) return;
-      this.pending.shift();
-      this.pendingBytes -= seg.data.length;
+      pending.shift();
+      this.unpend(seg.data.length);
       const end = seg.offset + seg.data.length;
       if (end <= this.next) continue;
       this.deliver(seg.data.subarray(this.next - seg.offset), sink);
     }
   }
 
+  private unpend(bytes: number): void {
+    this.pendingBytes -= bytes;
+    if (this.budget !== undefined) this.budget.bytes -= bytes;
+  }
+
+  private dropPending(): void {
+    if (this.budget !== undefined) this.budget.bytes -= this.pendingBytes;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+  }
+
   private queue(offset: number, data: Uint8Array, sink: ReassemblySink): void {
+    const pending = (this.pending ??= []);
     // Keep the first copy of every byte: trim against queued segments.
     let i = 0;
-    while (i < this.pending.length && this.pending[i]!.offset + this.pending[i]!.data.length <= offset) i++;
+    while (i < pending.length && pending[i]!.offset + pending[i]!.data.length <= offset) i++;
     let start = offset;
     let rest = data;
     const pieces: Segment[] = [];
-    for (let j = i; j < this.pending.length && rest.length > 0; j++) {
-      const seg = this.pending[j]!;
+    for (let j = i; j < pending.length && rest.length > 0; j++) {
+      const seg = pending[j]!;
       const segEnd = seg.offset + seg.data.length;
       if (seg.offset >= start + rest.length) break;
       if (seg.offset > start) {
@@ -171,41 +222,46 @@ export class TcpDirection {
     for (const piece of pieces) {
       const copy = { offset: piece.offset, data: piece.data.slice() };
       let k = 0;
-      while (k < this.pending.length && this.pending[k]!.offset < copy.offset) k++;
-      this.pending.splice(k, 0, copy);
+      while (k < pending.length && pending[k]!.offset < copy.offset) k++;
+      pending.splice(k, 0, copy);
       this.pendingBytes += copy.data.length;
+      if (this.budget !== undefined) this.budget.bytes += copy.data.length;
     }
-    if (this.pendingBytes > MAX_PENDING_BYTES) {
-      const first = this.pending[0]!;
-      sink.limitHit(this.pendingBytes);
-      sink.gap(this.next, first.offset - this.next);
-      this.next = first.offset;
-      this.drain(sink);
-    }
+    if (this.pendingBytes > MAX_PENDING_BYTES || pending.length > MAX_PENDING_SEGMENTS) this.giveUpHole(sink);
   }
 
-  private remember(offset: number, data: Uint8Array): void {
-    if (data.length >= HISTORY_BYTES) {
-      this.history = [{ offset: offset + data.length - HISTORY_BYTES, data: data.slice(data.length - HISTORY_BYTES) }];
-      this.historyBytes = HISTORY_BYTES;
-      return;
+  /** Appends delivered bytes to the history ring (growing it up to HISTORY_BYTES). */
+  private remember(data: Uint8Array): void {
+    let ring = this.history;
+    const want = Math.min(HISTORY_BYTES, this.historyLength + data.length);
+    if (ring === undefined || (ring.length < want && ring.length < HISTORY_BYTES)) {
+      let size = ring?.length ?? FIRST_HISTORY;
+      while (size < want) size *= 2;
+      const grown = new Uint8Array(Math.min(size, HISTORY_BYTES));
+      // Keep what the old ring held, at the same positions modulo the new size.
+      if (ring !== undefined) {
+        for (let p = this.next - this.historyLength; p < this.next; p++) grown[p & (grown.length - 1)] = ring[p & (ring.length - 1)]!;
+      }
+      ring = this.history = grown;
     }
-    this.history.push({ offset, data: data.slice() });
-    this.historyBytes += data.length;
-    while (this.historyBytes - this.history[0]!.data.length >= HISTORY_BYTES) {
-      this.historyBytes -= this.history.shift()!.data.length;
-    }
+    const size = ring.length;
+    const src = data.length > size ? data.subarray(data.length - size) : data;
+    const at = (this.next + data.length - src.length) & (size - 1);
+    const first = Math.min(src.length, size - at);
+    ring.set(src.subarray(0, first), at);
+    if (first < src.length) ring.set(src.subarray(first), 0);
+    this.historyLength = Math.min(size, this.historyLength + data.length);
   }
 
-  /** Compares a retransmitted range with the delivered copy still in the history. */
+  /** Compares a retransmitted range with the delivered bytes still in the history. */
   private compare(offset: number, data: Uint8Array, sink: ReassemblySink): void {
-    const end = offset + data.length;
-    for (const seg of this.history) {
-      const segEnd = seg.offset + seg.data.length;
-      const from = Math.max(offset, seg.offset);
-      const to = Math.min(end, segEnd);
-      if (to <= from) continue;
-      if (!equalBytes(data.subarray(from - offset, to - offset), seg.data.subarray(from - seg.offset, to - seg.offset))) {
+    const ring = this.history;
+    if (ring === undefined) return;
+    const from = Math.max(offset, this.next - this.historyLength);
+    const to = Math.min(offset + data.length, this.next);
+    const mask = ring.length - 1;
+    for (let p = from; p < to; p++) {
+      if (ring[p & mask] !== data[p - offset]) {
         sink.conflict(from, to - from);
         return;
       }

@@ -32,6 +32,8 @@ export const TCP = defineProtocol('tcp', 'Transmission Control Protocol', {
   'flags.ece': { type: 'bool', label: 'ECN-Echo' },
   'flags.cwr': { type: 'bool', label: 'Congestion Window Reduced' },
   window_size_value: { type: 'uint', label: 'Window' },
+  window_size: { type: 'uint', label: 'Calculated window size' },
+  window_size_scalefactor: { type: 'int', label: 'Window size scaling factor', description: '2 to the shift count from the SYNs; -1 not known (no SYN seen), -2 no window scaling' },
   checksum: { type: 'uint', label: 'Checksum', base: 'hex' },
   urgent_pointer: { type: 'uint', label: 'Urgent Pointer' },
   options: { type: 'label', label: 'Options' },
@@ -42,7 +44,9 @@ export const TCP = defineProtocol('tcp', 'Transmission Control Protocol', {
   'options.sack': { type: 'string', label: 'SACK blocks' },
   'options.timestamp.tsval': { type: 'uint', label: 'Timestamp value' },
   'options.timestamp.tsecr': { type: 'uint', label: 'Timestamp echo reply' },
-  'analysis.retransmission': { type: 'bool', label: 'This frame is a retransmission' },
+  'analysis.retransmission': { type: 'bool', label: 'This frame is a (suspected) retransmission' },
+  'analysis.fast_retransmission': { type: 'bool', label: 'This frame is a (suspected) fast retransmission' },
+  'analysis.spurious_retransmission': { type: 'bool', label: 'This frame is a (suspected) spurious retransmission' },
   'analysis.out_of_order': { type: 'bool', label: 'This frame arrived out of order' },
   'analysis.lost_segment': { type: 'bool', label: 'A previous segment was not captured' },
   payload: { type: 'bytes', label: 'TCP payload' },
@@ -212,7 +216,10 @@ function buildFlagsText(flags: number): string {
 
 const u32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
 
-export function tcpTree(d: Uint8Array, o: number, h: TcpHeader, extra: { stream: number; relSeq: number; relAck: number; payloadLength: number }): FieldNode[] {
+export function tcpTree(
+  d: Uint8Array, o: number, h: TcpHeader,
+  extra: { stream: number; relSeq: number; relAck: number; payloadLength: number; window: number; scale: number },
+): FieldNode[] {
   const flagNodes: FieldNode[] = [
     f(TCP['flags.cwr'], (h.flags & 0x80) !== 0, o + 13, 1),
     f(TCP['flags.ece'], (h.flags & 0x40) !== 0, o + 13, 1),
@@ -236,9 +243,12 @@ export function tcpTree(d: Uint8Array, o: number, h: TcpHeader, extra: { stream:
     f(TCP.hdr_len, h.headerLength, o + 12, 1),
     f(TCP.flags, h.flags, o + 12, 2, flagNodes, `Flags: 0x${h.flags.toString(16).padStart(3, '0')} (${tcpFlagsText(h.flags)})`),
     f(TCP.window_size_value, h.window, o + 14, 2),
+    f(TCP.window_size, extra.window),
     f(TCP.checksum, h.checksum, o + 16, 2),
     f(TCP.urgent_pointer, h.urgent, o + 18, 2),
   ];
+  // As tshark: SYNs are never scaled, so they carry no scaling factor.
+  if ((h.flags & SYN) === 0) nodes.splice(13, 0, f(TCP.window_size_scalefactor, extra.scale));
   if (h.headerLength > 20) {
     const options: FieldNode[] = [];
     for (const opt of tcpOptions(d, o + 20, o + h.headerLength)) {

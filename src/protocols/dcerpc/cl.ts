@@ -19,6 +19,7 @@ import { finishCall, opName, rawStubNodes, stubLayer, dissectRequestStub, dissec
 import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
+import type { Timer } from '../../engine/timers.js';
 
 const MAX_ASSEMBLIES = 4096;
 const MAX_FRAGMENTS = 4096;
@@ -31,6 +32,12 @@ const MAX_DONE = 65536;
 const MAX_SENT = 65536;
 /** Fragments idle this long (capture time) never complete. */
 const ASSEMBLY_TIMEOUT = 300;
+/**
+ * A request unanswered this long (capture time) is finished as unanswered, so its state is
+ * freed and its event is not held to the end of the capture. Servers answer within seconds
+ * (clients retransmit after a few); a minute leaves room for slow links.
+ */
+const RESPONSE_TIMEOUT = 60;
 const TRANSPORT = 'udp/dcerpc';
 
 /** What a call being joined keeps besides its fragments: the first PDU's header, time and route, and the findings so far. */
@@ -47,6 +54,8 @@ type AssemblyEntry = FragmentEntry<Assembly, NumberedParts>;
 interface Pending extends CallRecord {
   readonly key: string;
   readonly maybe: boolean;
+  /** Finishes the call unanswered after RESPONSE_TIMEOUT. */
+  timer?: Timer;
 }
 
 export class ClEngine {
@@ -115,8 +124,7 @@ export class ClEngine {
   private addStubInfo(layers: Layer[] | undefined, index: number, nodes: ReturnType<typeof f>[]): void {
     const layer = layers?.[index];
     if (layer === undefined || layers === undefined) return;
-    const tree = layer.tree;
-    layers[index] = { ...layer, tree: () => [...tree(), ...nodes] };
+    layers[index] = { ...layer, tree: () => [...layer.tree(), ...nodes] };
   }
 
   private info(pdu: ClPdu): string {
@@ -179,18 +187,21 @@ export class ClEngine {
       ctx.packetFinding(CL.retransmission.at(frame, `request seq ${h.seq} of activity ${h.activity} sent again`));
       return;
     }
-    const stub: RpcStub = { bytes: joined.stub, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
+    // Kept until answered, with what is parsed from it: a copy, not a view that would keep
+    // the capture reader's chunk alive.
+    const body = joined.stub.slice();
+    const stub: RpcStub = { bytes: body, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
     let parsed: unknown;
     const callFindings = [...joined.findings];
-    const d = dissectRequestStub(this.interfaces, h.ifId, joined.stub, h.drep, h.opnum, ctx, frame);
+    const d = dissectRequestStub(this.interfaces, h.ifId, body, h.drep, h.opnum, ctx, frame);
     if (d !== undefined) {
-      const { layer } = stubLayer(() => d, joined.stub, false);
+      const { layer } = stubLayer(() => d, body, false);
       ctx.packet?.layers.push(layer);
       for (const x of d.findings) ctx.packetFinding(x);
       callFindings.push(...d.findings);
       parsed = d.parsed;
-    } else if (joined.stub.length > 0) {
-      annotate(rawStubNodes(joined.stub));
+    } else if (body.length > 0) {
+      annotate(rawStubNodes(body));
     }
     if (this.pending.size >= MAX_PENDING) this.evictOldest(ctx);
     const p: Pending = {
@@ -199,6 +210,9 @@ export class ClEngine {
     };
     this.pending.set(key, p);
     this.byActivity.set(`${h.activity}|${h.seq}`, key);
+    p.timer = ctx.schedule(dg.tsSec + RESPONSE_TIMEOUT, () => {
+      if (this.pending.get(key) === p) this.finish(ctx, p, { kind: 'none', expected: !p.maybe }, undefined, []);
+    });
   }
 
   private remember(datagram: string, call: string): void {
@@ -327,6 +341,7 @@ export class ClEngine {
   }
 
   private finish(ctx: EngineContext, p: Pending, outcome: Parameters<typeof finishCall>[2], responseParsed: unknown, extra: Finding[]): void {
+    p.timer?.cancel();
     this.pending.delete(p.key);
     const akey = `${p.ids.activity}|${p.ids.seq}`;
     if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);

@@ -80,7 +80,10 @@ export class CoConnection {
   private readonly lost: [boolean, boolean] = [false, false];
   private closed = false;
 
-  constructor(private readonly ctx: EngineContext, private readonly where: CoEndpoints) {}
+  constructor(private readonly ctx: EngineContext, private readonly where: CoEndpoints) {
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0));
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1));
+  }
 
   /** Bytes of one direction, in order; `frames` are those that carried them (default: the current frame). */
   data(dir: Direction, bytes: Uint8Array, frames?: readonly number[], tsSec?: number, tsNsec?: number): void {

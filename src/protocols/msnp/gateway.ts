@@ -66,7 +66,10 @@ export class GatewayApp implements TcpApp {
   private readonly queue: QueuedRequest[] = [];
   private readonly broken: [boolean, boolean] = [false, false];
 
-  constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly shared: MsnpShared, private readonly table: GatewayTable) {}
+  constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly shared: MsnpShared, private readonly table: GatewayTable) {
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0));
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1));
+  }
 
   data(dir: Direction, bytes: Uint8Array): void {
     const packet = this.ctx.packet;

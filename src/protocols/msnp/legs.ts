@@ -9,6 +9,7 @@ import type { EngineContext, Route } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import type { Packet } from '../../model/packet.js';
 import type { MessageEvent, PresenceEvent, TimelineEvent } from '../../model/events.js';
+import type { Timer } from '../../engine/timers.js';
 
 /** Capture seconds within which the legs of one message are joined (the server relays at once). */
 export const LEG_SECONDS = 2;
@@ -203,5 +204,8 @@ export class LegRoutingContext implements EngineContext {
   }
   standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void {
     this.inner.standaloneFinding(finding, protocol, route, tsSec, tsNsec);
+  }
+  schedule(atSec: number, fire: () => void): Timer {
+    return this.inner.schedule(atSec, fire);
   }
 }

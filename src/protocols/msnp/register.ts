@@ -13,6 +13,7 @@ import { GatewayApp, GatewayTable } from './gateway.js';
 import { looksLikeGateway } from './http.js';
 import { MsnpShared } from './shared.js';
 import { MsnpEvidence, OTHER_PROTOCOL_PORTS, type HeldSegment } from './evidence.js';
+import type { Timer } from '../../engine/timers.js';
 
 export const MSNP_PORT = 1863;
 
@@ -138,6 +139,9 @@ class ReplayContext implements EngineContext {
   }
   standaloneFinding(finding: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void {
     this.inner.standaloneFinding(finding, protocol, route, tsSec, tsNsec);
+  }
+  schedule(atSec: number, fire: () => void): Timer {
+    return this.inner.schedule(atSec, fire);
   }
 }
 

@@ -49,6 +49,8 @@ export class CommandStreams {
     private readonly onCommand: CommandSink,
   ) {
     this.sync = [route.fromStart, route.fromStart];
+    this.bufs[0].attach(ctx.buffers, () => this.gap('c', 0));
+    this.bufs[1].attach(ctx.buffers, () => this.gap('s', 0));
   }
 
   /** Bytes of one direction, carried by `packet`; a segment that completes no command gets a continuation layer. */

@@ -8,8 +8,14 @@ import type { Carried } from '../../net/stream-buffer.js';
 import type { Role } from './commands.js';
 import type { Reporter } from './connection.js';
 import { MSNP_FINDINGS } from './findings.js';
+import type { Timer } from '../../engine/timers.js';
 
 const MAX_PENDING = 4096;
+/**
+ * A message still without its ACK or NAK this long (capture time) is settled as if the
+ * connection had ended: the switchboard acknowledges within seconds.
+ */
+const ACK_TIMEOUT = 60;
 
 /** Server commands that never answer a request, even when their first parameter is numeric. */
 export const ASYNC_SERVER = new Set(['MSG', 'NLN', 'FLN', 'UBX', 'UBN', 'UBM', 'RNG', 'JOI', 'BYE', 'NOT', 'IPG', 'QNG', 'NFY', 'BPR', 'OUT', 'CHL']);
@@ -27,6 +33,7 @@ export interface Pending {
 interface PendingMessage {
   readonly event: MessageEvent;
   readonly mode: string;
+  timer?: Timer;
 }
 
 export class TridMatcher {
@@ -74,7 +81,11 @@ export class TridMatcher {
       const [k] = this.pendingMessages.keys();
       if (k !== undefined) this.finishMessage(k);
     }
-    this.pendingMessages.set(trid, { event, mode });
+    const pm: PendingMessage = { event, mode };
+    this.pendingMessages.set(trid, pm);
+    pm.timer = this.ctx.schedule(event.tsSec + ACK_TIMEOUT, () => {
+      if (this.pendingMessages.get(trid) === pm) this.finishMessage(trid);
+    });
   }
 
   awaitsAck(trid: string): boolean {
@@ -85,6 +96,7 @@ export class TridMatcher {
   resolveMessage(trid: string, status: MessageStatus, error: string | undefined, frame: number): void {
     const pm = this.pendingMessages.get(trid);
     if (pm === undefined) return;
+    pm.timer?.cancel();
     this.pendingMessages.delete(trid);
     pm.event.status = status;
     if (error !== undefined) pm.event.error = error;
@@ -95,6 +107,7 @@ export class TridMatcher {
   private finishMessage(trid: string): void {
     const pm = this.pendingMessages.get(trid);
     if (pm === undefined) return;
+    pm.timer?.cancel();
     this.pendingMessages.delete(trid);
     // N: silence means delivered, if the server half is in the capture; A/D: an answer was due.
     pm.event.status = !this.serverSeen() ? 'unknown' : pm.mode === 'N' ? 'ok' : 'no-response';

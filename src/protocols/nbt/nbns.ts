@@ -8,6 +8,7 @@ import { endpoint } from '../../net/addr.js';
 import { NBNS, NBNS_OPCODES, NBNS_RCODES, NBNS_TYPES } from './fields.js';
 import { formatName, suffixOf } from './names.js';
 import { parseNbns, type NbnsPacket } from './nbns-parse.js';
+import type { Timer } from '../../engine/timers.js';
 
 const MAX_PENDING = 4096;
 /** A request unanswered this long (capture time) is reported as such. */
@@ -27,6 +28,8 @@ interface PendingName {
   /** Whether any copy was broadcast (a B-node falls back to broadcast when its name server is silent). */
   broadcastSeen: boolean;
   readonly details: Record<string, unknown>;
+  /** Reports the request unanswered after ANSWER_SECONDS. */
+  timer?: Timer;
 }
 
 export class NbnsService implements UdpAppFactory {
@@ -49,7 +52,6 @@ export class NbnsService implements UdpAppFactory {
     packet?.layers.push({ name: 'nbns', bytes: b, offset: 0, length: b.length, quoted: dg.quoted, info: nbnsInfo(p, cp), column: 'NBNS', tree: () => nbnsTree(p, cp) });
     if (dg.quoted) return;
     for (const prob of p.problems) ctx.packetFinding(NBNS_FINDINGS.malformed.at(frame, prob, { severity: 'warning' }));
-    this.expire(ctx, dg.tsSec);
     const operation = OPERATIONS.get(p.opcode);
     if (!p.response) {
       if (operation === undefined) return;
@@ -75,7 +77,11 @@ export class NbnsService implements UdpAppFactory {
           details.group = (rec.nb[0]!.flags & 0x8000) !== 0;
           details.ttl = rec.ttl;
         }
-        this.pending.set(key, { key, operation, name, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, src: route.src, dst: route.dst, details, broadcastSeen: p.broadcast });
+        const pend: PendingName = { key, operation, name, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, src: route.src, dst: route.dst, details, broadcastSeen: p.broadcast };
+        this.pending.set(key, pend);
+        pend.timer = ctx.schedule(dg.tsSec + ANSWER_SECONDS, () => {
+          if (this.pending.get(key) === pend) this.flush(ctx, pend);
+        });
       }
       return;
     }
@@ -103,12 +109,16 @@ export class NbnsService implements UdpAppFactory {
         protocol: 'nbns', transport: 'udp/nbns', src: pend?.src ?? route.dst, dst: pend?.dst ?? route.src, findings: [],
         result: { code: p.rcode, name: p.rcode === 0 ? 'ok' : NBNS_RCODES.get(p.rcode) ?? `rcode ${p.rcode}` }, details,
       };
-      if (pend !== undefined) this.pending.delete(key);
+      if (pend !== undefined) {
+        pend.timer?.cancel();
+        this.pending.delete(key);
+      }
       ctx.emit(event);
     }
   }
 
   private flush(ctx: EngineContext, pend: PendingName): void {
+    pend.timer?.cancel();
     this.pending.delete(pend.key);
     // RFC 1002 §5.1.1: a broadcast registration that draws no objection succeeds, and a broadcast
     // release is never answered (§4.2.9 is for the NBNS): silence is the normal outcome, so it is
@@ -119,10 +129,6 @@ export class NbnsService implements UdpAppFactory {
       kind: 'name', operation: pend.operation, name: pend.name, tsSec: pend.tsSec, tsNsec: pend.tsNsec, frames: pend.frames, protocol: 'nbns',
       transport: 'udp/nbns', src: pend.src, dst: pend.dst, findings: [], result: { code: -1, name: unanswerable ? 'unknown' : 'no-response' }, details: pend.details,
     });
-  }
-
-  private expire(ctx: EngineContext, now: number): void {
-    for (const pend of this.pending.values()) if (now - pend.tsSec > ANSWER_SECONDS) this.flush(ctx, pend);
   }
 
   finish(ctx: EngineContext): void {

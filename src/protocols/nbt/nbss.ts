@@ -38,6 +38,8 @@ export class NbssApp implements TcpApp {
   constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly dialects: readonly SessionPayloadFactory[], private readonly direct: boolean) {
     // A capture that starts mid-conversation may start mid-message.
     this.lost = conv.sawHandshake ? [false, false] : [true, true];
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0, 0));
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1, 0));
   }
 
   private route(dir: Direction): Route {

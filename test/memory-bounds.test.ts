@@ -1,0 +1,70 @@
+// Budgets that keep memory flat whatever the input: half-open TCP conversations (a SYN flood)
+// and the bytes of unfinished application messages across connections. Each eviction is
+// reported by a finding.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../src/engine/engine.js';
+import { MAX_HALF_OPEN } from '../src/engine/tcp-conversations.js';
+import type { Finding } from '../src/model/findings.js';
+import { BufferBudget, StreamBuffer } from '../src/net/stream-buffer.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+
+/** An Ethernet/IPv4/TCP SYN from a new address and port for every `i`. */
+function syn(i: number) {
+  const b = new Uint8Array(58);
+  const v = new DataView(b.buffer);
+  v.setUint16(12, 0x0800);
+  b[14] = 0x45;
+  v.setUint16(16, 44);
+  b[22] = 64;
+  b[23] = 6;
+  v.setUint32(26, (0x3d800001 + (i >>> 10)) >>> 0);
+  v.setUint32(30, 0xc0a80a14);
+  v.setUint16(34, 1024 + (i & 1023));
+  v.setUint16(36, 139);
+  v.setUint32(38, Math.imul(i, 2654435761) >>> 0);
+  b[46] = 0x60;
+  b[47] = 0x02;
+  v.setUint16(48, 64240);
+  b.set([2, 4, 5, 0xb4], 54);
+  return { number: i + 1, tsSec: 1000 + Math.floor(i / 2000), tsNsec: 0, caplen: 58, len: 58, linkType: 1, data: b, interfaceId: 0 };
+}
+
+test('a SYN flood keeps at most MAX_HALF_OPEN conversations, with one finding per eviction batch', () => {
+  const findings: Finding[] = [];
+  const engine = new Engine({ packet: (p) => findings.push(...p.findings.filter((x) => x.id === 'tcp.half-open-limit')) }, {}, defaultProtocols());
+  const total = MAX_HALF_OPEN + 10_000;
+  for (let i = 0; i < total; i++) engine.frame(syn(i));
+  engine.finish();
+  // 4,096 are forgotten each time the table passes the limit.
+  assert.equal(findings.length, Math.ceil((total - MAX_HALF_OPEN) / 4096));
+  assert.match(findings[0]!.summary, /the 4096 oldest were forgotten/);
+});
+
+test('the buffer budget tells the owner of the largest buffer to give its bytes up', () => {
+  const budget = new BufferBudget(1000);
+  const evicted: string[] = [];
+  const small = new StreamBuffer();
+  const large = new StreamBuffer();
+  small.attach(budget, () => {
+    evicted.push('small');
+    small.clear();
+  });
+  large.attach(budget, () => {
+    evicted.push('large');
+    large.clear();
+  });
+  small.append(new Uint8Array(300), 1, 0, 0);
+  large.append(new Uint8Array(600), 2, 0, 0);
+  assert.equal(budget.held, 900);
+  assert.equal(budget.exceeded, false);
+  large.append(new Uint8Array(200), 3, 0, 0);
+  assert.equal(budget.exceeded, true);
+  assert.equal(budget.largest(), large);
+  budget.largest()!.evict!();
+  assert.deepEqual(evicted, ['large']);
+  assert.equal(budget.held, 300);
+  small.consume(300);
+  assert.equal(budget.held, 0);
+  assert.equal(budget.largest(), undefined);
+});
