@@ -135,3 +135,25 @@ test('NBNS: a <03> registration, its WACK and positive response are one name eve
   assert.equal(out.frames[0]!.fields['nbns.flags.opcode']?.[0], 5);
   void le16;
 });
+
+test('NBNS: unanswered broadcast registrations and releases are unknown (nobody answers them); to a name server they are no-response', async () => {
+  // Opcode 5 registration, 6 release; flags 0x0010 broadcast. RR: the name, NB, TTL, 6 bytes of NB data.
+  const rr = (name: string): Uint8Array => bytes(nbnsName(name, 3), [0, 0x20, 0, 1, 0, 0, 0x0e, 0x10, 0, 6, 0, 0, 10, 0, 0, 1]);
+  const req = (id: number, opcode: number, broadcast: boolean, name: string): Uint8Array =>
+    bytes([id >> 8, id & 0xff, (opcode << 3) | 0x01, broadcast ? 0x10 : 0x00, 0, 1, 0, 0, 0, 0, 0, 1], nbnsName(name, 3), [0, 0x20, 0, 1], rr(name));
+  const out = await dissect(writePcap([
+    udp('10.0.0.1', 137, '10.0.0.255', 137, req(1, 5, true, 'CAROL')),
+    udp('10.0.0.1', 137, '10.0.0.255', 137, req(2, 6, true, 'CAROL')),
+    udp('10.0.0.1', 137, '10.0.0.9', 137, req(3, 5, false, 'DAVE')),
+    // A B-node whose name server stays silent falls back to broadcast with the same transaction.
+    udp('10.0.0.1', 137, '10.0.0.9', 137, req(4, 5, false, 'ERIN')),
+    udp('10.0.0.1', 137, '10.0.0.255', 137, req(4, 5, true, 'ERIN')),
+  ]));
+  const names = out.events.filter((e): e is NameEvent => e.kind === 'name').sort((a, b) => a.frames[0]! - b.frames[0]!);
+  assert.deepEqual(names.map((n) => [n.operation, n.name, n.result?.name]), [
+    ['register', 'CAROL<03>', 'unknown'],
+    ['release', 'CAROL<03>', 'unknown'],
+    ['register', 'DAVE<03>', 'no-response'],
+    ['register', 'ERIN<03>', 'unknown'],
+  ]);
+});

@@ -106,7 +106,8 @@ test('live: smbclient -M to smbd appears whole in the timeline', { skip: SKIP, t
     live.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     live.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number | null>((resolve) => live!.on('close', (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 1500)); // the capture opens asynchronously
+    // The capture opens asynchronously: live says on stderr when it is ready.
+    for (let waited = 0; !stderr.includes('; ready') && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
 
     const text = `Live message ${process.pid}: ${'long text '.repeat(20)}end.`;
     const client = spawnSync('ip', ['netns', 'exec', NS, 'smbclient', '-s', conf, '-M', 'MSGSRV', '-I', '127.0.0.1', '-p', '139', '-U', 'livesender%', '-n', 'LIVECLIENT'],

@@ -172,7 +172,7 @@ export async function auditCommand(args: AuditCommandArgs): Promise<void> {
     });
   }
   const audit = new AuditAnalysis(outputs, auditOptions(args, hashes));
-  const runner = makeRunner([audit], args, { eventFilter: eventFilter(args) });
+  const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args) });
   try {
     await runner.run(fileSources(captures));
   } catch (err) {

@@ -4,9 +4,8 @@ import iconv from 'iconv-lite';
 import { resolve as resolvePath } from 'node:path';
 import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
-import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
-import { EventFilter, FilterError, PacketFilter, UnknownFieldError } from '../filter/index.js';
+import type { EventFilter, PacketFilter } from '../filter/index.js';
 import type { SinkSettings } from '../output/sinks/index.js';
 import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
@@ -17,10 +16,10 @@ import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
 import { fileSource, type FrameSource } from '../runner/sources.js';
+import { UsageError } from './errors.js';
 import { defaultProtocols } from '../protocols/index.js';
 
-/** A problem with how the command was called or with its input: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+export { isInputError, UsageError } from './errors.js';
 
 export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif' | 'fields';
 
@@ -92,31 +91,30 @@ export function withFilterOptions<T>(y: Argv<T>, what: 'frames' | 'events') {
     .option('fail-on-error', { type: 'boolean', default: false, describe: 'Exit with status 1 when a shown record has a finding of error severity' });
 }
 
-function filterUsage(text: string, err: unknown): never {
-  if (err instanceof FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
-  throw err;
+/**
+ * Compiles `-Y`; a bad filter is a usage error. The filter grammar loads only when a filter is
+ * given (start-up time of the commands without one).
+ */
+async function compileFilter<T>(text: string, make: (filters: typeof import('../filter/index.js')) => T): Promise<T> {
+  const filters = await import('../filter/index.js');
+  try {
+    return make(filters);
+  } catch (err) {
+    if (err instanceof filters.FilterError) throw new UsageError(`invalid display filter at column ${err.column}: ${err.detail} (in: ${JSON.stringify(text)})`);
+    throw err;
+  }
 }
 
 /** The `-Y` filter for frames, or undefined when none was given; a bad one is a usage error. */
-export function packetFilter(args: CommonArgs): PacketFilter | undefined {
+export async function packetFilter(args: CommonArgs): Promise<PacketFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new PacketFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.PacketFilter(text));
 }
 
 /** The `-Y` filter for timeline events, or undefined when none was given. */
-export function eventFilter(args: CommonArgs): EventFilter | undefined {
+export async function eventFilter(args: CommonArgs): Promise<EventFilter | undefined> {
   const text = args['display-filter'];
-  if (text === undefined) return undefined;
-  try {
-    return new EventFilter(text);
-  } catch (err) {
-    return filterUsage(text, err);
-  }
+  return text === undefined ? undefined : compileFilter(text, (f) => new f.EventFilter(text));
 }
 
 /** Accepts `cp850`, `850`, `CP-850`, `ibm850`, `windows-1252`…; rejects what iconv-lite cannot decode. */
@@ -226,14 +224,31 @@ export function fieldsSelection(args: CommonArgs): FieldsSelection {
   return { names, options };
 }
 
-/** Sink settings from the common options: colour, terminal width, -V and -x, -T fields. */
-export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean; 'time-format'?: string }): SinkSettings {
+
+type SinkArgs = CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean; 'time-format'?: string };
+
+/** What the terminal decides about text output: colour and the width lines are cut to. */
+export interface TerminalView {
+  readonly colour: boolean;
+  readonly width: number | undefined;
+}
+
+/** The terminal view of this process's stdout (a --jobs worker gets the main thread's). */
+export function terminalView(args: SinkArgs): TerminalView {
+  return {
+    colour: wantColour(args.color),
+    width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+  };
+}
+
+/** Sink settings from the common options: colour, terminal width, -V and -x, -t, -T fields. */
+export function sinkSettings(out: Output, args: SinkArgs, view: TerminalView = terminalView(args)): SinkSettings {
   return {
     time: timeFormat(args['time-format']),
     fields: fieldsSelection(args),
     out,
-    style: makeStyle(wantColour(args.color)),
-    width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
+    style: makeStyle(view.colour),
+    width: view.width,
     verbose: args.verbose === true,
     hex: args.hex === true,
   };
@@ -250,11 +265,12 @@ export function fileSources(paths: readonly string[]): FrameSource[] {
   return paths.map(fileSource);
 }
 
-/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's). */
+/** The capture arguments: positional names and `-r FILE` (repeatable, as tshark's), and --jobs. */
 export interface CaptureArgs {
   captures?: string[];
   'read-file'?: string | string[];
   n?: boolean;
+  jobs: number;
 }
 
 /**
@@ -266,7 +282,15 @@ export function withCaptureOptions<T>(y: Argv<T>) {
   return y
     .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
     .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
-    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' });
+    .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' })
+    .option('jobs', { type: 'number', default: 1, requiresArg: true, describe: 'Worker threads: read and timeline read several captures at once, one per worker, output in file order (docs/performance.md)' });
+}
+
+/** --jobs checked: a whole number of workers, at least 1. */
+export function jobCount(args: CaptureArgs): number {
+  const jobs = args.jobs;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of workers, at least 1');
+  return jobs;
 }
 
 /** Every capture the command was given, positional ones first, then the -r ones; none is a usage error. */
@@ -303,8 +327,4 @@ export function writeTarget(args: WriteArgs, captures: readonly string[]): strin
     for (const c of captures) if (resolvePath(c) === target) throw new UsageError(`-w ${args.write}: that is a capture being read; choose another file`);
   }
   return args.write;
-}
-
-export function isInputError(err: unknown): err is Error {
-  return err instanceof CaptureFormatError || err instanceof UsageError || err instanceof UnknownFieldError;
 }

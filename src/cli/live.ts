@@ -88,7 +88,7 @@ async function live(args: LiveArgs): Promise<void> {
   // -Y filters frames on the read view and events on the timeline view.
   const timeline = args.view === 'timeline';
   const analysis = timeline ? new Timeline([EVENT_SINKS[args.format](settings)]) : new PacketListing([PACKET_SINKS[args.format === 'csv' ? 'text' : args.format](settings)]);
-  const runner = makeRunner([analysis], args, timeline ? { eventFilter: eventFilter(args), reorder: NO_REORDER } : { frameFilter: packetFilter(args) });
+  const runner = makeRunner([analysis], args, timeline ? { eventFilter: await eventFilter(args), reorder: NO_REORDER } : { frameFilter: await packetFilter(args) });
   const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, args.interface) });
   await runner.run([source]);
   await out.close();
@@ -123,7 +123,7 @@ async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
     const json = alertJson({ ...alert, capture: 0 }, captures, undefined);
     out.line(text ? alertLine(json) : jsonText({ alert: json }));
   });
-  const runner = makeRunner([audit], args, { eventFilter: eventFilter(args), reorder: NO_REORDER });
+  const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args), reorder: NO_REORDER });
   const source = liveSource({ iface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, iface) });
   try {
     await runner.run([source]);

@@ -1,26 +1,83 @@
 // The msgscope command line.
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { isInputError, UsageError } from './common.js';
+import { isInputError, UsageError } from './errors.js';
 import { STDIN_PATH } from '../capture/open.js';
 import { STDOUT_PATH } from '../capture/pcapng-writer.js';
 
 const WRITE_OPTIONS = new Set(['-w', '--write']);
-import { readBuilder, readCommand, type ReadArgs } from './read.js';
-import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
-import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
-import { liveBuilder, liveCommand, type LiveArgs } from './live.js';
-import { statsBuilder, statsCommand, type StatsArgs } from './stats.js';
-import { auditBuilder, auditCommand, type AuditCommandArgs } from './audit.js';
-import { historyBuilder, historyCommand, type HistoryArgs } from './history.js';
-import { verifyBuilder, verifyCommand, type VerifyArgs } from './verify.js';
 import { cleanCompletions, usageMessage, type OptionInfo } from './usage.js';
+
+import type { ReadArgs } from './read.js';
+import type { TimelineArgs } from './timeline.js';
+import type { FieldsArgs } from './fields.js';
+import type { LiveArgs } from './live.js';
+import type { StatsArgs } from './stats.js';
+import type { AuditCommandArgs } from './audit.js';
+import type { HistoryArgs } from './history.js';
+import type { VerifyArgs } from './verify.js';
 
 // yargs' CommonJS build: its help layout wraps at word boundaries (the ESM build cuts words).
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
-const COMMANDS = ['read', 'timeline', 'stats', 'audit', 'verify', 'history', 'live', 'fields', 'completion'];
+/** A command whose code (and what it imports: engine, analyses, sinks) loads only when it runs. */
+interface CommandSpec {
+  readonly name: string;
+  /** yargs' command string: name and positionals. */
+  readonly usage: string;
+  readonly describe: string;
+  readonly load: () => Promise<LoadedCommand>;
+}
+
+interface LoadedCommand {
+  readonly builder: (y: Argv) => Argv<unknown>;
+  readonly handler: (args: unknown) => Promise<void>;
+}
+
+const SPECS: readonly CommandSpec[] = [
+  {
+    name: 'read', usage: 'read [captures..]', describe: 'One summary line per frame, like tshark (-V detail, -x hex, -T fields)',
+    load: async () => { const m = await import('./read.js'); return { builder: m.readBuilder, handler: (a) => m.readCommand(a as ReadArgs) }; },
+  },
+  {
+    name: 'timeline', usage: 'timeline [captures..]', describe: 'The annotated timeline of messenger activity',
+    load: async () => { const m = await import('./timeline.js'); return { builder: m.timelineBuilder, handler: (a) => m.timelineCommand(a as TimelineArgs) }; },
+  },
+  {
+    name: 'live', usage: 'live', describe: 'Capture live traffic and show it (read or timeline view)',
+    load: async () => { const m = await import('./live.js'); return { builder: m.liveBuilder, handler: (a) => m.liveCommand(a as LiveArgs) }; },
+  },
+  {
+    name: 'stats', usage: 'stats [captures..]', describe: 'Protocol hierarchy, conversations, endpoints, commands and messages',
+    load: async () => { const m = await import('./stats.js'); return { builder: m.statsBuilder, handler: (a) => m.statsCommand(a as StatsArgs) }; },
+  },
+  {
+    name: 'audit', usage: 'audit [captures..]', describe: 'Spam audit: campaigns, senders, sweeps, outcomes, indicators; HTML report, history, Parquet',
+    load: async () => { const m = await import('./audit.js'); return { builder: m.auditBuilder, handler: (a) => m.auditCommand(a as AuditCommandArgs) }; },
+  },
+  {
+    name: 'verify', usage: 'verify [captures..]', describe: 'Conformance verdicts per rule and spec clause (text, json, junit, sarif); --baseline of accepted deviations',
+    load: async () => { const m = await import('./verify.js'); return { builder: m.verifyBuilder, handler: (a) => m.verifyCommand(a as VerifyArgs) }; },
+  },
+  {
+    name: 'history', usage: 'history', describe: 'Runs stored by audit --db, and what the last (or --run N) brought that was new',
+    load: async () => { const m = await import('./history.js'); return { builder: m.historyBuilder, handler: (a) => m.historyCommand(a as HistoryArgs) }; },
+  },
+  {
+    name: 'fields', usage: 'fields [protocol]', describe: 'The field catalogue (names for -Y filters, -e and JSON)',
+    load: async () => { const m = await import('./fields.js'); return { builder: m.fieldsBuilder, handler: (a) => m.fieldsCommand(a as FieldsArgs) }; },
+  },
+];
+
+const COMMANDS = [...SPECS.map((spec) => spec.name), 'completion'];
+
+/**
+ * The command yargs will run: the first word that is not an option (the top level has no
+ * options that take a value). Only its module is loaded; shell completion loads them all.
+ */
+function chosenCommand(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
 
 function fail(message: string): never {
   process.stderr.write(`msgscope: ${message.split('\n')[0]}\n`);
@@ -72,23 +129,24 @@ function tracked<T>(builder: (y: Argv) => Argv<T>): (y: Argv) => Argv<T> {
 
 export async function main(argv: string[]): Promise<void> {
   // yargs drops a lone `-` positional; pass standard input (standard output after -w) under a name it keeps.
-  const raw = hideBin(argv);
+  const raw = argv.slice(2);
   const completing = raw.includes('--get-yargs-completions');
   const args = completing ? raw : raw.map((a, i) => (a !== '-' ? a : WRITE_OPTIONS.has(raw[i - 1] ?? '') ? STDOUT_PATH : STDIN_PATH));
   const command = args.find((a) => COMMANDS.includes(a));
+  const chosen = chosenCommand(args);
   const root = yargs(args);
   active = root;
+  for (const spec of SPECS) {
+    if (completing || spec.name === chosen) {
+      const { builder, handler } = await spec.load();
+      root.command(spec.usage, spec.describe, tracked(builder), (a) => run(handler, a));
+    } else {
+      root.command(spec.usage, spec.describe);
+    }
+  }
   await root
     .scriptName('msgscope')
     .usage('$0 <command> [options]\n\nA protocol analyzer for the Microsoft messenger protocols: MSNP, MS-MSRP (Messenger Service), SMB messenger and \\MAILSLOT\\MESSNGR.')
-    .command('read [captures..]', 'One summary line per frame, like tshark (-V detail, -x hex, -T fields)', tracked(readBuilder), (a) => run(readCommand, a as unknown as ReadArgs))
-    .command('timeline [captures..]', 'The annotated timeline of messenger activity', tracked(timelineBuilder), (a) => run(timelineCommand, a as unknown as TimelineArgs))
-    .command('live', 'Capture live traffic and show it (read or timeline view)', tracked(liveBuilder), (a) => run(liveCommand, a as unknown as LiveArgs))
-    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands and messages', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
-    .command('audit [captures..]', 'Spam audit: campaigns, senders, sweeps, outcomes, indicators; HTML report, history, Parquet', tracked(auditBuilder), (a) => run(auditCommand, a as unknown as AuditCommandArgs))
-    .command('verify [captures..]', 'Conformance verdicts per rule and spec clause (text, json, junit, sarif); --baseline of accepted deviations', tracked(verifyBuilder), (a) => run(verifyCommand, a as unknown as VerifyArgs))
-    .command('history', 'Runs stored by audit --db, and what the last (or --run N) brought that was new', tracked(historyBuilder), (a) => run(historyCommand, a as unknown as HistoryArgs))
-    .command('fields [protocol]', 'The field catalogue (names for -Y filters, -e and JSON)', tracked(fieldsBuilder), (a) => run(fieldsCommand, a as unknown as FieldsArgs))
     .demandCommand(1, `name a command: ${COMMANDS.filter((c) => c !== 'completion').join(', ')}`)
     .strict()
     .completion('completion', 'Print a shell completion script (bash/zsh: msgscope completion >> ~/.bashrc)', completion)

@@ -1,13 +1,15 @@
 // `msgscope read`: one summary line per frame like tshark, or the detail tree (-V), hex (-x),
 // or one JSON object per frame.
 import type { Argv } from 'yargs';
-import { PacketListing } from '../analysis/listing.js';
-import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
+import { PACKET_FORMATS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
+import { PacketListing } from '../analysis/listing.js';
+import { PACKET_SINKS } from '../output/sinks/index.js';
 import { FrameExport } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import type { Analysis } from '../runner/analysis.js';
-import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, terminalView, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { runListing } from './jobs.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
   format: PacketFormat;
@@ -38,14 +40,19 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const captures = captureList(args, 'read');
   const write = writeTarget(args, captures);
   const out = new Output();
-  const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
-  const analyses: Analysis[] = [];
-  if (write === undefined || args.print === true) analyses.push(new PacketListing([sink]));
-  const writer = write === undefined ? undefined : new PcapngWriter(write);
-  if (writer !== undefined) analyses.push(new FrameExport(writer));
-  // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-  const runner = makeRunner(analyses, args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true || write !== undefined });
-  await runner.run(fileSources(captures));
+  let writer: PcapngWriter | undefined;
+  let runner;
+  if (write === undefined) {
+    runner = await runListing({ command: 'read', args, view: terminalView(args) }, captures, out);
+  } else {
+    // -w saves frames in one pass over the captures in turn (--jobs does not apply).
+    const analyses: Analysis[] = [];
+    if (args.print === true) analyses.push(new PacketListing([PACKET_SINKS[args.format](sinkSettings(out, args))]));
+    writer = new PcapngWriter(write);
+    analyses.push(new FrameExport(writer));
+    runner = makeRunner(analyses, args, { frameFilter: await packetFilter(args), frameLimit: limit, progress: true });
+    await runner.run(fileSources(captures));
+  }
   await out.close();
   if (writer !== undefined && write !== undefined && !args.quiet && !isStdout(write)) process.stderr.write(`msgscope: ${writer.count} frame(s) written to ${write}\n`);
   runner.settle(args['fail-on-error']);

@@ -53,7 +53,7 @@ export async function statsCommand(args: StatsArgs): Promise<void> {
   const out = new Output();
   const sink = REPORT_SINKS[args.format](sinkSettings(out, args));
   const stats = new StatsAnalysis(tables, [sink], (message) => warn(args, message));
-  const runner = makeRunner([stats], args, { frameFilter: packetFilter(args) });
+  const runner = makeRunner([stats], args, { frameFilter: await packetFilter(args) });
   await runner.run(fileSources(captureList(args, 'stats')));
   await out.close();
 }

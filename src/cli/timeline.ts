@@ -1,13 +1,15 @@
 // `msgscope timeline`: the annotated, cross-protocol timeline of messenger activity.
 import type { Argv } from 'yargs';
-import { Timeline } from '../analysis/timeline.js';
-import { EVENT_FORMATS, EVENT_SINKS, type EventFormat } from '../output/sinks/index.js';
+import { EVENT_FORMATS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
+import { Timeline } from '../analysis/timeline.js';
+import { EVENT_SINKS } from '../output/sinks/index.js';
 import { EventFrames, writeEventFrames } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import { isStdin } from '../capture/open.js';
 import type { Analysis } from '../runner/analysis.js';
-import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, terminalView, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { runListing } from './jobs.js';
 
 export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs {
   format: EventFormat;
@@ -32,13 +34,17 @@ export async function timelineCommand(args: TimelineArgs): Promise<void> {
   // The frames of the selected events are copied in a second pass over each file.
   if (write !== undefined && captures.some(isStdin)) throw new UsageError('timeline -w reads each capture twice (the events first, then their frames): give files, not standard input');
   const out = new Output();
-  const sink = EVENT_SINKS[args.format](sinkSettings(out, args));
   const collected = write === undefined ? undefined : new EventFrames();
-  const analyses: Analysis[] = [];
-  if (write === undefined || args.print === true) analyses.push(new Timeline([sink]));
-  if (collected !== undefined) analyses.push(collected);
-  const runner = makeRunner(analyses, args, { eventFilter: eventFilter(args) });
-  await runner.run(fileSources(captures));
+  let runner;
+  if (collected === undefined) {
+    runner = await runListing({ command: 'timeline', args, view: terminalView(args) }, captures, out);
+  } else {
+    // -w: one pass over the captures in turn collects the events' frame numbers (--jobs does not apply).
+    const analyses: Analysis[] = [collected];
+    if (args.print === true) analyses.unshift(new Timeline([EVENT_SINKS[args.format](sinkSettings(out, args))]));
+    runner = makeRunner(analyses, args, { eventFilter: await eventFilter(args) });
+    await runner.run(fileSources(captures));
+  }
   await out.close();
   if (collected !== undefined && write !== undefined) {
     const count = await writeEventFrames(collected, new PcapngWriter(write));

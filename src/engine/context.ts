@@ -73,7 +73,7 @@ export interface TcpAppFactory {
    * Heuristic on a direction's payload (the first segments of a conversation, and after a
    * capture starts mid-stream). Port-matched factories are asked first.
    */
-  detect?(payload: Uint8Array, dir: Direction, conv: TcpConversationInfo): boolean;
+  detect?(payload: Uint8Array, dir: Direction, conv: TcpConversationInfo, ctx: EngineContext): boolean;
   create(conv: TcpConversationInfo, ctx: EngineContext): TcpApp;
   /** End of capture, after every conversation ended: flush state shared across conversations. */
   finish?(ctx: EngineContext): void;

@@ -113,7 +113,13 @@ export class TcpConversations {
     let analysis: 'retransmission' | 'out-of-order' | undefined;
     packet.layers.push(this.layer(d, h, conv.index, relSeq, relAck, payload.length, analysis));
 
-    if (conv.app === undefined && payload.length > 0) this.detectApp(conv, dir, payload);
+    if (conv.app === undefined && payload.length > 0) {
+      this.detectApp(conv, dir, payload);
+      // A late start skips what the peer sent before it: the detecting segment's ACK says how much.
+      if (conv.app !== undefined && conv.startHere[dir === 0 ? 1 : 0] && (h.flags & ACK) !== 0 && peer.base !== undefined) {
+        peer.next = Math.max(peer.next, peer.relative(h.ack));
+      }
+    }
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);
@@ -288,8 +294,8 @@ export class TcpConversations {
   private detectApp(conv: TcpConversation, dir: Direction, payload: Uint8Array): void {
     const byPort = this.apps.find((app) => app.ports?.includes(conv.port[1])) ?? this.apps.find((app) => app.ports?.includes(conv.port[0]));
     let chosen: TcpAppFactory | undefined;
-    if (byPort !== undefined && (byPort.detect === undefined || byPort.detect(payload, dir, conv) || conv.detectTries >= 2)) chosen = byPort;
-    if (chosen === undefined) chosen = this.apps.find((app) => app !== byPort && app.detect?.(payload, dir, conv) === true);
+    if (byPort !== undefined && (byPort.detect === undefined || byPort.detect(payload, dir, conv, this.core) || conv.detectTries >= 2)) chosen = byPort;
+    if (chosen === undefined) chosen = this.apps.find((app) => app !== byPort && app.detect?.(payload, dir, conv, this.core) === true);
     if (chosen === undefined && byPort !== undefined) chosen = byPort;
     if (chosen === undefined) {
       if (++conv.detectTries >= DETECT_TRIES) conv.app = null;

@@ -43,6 +43,15 @@ export class Output {
     this.stream.write(full);
   }
 
+  /**
+   * Bytes formatted elsewhere (by a --jobs worker), after the lines buffered so far; `written`
+   * is called once the stream has taken them (the worker's backpressure).
+   */
+  bytes(data: Uint8Array, written: () => void): void {
+    this.flush();
+    this.stream.write(data, () => written());
+  }
+
   /** Flushes and waits until the stream has taken everything (before the process exits). */
   async close(): Promise<void> {
     this.flush();

@@ -34,6 +34,8 @@ export interface RunnerOptions {
   readonly progress: boolean;
   readonly quiet: boolean;
   readonly reorder?: ReorderLimits;
+  /** Where warnings about the input go (default: stderr unless quiet); a worker sends them to the main thread. */
+  readonly onWarning?: (message: string) => void;
 }
 
 class RunFile implements FileInfo {
@@ -58,11 +60,19 @@ export class Runner {
   async run(sources: readonly FrameSource[]): Promise<void> {
     for (const analysis of this.analyses) analysis.start?.();
     for (const [index, source] of sources.entries()) {
-      const file = new RunFile(source.path, source.label, index, sources.length > 1);
-      const stopped = await this.runOne(source, file);
+      const stopped = await this.runPart(source, index, sources.length > 1);
       if (stopped) break;
     }
     for (const analysis of this.analyses) await analysis.finish?.();
+  }
+
+  /**
+   * Reads one capture of a run (the `index`-th of several when `multi`), without starting or
+   * finishing the analyses: what a worker of `--jobs` does for the file it was given. Returns
+   * whether the frame limit stopped it.
+   */
+  runPart(source: FrameSource, index: number, multi: boolean): Promise<boolean> {
+    return this.runOne(source, new RunFile(source.path, source.label, index, multi));
   }
 
   /** Sets exit status 1 (with a warning) when asked to fail on errors and there were some. */
@@ -74,7 +84,8 @@ export class Runner {
   }
 
   warn(message: string): void {
-    if (!this.options.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
+    if (this.options.onWarning !== undefined) this.options.onWarning(message);
+    else if (!this.options.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
   }
 
   private async runOne(source: FrameSource, file: RunFile): Promise<boolean> {

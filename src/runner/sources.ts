@@ -3,8 +3,7 @@
 import { statSync } from 'node:fs';
 import type { CaptureSink, Frame } from '../capture/frame.js';
 import { isStdin, readCapture } from '../capture/open.js';
-import { startLive } from '../capture/live.js';
-import { PcapngWriter } from '../capture/pcapng-writer.js';
+import type { PcapngWriter } from '../capture/pcapng-writer.js';
 
 export interface FrameSource {
   /** The path as given, or the interface name. */
@@ -67,42 +66,46 @@ export function liveSource(options: LiveOptions): FrameSource & { readonly captu
     size: undefined,
     progress: false,
     captured: () => captured,
-    read: (sink) => new Promise<void>((resolve, reject) => {
-      let stopped = false;
-      let writer: { file: PcapngWriter; iface: number } | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      const stop = (err?: unknown): void => {
-        if (stopped) return;
-        stopped = true;
-        if (timer !== undefined) clearTimeout(timer);
-        session.stop();
-        writer?.file.close();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        if (err === undefined) resolve();
-        else reject(err);
-      };
-      const onSignal = (): void => stop();
-      const session = startLive(options.iface, options.filter, (frame: Frame) => {
-        if (stopped) return;
-        captured++;
-        writer?.file.packet(writer.iface, frame);
-        try {
-          sink.frame(frame);
-        } catch (err) {
-          stop(err);
-          return;
+    read: async (sink) => {
+      // The capture library and the pcapng writer load only for live capture.
+      const [{ startLive }, { PcapngWriter: Writer }] = await Promise.all([import('../capture/live.js'), import('../capture/pcapng-writer.js')]);
+      return new Promise<void>((resolve, reject) => {
+        let stopped = false;
+        let writer: { file: PcapngWriter; iface: number } | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        const stop = (err?: unknown): void => {
+          if (stopped) return;
+          stopped = true;
+          if (timer !== undefined) clearTimeout(timer);
+          session.stop();
+          writer?.file.close();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          if (err === undefined) resolve();
+          else reject(err);
+        };
+        const onSignal = (): void => stop();
+        const session = startLive(options.iface, options.filter, (frame: Frame) => {
+          if (stopped) return;
+          captured++;
+          writer?.file.packet(writer.iface, frame);
+          try {
+            sink.frame(frame);
+          } catch (err) {
+            stop(err);
+            return;
+          }
+          if (options.count !== undefined && captured >= options.count) stop();
+        });
+        if (options.write !== undefined) {
+          const file = new Writer(options.write, true);
+          writer = { file, iface: file.interfaceFor(session.linkType, options.iface) };
         }
-        if (options.count !== undefined && captured >= options.count) stop();
+        if (options.seconds !== undefined) timer = setTimeout(() => stop(), options.seconds * 1000);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        options.onReady?.(session.linkType);
       });
-      if (options.write !== undefined) {
-        const file = new PcapngWriter(options.write, true);
-        writer = { file, iface: file.interfaceFor(session.linkType, options.iface) };
-      }
-      if (options.seconds !== undefined) timer = setTimeout(() => stop(), options.seconds * 1000);
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      options.onReady?.(session.linkType);
-    }),
+    },
   };
 }

@@ -75,7 +75,9 @@ export class VerifySarifSink implements ReportSink<VerifyJson> {
   write(report: Report<VerifyJson>): void {
     const r = report.json;
     const ruleIndex = new Map(r.rules.map((rule, i) => [rule.id, i]));
-    const artifactIndex = new Map(r.captures.map((c, i) => [c, i]));
+    // One artifact per file, even when a capture is named twice (SARIF's artifacts are unique).
+    const files = [...new Set(r.captures)];
+    const artifactIndex = new Map(files.map((c, i) => [c, i]));
     const results = r.verdicts.map((v) => {
       const kind = kindOf(v);
       const level: SarifLevel = kind === 'fail' ? v.severity : 'none';
@@ -115,7 +117,7 @@ export class VerifySarifSink implements ReportSink<VerifyJson> {
       version: '2.1.0',
       runs: [{
         tool: { driver: { name: 'msgscope', version: toolVersion(), rules: r.rules.map(descriptor) } },
-        artifacts: r.captures.map((c) => ({ location: { uri: artifactUri(c) }, roles: ['analysisTarget'] })),
+        artifacts: files.map((c) => ({ location: { uri: artifactUri(c) }, roles: ['analysisTarget'] })),
         invocations: [{ executionSuccessful: true, toolExecutionNotifications: r.warnings.map((w) => ({ level: 'warning', message: { text: escapeText(w) } })) }],
         results,
         properties: { notice: r.notice, totals: r.totals, baseline: r.baseline },

@@ -80,6 +80,7 @@ export function parseAuthTrailer(pdu: Uint8Array, h: CoHeader): AuthTrailer | st
   if (h.authLength === 0) return undefined;
   const offset = h.fragLength - h.authLength - 8;
   if (offset < CO_HEADER_LEN) return `auth_length ${h.authLength} leaves no room for the sec_trailer`;
+  if (offset + 8 > pdu.length) return `sec_trailer at ${offset} lies past the ${pdu.length} bytes present`;
   const dv = new DataView(pdu.buffer, pdu.byteOffset, pdu.byteLength);
   return {
     type: pdu[offset]!, level: pdu[offset + 1]!, padLength: pdu[offset + 2]!, contextId: dv.getUint32(offset + 4, h.drep.little),

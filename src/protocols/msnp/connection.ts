@@ -18,6 +18,7 @@ import { RoleAndVersion } from './role.js';
 import { CommandStreams } from './stream.js';
 import { handleOf, type Login, type MsnpShared, type Referral } from './shared.js';
 import { ASYNC_SERVER, TridMatcher } from './trids.js';
+import { LegRoutingContext } from './legs.js';
 
 const MAX_ROSTER = 256;
 /** CAL invitations waiting for their answer on one switchboard (more are emitted unanswered). */
@@ -79,7 +80,13 @@ export class MsnpConnection {
   private first: Carried | undefined;
   private last: Carried | undefined;
 
-  constructor(private readonly shared: MsnpShared, private readonly ctx: EngineContext, readonly route: ConnectionRoute) {
+  /** The engine's context, with chat messages joined across the legs of a switchboard (legs.ts). */
+  private readonly ctx: EngineContext;
+
+  constructor(private readonly shared: MsnpShared, engineCtx: EngineContext, readonly route: ConnectionRoute) {
+    const ctx = new LegRoutingContext(engineCtx, shared.legs, () => ({ server: route.server, localUser: this.localUser ?? this.loginHandle }));
+    this.ctx = ctx;
+    shared.legs.connectionOpened(route.server);
     const report: Reporter = (def, frame, summary, side, carried, clause) => this.report(def, frame, summary, side, carried, clause);
     this.profile = new RoleAndVersion(shared, route.clientIp, report);
     this.trids = new TridMatcher(ctx, report, () => this.seen[1]);
@@ -95,6 +102,7 @@ export class MsnpConnection {
     if (packet === undefined) return;
     this.seen[side === 'c' ? 0 : 1] = true;
     const here: Carried = { frames: [packet.frame.number], tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
+    this.shared.legs.expire(packet.frame.tsSec + packet.frame.tsNsec / 1e9);
     if (this.first === undefined) this.first = here;
     this.last = here;
     if (side === 's') this.serverSegments++;
@@ -108,6 +116,7 @@ export class MsnpConnection {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.shared.legs.connectionClosed(this.route.server);
     this.streams.end();
     for (const trid of [...this.invites.keys()]) this.answerInvite(trid, undefined, {});
     this.trids.finish(this.serverSegments, this.profile.role);

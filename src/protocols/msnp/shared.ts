@@ -2,6 +2,7 @@
 // switchboard and notification servers, logins on notification servers, version evidence per
 // client address, and HTTP-gateway sessions. Bounded tables.
 import { VersionRange } from './version.js';
+import { MessageLegs } from './legs.js';
 
 export interface Login {
   readonly handle: string;
@@ -39,6 +40,8 @@ export class MsnpShared {
   private readonly ranges = new Map<string, VersionRange>();
   /** Set when a bound is reached (reported once by the caller). */
   full = false;
+  /** Switchboard messages waiting for their other legs. */
+  readonly legs = new MessageLegs();
 
   addReferral(r: Referral): void {
     if (this.referrals.length >= MAX_REFERRALS) {

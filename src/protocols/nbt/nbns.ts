@@ -24,6 +24,8 @@ interface PendingName {
   readonly tsNsec: number;
   readonly src: string;
   readonly dst: string;
+  /** Whether any copy was broadcast (a B-node falls back to broadcast when its name server is silent). */
+  broadcastSeen: boolean;
   readonly details: Record<string, unknown>;
 }
 
@@ -59,6 +61,7 @@ export class NbnsService implements UdpAppFactory {
         if (existing !== undefined) {
           // A retransmission (B-nodes repeat registrations) joins the same event.
           if (!existing.frames.includes(frame)) existing.frames.push(frame);
+          if (p.broadcast) existing.broadcastSeen = true;
           continue;
         }
         if (this.pending.size >= MAX_PENDING) {
@@ -72,7 +75,7 @@ export class NbnsService implements UdpAppFactory {
           details.group = (rec.nb[0]!.flags & 0x8000) !== 0;
           details.ttl = rec.ttl;
         }
-        this.pending.set(key, { key, operation, name, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, src: route.src, dst: route.dst, details });
+        this.pending.set(key, { key, operation, name, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, src: route.src, dst: route.dst, details, broadcastSeen: p.broadcast });
       }
       return;
     }
@@ -107,10 +110,14 @@ export class NbnsService implements UdpAppFactory {
 
   private flush(ctx: EngineContext, pend: PendingName): void {
     this.pending.delete(pend.key);
-    // RFC 1002 §5.1.1: a B-node registration that draws no objection succeeds; say what was seen.
+    // RFC 1002 §5.1.1: a broadcast registration that draws no objection succeeds, and a broadcast
+    // release is never answered (§4.2.9 is for the NBNS): silence is the normal outcome, so it is
+    // `unknown` (also when the broadcasts followed unanswered requests to a name server, as a
+    // B-node's fallback); a query, a refresh, or a request only ever sent to a name server expected an answer.
+    const unanswerable = pend.broadcastSeen && (pend.operation === 'register' || pend.operation === 'release');
     ctx.emit({
       kind: 'name', operation: pend.operation, name: pend.name, tsSec: pend.tsSec, tsNsec: pend.tsNsec, frames: pend.frames, protocol: 'nbns',
-      transport: 'udp/nbns', src: pend.src, dst: pend.dst, findings: [], result: { code: -1, name: 'no-response' }, details: pend.details,
+      transport: 'udp/nbns', src: pend.src, dst: pend.dst, findings: [], result: { code: -1, name: unanswerable ? 'unknown' : 'no-response' }, details: pend.details,
     });
   }
 

@@ -1,0 +1,78 @@
+// --jobs for the listing commands: what a command's run is made of (analysis, filter, runner
+// options), built the same way on the main thread and in each worker, and the choice between
+// reading the captures in turn and reading them on workers.
+import { PacketListing } from '../analysis/listing.js';
+import { Timeline } from '../analysis/timeline.js';
+import { isStdin } from '../capture/open.js';
+import { EVENT_SINKS, PACKET_SINKS } from '../output/sinks/index.js';
+import type { Output } from '../output/writer.js';
+import type { Analysis } from '../runner/analysis.js';
+import { runFilesInParallel } from '../runner/parallel/pool.js';
+import type { Runner, RunnerOptions } from '../runner/runner.js';
+import { eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
+import type { ReadArgs } from './read.js';
+import type { TimelineArgs } from './timeline.js';
+
+/** A listing command's run, as plain data (a worker gets a clone). */
+export type ListingJob =
+  | { readonly command: 'read'; readonly args: ReadArgs; readonly view: TerminalView }
+  | { readonly command: 'timeline'; readonly args: TimelineArgs; readonly view: TerminalView };
+
+/** The analysis of the job writing to `out`, and the runner options it needs. */
+async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: Analysis; options: Partial<RunnerOptions> }> {
+  if (job.command === 'read') {
+    const args = job.args;
+    const sink = PACKET_SINKS[args.format](sinkSettings(out, args, job.view));
+    // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
+    return { analysis: new PacketListing([sink]), options: { frameFilter: await packetFilter(args), frameLimit: args.count, progress: process.stdout.isTTY !== true } };
+  }
+  const sink = EVENT_SINKS[job.args.format](sinkSettings(out, job.args, job.view));
+  return { analysis: new Timeline([sink]), options: { eventFilter: await eventFilter(job.args) } };
+}
+
+/** A worker's runner: the job's analysis without its start and finish (the main thread's sink begins and ends the output). */
+export async function workerRunner(job: ListingJob, out: Output, onWarning: (message: string) => void): Promise<Runner> {
+  const { analysis, options } = await listingParts(job, out);
+  const part: Analysis = {
+    beginFile: analysis.beginFile?.bind(analysis),
+    packet: analysis.packet?.bind(analysis),
+    event: analysis.event?.bind(analysis),
+    endFile: analysis.endFile?.bind(analysis),
+  };
+  return makeRunner([part], job.args, { ...options, progress: false, onWarning });
+}
+
+/**
+ * Why these captures are read in turn even with --jobs N, or undefined when workers can read
+ * them: one capture (not split by flow), standard input, a frame limit across the files (-c),
+ * or a JSON array (its commas run across files).
+ */
+function sequentialReason(job: ListingJob, paths: readonly string[]): string | undefined {
+  if (paths.length < 2) return 'one capture';
+  if (paths.some(isStdin)) return 'standard input';
+  if (job.command === 'read' && job.args.count !== undefined) return '-c';
+  if (job.args.format === 'json') return '--format json';
+  return undefined;
+}
+
+/** Runs a listing command over its captures, on workers when --jobs and the captures allow it. */
+export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
+  const { analysis, options } = await listingParts(job, out);
+  const runner = makeRunner([analysis], job.args, options);
+  const jobs = jobCount(job.args);
+  if (jobs === 1 || sequentialReason(job, paths) !== undefined) {
+    await runner.run(fileSources(paths));
+    return runner;
+  }
+  analysis.start?.();
+  runner.errors += await runFilesInParallel({
+    entry: new URL('./job-worker.js', import.meta.url),
+    job,
+    jobs,
+    paths,
+    out,
+    warn: (message) => warn(job.args, message),
+  });
+  await analysis.finish?.();
+  return runner;
+}

@@ -1,0 +1,57 @@
+// --jobs N: several captures read on worker threads give the same output, byte for byte, as
+// reading them in turn — for every format that runs on workers, and for the ones that fall back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, FIXTURES, SAMPLES } from './helpers.js';
+
+const CAPTURES = [
+  ...readdirSync(FIXTURES).filter((name) => name.endsWith('.pcap')).sort().map((name) => join(FIXTURES, name)),
+  join(SAMPLES, 'messenger-mix.pcapng'),
+];
+
+const RUNS: readonly string[][] = [
+  ['read'],
+  ['read', '--format', 'ndjson'],
+  ['read', '-V', '-x'],
+  ['read', '--format', 'json'],
+  ['read', '-c', '30'],
+  ['read', '-Y', 'udp'],
+  ['timeline', '--wide'],
+  ['timeline', '--format', 'ndjson'],
+  ['timeline', '--format', 'csv'],
+  ['timeline', '-Y', 'kind == "message"'],
+];
+
+for (const run of RUNS) {
+  test(`${run.join(' ')}: --jobs 3 writes what --jobs 1 writes`, () => {
+    const one = cli([...run, '--jobs', '1', ...CAPTURES]);
+    const three = cli([...run, '--jobs', '3', ...CAPTURES]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(three.status, 0, three.stderr);
+    assert.ok(one.stdout.length > 1000, 'the captures give output');
+    assert.equal(three.stdout, one.stdout);
+    assert.equal(three.stderr, one.stderr);
+  });
+}
+
+test('--jobs: the error findings of every worker count for --fail-on-error', () => {
+  const one = cli(['read', '--fail-on-error', '--jobs', '1', ...CAPTURES]);
+  const two = cli(['read', '--fail-on-error', '--jobs', '2', ...CAPTURES]);
+  assert.equal(two.status, one.status);
+  assert.equal(two.stderr, one.stderr);
+});
+
+test('--jobs: a capture that cannot be read stops the run with its one-line error after the output of the ones before it', () => {
+  const r = cli(['read', '--jobs', '2', CAPTURES[0]!, join(FIXTURES, 'no-such.pcap'), CAPTURES[1]!]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^msgscope: .*no-such\.pcap: no such file\n$/);
+  assert.equal(r.stdout, cli(['read', CAPTURES[0]!]).stdout);
+});
+
+test('--jobs takes a whole number of workers', () => {
+  const r = cli(['read', '--jobs', '0', CAPTURES[0]!]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--jobs takes a whole number/);
+});
