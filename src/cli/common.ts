@@ -5,7 +5,8 @@ import type { Argv } from 'yargs';
 import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
 import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
-import type { SinkSettings } from '../output/sinks/index.js';
+import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type SinkSettings } from '../output/sinks/index.js';
+import { DatabaseError, OutputPathError } from '../output/output-errors.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
@@ -16,7 +17,7 @@ import { defaultProtocols } from '../protocols/index.js';
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'eve' | 'junit' | 'sarif';
 
 export interface CommonArgs {
   format: Format;
@@ -138,5 +139,23 @@ export function captureList(args: CaptureArgs, command: string): string[] {
 }
 
 export function isInputError(err: unknown): err is Error {
-  return err instanceof CaptureFormatError || err instanceof UsageError;
+  return err instanceof CaptureFormatError || err instanceof UsageError || err instanceof OutputPathError || err instanceof DatabaseError;
+}
+
+/** `--log-dir DIR`, for the commands that print timeline events. */
+export function withLogDirOption<T>(y: Argv<T>) {
+  return y.option('log-dir', {
+    type: 'string',
+    requiresArg: true,
+    describe: 'Write the events into DIR as one NDJSON file per kind (message.log, session.log, name.log, …), like Zeek\'s logs, instead of to standard output; eve records with --format eve',
+  });
+}
+
+/** Where a command's timeline events go: standard output in the chosen format, or --log-dir's files. */
+export function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; wide?: boolean }): EventSink[] {
+  const dir = args['log-dir'];
+  if (dir === undefined) return [EVENT_SINKS[args.format](sinkSettings(out, args))];
+  // The default text format means the log files' own form, ndjson.
+  if (args.format === 'json' || args.format === 'csv') throw new UsageError(`--log-dir writes ndjson or eve records (--format ndjson|eve), not ${args.format}`);
+  return [eventLogDirSink(dir, args.format === 'eve' ? 'eve' : 'ndjson')];
 }

@@ -4,7 +4,10 @@
 import type { Style } from '../style.js';
 import type { Output } from '../writer.js';
 import { EventCsvSink } from './event-csv.js';
-import { EventJsonSink } from './event-json.js';
+import { EventEveSink, eveRecord } from './event-eve.js';
+import { EventJsonSink, eventJsonLine } from './event-json.js';
+import { EventLogDirSink } from './event-log-dir.js';
+import { jsonText } from '../escape.js';
 import { EventTextSink } from './event-text.js';
 import { PacketJsonSink } from './packet-json.js';
 import { PacketTextSink } from './packet-text.js';
@@ -40,7 +43,13 @@ export const EVENT_SINKS = {
   json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
   ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
   csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
+  eve: (s: SinkSettings): EventSink => new EventEveSink(s.out),
 } as const;
+
+/** `--log-dir DIR`: one file per event kind, each line as `ndjson` (or `eve`) prints it. */
+export function eventLogDirSink(dir: string, format: 'ndjson' | 'eve'): EventSink {
+  return new EventLogDirSink(dir, format === 'eve' ? (e, f) => jsonText(eveRecord(e, f)) : eventJsonLine);
+}
 
 export const REPORT_SINKS = {
   text: (s: SinkSettings): ReportSink => new ReportTextSink(s.out, s.style),
