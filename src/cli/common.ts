@@ -5,7 +5,8 @@ import type { Argv } from 'yargs';
 import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
 import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
-import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type SinkSettings } from '../output/sinks/index.js';
+import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type PacketSink, type SinkSettings } from '../output/sinks/index.js';
+import { prepareDirectory } from '../output/files.js';
 import { DatabaseError, OutputPathError } from '../output/output-errors.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import type { Output } from '../output/writer.js';
@@ -151,11 +152,36 @@ export function withLogDirOption<T>(y: Argv<T>) {
   });
 }
 
-/** Where a command's timeline events go: standard output in the chosen format, or --log-dir's files. */
-export function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; wide?: boolean }): EventSink[] {
+/** `--parquet DIR`, for `read` and `timeline`. */
+export function withParquetOption<T>(y: Argv<T>, what: 'frames' | 'events') {
+  return y.option('parquet', {
+    type: 'string',
+    requiresArg: true,
+    describe: `Write the ${what} as Parquet under DIR (DIR/${what}/date=…/protocol=…/), instead of to standard output`,
+  });
+}
+
+/** The Parquet export of frames (DuckDB is loaded only when asked for). */
+export async function packetParquetSink(dir: string): Promise<PacketSink> {
+  const { PacketParquetSink } = await import('../output/sinks/packet-parquet.js');
+  return PacketParquetSink.open(prepareDirectory(dir));
+}
+
+/**
+ * Where a command's timeline events go: standard output in the chosen format, or the files
+ * asked for (--log-dir, --parquet) instead.
+ */
+export async function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; parquet?: string; wide?: boolean }): Promise<EventSink[]> {
   const dir = args['log-dir'];
-  if (dir === undefined) return [EVENT_SINKS[args.format](sinkSettings(out, args))];
-  // The default text format means the log files' own form, ndjson.
-  if (args.format === 'json' || args.format === 'csv') throw new UsageError(`--log-dir writes ndjson or eve records (--format ndjson|eve), not ${args.format}`);
-  return [eventLogDirSink(dir, args.format === 'eve' ? 'eve' : 'ndjson')];
+  const sinks: EventSink[] = [];
+  if (dir !== undefined) {
+    // The default text format means the log files' own form, ndjson.
+    if (args.format === 'json' || args.format === 'csv') throw new UsageError(`--log-dir writes ndjson or eve records (--format ndjson|eve), not ${args.format}`);
+    sinks.push(eventLogDirSink(dir, args.format === 'eve' ? 'eve' : 'ndjson'));
+  }
+  if (args.parquet !== undefined) {
+    const { EventParquetSink } = await import('../output/sinks/event-parquet.js');
+    sinks.push(await EventParquetSink.open(prepareDirectory(args.parquet)));
+  }
+  return sinks.length > 0 ? sinks : [EVENT_SINKS[args.format](sinkSettings(out, args))];
 }

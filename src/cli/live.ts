@@ -80,7 +80,7 @@ async function live(args: LiveArgs): Promise<void> {
   const settings = sinkSettings(out, args);
   // -Y filters frames on the read view and events on the timeline view.
   const timeline = args.view === 'timeline';
-  const analysis = timeline ? new Timeline(eventSinks(out, args)) : new PacketListing([PACKET_SINKS[args.format === 'csv' || args.format === 'eve' ? 'text' : args.format](settings)]);
+  const analysis = timeline ? new Timeline(await eventSinks(out, args)) : new PacketListing([PACKET_SINKS[args.format === 'csv' || args.format === 'eve' ? 'text' : args.format](settings)]);
   const runner = makeRunner([analysis], args, timeline ? { eventFilter: eventFilter(args), reorder: NO_REORDER } : { frameFilter: packetFilter(args) });
   const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write });
   await runner.run([source]);

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { PacketListing } from '../analysis/listing.js';
 import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, packetParquetSink, sinkSettings, withParquetOption, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs {
   format: PacketFormat;
@@ -12,10 +12,11 @@ export interface ReadArgs extends CommonArgs, CaptureArgs {
   hex: boolean;
   count?: number;
   wide: boolean;
+  parquet?: string;
 }
 
 export function readBuilder(y: Argv) {
-  return withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames')
+  return withParquetOption(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frames')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })
@@ -25,14 +26,15 @@ export function readBuilder(y: Argv) {
     .example('$0 read -Y "udp.port == 1026 || udp.port == 1027" capture.pcap', 'only the Messenger Service datagrams')
     .example('$0 read -Y \'ip.addr == 10.0.0.0/8 && !tcp.port in {80 443}\' capture.pcap', 'CIDR and sets, Wireshark syntax')
     .example('$0 read -Y \'expert.severity == "error"\' --fail-on-error capture.pcap', 'frames with spec violations; exit 1 if any')
-    .example('$0 read --format ndjson capture.pcap | jq .fields', 'one JSON object per frame');
+    .example('$0 read --format ndjson capture.pcap | jq .fields', 'one JSON object per frame')
+    .example('$0 read --parquet export/ capture.pcap', 'export/frames/date=…/protocol=…/*.parquet');
 }
 
 export async function readCommand(args: ReadArgs): Promise<void> {
   const limit = args.count;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-c takes a whole number of frames');
   const out = new Output();
-  const sink = PACKET_SINKS[args.format](sinkSettings(out, args));
+  const sink = args.parquet !== undefined ? await packetParquetSink(args.parquet) : PACKET_SINKS[args.format](sinkSettings(out, args));
   // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
   const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
   await runner.run(fileSources(captureList(args, 'read')));

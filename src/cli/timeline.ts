@@ -3,16 +3,17 @@ import type { Argv } from 'yargs';
 import { Timeline } from '../analysis/timeline.js';
 import { EVENT_FORMATS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, withCommonOptions, withFilterOptions, withLogDirOption, type CommonArgs } from './common.js';
+import { captureList, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, withCommonOptions, withFilterOptions, withLogDirOption, withParquetOption, type CommonArgs } from './common.js';
 
 export interface TimelineArgs extends CommonArgs, CaptureArgs {
   format: EventFormat;
   wide?: boolean;
   'log-dir'?: string;
+  parquet?: string;
 }
 
 export function timelineBuilder(y: Argv) {
-  return withLogDirOption(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'))
+  return withParquetOption(withLogDirOption(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events')), 'events')
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')
@@ -21,12 +22,13 @@ export function timelineBuilder(y: Argv) {
     .example('$0 timeline --format csv capture.pcap > messages.csv', 'a spreadsheet-safe table')
     .example('$0 timeline --format ndjson capture.pcap | jq \'select(.kind=="message")\'', 'messages as JSON lines')
     .example('$0 timeline --log-dir logs capture.pcap', 'logs/message.log, logs/session.log, … like Zeek')
-    .example('$0 timeline --format eve capture.pcap', 'Suricata eve records (flow_id, community_id)');
+    .example('$0 timeline --format eve capture.pcap', 'Suricata eve records (flow_id, community_id)')
+    .example('$0 timeline --parquet export/ capture.pcap', 'export/events/date=…/protocol=…/*.parquet');
 }
 
 export async function timelineCommand(args: TimelineArgs): Promise<void> {
   const out = new Output();
-  const runner = makeRunner([new Timeline(eventSinks(out, args))], args, { eventFilter: eventFilter(args) });
+  const runner = makeRunner([new Timeline(await eventSinks(out, args))], args, { eventFilter: eventFilter(args) });
   await runner.run(fileSources(captureList(args, 'timeline')));
   await out.close();
   runner.settle(args['fail-on-error']);

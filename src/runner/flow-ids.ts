@@ -30,6 +30,13 @@ export function parseEndpoint(text: string): Endpoint | undefined {
   return { addr, port };
 }
 
+/** `1.2.3.4:137` → `1.2.3.4` and 137; `[fe80::1]:1863` → `fe80::1` and 1863; undefined when not an IP endpoint. */
+export function endpointParts(text: string): { ip: string; port: number } | undefined {
+  if (parseEndpoint(text) === undefined) return undefined;
+  const colon = text.lastIndexOf(':');
+  return { ip: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
+}
+
 /** The IP protocol number of an event's transport path (`tcp/nbss/smb` → 6), if it is one. */
 export function transportProtocol(transport: string): number | undefined {
   const first = transport.split('/', 1)[0];

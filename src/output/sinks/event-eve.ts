@@ -4,20 +4,13 @@
 // Suricata puts an smb or dns record under `smb` or `dns`. Schema: docs/schema.md.
 import type { TimelineEvent } from '../../model/events.js';
 import type { FileInfo } from '../../runner/analysis.js';
-import { flowIdOf, parseEndpoint, transportProtocol } from '../../runner/flow-ids.js';
+import { endpointParts, flowIdOf, transportProtocol } from '../../runner/flow-ids.js';
 import { IPPROTO_TCP } from '../../net/community-id.js';
 import { eventJson } from '../event-view.js';
 import { jsonText } from '../escape.js';
 import { isoTime } from '../time.js';
 import type { Output } from '../writer.js';
 import type { EventSink } from './types.js';
-
-/** `1.2.3.4:137` → `1.2.3.4` and 137; `[fe80::1]:1863` → `fe80::1` and 1863. */
-function splitEndpoint(text: string): { ip: string; port: number } | undefined {
-  if (parseEndpoint(text) === undefined) return undefined;
-  const colon = text.lastIndexOf(':');
-  return { ip: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
-}
 
 /** One eve record. A `finding` event is an `anomaly` record, as Suricata logs protocol anomalies. */
 export function eveRecord(event: TimelineEvent, file: FileInfo): Record<string, unknown> {
@@ -32,8 +25,8 @@ export function eveRecord(event: TimelineEvent, file: FileInfo): Record<string, 
   if (file.multi) record.pcap_filename = file.path;
   if (event.frames.length > 0) record.pcap_cnt = event.frames[0];
   record.event_type = eventType;
-  const from = splitEndpoint(String(src));
-  const to = splitEndpoint(String(dst));
+  const from = endpointParts(String(src));
+  const to = endpointParts(String(dst));
   if (from !== undefined && to !== undefined) {
     record.src_ip = from.ip;
     record.src_port = from.port;

@@ -1,0 +1,58 @@
+// Parquet exports (`--parquet DIR` of audit, timeline and read): rows go into a scratch DuckDB
+// file through appenders (data, never SQL text), then each export query is written with
+// COPY … (FORMAT PARQUET, PARTITION_BY (date, protocol)) into hive-style directories under DIR.
+// The scratch file lives in the system's temporary directory and is removed at the end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { Database } from './duckdb.js';
+
+export interface ParquetExportSpec {
+  /** Directory (partitioned) or file stem under DIR. */
+  readonly name: string;
+  /** The rows to write; a partitioned export has `date` and `protocol` columns. */
+  readonly query: string;
+  readonly partitioned: boolean;
+}
+
+export class ParquetScratch {
+  private constructor(private readonly scratch: string, readonly db: Database) {}
+
+  /** A fresh scratch database with the given tables (fixed DDL, never data). */
+  static async open(tables: readonly string[]): Promise<ParquetScratch> {
+    const scratch = mkdtempSync(join(tmpdir(), 'msgscope-parquet-'));
+    let db: Database | undefined;
+    try {
+      db = await Database.open(join(scratch, 'export.duckdb'));
+      for (const sql of tables) await db.run(sql);
+      return new ParquetScratch(scratch, db);
+    } catch (err) {
+      db?.close();
+      rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  appender(table: string): Promise<DuckDBAppender> {
+    return this.db.appender(table);
+  }
+
+  /** Writes every export under `dir` (`dir/<name>/date=…/protocol=…/data_0.parquet` or `dir/<name>.parquet`), replacing earlier ones. */
+  async export(dir: string, exports: readonly ParquetExportSpec[]): Promise<void> {
+    for (const e of exports) {
+      const target = join(dir, e.partitioned ? e.name : `${e.name}.parquet`);
+      rmSync(target, { recursive: true, force: true });
+      await this.db.copyToParquet(e.query, target, e.partitioned ? ['date', 'protocol'] : []);
+    }
+  }
+
+  /** Closes and removes the scratch database. */
+  close(): void {
+    try {
+      this.db.close();
+    } finally {
+      rmSync(this.scratch, { recursive: true, force: true });
+    }
+  }
+}
