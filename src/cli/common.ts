@@ -168,12 +168,12 @@ export async function packetParquetSink(dir: string): Promise<PacketSink> {
 }
 
 /**
- * Where a command's timeline events go: standard output in the chosen format, or the files
- * asked for (--log-dir, --parquet) instead.
+ * Where a command's timeline events go: standard output in the chosen format, or the files and
+ * sinks asked for (--log-dir, --parquet, `also`: --sink) instead.
  */
-export async function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; parquet?: string; wide?: boolean }): Promise<EventSink[]> {
+export async function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; parquet?: string; wide?: boolean }, also: readonly EventSink[] = []): Promise<EventSink[]> {
   const dir = args['log-dir'];
-  const sinks: EventSink[] = [];
+  const sinks: EventSink[] = [...also];
   if (dir !== undefined) {
     // The default text format means the log files' own form, ndjson.
     if (args.format === 'json' || args.format === 'csv') throw new UsageError(`--log-dir writes ndjson or eve records (--format ndjson|eve), not ${args.format}`);
