@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBAppender } from '@duckdb/node-api';
-import { Database } from './duckdb.js';
+import { appendRow, Database, type Cell } from './duckdb.js';
 
 export interface ParquetExportSpec {
   /** Directory (partitioned) or file stem under DIR. */
@@ -53,6 +53,39 @@ export class ParquetScratch {
       this.db.close();
     } finally {
       rmSync(this.scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * One table written row by row and exported partitioned by date and protocol at the end
+ * (`dir/<table>/date=…/protocol=…/`): the whole of `read --parquet` and `timeline --parquet`.
+ * The table needs a `time` TIMESTAMP and a `protocol` column.
+ */
+export class ParquetTableWriter {
+  private constructor(private readonly dir: string, private readonly table: string, private readonly scratch: ParquetScratch, private readonly rows: DuckDBAppender) {}
+
+  /** Opens the scratch database now, so a problem shows before any capture is read. */
+  static async open(dir: string, table: string, ddl: string): Promise<ParquetTableWriter> {
+    const scratch = await ParquetScratch.open([ddl]);
+    try {
+      return new ParquetTableWriter(dir, table, scratch, await scratch.appender(table));
+    } catch (err) {
+      scratch.close();
+      throw err;
+    }
+  }
+
+  add(cells: readonly Cell[]): void {
+    appendRow(this.rows, cells);
+  }
+
+  async finish(): Promise<void> {
+    try {
+      this.rows.closeSync();
+      await this.scratch.export(this.dir, [{ name: this.table, query: `SELECT *, CAST(time AS DATE) AS date FROM ${this.table}`, partitioned: true }]);
+    } finally {
+      this.scratch.close();
     }
   }
 }

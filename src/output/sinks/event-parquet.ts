@@ -2,14 +2,13 @@
 // and protocol (DIR/events/date=…/protocol=…/data_0.parquet), through the shared Parquet export.
 // The common keys and the message keys are columns; the whole event is kept as JSON text too, so
 // no kind loses a key. Schema: docs/schema.md.
-import type { DuckDBAppender } from '@duckdb/node-api';
 import type { TimelineEvent } from '../../model/events.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { endpointParts } from '../../runner/flow-ids.js';
-import { appendRow, timestamp } from '../duckdb.js';
+import { timestamp } from '../duckdb.js';
 import { jsonText } from '../escape.js';
 import { eventJson } from '../event-view.js';
-import { ParquetScratch } from '../parquet-export.js';
+import { ParquetTableWriter } from '../parquet-export.js';
 import type { EventSink } from './types.js';
 
 const EVENTS_TABLE = `CREATE TABLE events (capture VARCHAR, uid VARCHAR, community_id VARCHAR, kind VARCHAR, time TIMESTAMP, frame INTEGER, frames INTEGER[],
@@ -17,12 +16,11 @@ const EVENTS_TABLE = `CREATE TABLE events (capture VARCHAR, uid VARCHAR, communi
   from_name VARCHAR, to_names VARCHAR[], text VARCHAR, status VARCHAR, error VARCHAR, findings VARCHAR[], event VARCHAR)`;
 
 export class EventParquetSink implements EventSink {
-  private constructor(private readonly dir: string, private readonly scratch: ParquetScratch, private readonly rows: DuckDBAppender) {}
+  private constructor(private readonly writer: ParquetTableWriter) {}
 
   /** Opens the scratch database now, so a problem shows before any capture is read. */
   static async open(dir: string): Promise<EventParquetSink> {
-    const scratch = await ParquetScratch.open([EVENTS_TABLE]);
-    return new EventParquetSink(dir, scratch, await scratch.appender('events'));
+    return new EventParquetSink(await ParquetTableWriter.open(dir, 'events', EVENTS_TABLE));
   }
 
   begin(): void {}
@@ -32,7 +30,7 @@ export class EventParquetSink implements EventSink {
     const dst = endpointParts(event.dst);
     const message = event.kind === 'message' ? event : undefined;
     const notice = event.kind === 'notice' ? event : undefined;
-    appendRow(this.rows, [
+    this.writer.add([
       file.path, event.uid, event.communityId, event.kind, timestamp(event.tsSec * 1e6 + Math.floor(event.tsNsec / 1000)), event.frames[0], event.frames,
       event.protocol, event.transport, event.src, event.dst, src?.ip, src?.port, dst?.ip, dst?.port,
       message?.from ?? notice?.from, message?.to ?? notice?.to, message?.text, message?.status ?? (event.kind === 'presence' ? event.status : undefined), message?.error,
@@ -40,12 +38,7 @@ export class EventParquetSink implements EventSink {
     ]);
   }
 
-  async end(): Promise<void> {
-    try {
-      this.rows.closeSync();
-      await this.scratch.export(this.dir, [{ name: 'events', query: 'SELECT *, CAST(time AS DATE) AS date FROM events', partitioned: true }]);
-    } finally {
-      this.scratch.close();
-    }
+  end(): Promise<void> {
+    return this.writer.finish();
   }
 }
