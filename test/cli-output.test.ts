@@ -180,7 +180,7 @@ test('every command has --help with examples; shell completion comes from yargs'
     assert.match(r.stdout, /Examples:/, command);
   }
   const top = cli(['--help']);
-  assert.match(top.stdout, /stats <captures\.\.>/);
+  assert.match(top.stdout, /stats \[captures\.\.\]/);
   assert.match(top.stdout, /Exit status/);
   const completion = cli(['completion']);
   assert.equal(completion.status, 0);

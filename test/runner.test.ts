@@ -10,7 +10,7 @@ import { defaultProtocols } from '../src/protocols/index.js';
 import type { Analysis, FileInfo } from '../src/runner/analysis.js';
 import type { Packet } from '../src/model/packet.js';
 import { StatsAnalysis } from '../src/analysis/stats.js';
-import { STATS_TABLES } from '../src/analysis/stats-report.js';
+import { DEFAULT_STATS_TABLES } from '../src/analysis/stats-report.js';
 import type { Report } from '../src/output/report.js';
 import { exists, publicCapture, cli, FIXTURES } from './helpers.js';
 import { join } from 'node:path';
@@ -109,7 +109,7 @@ test('runner: timeline and stats in one pass equal the separate runs; events str
     },
   };
   const reports: Report[] = [];
-  const stats = new StatsAnalysis(new Set(STATS_TABLES), [{ write: (r) => void reports.push(r) }], () => {});
+  const stats = new StatsAnalysis(new Set(DEFAULT_STATS_TABLES), [{ write: (r) => void reports.push(r) }], () => {});
   const runner = new Runner([listing, stats], { engine: { oemCodepage: 'cp437' }, protocols: defaultProtocols, progress: false, quiet: true, reorder: { maxEvents: 1000, maxSeconds: 30 } });
   await runner.run([fileSource(messenger)]);
   assert.equal(packets, 7453);

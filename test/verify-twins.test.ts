@@ -91,3 +91,31 @@ for (const t of twins) {
     assert.ok(mine.some((v) => v.verdict === 'pass'), `${t.good}: ${JSON.stringify(mine)}`);
   });
 }
+
+// Captures that cannot show every rule: verify must say inconclusive there, never pass.
+const extras = (JSON.parse(readFileSync(join(DIR, 'twins.json'), 'utf8')) as { extras: Record<string, { file: string }> }).extras;
+
+test('one side only: every rule that judges an exchange is inconclusive, none passes', async () => {
+  const json = await verifyJson(join(DIR, extras['one-sided']!.file), ['smb', 'nbss']);
+  const exchange = new Set(json.rules.filter((r) => r.check.bothSides).map((r) => r.id));
+  const judged = json.verdicts.filter((v) => exchange.has(v.rule) && v.verdict !== 'not-applicable');
+  assert.ok(judged.length > 0);
+  assert.deepEqual(judged.filter((v) => v.verdict !== 'inconclusive').map((v) => `${v.rule}: ${v.verdict}`), []);
+  for (const id of ['smb.msg.response-command', 'smb.mb.no-wait']) {
+    const v = json.verdicts.find((x) => x.rule === id);
+    assert.equal(v?.verdict, 'inconclusive', id);
+    assert.match(v.detail, /only the client side/);
+  }
+});
+
+test('joined mid-way: rules that judge a conversation from its start are inconclusive, not fail', async () => {
+  const json = await verifyJson(join(DIR, extras['midstream']!.file), ['smb', 'nbss']);
+  const fromStart = new Set(json.rules.filter((r) => r.check.fromStart).map((r) => r.id));
+  for (const id of ['smb.textmb.no-start', 'smb.endmb.no-start', 'nbss.no-session-request']) {
+    assert.ok(fromStart.has(id), id);
+    const v = json.verdicts.find((x) => x.rule === id);
+    assert.equal(v?.verdict, 'inconclusive', id);
+    assert.match(v.detail, /no TCP handshake/);
+  }
+  assert.deepEqual(json.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.rule), []);
+});

@@ -1,10 +1,19 @@
 // The `stats` report: the collector's tables as a Report (JSON contract object plus the lines
 // and tables the text and CSV sinks draw).
 import type { Cell, Report, ReportBlock, ReportTable } from '../output/report.js';
-import type { ConversationRow, CountRow, EndpointRow, PhsNode, StatsReport } from './stats.js';
+import type { ConversationRow, CountRow, EndpointRow, PhsNode, SrtRow, StatsReport } from './stats.js';
 
-export const STATS_TABLES = ['phs', 'conv', 'endpoints', 'commands', 'messages'] as const;
+/** Every table `stats` draws, named as tshark's -z spells them where tshark has one. */
+export const STATS_TABLES = ['phs', 'conv,tcp', 'conv,udp', 'conv,ip', 'conv,ipv6', 'endpoints,ip', 'endpoints,ipv6', 'commands', 'messages', 'expert', 'dcerpc,srt'] as const;
 export type StatsTable = (typeof STATS_TABLES)[number];
+
+/** What `stats` without -z prints. */
+export const DEFAULT_STATS_TABLES: readonly StatsTable[] = ['phs', 'conv,tcp', 'conv,udp', 'conv,ip', 'conv,ipv6', 'endpoints,ip', 'endpoints,ipv6', 'commands', 'messages'];
+
+/** tshark's -z dcerpc,srt: the DCE/RPC calls whose answer was seen, per interface and operation. */
+function srtRows(r: StatsReport): SrtRow[] {
+  return r.srt;
+}
 
 function seconds(v: number | undefined, digits = 6): string {
   return v === undefined ? '' : v.toFixed(digits);
@@ -13,10 +22,14 @@ function seconds(v: number | undefined, digits = 6): string {
 function jsonReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Record<string, unknown> {
   const out: Record<string, unknown> = { frames: r.frames, bytes: r.bytes };
   if (tables.has('phs')) out.phs = r.phs;
-  if (tables.has('conv')) out.conversations = r.conversations;
-  if (tables.has('endpoints')) out.endpoints = r.endpoints;
+  const conv = Object.entries(r.conversations).filter(([k]) => tables.has(`conv,${k}` as StatsTable));
+  if (conv.length > 0) out.conversations = Object.fromEntries(conv);
+  const endpoints = Object.entries(r.endpoints).filter(([k]) => tables.has(`endpoints,${k}` as StatsTable));
+  if (endpoints.length > 0) out.endpoints = Object.fromEntries(endpoints);
   if (tables.has('commands')) out.commands = r.commands;
   if (tables.has('messages')) out.messages = r.messages;
+  if (tables.has('expert')) out.expert = r.expert;
+  if (tables.has('dcerpc,srt')) out.dcerpcSrt = srtRows(r);
   out.truncated = r.truncated;
   return out;
 }
@@ -66,16 +79,14 @@ export function statsReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Re
     blocks.push({ kind: 'table', table: t });
   };
   if (tables.has('phs')) table(phsTable(r.phs));
-  if (tables.has('conv')) {
-    table(convTable('TCP conversations', 'conv_tcp', r.conversations.tcp));
-    table(convTable('UDP conversations', 'conv_udp', r.conversations.udp));
-    table(convTable('IPv4 conversations', 'conv_ip', r.conversations.ip));
-    table({ ...convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6), optional: true });
-  }
-  if (tables.has('endpoints')) {
-    table(endpointTable('IPv4 endpoints', 'endpoints_ip', r.endpoints.ip));
-    table({ ...endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6), optional: true });
-  }
+  // IPv6 tables are left out of the text when empty, unless asked for by name alone.
+  const v6Optional = tables.has('conv,ip') || tables.has('endpoints,ip');
+  if (tables.has('conv,tcp')) table(convTable('TCP conversations', 'conv_tcp', r.conversations.tcp));
+  if (tables.has('conv,udp')) table(convTable('UDP conversations', 'conv_udp', r.conversations.udp));
+  if (tables.has('conv,ip')) table(convTable('IPv4 conversations', 'conv_ip', r.conversations.ip));
+  if (tables.has('conv,ipv6')) table({ ...convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6), optional: v6Optional });
+  if (tables.has('endpoints,ip')) table(endpointTable('IPv4 endpoints', 'endpoints_ip', r.endpoints.ip));
+  if (tables.has('endpoints,ipv6')) table({ ...endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6), optional: v6Optional });
   if (tables.has('commands')) {
     table({
       title: 'Commands (response times in seconds)',
@@ -93,6 +104,29 @@ export function statsReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Re
     table(countTable('Messages per sender', 'messages_sender', 'Sender', r.messages.bySender));
     table(countTable('Messages per recipient', 'messages_recipient', 'Recipient', r.messages.byRecipient));
     table(countTable('Messages per status', 'messages_status', 'Status', r.messages.byStatus));
+  }
+  if (tables.has('expert')) {
+    const total = r.expert.reduce((n, e) => n + e.count, 0);
+    table({
+      title: `Expert information: ${total} finding(s)`,
+      name: 'expert',
+      headers: ['Severity', 'Protocol', 'Finding', 'Count', 'First frame', 'Summary'],
+      csvHeaders: ['severity', 'protocol', 'id', 'count', 'first_frame', 'summary'],
+      align: ['l', 'l', 'l', 'r', 'r', 'l'],
+      rows: r.expert.map((e) => [e.severity, e.protocol, e.id, e.count, e.firstFrame, e.summary]),
+    });
+  }
+  if (tables.has('dcerpc,srt')) {
+    const rows = srtRows(r);
+    table({
+      title: 'DCE/RPC service response times (seconds), per interface and operation',
+      name: 'dcerpc_srt',
+      headers: ['Interface', 'Operation', 'Calls', 'Min SRT', 'Max SRT', 'Avg SRT', 'Sum SRT'],
+      csvHeaders: ['interface', 'operation', 'calls', 'min_srt', 'max_srt', 'avg_srt', 'sum_srt'],
+      align: ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
+      rows: rows.map((c) => [c.interface, c.operation, c.calls, seconds(c.minSrt), seconds(c.maxSrt), seconds(c.avgSrt), seconds(c.sumSrt)]),
+      csvRows: rows.map((c) => [c.interface, c.operation, c.calls, seconds(c.minSrt, 9), seconds(c.maxSrt, 9), seconds(c.avgSrt, 9), seconds(c.sumSrt, 9)]),
+    });
   }
   return {
     json: jsonReport(r, tables),

@@ -11,6 +11,9 @@ import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
 import type { ReportSink } from '../output/sinks/index.js';
 import type { Analysis, FileInfo } from '../runner/analysis.js';
+import type { Severity } from '../model/findings.js';
+
+const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
@@ -62,6 +65,28 @@ export interface CommandRow {
   avgRt?: number;
 }
 
+/** One row of -z dcerpc,srt. */
+export interface SrtRow {
+  interface: string;
+  /** The opnum, with its name where a layer gives one. */
+  operation: string;
+  calls: number;
+  minSrt: number;
+  maxSrt: number;
+  avgSrt: number;
+  sumSrt: number;
+}
+
+/** One row of -z expert: a finding, how often, where first. */
+export interface ExpertRow {
+  severity: Severity;
+  protocol: string;
+  id: string;
+  summary: string;
+  count: number;
+  firstFrame: number;
+}
+
 export interface CountRow {
   key: string;
   messages: number;
@@ -74,6 +99,8 @@ export interface StatsReport {
   conversations: { tcp: ConversationRow[]; udp: ConversationRow[]; ip: ConversationRow[]; ipv6: ConversationRow[] };
   endpoints: { ip: EndpointRow[]; ipv6: EndpointRow[] };
   commands: CommandRow[];
+  srt: SrtRow[];
+  expert: ExpertRow[];
   messages: { total: number; byProtocol: CountRow[]; bySender: CountRow[]; byRecipient: CountRow[]; byStatus: CountRow[] };
   /** Tables that hit their bound (rows beyond it were not counted separately). */
   truncated: string[];
@@ -95,11 +122,28 @@ interface CommandInfo {
   readonly link: FieldDef[];
   readonly operation?: FieldDef;
   readonly iface?: FieldDef;
+  /** A PDU type whose values say request or response (DCE/RPC's `pkt_type`). */
+  readonly pduType?: FieldDef;
+  /** Fields that name one call in both directions where no request_in link exists (DCE/RPC datagrams: activity and sequence number). */
+  readonly callKey: FieldDef[];
+}
+
+/** DCE/RPC PDU types (C706 12.1): which count as a call's request, which as its answer; others (bind, ack, ping…) are no call. */
+const REQUEST_PDU = new Set([0]);
+const ANSWER_PDU = new Set([2, 3]);
+
+/** A request seen: when, and its row (the answer often does not repeat the command, e.g. DCE/RPC's opnum). */
+interface PendingCall {
+  readonly t: number;
+  readonly row: CmdAcc;
 }
 
 interface CmdAcc {
   protocol: string;
   command: string;
+  /** The interface (DCE/RPC) and the command alone, for -z dcerpc,srt. */
+  group: string | undefined;
+  code: string;
   requests: number;
   responses: number;
   matched: number;
@@ -115,7 +159,8 @@ function commandProtocols(): Map<string, CommandInfo> {
     const command = get('cmd') ?? get('command') ?? get('opnum') ?? get('opcode');
     if (command === undefined) continue;
     const link = [get('request_in'), get('response_to')].filter((d): d is FieldDef => d !== undefined);
-    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface') });
+    const callKey = [get('dg_act_id'), get('dg_seqnum')].filter((d): d is FieldDef => d !== undefined);
+    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] });
   }
   return out;
 }
@@ -154,19 +199,20 @@ export class StatsCollector {
   private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
   private readonly commandInfo = commandProtocols();
   private readonly commands = new Table<CmdAcc>();
-  /** Capture time of frames that carried a command, for response times: `file:frame` → seconds. */
-  private readonly commandTimes = new Map<string, number>();
+  /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
+  private readonly pendingCalls = new Map<string, PendingCall>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
   private readonly bySender = new Table<CountRow>();
   private readonly byRecipient = new Table<CountRow>();
   private readonly byStatus = new Table<CountRow>();
+  private readonly expert = new Table<ExpertRow>();
 
   /** The next packets come from another capture file (frame numbers start again). */
   nextFile(): void {
     this.file++;
-    this.commandTimes.clear();
+    this.pendingCalls.clear();
   }
 
   packet(packet: Packet): void {
@@ -178,6 +224,10 @@ export class StatsCollector {
     this.hierarchy(packet.layers, frame.len);
     this.conversations(packet, t, frame.len);
     if (this.commandInfo.size > 0) this.commandStats(packet, t);
+    for (const f of packet.findings) {
+      const row = this.expert.get(f.id, () => ({ severity: f.severity, protocol: f.id.split('.')[0]!, id: f.id, summary: f.summary, count: 0, firstFrame: f.frame }));
+      if (row !== undefined) row.count++;
+    }
   }
 
   private hierarchy(layers: readonly Layer[], len: number): void {
@@ -239,48 +289,61 @@ export class StatsCollector {
   }
 
   private commandStats(packet: Packet, t: number): void {
-    let recorded = false;
     for (const layer of packet.layers) {
       const info = this.commandInfo.get(layer.name);
       if (info === undefined || layer.quoted === true) continue;
-      const wanted = new Set<FieldDef>([info.command, ...info.link]);
-      if (info.operation !== undefined) wanted.add(info.operation);
-      if (info.iface !== undefined) wanted.add(info.iface);
+      const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
+      for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
       const found = new Map<FieldDef, FieldValue>();
       findNodes(layer.tree(), wanted, found);
-      const value = found.get(info.command);
-      if (value === undefined || value === null) continue;
-      let label = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
-      const op = info.operation !== undefined ? found.get(info.operation) : undefined;
-      if (typeof op === 'string' && op !== '') label = `${label} (${op})`;
-      const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
-      if (typeof iface === 'string' && iface !== '') label = `${iface} ${label}`;
-      const row = this.commands.get(`${layer.name}\u0000${label}`, () => ({ protocol: layer.name, command: label, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
-      if (row === undefined) continue;
+      const pdu = info.pduType !== undefined ? found.get(info.pduType) : undefined;
+      if (typeof pdu === 'number' && !REQUEST_PDU.has(pdu) && !ANSWER_PDU.has(pdu)) continue;
       let requestFrame: number | undefined;
       for (const def of info.link) {
         const v = found.get(def);
         if (typeof v === 'number') requestFrame = v;
       }
-      if (requestFrame === undefined) {
-        row.requests++;
-        if (!recorded && info.link.length > 0) {
-          recorded = true;
-          if (this.commandTimes.size >= MAX_PENDING_TIMES) this.commandTimes.delete(this.commandTimes.keys().next().value!);
-          this.commandTimes.set(`${this.file}:${packet.frame.number}`, t);
+      const keyParts = info.callKey.map((d) => found.get(d));
+      const callKey = keyParts.length > 0 && keyParts.every((v) => v !== undefined && v !== null) ? `call:${layer.name}:${keyParts.map(String).join(':')}` : undefined;
+      const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
+      if (answer) {
+        const pending = requestFrame !== undefined ? this.pendingCalls.get(`frame:${layer.name}:${requestFrame}`) : callKey !== undefined ? this.pendingCalls.get(callKey) : undefined;
+        const row = pending?.row ?? this.commandRow(layer.name, info, found);
+        if (row === undefined) continue;
+        row.responses++;
+        if (pending !== undefined && requestFrame !== packet.frame.number) {
+          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.delete(callKey);
+          const rt = t - pending.t;
+          row.matched++;
+          row.sum += rt;
+          if (rt < row.min) row.min = rt;
+          if (rt > row.max) row.max = rt;
         }
         continue;
       }
-      row.responses++;
-      const start = this.commandTimes.get(`${this.file}:${requestFrame}`);
-      if (start !== undefined && requestFrame !== packet.frame.number) {
-        const rt = t - start;
-        row.matched++;
-        row.sum += rt;
-        if (rt < row.min) row.min = rt;
-        if (rt > row.max) row.max = rt;
+      const row = this.commandRow(layer.name, info, found);
+      if (row === undefined) continue;
+      row.requests++;
+      if (info.link.length > 0 || callKey !== undefined) {
+        if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.delete(this.pendingCalls.keys().next().value!);
+        const key = callKey ?? `frame:${layer.name}:${packet.frame.number}`;
+        // Several PDUs of one frame: the first request is the one an answer's request_in names.
+        if (!this.pendingCalls.has(key)) this.pendingCalls.set(key, { t, row });
       }
     }
+  }
+
+  /** The row of a command: its value named, with the operation and interface where the layer gives them. */
+  private commandRow(protocol: string, info: CommandInfo, found: ReadonlyMap<FieldDef, FieldValue>): CmdAcc | undefined {
+    const value = found.get(info.command);
+    if (value === undefined || value === null) return undefined;
+    let code = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
+    const op = info.operation !== undefined ? found.get(info.operation) : undefined;
+    if (typeof op === 'string' && op !== '') code = `${code} (${op})`;
+    const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
+    const group = typeof iface === 'string' && iface !== '' ? iface : undefined;
+    const label = group !== undefined ? `${group} ${code}` : code;
+    return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
   }
 
   event(event: TimelineEvent): void {
@@ -340,6 +403,7 @@ export class StatsCollector {
     const truncated: string[] = [];
     for (const [name, table] of Object.entries(this.conv)) if (table.full) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
+    if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
       if (table.full) truncated.push(`messages.${name}`);
     }
@@ -355,6 +419,11 @@ export class StatsCollector {
           ...(r.matched > 0 ? { minRt: r.min, maxRt: r.max, avgRt: r.sum / r.matched } : {}),
         }))
         .sort((x, y) => (x.protocol < y.protocol ? -1 : x.protocol > y.protocol ? 1 : y.requests + y.responses - (x.requests + x.responses))),
+      srt: [...this.commands.rows.values()]
+        .filter((c) => c.protocol === 'dcerpc' && c.matched > 0)
+        .map((c) => ({ interface: c.group ?? '(no bind seen)', operation: c.code, calls: c.matched, minSrt: c.min, maxSrt: c.max, avgSrt: c.sum / c.matched, sumSrt: c.sum }))
+        .sort((a, b) => (a.interface < b.interface ? -1 : a.interface > b.interface ? 1 : parseInt(a.operation, 10) - parseInt(b.operation, 10))),
+      expert: [...this.expert.rows.values()].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.count - a.count || (a.id < b.id ? -1 : 1)),
       messages: { total: this.messages, byProtocol: counts(this.byProtocol), bySender: counts(this.bySender), byRecipient: counts(this.byRecipient), byStatus: counts(this.byStatus) },
       truncated,
     };

@@ -1,14 +1,18 @@
 // Shared CLI pieces: options every record-printing command takes, errors, and how a command
 // sets up the runner and its sinks.
 import iconv from 'iconv-lite';
+import { resolve as resolvePath } from 'node:path';
+import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
 import { CaptureFormatError } from '../capture/frame.js';
 import type { EngineOptions } from '../engine/context.js';
-import { EventFilter, FilterError, PacketFilter } from '../filter/index.js';
+import { EventFilter, FilterError, PacketFilter, UnknownFieldError } from '../filter/index.js';
 import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type PacketSink, type SinkSettings } from '../output/sinks/index.js';
 import { prepareDirectory } from '../output/files.js';
 import { DatabaseError, OutputPathError } from '../output/output-errors.js';
+import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
+import { TIME_FORMATS, type TimeFormat } from '../output/time-format.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
@@ -18,10 +22,12 @@ import { defaultProtocols } from '../protocols/index.js';
 /** A problem with how the command was called or with its input: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'eve' | 'junit' | 'sarif';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'eve' | 'junit' | 'sarif' | 'fields';
 
 export interface CommonArgs {
   format: Format;
+  field?: string | string[];
+  'fields-option'?: string | string[];
   color?: boolean;
   'oem-codepage': string;
   quiet: boolean;
@@ -91,9 +97,101 @@ export function warn(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`msgscope: warning: ${message}\n`);
 }
 
-/** Sink settings from the common options: colour, terminal width, -V and -x. */
-export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean }): SinkSettings {
+/** tshark's `-t`: the time column of the text output. */
+export function withTimeFormatOption<T>(y: Argv<T>, fallback: string) {
+  return y.option('time-format', { alias: 't', type: 'string', requiresArg: true, describe: `Time column of the text output, as tshark -t: a|ad|u|ud (time of day, with date; local or UTC), e (epoch), r (since the first frame), d|dd (since the previous line). Default: ${fallback}` });
+}
+
+function timeFormat(value: string | undefined): TimeFormat | undefined {
+  if (value === undefined) return undefined;
+  if ((TIME_FORMATS as readonly string[]).includes(value)) return value as TimeFormat;
+  throw new UsageError(`-t ${value}: unknown time format; accepted: ${TIME_FORMATS.join(', ')}`);
+}
+
+/** `-e FIELD` and `-E key=value` (repeatable), for the commands that print frames or events as `-T fields`. */
+export function withFieldsOptions<T>(y: Argv<T>, what: 'frame' | 'event' | 'frame or event (--view timeline)') {
+  return y
+    .option('field', { alias: 'e', type: 'string', requiresArg: true, describe: `With -T fields: print this ${what} field (repeat for several; names: msgscope fields${what === 'frame' ? '' : ' --events'})` })
+    .option('fields-option', {
+      alias: 'E',
+      type: 'string',
+      requiresArg: true,
+      describe: 'With -T fields, as tshark: header=y|n, separator=/t|/s|C, quote=d|s|n, occurrence=f|l|a, aggregator=,|/s|C, bom=y|n',
+    });
+}
+
+function list(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** A separator or aggregator value: /t, /s, or one character. */
+function oneCharacter(key: string, value: string, tab: boolean): string {
+  if (value === '/s') return ' ';
+  if (value === '/t' && tab) return '\t';
+  if ([...value].length === 1) return value;
+  throw new UsageError(`-E ${key}=${value}: accepted ${tab ? '/t (tab), ' : ''}/s (space) or one character`);
+}
+
+const YES_NO: Record<string, boolean> = { y: true, n: false };
+
+/** `-E` options as tshark reads them; each wrong one is named with what it accepts. */
+export function fieldsOptions(items: readonly string[]): FieldsOptions {
+  const o = { ...DEFAULT_FIELDS_OPTIONS };
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? '' : item.slice(eq + 1);
+    const bad = (accepted: string): never => {
+      throw new UsageError(`-E ${item}: ${key} accepts ${accepted}`);
+    };
+    switch (key) {
+      case 'header':
+      case 'bom': {
+        const yes = YES_NO[value.toLowerCase()];
+        if (yes === undefined) bad('y or n');
+        o[key] = yes!;
+        break;
+      }
+      case 'separator':
+        o.separator = oneCharacter(key, value, true);
+        break;
+      case 'aggregator':
+        o.aggregator = oneCharacter(key, value, false);
+        break;
+      case 'quote': {
+        const quote = ({ d: '"', s: "'", n: '' } as Record<string, string>)[value.toLowerCase()];
+        if (quote === undefined) bad('d (double quotes), s (single quotes) or n (none)');
+        o.quote = quote!;
+        break;
+      }
+      case 'occurrence': {
+        const v = value.toLowerCase();
+        if (v !== 'f' && v !== 'l' && v !== 'a') bad('f (first), l (last) or a (all)');
+        o.occurrence = v as FieldsOptions['occurrence'];
+        break;
+      }
+      default:
+        throw new UsageError(`-E ${item}: unknown option '${key}'; accepted: header, separator, quote, occurrence, aggregator, bom (key=value)`);
+    }
+  }
+  return o;
+}
+
+/** The -e/-E selection; -e without -T fields, or -T fields without -e, is a usage error (as in tshark). */
+export function fieldsSelection(args: CommonArgs): FieldsSelection {
+  const names = list(args.field);
+  const options = fieldsOptions(list(args['fields-option']));
+  if (args.format === 'fields' && names.length === 0) throw new UsageError('-T fields needs at least one -e FIELD (names: msgscope fields)');
+  if (args.format !== 'fields' && (names.length > 0 || list(args['fields-option']).length > 0)) throw new UsageError('-e and -E go with -T fields (as in tshark)');
+  for (const name of names) if (name === '') throw new UsageError('-e needs a field name');
+  return { names, options };
+}
+
+/** Sink settings from the common options: colour, terminal width, -V and -x, -T fields. */
+export function sinkSettings(out: Output, args: CommonArgs & { wide?: boolean; verbose?: boolean; hex?: boolean; 'time-format'?: string }): SinkSettings {
   return {
+    time: timeFormat(args['time-format']),
+    fields: fieldsSelection(args),
     out,
     style: makeStyle(wantColour(args.color)),
     width: args.wide === true || args.format !== 'text' || process.stdout.isTTY !== true ? undefined : process.stdout.columns,
@@ -139,10 +237,6 @@ export function captureList(args: CaptureArgs, command: string): string[] {
   return all;
 }
 
-export function isInputError(err: unknown): err is Error {
-  return err instanceof CaptureFormatError || err instanceof UsageError || err instanceof OutputPathError || err instanceof DatabaseError;
-}
-
 /** `--log-dir DIR`, for the commands that print timeline events. */
 export function withLogDirOption<T>(y: Argv<T>) {
   return y.option('log-dir', {
@@ -184,4 +278,35 @@ export async function eventSinks(out: Output, args: CommonArgs & { format: Event
     sinks.push(await EventParquetSink.open(prepareDirectory(args.parquet)));
   }
   return sinks.length > 0 ? sinks : [EVENT_SINKS[args.format](sinkSettings(out, args))];
+}
+
+/** `-w FILE` and `-P`, as tshark: save the selected frames; print the records too only with -P. */
+export interface WriteArgs {
+  write?: string;
+  print?: boolean;
+}
+
+export function withWriteOptions<T>(y: Argv<T>, what: string) {
+  return y
+    .option('write', { alias: 'w', type: 'string', requiresArg: true, describe: `Save ${what} to this pcapng file (- for stdout), with a packet comment per finding; nothing is printed unless -P` })
+    .option('print', { alias: 'P', type: 'boolean', describe: 'With -w: print the records as well, as tshark -P' });
+}
+
+/** Checks -w against the captures: never the file being read (it would be truncated before it is read). */
+export function writeTarget(args: WriteArgs, captures: readonly string[]): string | undefined {
+  if (args.write === undefined) {
+    if (args.print === true) throw new UsageError('-P goes with -w (print the records while saving the frames)');
+    return undefined;
+  }
+  if (args.write === '') throw new UsageError('-w needs a file name (- for stdout)');
+  if (isStdout(args.write) && args.print === true) throw new UsageError('-w - writes the capture to stdout: -P would mix the records into it');
+  if (!isStdout(args.write)) {
+    const target = resolvePath(args.write);
+    for (const c of captures) if (resolvePath(c) === target) throw new UsageError(`-w ${args.write}: that is a capture being read; choose another file`);
+  }
+  return args.write;
+}
+
+export function isInputError(err: unknown): err is Error {
+  return err instanceof CaptureFormatError || err instanceof UsageError || err instanceof UnknownFieldError || err instanceof OutputPathError || err instanceof DatabaseError;
 }

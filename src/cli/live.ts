@@ -13,7 +13,7 @@ import { alertJson } from '../analysis/audit/result.js';
 import type { Analysis } from '../runner/analysis.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { asUsage, auditOptions, fileOutputs, liveCaptureHash, withAuditOptions, type AuditArgs } from './audit.js';
-import { eventFilter, eventSinks, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, withLogDirOption, type CommonArgs } from './common.js';
+import { eventFilter, eventSinks, withTimeFormatOption, withFieldsOptions, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, withLogDirOption, type CommonArgs } from './common.js';
 import { jsonText } from '../output/escape.js';
 
 export interface LiveArgs extends CommonArgs, AuditArgs {
@@ -32,7 +32,7 @@ export interface LiveArgs extends CommonArgs, AuditArgs {
 }
 
 export function liveBuilder(y: Argv) {
-  return withLogDirOption(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')))
+  return withLogDirOption(withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view'))
     .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
@@ -96,7 +96,7 @@ async function live(args: LiveArgs): Promise<void> {
  * crossed; the summary (text or one JSON object) and the file outputs when capture stops.
  */
 async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
-  if (args.format === 'csv' || args.format === 'eve') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
+  if (args.format === 'csv' || args.format === 'eve' || args.format === 'fields') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
   auditOptions(args);
   const out = new Output(process.stdout, 0);
   const hash = liveCaptureHash(iface);

@@ -4,6 +4,9 @@ import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isInputError, UsageError } from './common.js';
 import { STDIN_PATH } from '../capture/open.js';
+import { STDOUT_PATH } from '../capture/pcapng-writer.js';
+
+const WRITE_OPTIONS = new Set(['-w', '--write']);
 import { readBuilder, readCommand, type ReadArgs } from './read.js';
 import { timelineBuilder, timelineCommand, type TimelineArgs } from './timeline.js';
 import { fieldsBuilder, fieldsCommand, type FieldsArgs } from './fields.js';
@@ -68,10 +71,10 @@ function tracked<T>(builder: (y: Argv) => Argv<T>): (y: Argv) => Argv<T> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // yargs drops a lone `-` positional; pass standard input under a name it keeps.
+  // yargs drops a lone `-` positional; pass standard input (standard output after -w) under a name it keeps.
   const raw = hideBin(argv);
   const completing = raw.includes('--get-yargs-completions');
-  const args = completing ? raw : raw.map((a) => (a === '-' ? STDIN_PATH : a));
+  const args = completing ? raw : raw.map((a, i) => (a !== '-' ? a : WRITE_OPTIONS.has(raw[i - 1] ?? '') ? STDOUT_PATH : STDIN_PATH));
   const command = args.find((a) => COMMANDS.includes(a));
   const root = yargs(args);
   active = root;
@@ -81,7 +84,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('read [captures..]', 'One summary line per frame, like tshark (-V detail, -x hex, -T fields)', tracked(readBuilder), (a) => run(readCommand, a as unknown as ReadArgs))
     .command('timeline [captures..]', 'The annotated timeline of messenger activity', tracked(timelineBuilder), (a) => run(timelineCommand, a as unknown as TimelineArgs))
     .command('live', 'Capture live traffic and show it (read or timeline view)', tracked(liveBuilder), (a) => run(liveCommand, a as unknown as LiveArgs))
-    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands, messages, expert, follow, DCE/RPC response times', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
+    .command('stats [captures..]', 'Protocol hierarchy, conversations, endpoints, commands and messages', tracked(statsBuilder), (a) => run(statsCommand, a as unknown as StatsArgs))
     .command('audit [captures..]', 'Spam audit: campaigns, senders, sweeps, outcomes, indicators; HTML report, history, Parquet', tracked(auditBuilder), (a) => run(auditCommand, a as unknown as AuditCommandArgs))
     .command('verify [captures..]', 'Conformance verdicts per rule and spec clause (text, json, junit, sarif); --baseline of accepted deviations', tracked(verifyBuilder), (a) => run(verifyCommand, a as unknown as VerifyArgs))
     .command('history', 'Runs stored by audit --db, and what the last (or --run N) brought that was new', tracked(historyBuilder), (a) => run(historyCommand, a as unknown as HistoryArgs))

@@ -4,9 +4,12 @@ import type { Argv } from 'yargs';
 import { PacketListing } from '../analysis/listing.js';
 import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, packetParquetSink, sinkSettings, withParquetOption, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { FrameExport } from '../analysis/frame-export.js';
+import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
+import type { Analysis } from '../runner/analysis.js';
+import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, packetParquetSink, sinkSettings, withParquetOption, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 
-export interface ReadArgs extends CommonArgs, CaptureArgs {
+export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
   format: PacketFormat;
   verbose: boolean;
   hex: boolean;
@@ -16,7 +19,7 @@ export interface ReadArgs extends CommonArgs, CaptureArgs {
 }
 
 export function readBuilder(y: Argv) {
-  return withParquetOption(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frames')
+  return withParquetOption(withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame'), 'the frames -Y selects'), 'r (seconds since the first frame)'), 'frames')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })
@@ -27,17 +30,25 @@ export function readBuilder(y: Argv) {
     .example('$0 read -Y \'ip.addr == 10.0.0.0/8 && !tcp.port in {80 443}\' capture.pcap', 'CIDR and sets, Wireshark syntax')
     .example('$0 read -Y \'expert.severity == "error"\' --fail-on-error capture.pcap', 'frames with spec violations; exit 1 if any')
     .example('$0 read --format ndjson capture.pcap | jq .fields', 'one JSON object per frame')
+    .example('$0 read -r capture.pcap -Y smb -w smb-only.pcapng', 'save the selected frames (findings as packet comments)')
     .example('$0 read --parquet export/ capture.pcap', 'export/frames/date=…/protocol=…/*.parquet');
 }
 
 export async function readCommand(args: ReadArgs): Promise<void> {
   const limit = args.count;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-c takes a whole number of frames');
+  const captures = captureList(args, 'read');
+  const write = writeTarget(args, captures);
   const out = new Output();
   const sink = args.parquet !== undefined ? await packetParquetSink(args.parquet) : PACKET_SINKS[args.format](sinkSettings(out, args));
+  const analyses: Analysis[] = [];
+  if (write === undefined || args.print === true || args.parquet !== undefined) analyses.push(new PacketListing([sink]));
+  const writer = write === undefined ? undefined : new PcapngWriter(write);
+  if (writer !== undefined) analyses.push(new FrameExport(writer));
   // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-  const runner = makeRunner([new PacketListing([sink])], args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true });
-  await runner.run(fileSources(captureList(args, 'read')));
+  const runner = makeRunner(analyses, args, { frameFilter: packetFilter(args), frameLimit: limit, progress: process.stdout.isTTY !== true || write !== undefined });
+  await runner.run(fileSources(captures));
   await out.close();
+  if (writer !== undefined && write !== undefined && !args.quiet && !isStdout(write)) process.stderr.write(`msgscope: ${writer.count} frame(s) written to ${write}\n`);
   runner.settle(args['fail-on-error']);
 }

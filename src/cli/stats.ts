@@ -3,30 +3,53 @@
 // recipient — as aligned text, JSON or CSV.
 import type { Argv } from 'yargs';
 import { StatsAnalysis } from '../analysis/stats.js';
-import { STATS_TABLES, type StatsTable } from '../analysis/stats-report.js';
+import { DEFAULT_STATS_TABLES, STATS_TABLES, type StatsTable } from '../analysis/stats-report.js';
 import { REPORT_FORMATS, REPORT_SINKS, type ReportFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, warn, withCommonOptions, type CommonArgs } from './common.js';
+import { UsageError, captureList, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, warn, withCommonOptions, type CommonArgs } from './common.js';
 
 export interface StatsArgs extends CommonArgs, CaptureArgs {
   format: ReportFormat;
-  table?: StatsTable | StatsTable[];
+  table?: string | string[];
+}
+
+/** Group names: a -z without its qualifier gives every table of the group. */
+const GROUPS: Readonly<Record<string, readonly StatsTable[]>> = {
+  conv: ['conv,tcp', 'conv,udp', 'conv,ip', 'conv,ipv6'],
+  endpoints: ['endpoints,ip', 'endpoints,ipv6'],
+  'io,phs': ['phs'],
+};
+
+/** What -z accepts, as the help and the errors list it. */
+const Z_NAMES = [...STATS_TABLES, ...Object.keys(GROUPS)].sort();
+
+/** tshark -z spellings: `conv,tcp`, `endpoints,ip`, `io,phs`; a trailing display filter (`conv,tcp,FILTER`) is not supported. */
+export function statsTables(value: string): StatsTable[] {
+  const v = value.trim().toLowerCase();
+  const group = GROUPS[v];
+  if (group !== undefined) return [...group];
+  if ((STATS_TABLES as readonly string[]).includes(v)) return [v as StatsTable];
+  const base = v.split(',').slice(0, 2).join(',');
+  const known = GROUPS[base] !== undefined || (STATS_TABLES as readonly string[]).includes(base);
+  if (known) throw new UsageError(`-z ${value}: a filter or interface after the table name is not supported here; use -Y for a filter (accepted: ${Z_NAMES.join(', ')})`);
+  throw new UsageError(`-z ${value}: unknown statistics; accepted: ${Z_NAMES.join(', ')}`);
 }
 
 export function statsBuilder(y: Argv) {
   return withCommonOptions(withCaptureOptions(y), REPORT_FORMATS)
     // Not an array option: yargs arrays would swallow the capture names that follow; repeat -z instead.
-    .option('table', { alias: 'z', type: 'string', choices: STATS_TABLES, describe: 'Only this table (repeat for several; default: all)' })
+    .option('table', { alias: 'z', type: 'string', requiresArg: true, describe: `Only this table, tshark's spellings (repeat for several; default: all but expert and dcerpc,srt): ${Z_NAMES.join(', ')}` })
     .option('display-filter', { alias: 'Y', type: 'string', describe: 'Count only the frames this display filter selects (messages are counted from all events)' })
     .example('$0 stats capture.pcap', 'every table')
     .example('$0 stats -z conv -z endpoints capture.pcap', 'like tshark -z conv,tcp -z conv,udp -z conv,ip -z endpoints,ip')
     .example('$0 stats -z messages --format csv spam.pcap > senders.csv', 'messages per sender and recipient, for a spreadsheet')
-    .example('$0 stats -z commands --format json capture.pcap | jq .commands', 'SMB commands, DCE/RPC opnums, MSNP commands with response times');
+    .example('$0 stats -z commands --format json capture.pcap | jq .commands', 'SMB commands, DCE/RPC opnums, MSNP commands with response times')
+    .example('$0 stats -z expert -z dcerpc,srt capture.pcap', 'findings by severity and protocol; DCE/RPC response times per interface and operation');
 }
 
 export async function statsCommand(args: StatsArgs): Promise<void> {
   const chosen = args.table === undefined ? [] : Array.isArray(args.table) ? args.table : [args.table];
-  const tables = new Set<StatsTable>(chosen.length > 0 ? chosen : STATS_TABLES);
+  const tables = new Set<StatsTable>(chosen.length > 0 ? chosen.flatMap(statsTables) : DEFAULT_STATS_TABLES);
   const out = new Output();
   const sink = REPORT_SINKS[args.format](sinkSettings(out, args));
   const stats = new StatsAnalysis(tables, [sink], (message) => warn(args, message));

@@ -5,9 +5,13 @@ import { EVENT_FORMATS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { EventClickHouseSink } from '../output/sinks/event-clickhouse.js';
 import { openClickHouse, withClickHouseOptions, type ClickHouseArgs } from './clickhouse.js';
-import { captureList, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, withCommonOptions, withFilterOptions, withLogDirOption, withParquetOption, warn, type CommonArgs } from './common.js';
+import { EventFrames, writeEventFrames } from '../analysis/frame-export.js';
+import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
+import { isStdin } from '../capture/open.js';
+import type { Analysis } from '../runner/analysis.js';
+import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, withCommonOptions, withFilterOptions, withLogDirOption, withParquetOption, warn, type CommonArgs } from './common.js';
 
-export interface TimelineArgs extends CommonArgs, CaptureArgs, ClickHouseArgs {
+export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs, ClickHouseArgs {
   format: EventFormat;
   wide?: boolean;
   'log-dir'?: string;
@@ -15,7 +19,7 @@ export interface TimelineArgs extends CommonArgs, CaptureArgs, ClickHouseArgs {
 }
 
 export function timelineBuilder(y: Argv) {
-  return withClickHouseOptions(withParquetOption(withLogDirOption(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events')), 'events'))
+  return withClickHouseOptions(withParquetOption(withLogDirOption(withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects'), 'ud (UTC date and time)')), 'events'))
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')
@@ -23,6 +27,7 @@ export function timelineBuilder(y: Argv) {
     .example('$0 timeline -Y \'finding.severity == "error"\' --fail-on-error capture.pcap', 'events with spec violations; exit 1 if any')
     .example('$0 timeline --format csv capture.pcap > messages.csv', 'a spreadsheet-safe table')
     .example('$0 timeline --format ndjson capture.pcap | jq \'select(.kind=="message")\'', 'messages as JSON lines')
+    .example('$0 timeline -r capture.pcap -Y \'message.from == "SYSTEM"\' -w system.pcapng', 'save every frame of those messages')
     .example('$0 timeline --log-dir logs capture.pcap', 'logs/message.log, logs/session.log, … like Zeek')
     .example('$0 timeline --format eve capture.pcap', 'Suricata eve records (flow_id, community_id)')
     .example('$0 timeline --parquet export/ capture.pcap', 'export/events/date=…/protocol=…/*.parquet')
@@ -30,12 +35,25 @@ export function timelineBuilder(y: Argv) {
 }
 
 export async function timelineCommand(args: TimelineArgs): Promise<void> {
-  const out = new Output();
   const captures = captureList(args, 'timeline');
+  const write = writeTarget(args, captures);
+  // The frames of the selected events are copied in a second pass over each file.
+  if (write !== undefined && captures.some(isStdin)) throw new UsageError('timeline -w reads each capture twice (the events first, then their frames): give files, not standard input');
+  const out = new Output();
   const clickhouse = await openClickHouse(args, 'events', captures, (m) => warn(args, m));
   const also = clickhouse !== undefined ? [new EventClickHouseSink(clickhouse.sink, clickhouse.runId, clickhouse.hashes)] : [];
-  const runner = makeRunner([new Timeline(await eventSinks(out, args, also))], args, { eventFilter: eventFilter(args) });
+  const toFiles = also.length > 0 || args['log-dir'] !== undefined || args.parquet !== undefined;
+  const collected = write === undefined ? undefined : new EventFrames();
+  const analyses: Analysis[] = [];
+  // -w alone prints nothing (as tshark); the file and ClickHouse outputs are written whatever -w says.
+  if (write === undefined || args.print === true || toFiles) analyses.push(new Timeline(await eventSinks(out, args, also)));
+  if (collected !== undefined) analyses.push(collected);
+  const runner = makeRunner(analyses, args, { eventFilter: eventFilter(args) });
   await runner.run(fileSources(captures));
   await out.close();
+  if (collected !== undefined && write !== undefined) {
+    const count = await writeEventFrames(collected, new PcapngWriter(write));
+    if (!args.quiet && !isStdout(write)) process.stderr.write(`msgscope: ${count} frame(s) of the selected events written to ${write}\n`);
+  }
   runner.settle(args['fail-on-error']);
 }

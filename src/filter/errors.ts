@@ -15,3 +15,10 @@ export function printable(text: string): string {
   const escaped = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return escaped.length > 40 ? `${escaped.slice(0, 40)}…` : escaped;
 }
+
+/** A field name (`-e`) that no protocol or event declares; the message fits on one line. */
+export class UnknownFieldError extends Error {
+  constructor(readonly field: string, readonly hint: string | undefined, noun: string, catalogue: string) {
+    super(`-e ${printable(field)}: unknown ${noun}${hint !== undefined ? ` (did you mean ${hint}?)` : ''}; the names: ${catalogue}`);
+  }
+}

@@ -9,6 +9,8 @@ import type { FindingEvent, TimelineEvent } from '../model/events.js';
 import { lookupProtocol } from '../model/fields.js';
 import { compile, type FieldRef, type FieldSource, type Predicate } from './compile.js';
 import { parseFilter } from './parse.js';
+import { UnknownFieldError } from './errors.js';
+import { isoTime } from '../output/time.js';
 import { closest } from './suggest.js';
 import { addrOf, type Kind, type Val } from './values.js';
 
@@ -40,11 +42,50 @@ const COMMON: Readonly<Record<string, Kind>> = {
 
 const FINDING_KEYS = ['id', 'severity', 'summary', 'frame', 'spec'] as const;
 
-/** `ip:port` or `[v6]:port` → its parts. */
-function splitEndpoint(text: string): { addr?: Val; port?: number } {
+/** `ip:port` or `[v6]:port` → its parts, as text and number. */
+function endpointParts(text: string): { addr: string; port?: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (m !== null) return { addr: addrOf(m[1]!), port: Number(m[2]) };
-  return { addr: addrOf(text.replace(/^\[|\]$/g, '')) };
+  if (m !== null) return { addr: m[1]!, port: Number(m[2]) };
+  return { addr: text.replace(/^\[|\]$/g, '') };
+}
+
+/** `ip:port` or `[v6]:port` → its parts, the address as filters compare it. */
+function splitEndpoint(text: string): { addr?: Val; port?: number } {
+  const { addr, port } = endpointParts(text);
+  return { addr: addrOf(addr), port };
+}
+
+/** The raw values of a common member (addresses as text), as `-T fields` prints them. */
+function commonValues(name: string, e: TimelineEvent): (string | number)[] {
+  switch (name) {
+    case 'time':
+      return [isoTime(e.tsSec, e.tsNsec)];
+    case 'frames':
+      return e.frames;
+    case 'src.addr':
+    case 'dst.addr':
+    case 'src.port':
+    case 'dst.port': {
+      const text = name.startsWith('src') ? e.src : e.dst;
+      if (text === '') return [];
+      const part = endpointParts(text)[name.endsWith('addr') ? 'addr' : 'port'];
+      return part === undefined ? [] : [part];
+    }
+    case 'addr':
+    case 'port': {
+      const out: (string | number)[] = [];
+      for (const ep of [e.src, e.dst]) {
+        if (ep === '') continue;
+        const part = endpointParts(ep)[name];
+        if (part !== undefined) out.push(part);
+      }
+      return out;
+    }
+    default: {
+      const v = (e as unknown as Record<string, unknown>)[name];
+      return typeof v === 'string' && v !== '' ? [v] : [];
+    }
+  }
 }
 
 function common(name: string, kind: Kind): FieldRef<TimelineEvent> {
@@ -165,6 +206,35 @@ const eventSource: FieldSource<TimelineEvent> = {
     return closest(name, eventFieldNames().filter((n) => !n.includes('<')));
   },
 };
+
+export type EventFieldValue = string | number | boolean | bigint;
+
+/**
+ * Reads named event fields (`timeline -T fields -e NAME`): the same names as the event filters,
+ * values as the JSON form has them (time as ISO-8601, addresses as text, arrays one value per
+ * item). A bare kind or protocol name gives its name when the event is one. Names are checked
+ * when made.
+ */
+export class EventFieldReader {
+  private readonly readers: readonly ((e: TimelineEvent) => EventFieldValue[])[];
+
+  /** Throws UnknownFieldError for a name the events do not have (with the nearest known name). */
+  constructor(readonly names: readonly string[]) {
+    this.readers = names.map((name) => {
+      const ref = eventSource.lookup(name);
+      if (ref === undefined) {
+        throw new UnknownFieldError(name, eventSource.suggest(name), 'event field', 'msgscope fields --events');
+      }
+      if (COMMON[name] !== undefined) return (e) => commonValues(name, e);
+      if (ref.kind === 'protocol') return (e) => (ref.present(e) ? [name] : []);
+      return (e) => ref.values(e) as EventFieldValue[];
+    });
+  }
+
+  read(event: TimelineEvent): EventFieldValue[][] {
+    return this.readers.map((r) => r(event));
+  }
+}
 
 /** A compiled display filter for timeline events. */
 export class EventFilter {

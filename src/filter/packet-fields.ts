@@ -7,6 +7,7 @@ import {
 } from '../model/fields.js';
 import type { Packet } from '../model/packet.js';
 import { compile, type FieldRef, type FieldSource, type Predicate } from './compile.js';
+import { UnknownFieldError } from './errors.js';
 import { parseFilter } from './parse.js';
 import { parseIpv4, parseIpv6, parseTime, type Kind, type Val } from './values.js';
 import { closest } from './suggest.js';
@@ -370,6 +371,108 @@ export class PacketFilterGroup {
       for (const i of which) if (this.predicates[i]!(item)) out.push(i);
       return out;
     });
+  }
+}
+
+/** One field's values in a frame, as `-T fields` prints them: the declaration says how. */
+export interface FieldValues {
+  readonly def: FieldDef | undefined;
+  readonly values: readonly FieldValue[];
+}
+
+/** Seconds and nanoseconds as tshark prints times: `12.345678900`, negative when earlier. */
+function secondsText(sec: number, nsec: number): string {
+  let total = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+  const negative = total < 0n;
+  if (negative) total = -total;
+  return `${negative ? '-' : ''}${total / 1_000_000_000n}.${String(total % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+/** tshark's absolute time text, in UTC: `May  6, 2005 09:17:57.389967000 UTC`. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+function absoluteTimeText(sec: number, nsec: number): string {
+  const d = new Date(sec * 1000);
+  if (Number.isNaN(d.getTime())) return secondsText(sec, nsec);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')}, ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${String(nsec).padStart(9, '0')} UTC`;
+}
+
+function frameValues(key: string, i: PacketItem): FieldValue[] {
+  const frame = i.packet.frame;
+  const t = i.timing;
+  switch (key) {
+    case 'time':
+      return [absoluteTimeText(frame.tsSec, frame.tsNsec)];
+    case 'time_epoch':
+      return [secondsText(frame.tsSec, frame.tsNsec)];
+    case 'time_relative':
+      return [secondsText(frame.tsSec - t.firstSec, frame.tsNsec - t.firstNsec)];
+    case 'time_delta':
+      return [secondsText(frame.tsSec - t.prevSec, frame.tsNsec - t.prevNsec)];
+    case 'protocols':
+      return [i.packet.layers.map((l) => l.name).join(':')];
+    case 'comment':
+      return [...(i.packet.frame.comments ?? [])];
+    default: {
+      const ref = frameField(key);
+      return ref === undefined ? [] : (ref.values(i) as FieldValue[]);
+    }
+  }
+}
+
+/** A protocol named alone: tshark prints its heading, once per layer of it. */
+function protocolHeadings(name: string, i: PacketItem): FieldValue[] {
+  const title = lookupProtocol(name)?.title ?? name;
+  return i.packet.layers.filter((l) => l.name === name).map((l) => `${title}${l.info !== undefined ? `, ${l.info}` : ''}`);
+}
+
+/**
+ * Reads named fields from frames (`read -T fields -e NAME`): each field's values in tree order,
+ * quoted copies included (as tshark). Names are checked when made.
+ */
+export class PacketFieldReader {
+  private readonly readers: readonly ((i: PacketItem) => FieldValues)[];
+  private readonly clock = new FilterClock();
+
+  /** Throws UnknownFieldError for a name no protocol declares (with the nearest known name). */
+  constructor(readonly names: readonly string[]) {
+    this.readers = names.map((name) => {
+      if (lookupProtocol(name) !== undefined) {
+        if (name === 'frame') return (i) => ({ def: undefined, values: [`Frame ${i.packet.frame.number}: ${i.packet.frame.len} bytes on wire, ${i.packet.frame.caplen} bytes captured`] });
+        if (name === 'expert') return (i) => ({ def: undefined, values: i.packet.findings.map((x) => x.summary) });
+        return (i) => ({ def: undefined, values: protocolHeadings(name, i) });
+      }
+      const def = lookupField(name);
+      if (def === undefined) {
+        throw new UnknownFieldError(name, packetSource.suggest(name), 'field', 'msgscope fields');
+      }
+      const protocol = name.slice(0, name.indexOf('.'));
+      if (protocol === 'frame') {
+        const key = name.slice(6);
+        return (i) => ({ def, values: frameValues(key, i) });
+      }
+      if (protocol === 'expert') {
+        const key = name.slice(7) as 'id' | 'severity' | 'summary' | 'spec';
+        return (i) => ({ def, values: i.packet.findings.map((x) => x[key]) });
+      }
+      const names = [name, ...eitherSide(name)];
+      return (i) => {
+        const map = i.fields(protocol);
+        const values: FieldValue[] = [];
+        for (const n of names) for (const v of map.get(n) ?? []) if (v !== null) values.push(v);
+        return { def, values };
+      };
+    });
+  }
+
+  /** A new capture file: frame.time_relative counts from its first frame. */
+  reset(): void {
+    this.clock.reset();
+  }
+
+  /** The values of every named field in this frame, in the order named. */
+  read(packet: Packet): FieldValues[] {
+    return this.clock.at(packet, (item) => this.readers.map((r) => r(item)));
   }
 }
 

@@ -26,7 +26,8 @@ export function eventSummary(event: TimelineEvent): string {
   switch (event.kind) {
     case 'message': {
       const status = event.status === 'error' && event.error !== undefined ? `error ${escapeText(event.error)}` : event.status;
-      return `${escapeText(event.from)} → ${event.to.map(escapeText).join(', ')}: ${quote(event.text)} [${status}]`;
+      // The status first: a line cut to the terminal width still shows it.
+      return `[${status}] ${escapeText(event.from)} → ${event.to.map(escapeText).join(', ')}: ${quote(event.text)}`;
     }
     case 'session':
       return `${escapeText(event.action)}${event.details !== undefined ? ` ${escapeText(detailsText(event.details))}` : ''}`;
@@ -62,9 +63,9 @@ function detailsText(details: Record<string, unknown>): string {
  * The event as text: one aligned line, then one indented line per finding. With a width (a
  * terminal, no --wide) each line is cut to fit, before colouring.
  */
-export function eventTextLine(event: TimelineEvent, style: Style, width?: number): string {
+export function eventTextLine(event: TimelineEvent, style: Style, width?: number, timeText?: string): string {
   const fit = (text: string, used = 0): string => (width !== undefined && width > 0 ? fitWidth(text, Math.max(1, width - used)) : text);
-  const time = isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
+  const time = timeText ?? isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
   const route = event.src !== '' || event.dst !== '' ? `${escapeText(event.src)} → ${escapeText(event.dst)}` : '';
   const protocol = escapeText(event.protocol).padEnd(8);
   const rest = `${escapeText(event.kind).padEnd(8)} ${route}`;
@@ -73,7 +74,13 @@ export function eventTextLine(event: TimelineEvent, style: Style, width?: number
   const body = fit(`${rest}${summary !== '' ? `  ${summary}` : ''}`, displayWidth(prefix) + displayWidth(protocol) + 1);
   let worst: Severity | undefined;
   for (const item of event.findings) if (item.severity === 'error' || (item.severity === 'warning' && worst !== 'error')) worst = item.severity;
-  const lines = [`${prefix}${style.protocol(protocol, event.protocol)} ${style.tint(body, worst)}`];
+  // A message's status gets its own colour: delivered apart from failed, bounced and unanswered.
+  const statusAt = event.kind === 'message' ? rest.length + 2 : -1;
+  const tag = statusAt >= 0 ? /^\[[^\]]*\]/.exec(body.slice(statusAt)) : null;
+  const shown = tag !== null && event.kind === 'message'
+    ? `${style.tint(body.slice(0, statusAt), worst)}${style.status(tag[0], event.status)}${style.tint(body.slice(statusAt + tag[0].length), worst)}`
+    : style.tint(body, worst);
+  const lines = [`${prefix}${style.protocol(protocol, event.protocol)} ${shown}`];
   for (const item of event.findings) {
     const label = item.severity === 'error' ? '[error]' : item.severity === 'warning' ? '[warning]' : '[note]';
     const text = fit(`${escapeText(item.summary)}${item.spec !== '' ? ` [${escapeText(item.spec)}]` : ''} (frame ${item.frame})`, 4 + label.length + 1);

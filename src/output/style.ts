@@ -1,6 +1,7 @@
 // Colour for people at a terminal (chalk), nothing for pipes and files.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Severity } from '../model/findings.js';
+import type { MessageStatus } from '../model/events.js';
 
 export interface Style {
   protocol(text: string, protocol: string): string;
@@ -10,6 +11,8 @@ export interface Style {
   bold(text: string): string;
   /** Text coloured by the severity of what it describes (a frame's info, an event line). */
   tint(text: string, severity: Severity | undefined): string;
+  /** A message's status tag: green delivered, red failed or bounced, yellow unanswered. */
+  status(text: string, status: MessageStatus): string;
 }
 
 const PROTOCOL_COLOURS: Record<string, (c: ChalkInstance) => ChalkInstance> = {
@@ -34,6 +37,7 @@ export function makeStyle(colour: boolean): Style {
     dim: (text) => c.dim(text),
     bold: (text) => c.bold(text),
     tint: (text, severity) => (severity === 'error' ? c.red(text) : severity === 'warning' ? c.yellow(text) : text),
+    status: (text, status) => (status === 'ok' ? c.green(text) : status === 'error' ? c.red.bold(text) : status === 'no-response' ? c.yellow(text) : c.dim(text)),
   };
 }
 

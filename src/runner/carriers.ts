@@ -11,7 +11,7 @@ const MAX_FRAMES = 65536;
 /** Link and network layers carry every event, whatever its transport path names. */
 const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
 
-/** The protocol a finding id names: `nbdgm` of `nbdgm.bad-length`. */
+/** The protocol a finding id names: the part before its first dot. */
 function protocolOf(id: string): string {
   const dot = id.indexOf('.');
   return dot < 0 ? id : id.slice(0, dot);

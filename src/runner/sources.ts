@@ -69,14 +69,14 @@ export function liveSource(options: LiveOptions): FrameSource & { readonly captu
     captured: () => captured,
     read: (sink) => new Promise<void>((resolve, reject) => {
       let stopped = false;
-      let writer: PcapngWriter | undefined;
+      let writer: { file: PcapngWriter; iface: number } | undefined;
       let timer: NodeJS.Timeout | undefined;
       const stop = (err?: unknown): void => {
         if (stopped) return;
         stopped = true;
         if (timer !== undefined) clearTimeout(timer);
         session.stop();
-        writer?.close();
+        writer?.file.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         if (err === undefined) resolve();
@@ -86,7 +86,7 @@ export function liveSource(options: LiveOptions): FrameSource & { readonly captu
       const session = startLive(options.iface, options.filter, (frame: Frame) => {
         if (stopped) return;
         captured++;
-        writer?.packet(frame.tsSec, frame.tsNsec, frame.data, frame.len);
+        writer?.file.packet(writer.iface, frame);
         try {
           sink.frame(frame);
         } catch (err) {
@@ -95,7 +95,10 @@ export function liveSource(options: LiveOptions): FrameSource & { readonly captu
         }
         if (options.count !== undefined && captured >= options.count) stop();
       });
-      if (options.write !== undefined) writer = new PcapngWriter(options.write, session.linkType, options.iface);
+      if (options.write !== undefined) {
+        const file = new PcapngWriter(options.write, true);
+        writer = { file, iface: file.interfaceFor(session.linkType, options.iface) };
+      }
       if (options.seconds !== undefined) timer = setTimeout(() => stop(), options.seconds * 1000);
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);

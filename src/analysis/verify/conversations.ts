@@ -177,14 +177,26 @@ export function openingOf(flow: FrameFlow): Opening | undefined {
 }
 
 /**
+ * The ports the messenger protocols' servers listen on: RPC endpoint mapper, NetBIOS name,
+ * datagram and session services, SMB, MSNP. Old Windows clients took ephemeral ports from
+ * 1024–5000, below MSNP's 1863, so the lower port alone would name the wrong server.
+ */
+const SERVICE_PORTS: ReadonlySet<number> = new Set([135, 137, 138, 139, 445, 1863]);
+
+/**
  * Client and server of a conversation first followed at this frame: whoever opened it, when its
- * opening is in the capture; otherwise the side on the lower (service) port is the server, and
- * on equal ports (NetBIOS datagrams, 138 to 138) the first sender is the client.
+ * opening is in the capture; otherwise the side on a service port (else on the lower port) is
+ * the server, and on equal ports (NetBIOS datagrams, 138 to 138) the first sender is the client.
  */
 export function sidesOf(flow: FrameFlow, opened: Opening | undefined): { client: string; server: string; startSeen: boolean } {
   if (opened !== undefined) return { ...opened, startSeen: true };
   const startSeen = flow.carrier !== 'tcp';
-  return portOf(flow.src) < portOf(flow.dst) ? { client: flow.dst, server: flow.src, startSeen } : { client: flow.src, server: flow.dst, startSeen };
+  const src = portOf(flow.src);
+  const dst = portOf(flow.dst);
+  const srcServes = SERVICE_PORTS.has(src) && !SERVICE_PORTS.has(dst);
+  const dstServes = SERVICE_PORTS.has(dst) && !SERVICE_PORTS.has(src);
+  const fromServer = srcServes || (!dstServes && src < dst);
+  return fromServer ? { client: flow.dst, server: flow.src, startSeen } : { client: flow.src, server: flow.dst, startSeen };
 }
 
 /** The carrier (`tcp`/`udp`) of an event, from its transport path. */

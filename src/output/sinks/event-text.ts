@@ -2,16 +2,23 @@
 import type { TimelineEvent } from '../../model/events.js';
 import { eventTextLine } from '../event-view.js';
 import type { Style } from '../style.js';
+import type { FileInfo } from '../../runner/analysis.js';
+import { TimeColumn, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
 import type { EventSink } from './types.js';
 
 export class EventTextSink implements EventSink {
-  constructor(private readonly out: Output, private readonly style: Style, private readonly width: number | undefined) {}
+  private readonly clock: TimeColumn | undefined;
+
+  /** `time`: tshark's -t; undefined for the date and time in UTC. */
+  constructor(private readonly out: Output, private readonly style: Style, private readonly width: number | undefined, time?: TimeFormat) {
+    this.clock = time === undefined ? undefined : new TimeColumn(time);
+  }
 
   begin(): void {}
 
-  event(event: TimelineEvent): void {
-    this.out.line(eventTextLine(event, this.style, this.width));
+  event(event: TimelineEvent, file: FileInfo): void {
+    this.out.line(eventTextLine(event, this.style, this.width, this.clock?.text(event, file.start ?? event)));
   }
 
   end(): void {}

@@ -3,12 +3,16 @@
 // the formats listed (their --format choices come from these tables).
 import type { Style } from '../style.js';
 import type { Output } from '../writer.js';
+import type { FieldsSelection } from '../fields-text.js';
+import type { TimeFormat } from '../time-format.js';
 import { EventCsvSink } from './event-csv.js';
 import { EventEveSink, eveRecord } from './event-eve.js';
+import { EventFieldsSink } from './event-fields.js';
 import { EventJsonSink, eventJsonLine } from './event-json.js';
 import { EventLogDirSink } from './event-log-dir.js';
 import { jsonText } from '../escape.js';
 import { EventTextSink } from './event-text.js';
+import { PacketFieldsSink } from './packet-fields.js';
 import { PacketJsonSink } from './packet-json.js';
 import { PacketTextSink } from './packet-text.js';
 import { ReportCsvSink } from './report-csv.js';
@@ -30,20 +34,26 @@ export interface SinkSettings {
   /** Detail tree (-V) and hex bytes (-x), for frames. */
   readonly verbose: boolean;
   readonly hex: boolean;
+  /** tshark's -t for the text time column; undefined for each command's default. */
+  readonly time: TimeFormat | undefined;
+  /** The `-e` fields and `-E` options of `-T fields`. */
+  readonly fields: FieldsSelection;
 }
 
 export const PACKET_SINKS = {
   text: (s: SinkSettings): PacketSink => new PacketTextSink(s.out, s),
   json: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: false, tree: s.verbose, hex: s.hex }),
   ndjson: (s: SinkSettings): PacketSink => new PacketJsonSink(s.out, { lines: true, tree: s.verbose, hex: s.hex }),
+  fields: (s: SinkSettings): PacketSink => new PacketFieldsSink(s.out, s.fields),
 } as const;
 
 export const EVENT_SINKS = {
-  text: (s: SinkSettings): EventSink => new EventTextSink(s.out, s.style, s.width),
+  text: (s: SinkSettings): EventSink => new EventTextSink(s.out, s.style, s.width, s.time),
   json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
   ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
   csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
   eve: (s: SinkSettings): EventSink => new EventEveSink(s.out),
+  fields: (s: SinkSettings): EventSink => new EventFieldsSink(s.out, s.fields),
 } as const;
 
 /** `--log-dir DIR`: one file per event kind, each line as `ndjson` (or `eve`) prints it. */

@@ -3,6 +3,7 @@ import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { detailTree, hexView, summaryColumns, summaryLine, worstSeverity } from '../packet-view.js';
 import type { Style } from '../style.js';
+import { TimeColumn, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
 import type { PacketSink } from './types.js';
 
@@ -12,17 +13,28 @@ export interface PacketTextOptions {
   readonly width: number | undefined;
   readonly verbose: boolean;
   readonly hex: boolean;
+  /** tshark's -t; undefined: seconds since the first frame (r). */
+  readonly time?: TimeFormat;
 }
 
 export class PacketTextSink implements PacketSink {
-  constructor(private readonly out: Output, private readonly options: PacketTextOptions) {}
+  private readonly clock: TimeColumn | undefined;
+
+  constructor(private readonly out: Output, private readonly options: PacketTextOptions) {
+    this.clock = options.time === undefined ? undefined : new TimeColumn(options.time);
+  }
 
   begin(): void {}
 
   packet(packet: Packet, file: FileInfo): void {
     const { style, width, verbose, hex } = this.options;
     if (verbose) this.out.line(detailTree(packet, style));
-    else this.out.line(summaryLine(summaryColumns(packet, file.start ?? packet.frame), style, width, worstSeverity(packet)));
+    else {
+      const first = file.start ?? packet.frame;
+      const columns = summaryColumns(packet, first);
+      const time = this.clock?.text(packet.frame, first) ?? columns.time;
+      this.out.line(summaryLine({ ...columns, time }, style, width, worstSeverity(packet)));
+    }
     if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
     else if (verbose) this.out.line('');
   }

@@ -145,7 +145,8 @@ export const MSNP_FINDINGS = declareFindings({ protocol: 'msnp', transports: ['t
   },
   versionInferred: {
     id: 'msnp.version-inferred', severity: 'note', spec: `${DRAFT} 7.1`, scope: 'endpoint',
-    check: { frames: 'msnp.role in {"DS" "NS"}', fromStart: true },
+    // The VER exchange is a request and its answer: with one direction missing, its absence proves nothing.
+    check: { frames: 'msnp.role in {"DS" "NS"}', fromStart: true, bothSides: true },
     summary: 'no VER exchange on this connection: the version was inferred from the commands (evidence listed)',
     requirement: 'Client and server MUST agree on a protocol version with VER before they proceed.',
   },

@@ -133,17 +133,14 @@ export class NbdgmService implements UdpAppFactory {
   /**
    * An ICMP error quoting a datagram we hold: that message was not delivered. The quote may stop
    * before the NBDGM header (RFC 792 promises 8 bytes past the IP header): then the quoted IP
-   * header and ports name the datagram.
+   * header and ports name the datagram. A quote that holds the DGM_ID is matched by it alone: a
+   * later datagram on the same addresses and ports is another message.
    */
   private bounce(ctx: EngineContext, dg: UdpDatagram): void {
     const b = dg.payload;
     const byId = b.length >= 4 ? `${dg.src}|${dg.dst}|${(b[2]! << 8) | b[3]!}` : undefined;
-    for (const key of [byId, this.sent.get(datagramKey(dg))]) {
-      if (key !== undefined && this.held.has(key)) {
-        this.fail(ctx, key, dg.icmpReason ?? 'ICMP error', dg.frames, dg.icmp);
-        return;
-      }
-    }
+    const key = byId ?? this.sent.get(datagramKey(dg));
+    if (key !== undefined && this.held.has(key)) this.fail(ctx, key, dg.icmpReason ?? 'ICMP error', dg.frames, dg.icmp);
   }
 
   private hold(ctx: EngineContext, key: string, errorKey: string, event: MessageEvent): void {
