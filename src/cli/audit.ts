@@ -2,8 +2,6 @@
 // terminal summary, JSON or per-message CSV, with an HTML report (--report), a history database
 // (--db, --compare) and a Parquet export (--parquet). Everything that will be written is checked
 // before the first capture is read.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Argv } from 'yargs';
 import { AuditAnalysis, DEFAULT_AUDIT, type AuditOptions, type AuditOutput } from '../analysis/audit/audit.js';
 import { DEFAULT_THRESHOLDS } from '../analysis/audit/alerts.js';
@@ -12,20 +10,25 @@ import { DEFAULT_MAX_TEMPLATES } from '../analysis/audit/grouping.js';
 import { DEFAULT_SIMILARITY } from '../analysis/audit/minhash.js';
 import { auditReport } from '../analysis/audit/report.js';
 import { DEFAULT_MIN_SWEEP } from '../analysis/audit/senders.js';
-import { CaptureFormatError } from '../capture/frame.js';
 import { isStdin } from '../capture/open.js';
 import { DatabaseError, OutputPathError } from '../output/output-errors.js';
 import { AuditCsvSink } from '../output/sinks/audit-csv.js';
 import { prepareDirectory } from '../output/files.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
+import { fileSha256, liveCaptureHash } from './capture-hash.js';
+import { openClickHouse, withClickHouseOptions, type ClickHouseArgs } from './clickhouse.js';
+import { AuditClickHouseOutput } from '../analysis/audit/clickhouse.js';
 import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export const AUDIT_FORMATS = ['text', 'json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
 /** Options `audit` and `live --audit` share. */
-export interface AuditArgs {
+export { liveCaptureHash };
+
+/** Options `audit` and `live --audit` share. */
+export interface AuditArgs extends ClickHouseArgs {
   report?: string;
   db?: string;
   compare: boolean;
@@ -46,7 +49,7 @@ export interface AuditCommandArgs extends CommonArgs, AuditArgs, CaptureArgs {
 }
 
 export function withAuditOptions<T>(y: Argv<T>) {
-  return y
+  return withClickHouseOptions(y)
     .option('report', { type: 'string', describe: 'Write a self-contained HTML report (charts as inline SVG, no network) to this file' })
     .option('db', { type: 'string', describe: 'Keep history in this DuckDB database: each run with its captures (SHA-256), messages, campaigns, senders' })
     .option('compare', { type: 'boolean', default: false, describe: 'With --db: say what is new since the previous run (campaigns, senders, growth)' })
@@ -69,7 +72,8 @@ export function auditBuilder(y: Argv) {
     .example('$0 audit --db audit.duckdb --compare today.pcap', 'keep history; say what is new since the last run')
     .example('$0 audit --format csv spam.pcap > messages.csv', 'one row per message with its campaign')
     .example('$0 audit --format json spam.pcap | jq \'.campaigns[] | {id, size, template}\'', 'campaigns as JSON')
-    .example('$0 audit --parquet export/ spam.pcap', 'Parquet for Spark, Trino, ClickHouse or DuckDB');
+    .example('$0 audit --parquet export/ spam.pcap', 'Parquet for Spark, Trino, ClickHouse or DuckDB')
+    .example('$0 audit --sink clickhouse://127.0.0.1:8123/msgscope spam.pcap', 'every message into ClickHouse, where the audit queries run at scale');
 }
 
 function positive(name: string, value: number, integer = true): number {
@@ -97,23 +101,6 @@ export function auditOptions(args: AuditArgs, captureHashes?: readonly string[])
   };
 }
 
-/** Hex SHA-256 of a capture file (how the history recognises a capture audited before). */
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CaptureFormatError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`);
-  }
-  return hash.digest('hex');
-}
-
-/** A live capture's name in the history: it is never the same capture twice. */
-export function liveCaptureHash(iface: string): string {
-  return createHash('sha256').update(`live ${iface} ${new Date().toISOString()} ${process.pid}`).digest('hex');
-}
-
 /**
  * The file outputs (--report, --db, --parquet), each opened or checked now, before any capture is
  * read: a path that cannot be written fails here. `captures` are hashed for the history.
@@ -131,6 +118,8 @@ export async function fileOutputs(args: AuditArgs, captures: readonly string[] |
       const { ParquetOutput } = await import('../analysis/audit/parquet.js');
       outputs.push(new ParquetOutput(prepareDirectory(args.parquet)));
     }
+    const clickhouse = await openClickHouse(args, 'audit_messages', captures, warnFn);
+    if (clickhouse !== undefined) outputs.push(new AuditClickHouseOutput(clickhouse.sink, clickhouse.runId, clickhouse.hashes));
     let hashes: string[] | undefined;
     if (args.db !== undefined) {
       const { HistoryOutput, openHistory } = await import('../analysis/audit/history.js');

@@ -6,7 +6,8 @@ import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
 import type { EngineOptions } from '../engine/context.js';
 import type { EventFilter, PacketFilter } from '../filter/index.js';
-import type { SinkSettings } from '../output/sinks/index.js';
+import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type PacketSink, type SinkSettings } from '../output/sinks/index.js';
+import { prepareDirectory } from '../output/files.js';
 import { DEFAULT_FIELDS_OPTIONS, type FieldsOptions, type FieldsSelection } from '../output/fields-text.js';
 import { makeStyle, wantColour } from '../output/style.js';
 import { decodableNames, decodeAs, type DecodeAs } from '../engine/decode-as.js';
@@ -21,7 +22,7 @@ import { defaultProtocols } from '../protocols/index.js';
 
 export { isInputError, UsageError } from './errors.js';
 
-export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'junit' | 'sarif' | 'fields';
+export type Format = 'text' | 'json' | 'ndjson' | 'csv' | 'eve' | 'junit' | 'sarif' | 'fields';
 
 export interface CommonArgs {
   format: Format;
@@ -300,6 +301,49 @@ export function captureList(args: CaptureArgs, command: string): string[] {
   const all = [...(args.captures ?? []), ...named];
   if (all.length === 0) throw new UsageError(`${command} needs a capture file: msgscope ${command} FILE… or msgscope ${command} -r FILE (- for stdin)`);
   return all;
+}
+
+/** `--log-dir DIR`, for the commands that print timeline events. */
+export function withLogDirOption<T>(y: Argv<T>) {
+  return y.option('log-dir', {
+    type: 'string',
+    requiresArg: true,
+    describe: 'Write the events into DIR as one NDJSON file per kind (message.log, session.log, name.log, …), like Zeek\'s logs, instead of to standard output; eve records with --format eve',
+  });
+}
+
+/** `--parquet DIR`, for `read` and `timeline`. */
+export function withParquetOption<T>(y: Argv<T>, what: 'frames' | 'events') {
+  return y.option('parquet', {
+    type: 'string',
+    requiresArg: true,
+    describe: `Write the ${what} as Parquet under DIR (DIR/${what}/date=…/protocol=…/), instead of to standard output`,
+  });
+}
+
+/** The Parquet export of frames (DuckDB is loaded only when asked for). */
+export async function packetParquetSink(dir: string): Promise<PacketSink> {
+  const { PacketParquetSink } = await import('../output/sinks/packet-parquet.js');
+  return PacketParquetSink.open(prepareDirectory(dir));
+}
+
+/**
+ * Where a command's timeline events go: standard output in the chosen format, or the files and
+ * sinks asked for (--log-dir, --parquet, `also`: --sink) instead.
+ */
+export async function eventSinks(out: Output, args: CommonArgs & { format: EventFormat; 'log-dir'?: string; parquet?: string; wide?: boolean }, also: readonly EventSink[] = []): Promise<EventSink[]> {
+  const dir = args['log-dir'];
+  const sinks: EventSink[] = [...also];
+  if (dir !== undefined) {
+    // The default text format means the log files' own form, ndjson.
+    if (args.format === 'json' || args.format === 'csv') throw new UsageError(`--log-dir writes ndjson or eve records (--format ndjson|eve), not ${args.format}`);
+    sinks.push(eventLogDirSink(dir, args.format === 'eve' ? 'eve' : 'ndjson'));
+  }
+  if (args.parquet !== undefined) {
+    const { EventParquetSink } = await import('../output/sinks/event-parquet.js');
+    sinks.push(await EventParquetSink.open(prepareDirectory(args.parquet)));
+  }
+  return sinks.length > 0 ? sinks : [EVENT_SINKS[args.format](sinkSettings(out, args))];
 }
 
 /** `-w FILE` and `-P`, as tshark: save the selected frames; print the records too only with -P. */

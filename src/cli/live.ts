@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { listInterfaces, LiveCaptureUnavailable } from '../capture/live.js';
 import { PacketListing } from '../analysis/listing.js';
 import { Timeline } from '../analysis/timeline.js';
-import { EVENT_FORMATS, EVENT_SINKS, PACKET_SINKS, type EventFormat } from '../output/sinks/index.js';
+import { EVENT_FORMATS, PACKET_SINKS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { NO_REORDER } from '../runner/reorder.js';
 import { liveSource } from '../runner/sources.js';
@@ -13,7 +13,7 @@ import { alertJson } from '../analysis/audit/result.js';
 import type { Analysis } from '../runner/analysis.js';
 import { REPORT_SINKS } from '../output/sinks/index.js';
 import { asUsage, auditOptions, fileOutputs, liveCaptureHash, withAuditOptions, type AuditArgs } from './audit.js';
-import { eventFilter, withTimeFormatOption, withFieldsOptions, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { eventFilter, eventSinks, withTimeFormatOption, withFieldsOptions, makeRunner, packetFilter, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, withLogDirOption, type CommonArgs } from './common.js';
 import { jsonText } from '../output/escape.js';
 
 export interface LiveArgs extends CommonArgs, AuditArgs {
@@ -28,6 +28,7 @@ export interface LiveArgs extends CommonArgs, AuditArgs {
   count?: number;
   duration?: number;
   wide?: boolean;
+  'log-dir'?: string;
 }
 
 /** On stderr (unless -q), once the interface is open: where, with which filter, and that frames are being taken. */
@@ -40,7 +41,7 @@ function readyNotice(args: LiveArgs, iface: string): (linkType: number) => void 
 }
 
 export function liveBuilder(y: Argv) {
-  return withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view')
+  return withLogDirOption(withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view'))
     .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
@@ -77,7 +78,8 @@ async function live(args: LiveArgs): Promise<void> {
     return;
   }
   if (args.interface === undefined) throw new UsageError('live needs -i <interface> (or --list)');
-  if (args.view === 'read' && args.format === 'csv') throw new UsageError('csv is available for the timeline view only');
+  if (args.view === 'read' && (args.format === 'csv' || args.format === 'eve')) throw new UsageError(`${args.format} is available for the timeline view only (--view timeline)`);
+  if (args['log-dir'] !== undefined && (args.view !== 'timeline' || args.audit)) throw new UsageError('--log-dir writes timeline events: use it with --view timeline');
   if (args.audit) {
     await liveAudit(args, args.interface);
     return;
@@ -87,7 +89,7 @@ async function live(args: LiveArgs): Promise<void> {
   const settings = sinkSettings(out, args);
   // -Y filters frames on the read view and events on the timeline view.
   const timeline = args.view === 'timeline';
-  const analysis = timeline ? new Timeline([EVENT_SINKS[args.format](settings)]) : new PacketListing([PACKET_SINKS[args.format === 'csv' ? 'text' : args.format](settings)]);
+  const analysis = timeline ? new Timeline(await eventSinks(out, args)) : new PacketListing([PACKET_SINKS[args.format === 'csv' || args.format === 'eve' ? 'text' : args.format](settings)]);
   const runner = makeRunner([analysis], args, timeline ? { eventFilter: await eventFilter(args), reorder: NO_REORDER } : { frameFilter: await packetFilter(args) });
   const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, args.interface) });
   await runner.run([source]);
@@ -103,7 +105,7 @@ async function live(args: LiveArgs): Promise<void> {
  * crossed; the summary (text or one JSON object) and the file outputs when capture stops.
  */
 async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
-  if (args.format === 'csv' || args.format === 'fields') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
+  if (args.format === 'csv' || args.format === 'eve' || args.format === 'fields') throw new UsageError('live --audit prints text, json or ndjson (alerts as they happen, the summary at the end)');
   auditOptions(args);
   const out = new Output(process.stdout, 0);
   const hash = liveCaptureHash(iface);

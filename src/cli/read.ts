@@ -8,7 +8,7 @@ import { PACKET_SINKS } from '../output/sinks/index.js';
 import { FrameExport } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import type { Analysis } from '../runner/analysis.js';
-import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, sinkSettings, terminalView, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
+import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, packetParquetSink, sinkSettings, terminalView, withParquetOption, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 import { runListing } from './jobs.js';
 
 export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
@@ -17,10 +17,11 @@ export interface ReadArgs extends CommonArgs, CaptureArgs, WriteArgs {
   hex: boolean;
   count?: number;
   wide: boolean;
+  parquet?: string;
 }
 
 export function readBuilder(y: Argv) {
-  return withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame'), 'the frames -Y selects'), 'r (seconds since the first frame)')
+  return withParquetOption(withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), PACKET_FORMATS), 'frames'), 'frame'), 'the frames -Y selects'), 'r (seconds since the first frame)'), 'frames')
     .option('verbose', { alias: 'V', type: 'boolean', default: false, describe: 'Detail tree of every layer and field' })
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })
@@ -31,7 +32,8 @@ export function readBuilder(y: Argv) {
     .example('$0 read -Y \'ip.addr == 10.0.0.0/8 && !tcp.port in {80 443}\' capture.pcap', 'CIDR and sets, Wireshark syntax')
     .example('$0 read -Y \'expert.severity == "error"\' --fail-on-error capture.pcap', 'frames with spec violations; exit 1 if any')
     .example('$0 read --format ndjson capture.pcap | jq .fields', 'one JSON object per frame')
-    .example('$0 read -r capture.pcap -Y smb -w smb-only.pcapng', 'save the selected frames (findings as packet comments)');
+    .example('$0 read -r capture.pcap -Y smb -w smb-only.pcapng', 'save the selected frames (findings as packet comments)')
+    .example('$0 read --parquet export/ capture.pcap', 'export/frames/date=…/protocol=…/*.parquet');
 }
 
 export async function readCommand(args: ReadArgs): Promise<void> {
@@ -42,14 +44,17 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const out = new Output();
   let writer: PcapngWriter | undefined;
   let runner;
-  if (write === undefined) {
+  if (write === undefined && args.parquet === undefined) {
     runner = await runListing({ command: 'read', args, view: terminalView(args) }, captures, out);
   } else {
-    // -w saves frames in one pass over the captures in turn (--jobs does not apply).
+    // -w and --parquet write files in one pass over the captures in turn (--jobs does not apply).
+    const sink = args.parquet !== undefined ? await packetParquetSink(args.parquet) : PACKET_SINKS[args.format](sinkSettings(out, args));
     const analyses: Analysis[] = [];
-    if (args.print === true) analyses.push(new PacketListing([PACKET_SINKS[args.format](sinkSettings(out, args))]));
-    writer = new PcapngWriter(write);
-    analyses.push(new FrameExport(writer));
+    if (write === undefined || args.print === true || args.parquet !== undefined) analyses.push(new PacketListing([sink]));
+    if (write !== undefined) {
+      writer = new PcapngWriter(write);
+      analyses.push(new FrameExport(writer));
+    }
     runner = makeRunner(analyses, args, { frameFilter: await packetFilter(args), frameLimit: limit, progress: true });
     await runner.run(fileSources(captures));
   }

@@ -1,23 +1,26 @@
 // `msgscope timeline`: the annotated, cross-protocol timeline of messenger activity.
 import type { Argv } from 'yargs';
+import { Timeline } from '../analysis/timeline.js';
 import { EVENT_FORMATS, type EventFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
-import { Timeline } from '../analysis/timeline.js';
-import { EVENT_SINKS } from '../output/sinks/index.js';
+import { EventClickHouseSink } from '../output/sinks/event-clickhouse.js';
+import { openClickHouse, withClickHouseOptions, type ClickHouseArgs } from './clickhouse.js';
 import { EventFrames, writeEventFrames } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import { isStdin } from '../capture/open.js';
 import type { Analysis } from '../runner/analysis.js';
-import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, terminalView, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, terminalView, withCommonOptions, withFilterOptions, withLogDirOption, withParquetOption, warn, type CommonArgs } from './common.js';
 import { runListing } from './jobs.js';
 
-export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs {
+export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs, ClickHouseArgs {
   format: EventFormat;
   wide?: boolean;
+  'log-dir'?: string;
+  parquet?: string;
 }
 
 export function timelineBuilder(y: Argv) {
-  return withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects'), 'ud (UTC date and time)')
+  return withClickHouseOptions(withParquetOption(withLogDirOption(withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects'), 'ud (UTC date and time)')), 'events'))
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
     .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
     .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')
@@ -25,7 +28,11 @@ export function timelineBuilder(y: Argv) {
     .example('$0 timeline -Y \'finding.severity == "error"\' --fail-on-error capture.pcap', 'events with spec violations; exit 1 if any')
     .example('$0 timeline --format csv capture.pcap > messages.csv', 'a spreadsheet-safe table')
     .example('$0 timeline --format ndjson capture.pcap | jq \'select(.kind=="message")\'', 'messages as JSON lines')
-    .example('$0 timeline -r capture.pcap -Y \'message.from == "SYSTEM"\' -w system.pcapng', 'save every frame of those messages');
+    .example('$0 timeline -r capture.pcap -Y \'message.from == "SYSTEM"\' -w system.pcapng', 'save every frame of those messages')
+    .example('$0 timeline --log-dir logs capture.pcap', 'logs/message.log, logs/session.log, … like Zeek')
+    .example('$0 timeline --format eve capture.pcap', 'Suricata eve records (flow_id, community_id)')
+    .example('$0 timeline --parquet export/ capture.pcap', 'export/events/date=…/protocol=…/*.parquet')
+    .example('$0 timeline --sink clickhouse://127.0.0.1:8123/msgscope capture.pcap', 'events into ClickHouse (batched, spooled when it is down)');
 }
 
 export async function timelineCommand(args: TimelineArgs): Promise<void> {
@@ -34,14 +41,19 @@ export async function timelineCommand(args: TimelineArgs): Promise<void> {
   // The frames of the selected events are copied in a second pass over each file.
   if (write !== undefined && captures.some(isStdin)) throw new UsageError('timeline -w reads each capture twice (the events first, then their frames): give files, not standard input');
   const out = new Output();
+  const clickhouse = await openClickHouse(args, 'events', captures, (m) => warn(args, m));
+  const also = clickhouse !== undefined ? [new EventClickHouseSink(clickhouse.sink, clickhouse.runId, clickhouse.hashes)] : [];
+  const toFiles = also.length > 0 || args['log-dir'] !== undefined || args.parquet !== undefined;
   const collected = write === undefined ? undefined : new EventFrames();
   let runner;
-  if (collected === undefined) {
+  if (collected === undefined && !toFiles) {
     runner = await runListing({ command: 'timeline', args, view: terminalView(args) }, captures, out);
   } else {
-    // -w: one pass over the captures in turn collects the events' frame numbers (--jobs does not apply).
-    const analyses: Analysis[] = [collected];
-    if (args.print === true) analyses.unshift(new Timeline([EVENT_SINKS[args.format](sinkSettings(out, args))]));
+    // -w and the file and database outputs run over the captures in turn (--jobs does not apply).
+    const analyses: Analysis[] = [];
+    // -w alone prints nothing (as tshark); the file and ClickHouse outputs are written whatever -w says.
+    if (write === undefined || args.print === true || toFiles) analyses.push(new Timeline(await eventSinks(out, args, also)));
+    if (collected !== undefined) analyses.push(collected);
     runner = makeRunner(analyses, args, { eventFilter: await eventFilter(args) });
     await runner.run(fileSources(captures));
   }

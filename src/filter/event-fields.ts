@@ -1,6 +1,6 @@
 // Display filters over timeline events (`timeline -Y`, `live --view timeline -Y`). The names
 // follow the events' JSON form (docs/schema.md): the common members (`kind`, `time`, `frames`,
-// `protocol`, `transport`, `src`, `dst`), derived endpoint parts (`src.addr`, `dst.port`,
+// `protocol`, `transport`, `src`, `dst`, `uid`, `community_id`), derived endpoint parts (`src.addr`, `dst.port`,
 // `addr`, `port`), the findings every event carries (`finding.id`, `finding.severity`, …),
 // and each kind's own members under its kind: `message.text`, `name.operation`,
 // `call.result.name`, `message.details.<anything>`. Bare `message` (any kind) tests the
@@ -37,6 +37,7 @@ const NESTED: Readonly<Record<string, readonly string[] | 'any'>> = { details: '
 const COMMON: Readonly<Record<string, Kind>> = {
   kind: 'string', time: 'time', frames: 'number', protocol: 'string', transport: 'string', src: 'string', dst: 'string',
   'src.addr': 'ip', 'dst.addr': 'ip', addr: 'ip', 'src.port': 'number', 'dst.port': 'number', port: 'number',
+  uid: 'string', community_id: 'string',
 };
 
 const FINDING_KEYS = ['id', 'severity', 'summary', 'frame', 'spec'] as const;
@@ -110,6 +111,8 @@ function common(name: string, kind: Kind): FieldRef<TimelineEvent> {
         }
         return out;
       }
+      case 'community_id':
+        return e.communityId !== undefined ? [e.communityId] : [];
       default: {
         const v = (e as unknown as Record<string, unknown>)[name];
         return typeof v === 'string' && v !== '' ? [v] : [];

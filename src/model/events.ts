@@ -18,6 +18,13 @@ interface EventBase {
   readonly transport: string;
   readonly src: string;
   readonly dst: string;
+  /**
+   * Conversation id, Zeek-like (`C` + 16 base-62 digits): the same for every event of a flow in
+   * one capture, and in every run over it. Set by the runner (src/runner/flow-ids.ts).
+   */
+  readonly uid?: string;
+  /** Community ID v1 of the flow (`1:…`), when it is TCP or UDP between IP endpoints. Set by the runner. */
+  readonly communityId?: string;
   readonly findings: Finding[];
 }
 

@@ -8,8 +8,10 @@ import type { Style } from './style.js';
 
 /** The contract's JSON form: `time` as ISO-8601 in place of the internal seconds/nanoseconds. */
 export function eventJson(event: TimelineEvent): Record<string, unknown> {
-  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, findings, ...rest } = event;
+  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, uid, communityId, findings, ...rest } = event;
   const out: Record<string, unknown> = { kind, time: isoTime(tsSec, tsNsec), frames, protocol, transport, src, dst };
+  if (uid !== undefined) out.uid = uid;
+  if (communityId !== undefined) out.community_id = communityId;
   for (const [key, value] of Object.entries(rest)) if (value !== undefined) out[key] = value;
   out.findings = findings;
   return out;

@@ -199,7 +199,7 @@ function collectFields(nodes: FieldNode[]): void {
 }
 
 /** The `fields` object of packetJson, serialised straight to text (the ndjson hot path). */
-function flatFieldsText(packet: Packet): string {
+export function flatFieldsText(packet: Packet): string {
   stamp++;
   slotCount = 0;
   overflow = undefined;

@@ -16,6 +16,7 @@ import { CarrierFindings } from './carriers.js';
 import type { Analysis, FileInfo, Timestamp } from './analysis.js';
 import { DEFAULT_REORDER, ReorderWindow, type ReorderLimits } from './reorder.js';
 import type { FrameSource } from './sources.js';
+import { withFlowIds } from './flow-ids.js';
 
 /** Thrown inside a run to stop reading early (the frame limit); not an error. */
 class StopReading extends Error {}
@@ -150,7 +151,8 @@ export class Runner {
     return stopped;
   }
 
-  private deliverEvent(event: TimelineEvent, file: FileInfo): void {
+  private deliverEvent(found: TimelineEvent, file: FileInfo): void {
+    const event = withFlowIds(found, file.start);
     if (this.options.eventFilter !== undefined && !this.options.eventFilter.match(event)) return;
     this.tally(event.findings);
     for (const analysis of this.eventAnalyses) analysis.event!(event, file);

@@ -1,13 +1,10 @@
 // The audit as Parquet (--parquet DIR): the run's messages, campaigns, senders and indicators
-// loaded into a scratch DuckDB file (appenders: data, never SQL text) and written with
-// COPY … (FORMAT PARQUET, PARTITION_BY (date, protocol)), for Spark, Trino, ClickHouse or DuckDB
-// elsewhere. Campaign and sender rows are per day and protocol, so every table partitions alike.
-// Layout: docs/schema.md.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// through the shared Parquet export (src/output/parquet-export.ts), for Spark, Trino, ClickHouse
+// or DuckDB elsewhere. Campaign and sender rows are per day and protocol, so every table
+// partitions alike. Layout: docs/schema.md.
 import type { DuckDBAppender } from '@duckdb/node-api';
-import { appendRow, Database, timestamp } from '../../output/duckdb.js';
+import { appendRow, timestamp } from '../../output/duckdb.js';
+import { ParquetScratch, type ParquetExportSpec } from '../../output/parquet-export.js';
 import type { AuditOutput, AuditPlan } from './audit.js';
 import { micros } from './campaigns.js';
 import type { AuditResult } from './result.js';
@@ -27,7 +24,7 @@ const TABLES = [
 ];
 
 /** What goes to each Parquet directory: rows per day and protocol, partitioned by both. */
-const EXPORTS: readonly { readonly name: string; readonly query: string; readonly partitioned: boolean }[] = [
+const EXPORTS: readonly ParquetExportSpec[] = [
   { name: 'messages', query: 'SELECT *, CAST(time AS DATE) AS date FROM messages', partitioned: true },
   {
     name: 'campaigns',
@@ -49,8 +46,7 @@ function isoMicros(iso: string): number {
 }
 
 export class ParquetOutput implements AuditOutput {
-  private scratch: string | undefined;
-  private db: Database | undefined;
+  private scratch: ParquetScratch | undefined;
   private messages: DuckDBAppender | undefined;
   private plan: AuditPlan | undefined;
   private keys = new Map<string, string>();
@@ -61,10 +57,8 @@ export class ParquetOutput implements AuditOutput {
     this.plan = plan;
     // The history output (first in line) has settled the campaign keys by now.
     this.keys = new Map(plan.campaigns.map((p) => [p.id, p.key]));
-    this.scratch = mkdtempSync(join(tmpdir(), 'msgscope-parquet-'));
-    this.db = await Database.open(join(this.scratch, 'export.duckdb'));
-    for (const sql of TABLES) await this.db.run(sql);
-    this.messages = await this.db.appender('messages');
+    this.scratch = await ParquetScratch.open(TABLES);
+    this.messages = await this.scratch.appender('messages');
   }
 
   message(r: MessageRecord, campaign: string | undefined): void {
@@ -76,7 +70,7 @@ export class ParquetOutput implements AuditOutput {
   }
 
   async end(result: AuditResult): Promise<void> {
-    const db = this.db!;
+    const db = this.scratch!;
     this.messages!.closeSync();
     this.messages = undefined;
     const campaigns = await db.appender('campaigns');
@@ -98,11 +92,7 @@ export class ParquetOutput implements AuditOutput {
     const indicators = await db.appender('indicators');
     for (const i of result.indicators) appendRow(indicators, [i.kind, i.value, i.messages, i.campaigns, timestamp(isoMicros(i.first_time)), timestamp(isoMicros(i.last_time))]);
     indicators.closeSync();
-    for (const e of EXPORTS) {
-      const target = join(this.dir, e.partitioned ? e.name : `${e.name}.parquet`);
-      rmSync(target, { recursive: true, force: true });
-      await db.copyToParquet(e.query, target, e.partitioned ? ['date', 'protocol'] : []);
-    }
+    await db.export(this.dir, EXPORTS);
     this.close();
   }
 
@@ -117,9 +107,7 @@ export class ParquetOutput implements AuditOutput {
       // Closing the database below discards it all anyway.
     }
     this.messages = undefined;
-    this.db?.close();
-    this.db = undefined;
-    if (this.scratch !== undefined) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch?.close();
     this.scratch = undefined;
   }
 }

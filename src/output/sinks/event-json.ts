@@ -7,6 +7,12 @@ import type { Output } from '../writer.js';
 import type { EventSink } from './types.js';
 import { jsonText } from '../escape.js';
 
+/** One event as one line of JSON; with several captures it names its file first. */
+export function eventJsonLine(event: TimelineEvent, file: FileInfo): string {
+  const obj = eventJson(event);
+  return jsonText(file.multi ? { file: file.path, ...obj } : obj);
+}
+
 export class EventJsonSink implements EventSink {
   private count = 0;
 
@@ -18,8 +24,7 @@ export class EventJsonSink implements EventSink {
   }
 
   event(event: TimelineEvent, file: FileInfo): void {
-    const obj = eventJson(event);
-    const text = jsonText(file.multi ? { file: file.path, ...obj } : obj);
+    const text = eventJsonLine(event, file);
     this.out.line(!this.lines && this.count > 0 ? `,${text}` : text);
     this.count++;
   }

@@ -6,8 +6,11 @@ import type { Output } from '../writer.js';
 import type { FieldsSelection } from '../fields-text.js';
 import type { TimeFormat } from '../time-format.js';
 import { EventCsvSink } from './event-csv.js';
+import { EventEveSink, eveRecord } from './event-eve.js';
 import { EventFieldsSink } from './event-fields.js';
-import { EventJsonSink } from './event-json.js';
+import { EventJsonSink, eventJsonLine } from './event-json.js';
+import { EventLogDirSink } from './event-log-dir.js';
+import { jsonText } from '../escape.js';
 import { EventTextSink } from './event-text.js';
 import { PacketFieldsSink } from './packet-fields.js';
 import { PacketJsonSink } from './packet-json.js';
@@ -49,8 +52,14 @@ export const EVENT_SINKS = {
   json: (s: SinkSettings): EventSink => new EventJsonSink(s.out, false),
   ndjson: (s: SinkSettings): EventSink => new EventJsonSink(s.out, true),
   csv: (s: SinkSettings): EventSink => new EventCsvSink(s.out),
+  eve: (s: SinkSettings): EventSink => new EventEveSink(s.out),
   fields: (s: SinkSettings): EventSink => new EventFieldsSink(s.out, s.fields),
 } as const;
+
+/** `--log-dir DIR`: one file per event kind, each line as `ndjson` (or `eve`) prints it. */
+export function eventLogDirSink(dir: string, format: 'ndjson' | 'eve'): EventSink {
+  return new EventLogDirSink(dir, format === 'eve' ? (e, f) => jsonText(eveRecord(e, f)) : eventJsonLine);
+}
 
 export const REPORT_SINKS = {
   text: (s: SinkSettings): ReportSink => new ReportTextSink(s.out, s.style),

@@ -1,0 +1,89 @@
+// Conversation identifiers of timeline events, so they join with Zeek's and Suricata's logs:
+// `uid`, a Zeek-like short string naming the event's flow in its capture, and the Community ID
+// v1 hash of that flow. Both are derived, not counted: the same capture gives the same ids in
+// every run, whatever the filter, and no table grows with the number of flows.
+import { createHash } from 'node:crypto';
+import type { TimelineEvent } from '../model/events.js';
+import { communityId, IPPROTO_TCP, IPPROTO_UDP } from '../net/community-id.js';
+import { parseIpv4, parseIpv6 } from '../filter/values.js';
+import type { Timestamp } from './analysis.js';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+interface Endpoint {
+  readonly addr: Uint8Array;
+  readonly port: number;
+}
+
+/** `1.2.3.4:137` or `[fe80::1]:1863` → address bytes and port; undefined for anything else. */
+export function parseEndpoint(text: string): Endpoint | undefined {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  const v4 = parseIpv4(m[1]!);
+  if (v4 !== undefined) return { addr: Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255), port };
+  let v6 = parseIpv6(m[1]!);
+  if (v6 === undefined) return undefined;
+  const addr = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--, v6 >>= 8n) addr[i] = Number(v6 & 255n);
+  return { addr, port };
+}
+
+/** `1.2.3.4:137` → `1.2.3.4` and 137; `[fe80::1]:1863` → `fe80::1` and 1863; undefined when not an IP endpoint. */
+export function endpointParts(text: string): { ip: string; port: number } | undefined {
+  if (parseEndpoint(text) === undefined) return undefined;
+  const colon = text.lastIndexOf(':');
+  return { ip: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
+}
+
+/** The IP protocol number of an event's transport path (`tcp/nbss/smb` → 6), if it is one. */
+export function transportProtocol(transport: string): number | undefined {
+  const first = transport.split('/', 1)[0];
+  return first === 'tcp' ? IPPROTO_TCP : first === 'udp' ? IPPROTO_UDP : undefined;
+}
+
+/** The event's Community ID, or undefined when its endpoints are not IP:port over TCP or UDP. */
+export function eventCommunityId(event: Pick<TimelineEvent, 'transport' | 'src' | 'dst'>): string | undefined {
+  const proto = transportProtocol(event.transport);
+  const src = parseEndpoint(event.src);
+  const dst = parseEndpoint(event.dst);
+  if (proto === undefined || src === undefined || dst === undefined || src.addr.length !== dst.addr.length) return undefined;
+  return communityId({ proto, src: src.addr, dst: dst.addr, srcPort: src.port, dstPort: dst.port });
+}
+
+function base62(bytes: Uint8Array): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  let out = '';
+  do {
+    out = BASE62[Number(n % 62n)] + out;
+    n /= 62n;
+  } while (n > 0n);
+  return out;
+}
+
+/**
+ * The conversation id: `C` and 16 base-62 digits of a SHA-1 over the capture's first frame time
+ * and the event's flow with its endpoints in a fixed order (both directions give one id).
+ * Events without a flow (a finding tied to no frame) share their capture's id.
+ */
+export function conversationUid(capture: Timestamp | undefined, event: Pick<TimelineEvent, 'transport' | 'src' | 'dst'>): string {
+  const proto = event.transport.split('/', 1)[0] ?? '';
+  const [a, b] = event.src <= event.dst ? [event.src, event.dst] : [event.dst, event.src];
+  const start = capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`;
+  const digest = createHash('sha1').update(`${start}|${proto}|${a}|${b}`).digest();
+  return `C${base62(digest.subarray(0, 12)).padStart(17, '0').slice(-16)}`;
+}
+
+/** Suricata's `flow_id`: a non-negative integer per flow (52 bits, exact in JSON), from the uid. */
+export function flowIdOf(uid: string): number {
+  const digest = createHash('sha1').update(uid).digest();
+  return digest.readUIntBE(0, 6) % 2 ** 52;
+}
+
+/** The event with its `uid` and `communityId` set. */
+export function withFlowIds(event: TimelineEvent, capture: Timestamp | undefined): TimelineEvent {
+  const communityIdOf = eventCommunityId(event);
+  return { ...event, uid: conversationUid(capture, event), ...(communityIdOf !== undefined ? { communityId: communityIdOf } : {}) };
+}
