@@ -5,6 +5,7 @@
 // a binary heap ordered by time, then by scheduling order; a cancelled timer leaves the heap
 // lazily, and the heap is rebuilt when cancelled entries outnumber the live ones. Checking it
 // per frame costs one comparison.
+import { BinaryHeap } from '../util/binary-heap.js';
 
 /** A scheduled callback; `cancel` is harmless after it fired. */
 export interface Timer {
@@ -25,35 +26,35 @@ class Entry implements Timer {
 const before = (a: Entry, b: Entry): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 export class TimerQueue {
-  private heap: Entry[] = [];
+  private readonly heap = new BinaryHeap<Entry>(before);
   private seq = 0;
   private dead = 0;
 
   /** Timers waiting to fire. */
   get size(): number {
-    return this.heap.length - this.dead;
+    return this.heap.size - this.dead;
   }
 
   /** Calls `fire` once capture time passes `atSec`. */
   schedule(atSec: number, fire: () => void): Timer {
     const entry = new Entry(atSec, this.seq++, fire, this);
-    this.push(entry);
+    this.heap.push(entry);
     return entry;
   }
 
   /** Capture time of the next timer to fire (Infinity when none). */
   get next(): number {
     this.dropDead();
-    return this.heap.length > 0 ? this.heap[0]!.at : Infinity;
+    return this.heap.peek()?.at ?? Infinity;
   }
 
   /** Fires, in order, every timer due before `nowSec`; `run` wraps each call (the engine's guard). */
   advance(nowSec: number, run: (fire: () => void) => void): void {
     for (;;) {
       this.dropDead();
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (top === undefined || top.at >= nowSec) return;
-      this.pop();
+      this.heap.pop();
       top.live = false;
       run(top.fire);
     }
@@ -61,59 +62,24 @@ export class TimerQueue {
 
   /** Forgets every timer (end of capture: the protocols flush their state themselves). */
   clear(): void {
-    for (const entry of this.heap) entry.live = false;
-    this.heap = [];
+    for (const entry of this.heap.values()) entry.live = false;
+    this.heap.clear();
     this.dead = 0;
   }
 
   /** Called by an entry when it is cancelled. */
   cancelled(): void {
     this.dead++;
-    if (this.dead > 64 && this.dead * 2 > this.heap.length) this.rebuild();
+    if (this.dead > 64 && this.dead * 2 > this.heap.size) {
+      this.heap.retain((e) => e.live);
+      this.dead = 0;
+    }
   }
 
   private dropDead(): void {
-    while (this.heap.length > 0 && !this.heap[0]!.live) {
-      this.pop();
+    while (this.heap.size > 0 && !this.heap.peek()!.live) {
+      this.heap.pop();
       this.dead--;
     }
-  }
-
-  private rebuild(): void {
-    const live = this.heap.filter((e) => e.live);
-    this.heap = [];
-    this.dead = 0;
-    for (const entry of live) this.push(entry);
-  }
-
-  private push(entry: Entry): void {
-    const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(entry, heap[parent]!)) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    let i = 0;
-    const n = heap.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && before(heap[right]!, heap[left]!) ? right : left;
-      if (!before(heap[child]!, last)) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
   }
 }

@@ -6,6 +6,7 @@
 // bounded by the window, not by the file. An event whose place has already been passed is
 // released at once, with a note saying so (TIMELINE_FINDINGS.late), rather than held.
 import type { TimelineEvent } from '../model/events.js';
+import { BinaryHeap } from '../util/binary-heap.js';
 import { TIMELINE_FINDINGS } from './findings.js';
 
 export interface ReorderLimits {
@@ -34,7 +35,7 @@ interface Held {
 const before = (a: Held, b: Held): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq);
 
 export class ReorderWindow {
-  private readonly heap: Held[] = [];
+  private readonly heap = new BinaryHeap<Held>(before);
   private seq = 0;
   /** Key of the last event released (events must not be released before it any more). */
   private released = 0;
@@ -43,7 +44,7 @@ export class ReorderWindow {
   constructor(private readonly release: (event: TimelineEvent) => void, private readonly limits: ReorderLimits = DEFAULT_REORDER) {}
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   push(event: TimelineEvent): void {
@@ -58,59 +59,25 @@ export class ReorderWindow {
       this.release(event);
       return;
     }
-    this.add({ event, key, seq: this.seq++ });
-    while (this.heap.length > this.limits.maxEvents) this.pop();
+    this.heap.push({ event, key, seq: this.seq++ });
+    while (this.heap.size > this.limits.maxEvents) this.pop();
   }
 
   /** Capture time has reached `nowSec`: releases what has been held long enough. */
   advance(nowSec: number): void {
     const horizon = nowSec - this.limits.maxSeconds;
-    while (this.heap.length > 0 && this.heap[0]!.event.tsSec <= horizon && this.heap[0]!.key !== Number.MAX_SAFE_INTEGER) this.pop();
+    for (let top = this.heap.peek(); top !== undefined && top.event.tsSec <= horizon && top.key !== Number.MAX_SAFE_INTEGER; top = this.heap.peek()) this.pop();
   }
 
   /** End of a capture: releases everything, in order, and starts afresh. */
   flush(): void {
-    while (this.heap.length > 0) this.pop();
+    while (this.heap.size > 0) this.pop();
     this.released = 0;
   }
 
   private pop(): void {
-    const top = this.heap[0]!;
-    const last = this.heap.pop()!;
-    if (this.heap.length > 0) {
-      this.heap[0] = last;
-      this.down(0);
-    }
+    const top = this.heap.pop()!;
     this.released = top.key;
     this.release(top.event);
-  }
-
-  private add(item: Held): void {
-    const heap = this.heap;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(item, heap[parent]!)) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  private down(i: number): void {
-    const heap = this.heap;
-    const item = heap[i]!;
-    const n = heap.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && before(heap[right]!, heap[left]!) ? right : left;
-      if (!before(heap[child]!, item)) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = item;
   }
 }
