@@ -67,13 +67,13 @@ export function withAuditOptions<T>(y: Argv<T>) {
 
 export function auditBuilder(y: Argv) {
   return withAuditOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), [...AUDIT_FORMATS]), 'events'))
-    .example('$0 audit spam.pcap', 'campaigns, senders, sweeps, outcomes, indicators')
-    .example('$0 audit --report audit.html *.pcap', 'an HTML report to hand on (opens offline)')
-    .example('$0 audit --db audit.duckdb --compare today.pcap', 'keep history; say what is new since the last run')
-    .example('$0 audit --format csv spam.pcap > messages.csv', 'one row per message with its campaign')
-    .example('$0 audit --format json spam.pcap | jq \'.campaigns[] | {id, size, template}\'', 'campaigns as JSON')
-    .example('$0 audit --parquet export/ spam.pcap', 'Parquet for Spark, Trino, ClickHouse or DuckDB')
-    .example('$0 audit --sink clickhouse://127.0.0.1:8123/msgscope spam.pcap', 'every message into ClickHouse, where the audit queries run at scale');
+    .example('$0 audit samples/messenger-mix.pcapng', 'campaigns, senders, sweeps, outcomes, indicators')
+    .example('$0 audit --report audit.html samples/messenger-mix.pcapng', 'an HTML report to hand on (opens offline)')
+    .example('$0 audit --db audit.duckdb --compare samples/messenger-mix.pcapng', 'keep history; say what is new since the last run')
+    .example('$0 audit --format csv samples/messenger-mix.pcapng > messages.csv', 'one row per message with its campaign')
+    .example('$0 audit --format json samples/messenger-mix.pcapng | jq \'.campaigns[] | {id, size, template}\'', 'campaigns as JSON')
+    .example('$0 audit --parquet export/ samples/messenger-mix.pcapng', 'Parquet for Spark, Trino, ClickHouse or DuckDB')
+    .example('$0 audit --sink clickhouse://127.0.0.1:8123/msgscope samples/messenger-mix.pcapng', 'every message into ClickHouse, where the audit queries run at scale');
 }
 
 function positive(name: string, value: number, integer = true): number {

@@ -23,7 +23,7 @@ export function historyBuilder(y: Argv) {
     .option('format', { alias: 'T', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No warnings on stderr' })
     .example('$0 history --db audit.duckdb', 'every run, and what the last one brought')
-    .example('$0 history --db audit.duckdb --run 3 --format json', 'run 3 as JSON');
+    .example('$0 history --db audit.duckdb --run 1 --format json', 'run 1 as JSON');
 }
 
 function when(iso: string): string {

@@ -26,14 +26,14 @@ export function readBuilder(y: Argv) {
     .option('hex', { alias: 'x', type: 'boolean', default: false, describe: 'Hex and ASCII dump' })
     .option('count', { alias: 'c', type: 'number', describe: 'Stop after this many frames (shown frames, when -Y is given)' })
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
-    .example('$0 read samples/smb-winpopup.pcap', 'summary lines')
-    .example('$0 read -V -c 3 capture.pcapng', 'detail tree of the first three frames')
-    .example('$0 read -Y "udp.port == 1026 || udp.port == 1027" capture.pcap', 'only the Messenger Service datagrams')
-    .example('$0 read -Y \'ip.addr == 10.0.0.0/8 && !tcp.port in {80 443}\' capture.pcap', 'CIDR and sets, Wireshark syntax')
-    .example('$0 read -Y \'expert.severity == "error"\' --fail-on-error capture.pcap', 'frames with spec violations; exit 1 if any')
-    .example('$0 read --format ndjson capture.pcap | jq .fields', 'one JSON object per frame')
-    .example('$0 read -r capture.pcap -Y smb -w smb-only.pcapng', 'save the selected frames (findings as packet comments)')
-    .example('$0 read --parquet export/ capture.pcap', 'export/frames/date=…/protocol=…/*.parquet');
+    .example('$0 read samples/messenger-mix.pcapng', 'summary lines')
+    .example('$0 read -V -c 3 samples/messenger-mix.pcapng', 'detail tree of the first three frames')
+    .example('$0 read -Y "udp.port == 1026 || udp.port == 1027" samples/messenger-mix.pcapng', 'only the Messenger Service datagrams')
+    .example('$0 read -Y \'ip.addr == 10.0.0.0/8 && !tcp.port in {80 443}\' samples/messenger-mix.pcapng', 'CIDR and sets, Wireshark syntax')
+    .example('$0 read -Y \'expert.severity == "error"\' --fail-on-error samples/messenger-mix.pcapng', 'frames with spec violations; exit 1 if any')
+    .example('$0 read --format ndjson samples/messenger-mix.pcapng | jq .fields', 'one JSON object per frame')
+    .example('$0 read -r samples/messenger-mix.pcapng -Y smb -w smb-only.pcapng', 'save the selected frames (findings as packet comments)')
+    .example('$0 read --parquet export/ samples/messenger-mix.pcapng', 'export/frames/date=…/protocol=…/*.parquet');
 }
 
 export async function readCommand(args: ReadArgs): Promise<void> {

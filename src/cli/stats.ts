@@ -40,11 +40,11 @@ export function statsBuilder(y: Argv) {
     // Not an array option: yargs arrays would swallow the capture names that follow; repeat -z instead.
     .option('table', { alias: 'z', type: 'string', requiresArg: true, describe: `Only this table, tshark's spellings (repeat for several; default: all but expert and dcerpc,srt): ${Z_NAMES.join(', ')}` })
     .option('display-filter', { alias: 'Y', type: 'string', describe: 'Count only the frames this display filter selects (messages are counted from all events)' })
-    .example('$0 stats capture.pcap', 'every table')
-    .example('$0 stats -z conv -z endpoints capture.pcap', 'like tshark -z conv,tcp -z conv,udp -z conv,ip -z endpoints,ip')
-    .example('$0 stats -z messages --format csv spam.pcap > senders.csv', 'messages per sender and recipient, for a spreadsheet')
-    .example('$0 stats -z commands --format json capture.pcap | jq .commands', 'SMB commands, DCE/RPC opnums, MSNP commands with response times')
-    .example('$0 stats -z expert -z dcerpc,srt capture.pcap', 'findings by severity and protocol; DCE/RPC response times per interface and operation');
+    .example('$0 stats samples/messenger-mix.pcapng', 'every table')
+    .example('$0 stats -z conv -z endpoints samples/messenger-mix.pcapng', 'like tshark -z conv,tcp -z conv,udp -z conv,ip -z endpoints,ip')
+    .example('$0 stats -z messages --format csv samples/messenger-mix.pcapng > senders.csv', 'messages per sender and recipient, for a spreadsheet')
+    .example('$0 stats -z commands --format json samples/messenger-mix.pcapng | jq .commands', 'SMB commands, DCE/RPC opnums, MSNP commands with response times')
+    .example('$0 stats -z expert -z dcerpc,srt samples/messenger-mix.pcapng', 'findings by severity and protocol; DCE/RPC response times per interface and operation');
 }
 
 export async function statsCommand(args: StatsArgs): Promise<void> {

@@ -22,17 +22,17 @@ export interface TimelineArgs extends CommonArgs, CaptureArgs, WriteArgs, ClickH
 export function timelineBuilder(y: Argv) {
   return withClickHouseOptions(withParquetOption(withLogDirOption(withTimeFormatOption(withWriteOptions(withFieldsOptions(withFilterOptions(withCommonOptions(withCaptureOptions(y), EVENT_FORMATS), 'events'), 'event'), 'every frame of the events -Y selects'), 'ud (UTC date and time)')), 'events'))
     .option('wide', { type: 'boolean', default: false, describe: 'Do not cut lines to the terminal width' })
-    .example('$0 timeline samples/smb-winpopup.pcap', 'who sent what to whom')
-    .example('$0 timeline -Y \'message.text contains "http"\' capture.pcap', 'messages with a link')
-    .example('$0 timeline -Y \'kind == "message" && message.from == "SYSTEM"\' capture.pcap', 'one sender')
-    .example('$0 timeline -Y \'finding.severity == "error"\' --fail-on-error capture.pcap', 'events with spec violations; exit 1 if any')
-    .example('$0 timeline --format csv capture.pcap > messages.csv', 'a spreadsheet-safe table')
-    .example('$0 timeline --format ndjson capture.pcap | jq \'select(.kind=="message")\'', 'messages as JSON lines')
-    .example('$0 timeline -r capture.pcap -Y \'message.from == "SYSTEM"\' -w system.pcapng', 'save every frame of those messages')
-    .example('$0 timeline --log-dir logs capture.pcap', 'logs/message.log, logs/session.log, … like Zeek')
-    .example('$0 timeline --format eve capture.pcap', 'Suricata eve records (flow_id, community_id)')
-    .example('$0 timeline --parquet export/ capture.pcap', 'export/events/date=…/protocol=…/*.parquet')
-    .example('$0 timeline --sink clickhouse://127.0.0.1:8123/msgscope capture.pcap', 'events into ClickHouse (batched, spooled when it is down)');
+    .example('$0 timeline samples/messenger-mix.pcapng', 'who sent what to whom')
+    .example('$0 timeline -Y \'message.text contains "http"\' samples/messenger-mix.pcapng', 'messages with a link')
+    .example('$0 timeline -Y \'kind == "message" && message.from == "SYSTEM"\' samples/messenger-mix.pcapng', 'one sender')
+    .example('$0 timeline -Y \'finding.severity == "error"\' --fail-on-error samples/messenger-mix.pcapng', 'events with spec violations; exit 1 if any')
+    .example('$0 timeline --format csv samples/messenger-mix.pcapng > messages.csv', 'a spreadsheet-safe table')
+    .example('$0 timeline --format ndjson samples/messenger-mix.pcapng | jq \'select(.kind=="message")\'', 'messages as JSON lines')
+    .example('$0 timeline -r samples/messenger-mix.pcapng -Y \'message.from == "SYSTEM"\' -w system.pcapng', 'save every frame of those messages')
+    .example('$0 timeline --log-dir logs samples/messenger-mix.pcapng', 'logs/message.log, logs/session.log, … like Zeek')
+    .example('$0 timeline --format eve samples/messenger-mix.pcapng', 'Suricata eve records (flow_id, community_id)')
+    .example('$0 timeline --parquet export/ samples/messenger-mix.pcapng', 'export/events/date=…/protocol=…/*.parquet')
+    .example('$0 timeline --sink clickhouse://127.0.0.1:8123/msgscope samples/messenger-mix.pcapng', 'events into ClickHouse (batched, spooled when it is down)');
 }
 
 export async function timelineCommand(args: TimelineArgs): Promise<void> {

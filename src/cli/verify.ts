@@ -31,10 +31,10 @@ export function verifyBuilder(y: Argv) {
     .option('baseline', { type: 'string', describe: 'Accepted deviations (docs/verify.md): a failure a line covers is accepted, a line whose rule now passes is reported stale' })
     .option('write-baseline', { type: 'string', describe: 'Write the current failures to this file as a starting baseline (they then count as accepted)' })
     .option('fail-on-stale', { type: 'boolean', default: false, describe: 'Exit 1 when a baseline entry is stale (its rule passes now), as Samba\'s knownfail does' })
-    .example('$0 verify smb-run.pcap', 'verdicts per rule and clause, failures first')
-    .example('$0 verify --rules smb --rules "MS-MSRP 3.2.4.4" run.pcap', 'only these rules')
-    .example('$0 verify --baseline samba.baseline --format junit run.pcap > verify.xml', 'for CI: accepted deviations do not fail the job')
-    .example('$0 verify --format sarif run.pcap > verify.sarif', 'for code-scanning dashboards')
+    .example('$0 verify samples/messenger-mix.pcapng', 'verdicts per rule and clause, failures first')
+    .example('$0 verify --rules smb --rules "MS-MSRP 3.2.4.4" samples/messenger-mix.pcapng', 'only these rules')
+    .example('$0 verify --baseline docs/examples/samba.baseline --format junit samples/messenger-mix.pcapng > verify.xml', 'for CI: accepted deviations do not fail the job')
+    .example('$0 verify --format sarif samples/messenger-mix.pcapng > verify.sarif', 'for code-scanning dashboards')
     .epilogue(`Exit status: 0 no unaccepted failure, 1 at least one (or a stale baseline entry with --fail-on-stale), 2 usage or input error. ${NOTICE} Docs: docs/verify.md.`);
 }
 
