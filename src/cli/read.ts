@@ -1,13 +1,13 @@
 // `msgscope read`: one summary line per frame like tshark, or the detail tree (-V), hex (-x),
 // or one JSON object per frame.
 import type { Argv } from 'yargs';
-import { PACKET_FORMATS, type PacketFormat } from '../output/sinks/index.js';
+import { PACKET_FORMATS, PACKET_SINKS, type PacketFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { PacketListing } from '../analysis/listing.js';
-import { PACKET_SINKS } from '../output/sinks/index.js';
 import { FrameExport } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import type { Analysis } from '../runner/analysis.js';
+import type { Runner } from '../runner/runner.js';
 import { withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, packetFilter, packetParquetSink, sinkSettings, terminalView, withParquetOption, withCommonOptions, withFilterOptions, type CommonArgs, UsageError } from './common.js';
 import { runListing } from './jobs.js';
 
@@ -43,7 +43,7 @@ export async function readCommand(args: ReadArgs): Promise<void> {
   const write = writeTarget(args, captures);
   const out = new Output();
   let writer: PcapngWriter | undefined;
-  let runner;
+  let runner: Runner;
   if (write === undefined && args.parquet === undefined) {
     runner = await runListing({ command: 'read', args, view: terminalView(args) }, captures, out);
   } else {

@@ -9,6 +9,7 @@ import { EventFrames, writeEventFrames } from '../analysis/frame-export.js';
 import { isStdout, PcapngWriter } from '../capture/pcapng-writer.js';
 import { isStdin } from '../capture/open.js';
 import type { Analysis } from '../runner/analysis.js';
+import type { Runner } from '../runner/runner.js';
 import { UsageError, withTimeFormatOption, withWriteOptions, writeTarget, type WriteArgs, captureList, withFieldsOptions, eventFilter, eventSinks, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, terminalView, withCommonOptions, withFilterOptions, withLogDirOption, withParquetOption, warn, type CommonArgs } from './common.js';
 import { runListing } from './jobs.js';
 
@@ -45,7 +46,7 @@ export async function timelineCommand(args: TimelineArgs): Promise<void> {
   const also = clickhouse !== undefined ? [new EventClickHouseSink(clickhouse.sink, clickhouse.runId, clickhouse.hashes)] : [];
   const toFiles = also.length > 0 || args['log-dir'] !== undefined || args.parquet !== undefined;
   const collected = write === undefined ? undefined : new EventFrames();
-  let runner;
+  let runner: Runner;
   if (collected === undefined && !toFiles) {
     runner = await runListing({ command: 'timeline', args, view: terminalView(args) }, captures, out);
   } else {
