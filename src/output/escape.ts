@@ -45,7 +45,7 @@ function jsonEscapeChar(ch: string): string {
 }
 
 /**
- * JSON text made safe for terminals: the characters above become \uXXXX escapes. They can
+ * JSON text made safe for terminals: the characters above become `\u` escapes of four hex digits. They can
  * only stand inside strings (JSON's syntax is ASCII), so the whole text is rewritten at once.
  */
 export function jsonSafe(json: string): string {
