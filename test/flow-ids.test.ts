@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { communityId } from '../src/net/community-id.js';
 import { conversationUid, parseEndpoint } from '../src/runner/flow-ids.js';
@@ -112,4 +114,30 @@ test('uid and community_id: the same in a second run, shared by a flow\'s events
   assert.deepEqual(byUid.map((e) => e.frames), sameFlow.map((e) => e.frames));
   const byCommunity = events(['-Y', `community_id == "${message.community_id}"`, path]);
   assert.deepEqual(byCommunity.map((e) => e.frames), sameFlow.map((e) => e.frames));
+});
+
+// The uid's base 62 is long division on 32-bit words; this is the definition it must equal:
+// the first 12 bytes of the SHA-1 as one big-endian number, in base 62, last 16 digits.
+function referenceUid(start: string, proto: string, a: string, b: string): string {
+  const digest = createHash('sha1').update(`${start}|${proto}|${a}|${b}`).digest().subarray(0, 12);
+  let n = 0n;
+  for (const byte of digest) n = (n << 8n) | BigInt(byte);
+  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  do {
+    out = digits[Number(n % 62n)] + out;
+    n /= 62n;
+  } while (n > 0n);
+  return `C${out.padStart(17, '0').slice(-16)}`;
+}
+
+test('uid: the base-62 digits equal the big-integer definition for any flow', () => {
+  const endpoint = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 65535 })).map(([ip, port]) => `${ip}:${port}`);
+  fc.assert(
+    fc.property(fc.nat(), fc.integer({ min: 0, max: 999_999_999 }), fc.constantFrom('tcp', 'udp'), endpoint, endpoint, (tsSec, tsNsec, proto, src, dst) => {
+      const [a, b] = src <= dst ? [src, dst] : [dst, src];
+      assert.equal(conversationUid({ tsSec, tsNsec }, { transport: `${proto}/x`, src, dst }), referenceUid(`${tsSec}.${tsNsec}`, proto, a, b));
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -36,6 +36,7 @@ export function escapeText(text: string): string {
 // U+202A–U+202E and U+2066–U+2069, zero-width characters, the soft hyphen, tag characters …).
 const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\p{Cf}]/gu;
 const JSON_UNSAFE_ANY = new RegExp(JSON_UNSAFE.source, 'u');
+const BEYOND_ASCII = /[^\u0000-\u007e]/;
 
 function jsonEscapeChar(ch: string): string {
   let out = '';
@@ -49,6 +50,8 @@ function jsonEscapeChar(ch: string): string {
  * only stand inside strings (JSON's syntax is ASCII), so the whole text is rewritten at once.
  */
 export function jsonSafe(json: string): string {
+  // Every character above lies at or above U+007F: an all-ASCII text (most lines) needs no Unicode-property scan.
+  if (!BEYOND_ASCII.test(json)) return json;
   return JSON_UNSAFE_ANY.test(json) ? json.replace(JSON_UNSAFE, jsonEscapeChar) : json;
 }
 

@@ -35,6 +35,8 @@ export class CarrierFindings {
   /** The event with the carrier findings of its frames added (itself when there are none). */
   attach(event: TimelineEvent): TimelineEvent {
     if (this.byFrame.size === 0 || event.kind === 'finding') return event;
+    // Most events' frames carried no warning: look before building the carrier set.
+    if (!event.frames.some((frame) => this.byFrame.has(frame))) return event;
     const carriers = new Set([...ALWAYS, ...event.transport.split('/')]);
     carriers.delete(event.protocol);
     let added: Finding[] | undefined;

@@ -52,14 +52,25 @@ export function eventCommunityId(event: Pick<TimelineEvent, 'transport' | 'src' 
   return communityId({ proto, src: src.addr, dst: dst.addr, srcPort: src.port, dstPort: dst.port });
 }
 
+/** Base 62 of a big-endian number of whole 32-bit words, by long division on the words (no BigInt). */
 function base62(bytes: Uint8Array): string {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  const words: number[] = [];
+  for (let i = 0; i < bytes.length; i += 4) words.push(((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0);
   let out = '';
-  do {
-    out = BASE62[Number(n % 62n)] + out;
-    n /= 62n;
-  } while (n > 0n);
+  let nonZero = true;
+  while (nonZero) {
+    let rest = 0;
+    nonZero = false;
+    for (let i = 0; i < words.length; i++) {
+      // rest < 62, so rest · 2^32 + word < 2^38: exact in a double.
+      const value = rest * 0x1_0000_0000 + words[i]!;
+      const quotient = Math.floor(value / 62);
+      rest = value - quotient * 62;
+      words[i] = quotient;
+      if (quotient !== 0) nonZero = true;
+    }
+    out = BASE62[rest] + out;
+  }
   return out;
 }
 
@@ -82,8 +93,30 @@ export function flowIdOf(uid: string): number {
   return digest.readUIntBE(0, 6) % 2 ** 52;
 }
 
+interface FlowIds {
+  readonly uid: string;
+  readonly communityId: string | undefined;
+}
+
+// Events of one flow come close together (a message, its session, its notices), so a small
+// memo of the newest flows saves the two SHA-1s and the endpoint parsing for most events. It
+// holds at most MEMO_LIMIT flows and forgets the oldest first; a pure function's results, so
+// it changes nothing but time.
+const MEMO_LIMIT = 4096;
+const memo = new Map<string, FlowIds>();
+
 /** The event with its `uid` and `communityId` set. */
 export function withFlowIds(event: TimelineEvent, capture: Timestamp | undefined): TimelineEvent {
-  const communityIdOf = eventCommunityId(event);
-  return { ...event, uid: conversationUid(capture, event), ...(communityIdOf !== undefined ? { communityId: communityIdOf } : {}) };
+  // Both ids depend only on the capture, the transport protocol and the unordered endpoints.
+  const slash = event.transport.indexOf('/');
+  const proto = slash < 0 ? event.transport : event.transport.slice(0, slash);
+  const [a, b] = event.src <= event.dst ? [event.src, event.dst] : [event.dst, event.src];
+  const key = `${capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`}|${proto}|${a}|${b}`;
+  let ids = memo.get(key);
+  if (ids === undefined) {
+    ids = { uid: conversationUid(capture, event), communityId: eventCommunityId(event) };
+    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+    memo.set(key, ids);
+  }
+  return { ...event, uid: ids.uid, ...(ids.communityId !== undefined ? { communityId: ids.communityId } : {}) };
 }
