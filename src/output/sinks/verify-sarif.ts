@@ -4,6 +4,8 @@
 // artifact) at the frames that show it (logical locations `frame N`). A failure the baseline
 // accepts carries an external suppression with the baseline's reason.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RuleJson, VerdictJson, VerifyJson } from '../../analysis/verify/result.js';
 import { escapeText } from '../escape.js';
 import type { Report } from '../report.js';
@@ -15,13 +17,18 @@ const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 type SarifKind = 'pass' | 'fail' | 'notApplicable' | 'review';
 type SarifLevel = 'error' | 'warning' | 'note' | 'none';
 
+/** msgscope's version from its package.json, found upwards from this module (dist/src/… or the bundle in dist/bundle/). */
 function toolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'msgscope' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no package.json here: one folder up
+    }
   }
+  return '0.0.0';
 }
 
 function kindOf(v: VerdictJson): SarifKind {
