@@ -30,6 +30,8 @@ import type { IpInfo } from './network.js';
 const DETECT_TRIES = 16;
 /** Out-of-order bytes waiting across every conversation; past it the largest wait is given up. */
 export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
+/** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
+export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 /**
  * Conversations that have carried nothing yet (a SYN, no answer, no payload) kept at once;
  * past it the oldest HALF_OPEN_BATCH are forgotten, with one finding: a SYN flood costs a
@@ -246,7 +248,7 @@ export class TcpConversations {
   /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
   private readonly halfOpen = new Set<TcpRecord>();
   private streams = 0;
-  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES);
+  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES, MAX_HISTORY_BYTES);
   /** Directions holding out-of-order data, for the shared budget. */
   private readonly waiting = new Set<TcpDirection>();
   private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
@@ -342,6 +344,11 @@ export class TcpConversations {
         mine.segment(h.seq, payload, sinks[dir]);
       } catch (err) {
         this.core.internalError(conv.appName, err);
+      }
+      if (this.budget.historyRefused) {
+        this.budget.historyRefused = false;
+        this.report(sinks[dir], TCP_FINDINGS.historyLimit,
+          `TCP stream ${conv.index}: ${MAX_HISTORY_BYTES} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
       }
       if (mine.waiting > 0) this.waiting.add(mine);
       else this.waiting.delete(mine);

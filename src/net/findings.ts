@@ -188,6 +188,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     summary: 'too much out-of-order data waits in one direction: the oldest hole is declared a gap',
     requirement: 'At most 2 MiB (2,097,152 bytes) or 4096 segments of out-of-order data wait per direction of a TCP conversation, and 64 MiB across all conversations (the largest wait is given up first).',
   },
+  historyLimit: {
+    id: 'tcp.history-limit', severity: 'note', spec: 'bound', scope: 'conversation',
+    summary: 'the delivered bytes kept to compare retransmissions against stopped growing in one direction: the budget across conversations was reached',
+    requirement: 'Each direction of a TCP conversation keeps its last delivered bytes (up to 64 KiB) to check that retransmitted bytes equal the first copy; past the first 512 bytes these histories share 32 MiB across all conversations. One finding per direction refused.',
+  },
   tableFull: {
     id: 'tcp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many TCP conversations tracked: the oldest were ended and forgotten, so a later segment of one starts a new tcp.stream',
