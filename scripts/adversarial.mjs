@@ -5,7 +5,8 @@
 // linear in the size.
 //
 //   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag]
-//                                [--dir /tmp/msgscope-adversarial] [--keep]
+//                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
+//                                [--commands read,timeline]
 //
 // Patterns:
 //   syn         SYN-only connections to port 139, every one from a new address and port
@@ -14,7 +15,7 @@
 //   d7          one SMB messenger group: a 0xD5 start, then 0xD7 text blocks without end
 //   nbdgm-frag  NBDGM first fragments (UDP 138) whose other fragments never come
 // Captures are written once per pattern and size into --dir and removed afterwards unless
-// --keep. Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
+// --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -36,16 +37,19 @@ const option = (name, fallback) => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
 };
 for (const [i, a] of argv.entries()) {
-  if (a.startsWith('--') && !['--sizes', '--only', '--dir', '--keep'].includes(a)) usage(`unknown option ${a}`);
-  if (!a.startsWith('--') && !['--sizes', '--only', '--dir'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
+  if (a.startsWith('--') && !['--sizes', '--only', '--dir', '--keep', '--generate-only', '--commands'].includes(a)) usage(`unknown option ${a}`);
+  if (!a.startsWith('--') && !['--sizes', '--only', '--dir', '--commands'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
 }
 const sizes = option('--sizes', '10,100,500').split(',').map(Number);
 if (sizes.some((s) => !Number.isFinite(s) || s <= 0)) usage('--sizes wants sizes in MB, e.g. 10,100,500');
 const dir = option('--dir', join(tmpdir(), 'msgscope-adversarial'));
-const keep = argv.includes('--keep');
+const generateOnly = argv.includes('--generate-only');
+const keep = argv.includes('--keep') || generateOnly;
+const commands = option('--commands', 'read,timeline').split(',');
+if (commands.some((c) => c !== 'read' && c !== 'timeline')) usage('--commands takes read, timeline or both');
 
 function usage(message) {
-  console.error(`adversarial: ${message}\nusage: node scripts/adversarial.mjs [--sizes 10,100,500] [--only ${Object.keys(PATTERNS).join(',')}] [--dir DIR] [--keep]`);
+  console.error(`adversarial: ${message}\nusage: node scripts/adversarial.mjs [--sizes 10,100,500] [--only ${Object.keys(PATTERNS).join(',')}] [--dir DIR] [--keep] [--generate-only] [--commands read,timeline]`);
   process.exit(2);
 }
 
@@ -340,14 +344,19 @@ for (const name of only) {
       PATTERNS[name](out);
       out.close();
     }
-    const read = run(['read', '-q', path]);
-    const timeline = run(['timeline', '--format', 'ndjson', '-q', path]);
+    if (generateOnly) {
+      console.log(`${path}: ${(statSync(path).size / MB).toFixed(0)} MB`);
+      continue;
+    }
+    const read = commands.includes('read') ? run(['read', '-q', path]) : { error: '-' };
+    const timeline = commands.includes('timeline') ? run(['timeline', '--format', 'ndjson', '-q', path]) : { error: '-' };
     console.log(`${name} ${size} MB (${(statSync(path).size / MB).toFixed(0)} MB on disk): read ${show(read)}; timeline ${show(timeline)}`);
     cells.push(`${show(read)} / ${show(timeline)}`);
     if (!keep) rmSync(path, { force: true });
   }
   rows.push(`| ${name} | ${cells.join(' | ')} |`);
 }
+if (generateOnly) process.exit(0);
 console.log(`\npeak RSS, CPU seconds (user+sys) — read / timeline --format ndjson\n`);
 console.log(`| pattern | ${sizes.map((s) => `${s} MB`).join(' | ')} |`);
 console.log(`|---|${sizes.map(() => '---').join('|')}|`);

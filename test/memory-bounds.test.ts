@@ -8,6 +8,10 @@ import { MAX_HALF_OPEN } from '../src/engine/tcp-conversations.js';
 import type { Finding } from '../src/model/findings.js';
 import { BufferBudget, StreamBuffer } from '../src/net/stream-buffer.js';
 import { defaultProtocols } from '../src/protocols/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { dissect } from './helpers.js';
+import { ACK, SYN, tcp, writePcap } from './nbt-builder.js';
 
 /** An Ethernet/IPv4/TCP SYN from a new address and port for every `i`. */
 function syn(i: number) {
@@ -67,4 +71,39 @@ test('the buffer budget tells the owner of the largest buffer to give its bytes 
   small.consume(300);
   assert.equal(budget.held, 0);
   assert.equal(budget.largest(), undefined);
+});
+
+test('a conversation that carried one SYN only is a compact record (a few hundred bytes, not the full conversation)', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const engine = new Engine({}, {}, defaultProtocols());
+  for (let i = 0; i < 1000; i++) engine.frame(syn(i));
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const n = 50_000;
+  for (let i = 1000; i < 1000 + n; i++) engine.frame(syn(i));
+  gc();
+  const perConversation = (process.memoryUsage().heapUsed - before) / n;
+  assert.ok(engine.framesSeen === 1000 + n);
+  // A full conversation (directions, analysis, flags) cost about 1,080 bytes; the compact record about 200.
+  assert.ok(perConversation < 400, `${perConversation.toFixed(0)} bytes per SYN-only conversation`);
+});
+
+test('a SYN-only record turns into the full conversation on its next segment: streams and analysis as before', async () => {
+  const a = '10.0.0.1';
+  const b = '10.0.0.2';
+  const path = writePcap([
+    tcp(a, 4000, b, 139, 1000, 0, SYN), // stream 0, compact
+    tcp(a, 4000, b, 139, 1000, 0, SYN), // retransmitted: same stream
+    tcp(a, 4001, b, 139, 5000, 0, SYN), // stream 1, compact
+    tcp(a, 4001, b, 139, 7000, 0, SYN), // another ISN on the same ports: a new stream (2)
+    tcp(b, 139, a, 4001, 9000, 7001, SYN | ACK),
+    tcp(a, 4001, b, 139, 7001, 9001, ACK),
+  ]);
+  const d = await dissect(path);
+  assert.deepEqual(d.frames.map((f) => f.fields['tcp.stream']?.[0]), [0, 0, 1, 2, 2, 2]);
+  assert.deepEqual(d.frames[1]!.fields['tcp.analysis.retransmission'], [true]);
+  assert.equal(d.frames[0]!.fields['tcp.analysis.retransmission'], undefined);
+  assert.deepEqual(d.frames.map((f) => f.fields['tcp.seq']?.[0]), [0, 0, 0, 0, 0, 1]);
+  assert.deepEqual(d.frames[5]!.fields['tcp.ack'], [1]);
 });

@@ -31,3 +31,15 @@ test('NBDGM: zero-length fragments at ever new offsets are bounded per datagram'
   const bound = out.events.flatMap((e) => e.findings).find((x) => x.id === 'nbdgm.fragments-incomplete');
   assert.match(bound?.summary ?? '', /more than 256 fragments/);
 });
+
+test('NBDGM: first fragments that never complete are bounded at 256 datagrams, the oldest given up with one finding each', async () => {
+  const frames = [];
+  for (let id = 0; id < 300; id++) frames.push(udp('10.0.0.1', 138, '10.0.0.2', 138, datagram(0x03, id, 0, new Uint8Array(40).fill(0x42))));
+  const out = await dissect(writePcap(frames));
+  const given = out.events.flatMap((e) => e.findings).filter((x) => x.id === 'nbdgm.fragments-incomplete');
+  // 44 evicted while the capture runs, 256 at its end: one finding per datagram, never more.
+  assert.equal(given.length, 300);
+  assert.equal(given.filter((x) => /more than 256 datagrams waiting/.test(x.summary)).length, 44);
+  assert.equal(given.filter((x) => /end of capture/.test(x.summary)).length, 256);
+  assert.deepEqual(given.slice(0, 44).map((x) => x.frame), Array.from({ length: 44 }, (_, i) => i + 1));
+});

@@ -70,21 +70,41 @@ test('IPv4 overlapping fragments with the same bytes: a warning; with different 
 test('IPv4 fragments never completed: reported as incomplete at the end (and after the timeout)', () => {
   const { packets } = decodeFrames([frag(0, 24, true), frag(48, 24, false)]);
   assert.deepEqual(packets.map((p) => p.layers), [['eth', 'ip'], ['eth', 'ip']]);
-  const d = new Defragmenter();
+  const d = new Defragmenter(() => assert.fail('nothing is evicted'));
   assert.equal(d.add('k', 1, 100, 0, DATA.subarray(0, 8), true).state, 'incomplete');
   assert.deepEqual(d.expire(150), []);
-  assert.deepEqual(d.expire(161), [{ key: 'k', frames: [1] }]);
+  assert.deepEqual(d.expire(161), [{ key: 'k', frames: [1], tsSec: 100 }]);
   assert.equal(d.size, 0);
   // After expiry, the rest of the datagram alone does not complete it.
   assert.equal(d.add('k', 2, 162, 8, DATA.subarray(8, 16), false).state, 'incomplete');
 });
 
-test('IP defragmentation is bounded: datagrams beyond 65,535 bytes and too many in progress are refused', () => {
-  const d = new Defragmenter();
+test('IP defragmentation is bounded: a datagram beyond 65,535 bytes is refused, past 4096 in progress the oldest is given up (once each)', () => {
+  const gone: string[] = [];
+  const d = new Defragmenter((e, why) => gone.push(`${e.key} ${e.frames.join(',')} ${why}`));
   const r = d.add('big', 1, 0, 65528, new Uint8Array(16), false);
   assert.equal(r.state, 'error');
   for (let i = 0; i < 4096; i++) assert.equal(d.add(`k${i}`, i, 0, 0, new Uint8Array(8), true).state, 'incomplete');
-  assert.equal(d.add('one-more', 1, 0, 0, new Uint8Array(8), true).state, 'error');
+  assert.deepEqual(gone, []);
+  for (let i = 0; i < 10_000; i++) assert.equal(d.add(`more${i}`, 5000 + i, 1, 0, new Uint8Array(8), true).state, 'incomplete');
+  assert.equal(d.size, 4096);
+  assert.equal(gone.length, 10_000);
+  assert.equal(gone[0], 'k0 0 more than 4096 datagrams in reassembly');
+  // The newest datagram still completes.
+  const done = d.add('more9999', 20_000, 1, 8, new Uint8Array(8), false);
+  assert.equal(done.state, 'complete');
+});
+
+test('IPv4 first fragments that never complete: one ip.defrag.incomplete finding per datagram given up, as a finding event too', () => {
+  const frames = [];
+  // 4,200 datagrams' first fragments (ids 0..4199): the 104 oldest are evicted, the rest reported at the end.
+  for (let id = 0; id < 4200; id++) frames.push(frag(0, 24, true, DGRAM, id));
+  const { packets, events } = decodeFrames(frames);
+  const onPackets = packets.flatMap((p) => p.findings).filter((f) => f.id === 'ip.defrag.incomplete');
+  assert.equal(onPackets.length, 104);
+  assert.match(onPackets[0]!.summary, /IPv4 datagram never completed \(more than 4096 datagrams in reassembly\): fragments in frames 1 were/);
+  const inEvents = events.filter((e) => e.kind === 'finding' && e.findings.some((f) => f.id === 'ip.defrag.incomplete'));
+  assert.equal(inEvents.length, 4200);
 });
 
 test('IPv6 extension headers: hop-by-hop and destination options are walked to the upper layer', () => {

@@ -3,7 +3,7 @@
 // SYN reuse, sequence wrap and the bounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PENDING_BYTES, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
+import { MAX_PENDING_BYTES, ReassemblyBudget, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
 import { StreamBuffer } from '../src/net/stream-buffer.js';
 import { dissect } from './helpers.js';
 import { ACK, Conversation, FIN, nbss, PSH, RST, SYN, bytes, le16, smb, tcp, writePcap } from './nbt-builder.js';
@@ -208,4 +208,25 @@ test('engine: a SYN reusing a finished port pair starts a new conversation', asy
   assert.ok(!out.events.some((e) => e.kind === 'finding' && e.findings[0]!.id === 'tcp.gap'));
   void SYN;
   void FIN;
+});
+
+test('delivered-bytes histories past their first 512 bytes share one budget: a direction refused keeps its size, once', () => {
+  const budget = new ReassemblyBudget(1 << 20, 64 * 1024);
+  const sink = { data() {}, gap() {}, conflict() {}, limitHit() {} };
+  const dirs = Array.from({ length: 4 }, () => new TcpDirection(budget));
+  const refused: number[] = [];
+  dirs.forEach((d, i) => {
+    d.syn(1000);
+    for (let k = 0; k < 40; k++) d.segment((1001 + k * 1000) >>> 0, new Uint8Array(1000), sink);
+    if (budget.historyRefused) refused.push(i);
+    budget.historyRefused = false;
+  });
+  // 64 KiB of budget: the first direction grows to 64 KiB (63.5 KiB counted), the second to the
+  // 1 KiB that still fits, the others keep the 512 bytes every direction has.
+  assert.deepEqual(refused, [1, 2, 3]);
+  assert.equal(budget.historyBytes, 64 * 1024);
+  assert.deepEqual(dirs.map((d) => d.historyRoom), [65536, 1024, 512, 512]);
+  // Released with its conversation, its share of the budget is free again.
+  dirs[0]!.release();
+  assert.equal(budget.historyBytes, 512);
 });

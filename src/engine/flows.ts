@@ -18,6 +18,11 @@ export abstract class FlowRecord {
   /** Whether the table holds this record. */
   inTable = false;
   lastSec: number;
+  /** Whether both sides are IPv4 (then compared by `a4`, `b4` instead of the strings). */
+  private readonly v4: boolean;
+  /** IPv4 addresses as signed 32-bit values: small integers, where unsigned ones past 2^31 would each be a boxed number. */
+  private readonly a4: number;
+  private readonly b4: number;
 
   constructor(
     /** Addresses of side 0 and side 1 (for TCP: client, server). */
@@ -25,23 +30,37 @@ export abstract class FlowRecord {
     readonly addrB: string,
     readonly portA: number,
     readonly portB: number,
-    /** IPv4 addresses as numbers, or -1 (IPv6): compared instead of the strings. */
-    readonly v4A: number,
-    readonly v4B: number,
+    /** IPv4 addresses as numbers, or -1 (IPv6). */
+    v4A: number,
+    v4B: number,
     readonly hash: number,
     now: number,
   ) {
     this.lastSec = now;
+    this.v4 = v4A >= 0 && v4B >= 0;
+    this.a4 = this.v4 ? v4A | 0 : 0;
+    this.b4 = this.v4 ? v4B | 0 : 0;
+  }
+
+  /** Side 0's IPv4 address as an unsigned number, or -1 (IPv6). */
+  get v4A(): number {
+    return this.v4 ? this.a4 >>> 0 : -1;
+  }
+
+  get v4B(): number {
+    return this.v4 ? this.b4 >>> 0 : -1;
   }
 
   /** 0 when the packet was sent by side 0, 1 by side 1, -1 when it is another flow. */
   sideOf(src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): -1 | 0 | 1 {
-    if (this.v4A >= 0 && src4 >= 0) {
-      if (this.v4A === src4 && this.portA === sp && this.v4B === dst4 && this.portB === dp) return 0;
-      if (this.v4A === dst4 && this.portA === dp && this.v4B === src4 && this.portB === sp) return 1;
+    if (this.v4 && src4 >= 0) {
+      const s = src4 | 0;
+      const d = dst4 | 0;
+      if (this.a4 === s && this.portA === sp && this.b4 === d && this.portB === dp) return 0;
+      if (this.a4 === d && this.portA === dp && this.b4 === s && this.portB === sp) return 1;
       return -1;
     }
-    if (this.v4A >= 0 || src4 >= 0) return -1;
+    if (this.v4 || src4 >= 0) return -1;
     if (this.addrA === src && this.portA === sp && this.addrB === dst && this.portB === dp) return 0;
     if (this.addrA === dst && this.portA === dp && this.addrB === src && this.portB === sp) return 1;
     return -1;

@@ -4,7 +4,7 @@
 import { f } from '../model/fields.js';
 import { ICMP_FINDINGS, ICMPV6_FINDINGS, IP_FINDINGS, IPV6_FINDINGS } from '../net/findings.js';
 import type { Packet } from '../model/packet.js';
-import { Defragmenter } from '../net/defrag.js';
+import { Defragmenter, type Expired } from '../net/defrag.js';
 import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS } from '../net/ipv4.js';
 import { ipv6Tree, parseIpv6, IPV6 } from '../net/ipv6.js';
 import { ICMP, ICMP_TYPES, ICMP_UNREACH_CODES, ICMPV6, ICMPV6_TYPES, ICMPV6_UNREACH_CODES } from '../net/transport.js';
@@ -41,19 +41,28 @@ export interface IpInfo {
 const u32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
 
 export class Network {
-  private readonly defrag4 = new Defragmenter();
-  private readonly defrag6 = new Defragmenter();
+  private readonly defrag4 = new Defragmenter((gone, why) => this.giveUp(gone, 'IPv4', why));
+  private readonly defrag6 = new Defragmenter((gone, why) => this.giveUp(gone, 'IPv6', why));
 
   constructor(private readonly core: EngineCore, private readonly tcp: TcpConversations, private readonly udp: UdpFlows) {}
 
   /** Reports datagrams whose fragments never completed: those past the timeout, or all of them at the end. */
   sweep(now: number, all: boolean): void {
     for (const [defrag, label] of [[this.defrag4, 'IPv4'], [this.defrag6, 'IPv6']] as const) {
-      for (const expired of defrag.expire(now, all)) {
-        const item = IP_FINDINGS.defragIncomplete.at(expired.frames[0] ?? 0, `${label} datagram never completed: fragments in frames ${expired.frames.join(', ')} were not reassembled`);
-        this.core.packetFinding(item);
-      }
+      for (const expired of defrag.expire(now, all)) this.giveUp(expired, label, all ? 'end of capture' : 'no fragment for 60 s');
     }
+  }
+
+  /**
+   * A datagram whose fragments never completed (timed out, evicted, end of capture): one
+   * finding, on the frame being decoded when there is one (its fragments' frames are named),
+   * and as a finding event on the datagram's addresses.
+   */
+  private giveUp(gone: Expired, label: string, why: string): void {
+    const [src = '', dst = ''] = gone.key.split('|');
+    const frame = this.core.packet?.frame.number ?? gone.frames[0] ?? 0;
+    const item = IP_FINDINGS.defragIncomplete.at(frame, `${label} datagram never completed (${why}): fragments in frames ${gone.frames.join(', ')} were not reassembled`);
+    this.core.standaloneFinding(item, label === 'IPv4' ? 'ip' : 'ipv6', { transport: label === 'IPv4' ? 'ip' : 'ipv6', src, dst }, gone.tsSec, 0);
   }
 
   ipv4(packet: Packet, d: Uint8Array, o: number, quoted: Quote | undefined): void {

@@ -3,8 +3,11 @@
 // per-direction reassembly into in-order byte streams, and the choice of the application
 // protocol each conversation is given (by port, then by content).
 //
-// Memory: a conversation costs a small record (numbers, its addresses) until it carries data
-// an application claims; the application and its reassembly buffers are released when the
+// Memory: a conversation whose only segment so far is a SYN is a compact record (SynOnly,
+// about 200 bytes with its table entries: a SYN flood or a scan costs that per address and
+// port); its second segment turns it into the full conversation, the SYN replayed. A full
+// conversation costs numbers and analysis state (about 1 KB) until it carries data an
+// application claims; the application and its reassembly buffers are released when the
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
 // conversations share one budget; the table holds at most MAX_CONVERSATIONS records and gives
@@ -27,6 +30,8 @@ import type { IpInfo } from './network.js';
 const DETECT_TRIES = 16;
 /** Out-of-order bytes waiting across every conversation; past it the largest wait is given up. */
 export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
+/** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
+export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 /**
  * Conversations that have carried nothing yet (a SYN, no answer, no payload) kept at once;
  * past it the oldest HALF_OPEN_BATCH are forgotten, with one finding: a SYN flood costs a
@@ -79,6 +84,63 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
     return (this.endpoints ??= [endpoint(this.addrA, this.portA), endpoint(this.addrB, this.portB)]);
   }
 }
+
+/**
+ * A conversation that has carried one pure SYN and nothing else: what a SYN flood or a scan
+ * leaves behind by the hundred thousand. It keeps the flow's identity, its stream number and
+ * what is needed to replay that SYN into a full conversation when anything else arrives
+ * (a second segment either way, a retransmitted SYN): a few numbers instead of the
+ * conversation's directions, analysis and flags (about 200 bytes instead of 1.3 KB).
+ */
+class SynOnly extends FlowRecord {
+  /** Sequence and acknowledgement numbers as signed 32-bit values (small integers, not boxed numbers). */
+  private readonly seq32: number;
+  private readonly ack32: number;
+  /** Window (16 bits), window scale option + 1 (4 bits, 0: none), TCP flags (9 bits), in one small integer. */
+  private readonly bits: number;
+
+  constructor(
+    addrA: string, addrB: string, portA: number, portB: number, v4A: number, v4B: number, hash: number, now: number,
+    readonly index: number,
+    h: TcpHeader,
+    readonly tsNsec: number,
+  ) {
+    super(addrA, addrB, portA, portB, v4A, v4B, hash, now);
+    this.seq32 = h.seq | 0;
+    this.ack32 = h.ack | 0;
+    // Scales past 14 count as 14 (RFC 7323 §2.3), which is all the analysis does with them.
+    this.bits = h.window | ((h.windowScale === undefined ? 0 : Math.min(h.windowScale, 14) + 1) << 16) | ((h.flags & 0x1ff) << 20);
+  }
+
+  get seq(): number {
+    return this.seq32 >>> 0;
+  }
+
+  get ack(): number {
+    return this.ack32 >>> 0;
+  }
+
+  get window(): number {
+    return this.bits & 0xffff;
+  }
+
+  get windowScale(): number | undefined {
+    const ws = (this.bits >>> 16) & 0xf;
+    return ws === 0 ? undefined : ws - 1;
+  }
+
+  get flags(): number {
+    return (this.bits >>> 20) & 0x1ff;
+  }
+
+  /** The side's address text (IPv4 addresses are kept as numbers only). */
+  address(side: 0 | 1): string {
+    const v4 = side === 0 ? this.v4A : this.v4B;
+    return v4 >= 0 ? `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}` : side === 0 ? this.addrA : this.addrB;
+  }
+}
+
+type TcpRecord = TcpConversation | SynOnly;
 
 /** One direction's reassembly events, forwarded to the conversation's application. */
 class DirectionSink implements ReassemblySink {
@@ -157,6 +219,15 @@ class TcpLayer implements Layer {
   }
 }
 
+/** The layer of a SYN that starts a SYN-only record: what a fresh conversation would show for it. */
+function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, sec: number, nsec: number): TcpLayer {
+  const analysis = new TcpAnalysis();
+  const flags = analysis.analyze(0, h.seq, h.ack, 0, h.flags, h.window, sec, nsec);
+  analysis.synOptions(0, false, h.windowScale);
+  // No ACK flag: tshark shows the acknowledgement field raw; the relative sequence number of the SYN is 0.
+  return new TcpLayer(d, h, syn.index, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
+}
+
 /** tshark's Info prefixes for the retransmission family. */
 function infoPrefix(analysis: number): string {
   if (analysis === 0) return '';
@@ -173,11 +244,11 @@ function scaleFactor(shift: number): number {
 }
 
 export class TcpConversations {
-  private readonly table = new FlowTable<TcpConversation>();
-  /** Conversations that carried nothing yet, oldest first. */
-  private readonly halfOpen = new Set<TcpConversation>();
+  private readonly table = new FlowTable<TcpRecord>();
+  /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
+  private readonly halfOpen = new Set<TcpRecord>();
   private streams = 0;
-  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES);
+  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES, MAX_HISTORY_BYTES);
   /** Directions holding out-of-order data, for the shared budget. */
   private readonly waiting = new Set<TcpDirection>();
   private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
@@ -196,7 +267,9 @@ export class TcpConversations {
     }
     // Closed conversations, and ones that never carried anything (SYNs no one answered), go
     // after the linger time; the rest after the idle limit above.
-    for (const conv of this.table.records()) if ((conv.closed || conv.halfOpen) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+    for (const conv of this.table.records()) {
+      if ((conv instanceof SynOnly || conv.closed || conv.halfOpen) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+    }
   }
 
   /** End of capture, after every conversation ended: the protocols flush state shared across conversations. */
@@ -223,7 +296,13 @@ export class TcpConversations {
     }
     const payload = d.subarray(h.headerLength);
     const frame = packet.frame;
-    const conv = this.conversation(ip, h, frame.tsSec);
+    const compact = payload.length === 0 && (h.flags & (SYN | ACK | FIN | RST)) === SYN;
+    const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact);
+    if (found instanceof SynOnly) {
+      packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      return;
+    }
+    const conv = found;
     const dir = this.table.side;
     if (conv.halfOpen && (payload.length > 0 || (conv.sent[0] && conv.sent[1]))) {
       conv.halfOpen = false;
@@ -266,6 +345,11 @@ export class TcpConversations {
       } catch (err) {
         this.core.internalError(conv.appName, err);
       }
+      if (this.budget.historyRefused) {
+        this.budget.historyRefused = false;
+        this.report(sinks[dir], TCP_FINDINGS.historyLimit,
+          `TCP stream ${conv.index}: ${MAX_HISTORY_BYTES} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
+      }
       if (mine.waiting > 0) this.waiting.add(mine);
       else this.waiting.delete(mine);
       if (peer.waiting === 0) this.waiting.delete(peer);
@@ -295,7 +379,7 @@ export class TcpConversations {
   }
 
   /** The conversation a segment belongs to (made when new); `table.side` is the segment's direction. */
-  private conversation(ip: IpInfo, h: TcpHeader, now: number): TcpConversation {
+  private conversation(ip: IpInfo, h: TcpHeader, now: number, nsec: number, compact: boolean): TcpRecord {
     const src4 = ip.src4 ?? -1;
     const dst4 = ip.dst4 ?? -1;
     const src = ip.src;
@@ -303,7 +387,9 @@ export class TcpConversations {
     const sp = h.srcPort;
     const dp = h.dstPort;
     const hash = flowHash(src, sp, dst, dp, src4, dst4);
-    let conv = this.table.find(hash, src, sp, dst, dp, src4, dst4);
+    const record = this.table.find(hash, src, sp, dst, dp, src4, dst4);
+    // A SYN-only record becomes a full conversation on its second segment, the SYN replayed first.
+    let conv = record instanceof SynOnly ? this.promote(record) : record;
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
     let reuseIndex: number | undefined;
     /** A retransmitted SYN's stream keeps its sequence analysis, from the SYN sender's side. */
@@ -327,6 +413,15 @@ export class TcpConversations {
     }
     if (conv === undefined) {
       if (this.table.size >= MAX_CONVERSATIONS) this.evictOldest();
+      if (compact && carried === undefined) {
+        // The first segment is a SYN: a compact record until anything else arrives.
+        const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.streams++, h, nsec);
+        this.table.insert(syn);
+        this.halfOpen.add(syn);
+        if (this.halfOpen.size > MAX_HALF_OPEN) this.evictHalfOpen();
+        this.table.side = 0;
+        return syn;
+      }
       // The SYN's sender is the client; otherwise guess the side on the well-known (lower) port is the server.
       const srcIsClient = pureSyn || (h.flags & (SYN | ACK)) !== (SYN | ACK) ? !(sp < dp && sp < 1024 && dp >= 1024) : false;
       conv = srcIsClient
@@ -341,6 +436,24 @@ export class TcpConversations {
     }
     conv.lastSec = now;
     conv.sent[this.table.side] = true;
+    return conv;
+  }
+
+  /**
+   * A SYN-only record gets its second segment: it becomes a full conversation (in the table and
+   * the half-open list, as the newest) with its SYN replayed as `segment` handles a first SYN.
+   */
+  private promote(syn: SynOnly): TcpConversation {
+    const conv = new TcpConversation(syn.index, syn.address(0), syn.address(1), syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, syn.lastSec, this.budget);
+    this.table.remove(syn);
+    this.halfOpen.delete(syn);
+    this.table.insert(conv);
+    conv.halfOpen = true;
+    this.halfOpen.add(conv);
+    conv.sent[0] = true;
+    conv.dirs[0].syn(syn.seq);
+    conv.analysis.analyze(0, syn.seq, syn.ack, 0, syn.flags, syn.window, syn.lastSec, syn.tsNsec);
+    conv.analysis.synOptions(0, false, syn.windowScale);
     return conv;
   }
 
@@ -369,9 +482,10 @@ export class TcpConversations {
       `more than ${MAX_HALF_OPEN} TCP conversations that carried nothing yet: the ${HALF_OPEN_BATCH} oldest were forgotten (a later segment of one starts a new stream)`));
   }
 
-  private forget(conv: TcpConversation): void {
+  private forget(conv: TcpRecord): void {
     this.table.remove(conv);
-    if (conv.halfOpen) {
+    if (conv instanceof SynOnly) this.halfOpen.delete(conv);
+    else if (conv.halfOpen) {
       conv.halfOpen = false;
       this.halfOpen.delete(conv);
     }
@@ -434,8 +548,8 @@ export class TcpConversations {
   }
 
   /** The conversation ended: its application is told and released with its buffers. */
-  private end(conv: TcpConversation): void {
-    if (conv.closed) return;
+  private end(conv: TcpRecord): void {
+    if (conv instanceof SynOnly || conv.closed) return;
     conv.closed = true;
     const app = conv.app;
     if (app !== null && app !== undefined) {

@@ -1,7 +1,10 @@
 // IP fragment reassembly, shared by IPv4 (RFC 791 §3.2) and IPv6 (RFC 8200 §4.5), on the
-// bounded fragment table: at most MAX_PENDING datagrams in progress, each at most 65,535
-// bytes in at most MAX_FRAGMENTS fragments, MAX_BYTES held in all, dropped after TIMEOUT
-// seconds of capture time. Overlaps keep the first copy (as Windows and Linux do) and are
+// bounded fragment table: at most 4096 datagrams in progress, each at most 65,535 bytes in at
+// most 8192 fragments, 64 MiB held in all, given up after 60 seconds of capture time. When
+// the table is full (datagrams or bytes) the oldest datagram in progress is given up to make
+// room, as Linux does past ipfrag_high_thresh: a flood of first fragments that never complete
+// cannot lock new datagrams out. Every datagram given up (expired or evicted) is returned to
+// the caller, which reports it. Overlaps keep the first copy (as Windows and Linux do) and are
 // reported; conflicting overlaps are reported as errors.
 import { FragmentTable, OffsetParts, type FragmentLimits, type LimitHit } from './fragment-table.js';
 
@@ -22,6 +25,8 @@ export type DefragResult =
 export interface Expired {
   readonly key: string;
   readonly frames: number[];
+  /** Capture time of its first fragment. */
+  readonly tsSec: number;
 }
 
 /** Fragments that overlapped bytes already held, and how many of those bytes differed. */
@@ -33,15 +38,23 @@ interface Overlaps {
 export class Defragmenter {
   private readonly table = new FragmentTable<Overlaps, OffsetParts>(LIMITS, () => new OffsetParts());
 
+  /** `evicted` is told of each datagram given up to make room (the table was full). */
+  constructor(private readonly evicted: (gone: Expired, why: string) => void) {}
+
   add(key: string, frame: number, now: number, offset: number, data: Uint8Array, more: boolean): DefragResult {
     let entry = this.table.get(key);
     const created = entry === undefined;
     if (entry === undefined) {
-      const opened = this.table.open(key, { overlaps: 0, conflicts: 0 }, now);
+      let opened = this.table.open(key, { overlaps: 0, conflicts: 0 }, now);
+      if (opened.kind === 'limit' && this.evictOldest(`more than ${LIMITS.maxEntries} datagrams in reassembly`)) opened = this.table.open(key, { overlaps: 0, conflicts: 0 }, now);
       if (opened.kind === 'limit') return { state: 'error', reason: refusal(opened, offset + data.length) };
       entry = opened;
     }
-    const placed = this.table.addAt(entry, offset, data, [frame], now);
+    let placed = this.table.addAt(entry, offset, data, [frame], now);
+    // Bytes across datagrams: older datagrams make room, one at a time, never the one being added to.
+    while (placed.kind === 'limit' && placed.limit === 'total-bytes' && this.table.oldest() !== entry && this.evictOldest(`more than ${LIMITS.maxTotalBytes} bytes of fragments waiting`)) {
+      placed = this.table.addAt(entry, offset, data, [frame], now);
+    }
     if (placed.kind === 'limit') {
       if (created) this.table.delete(entry);
       return { state: 'error', reason: refusal(placed, offset + data.length) };
@@ -57,7 +70,15 @@ export class Defragmenter {
 
   /** Removes datagrams older than the timeout (all of them with `all`); returns them so they can be reported. */
   expire(now: number, all = false): Expired[] {
-    return this.table.expire(now, all).map((entry) => ({ key: entry.key, frames: entry.frames }));
+    return this.table.expire(now, all).map((entry) => ({ key: entry.key, frames: entry.frames, tsSec: entry.firstSec }));
+  }
+
+  private evictOldest(why: string): boolean {
+    const oldest = this.table.oldest();
+    if (oldest === undefined) return false;
+    this.table.delete(oldest);
+    this.evicted({ key: oldest.key, frames: oldest.frames, tsSec: oldest.firstSec }, why);
+    return true;
   }
 
   get size(): number {

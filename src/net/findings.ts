@@ -100,12 +100,12 @@ export const IP_FINDINGS = declareFindings({ protocol: 'ip' }, {
   },
   defragLimit: {
     id: 'ip.defrag.limit', severity: 'warning', spec: 'bound', scope: 'frame',
-    summary: 'a fragment was not reassembled: too many datagrams in reassembly, or it ends past 65,535 bytes',
-    requirement: 'At most 4096 IPv4 (and 4096 IPv6) datagrams are reassembled at once, and a reassembled datagram ends by byte 65,535.',
+    summary: 'a fragment was not reassembled: it ends past 65,535 bytes, or it alone would pass the bytes waiting across datagrams',
+    requirement: 'A reassembled datagram ends by byte 65,535, and at most 64 MiB of fragments wait across datagrams (older datagrams are given up first, see ip.defrag.incomplete).',
   },
   defragIncomplete: {
     id: 'ip.defrag.incomplete', severity: 'warning', spec: 'RFC 1122 3.3.2', scope: 'frame', appliesTo: ['ip', 'ipv6'],
-    summary: 'an IPv4 or IPv6 datagram never completed: its fragments were not reassembled (60 s, or end of capture)',
+    summary: 'an IPv4 or IPv6 datagram never completed: its fragments were not reassembled (60 s, end of capture, or given up as the oldest when 4096 datagrams or 64 MiB were in reassembly); one finding per datagram',
     requirement: 'A partly reassembled datagram whose reassembly timeout expires MUST be discarded, so its fragments never reach the upper layer.',
   },
   tunnelDepth: {
@@ -128,8 +128,8 @@ export const IPV6_FINDINGS = declareFindings({ protocol: 'ipv6' }, {
   },
   defragLimit: {
     id: 'ipv6.defrag.limit', severity: 'warning', spec: 'bound', scope: 'frame',
-    summary: 'a fragment was not reassembled: too many packets in reassembly, or it ends past 65,535 bytes',
-    requirement: 'At most 4096 IPv6 packets are reassembled at once, and a reassembled packet ends by byte 65,535.',
+    summary: 'a fragment was not reassembled: it ends past 65,535 bytes, or it alone would pass the bytes waiting across packets',
+    requirement: 'A reassembled packet ends by byte 65,535, and at most 64 MiB of fragments wait across packets (older packets are given up first, see ip.defrag.incomplete).',
   },
 });
 
@@ -187,6 +187,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     id: 'tcp.reassembly-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too much out-of-order data waits in one direction: the oldest hole is declared a gap',
     requirement: 'At most 2 MiB (2,097,152 bytes) or 4096 segments of out-of-order data wait per direction of a TCP conversation, and 64 MiB across all conversations (the largest wait is given up first).',
+  },
+  historyLimit: {
+    id: 'tcp.history-limit', severity: 'note', spec: 'bound', scope: 'conversation',
+    summary: 'the delivered bytes kept to compare retransmissions against stopped growing in one direction: the budget across conversations was reached',
+    requirement: 'Each direction of a TCP conversation keeps its last delivered bytes (up to 64 KiB) to check that retransmitted bytes equal the first copy; past the first 512 bytes these histories share 32 MiB across all conversations. One finding per direction refused.',
   },
   tableFull: {
     id: 'tcp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',

@@ -26,10 +26,18 @@ const HISTORY_BYTES = 64 * 1024;
 const FIRST_HISTORY = 512;
 const TWO32 = 4294967296;
 
-/** Out-of-order bytes waiting in every direction of every conversation, against one limit. */
+/**
+ * What reassembly holds across every direction of every conversation: out-of-order bytes
+ * waiting (against `limit`), and delivered-bytes history past each direction's first 512
+ * bytes (against `historyLimit`: thousands of bulk connections left open would otherwise hold
+ * 64 KiB each until they end).
+ */
 export class ReassemblyBudget {
   bytes = 0;
-  constructor(readonly limit: number) {}
+  historyBytes = 0;
+  /** Set when a history could not grow for the history budget; the owner reports it and clears it. */
+  historyRefused = false;
+  constructor(readonly limit: number, readonly historyLimit = Infinity) {}
 
   get exceeded(): boolean {
     return this.bytes > this.limit;
@@ -56,8 +64,15 @@ export class TcpDirection {
   /** The last delivered bytes, a ring ending at `next` (power-of-two size). */
   private history: Uint8Array | undefined;
   private historyLength = 0;
+  /** The history budget refused this direction's history a larger ring. */
+  private historyCapped = false;
 
   constructor(private readonly budget?: ReassemblyBudget) {}
+
+  /** Bytes of delivered data this direction can keep to compare retransmissions against. */
+  get historyRoom(): number {
+    return this.history?.length ?? 0;
+  }
 
   /** Out-of-order bytes waiting. */
   get waiting(): number {
@@ -151,6 +166,7 @@ export class TcpDirection {
   /** Releases what the direction holds (the connection ended): numbers stay, buffers go. */
   release(): void {
     this.dropPending();
+    if (this.history !== undefined && this.budget !== undefined) this.budget.historyBytes -= this.history.length - FIRST_HISTORY;
     this.history = undefined;
     this.historyLength = 0;
   }
@@ -230,19 +246,34 @@ export class TcpDirection {
     if (this.pendingBytes > MAX_PENDING_BYTES || pending.length > MAX_PENDING_SEGMENTS) this.giveUpHole(sink);
   }
 
-  /** Appends delivered bytes to the history ring (growing it up to HISTORY_BYTES). */
+  /** Appends delivered bytes to the history ring (growing it up to HISTORY_BYTES, within the budget). */
   private remember(data: Uint8Array): void {
     let ring = this.history;
     const want = Math.min(HISTORY_BYTES, this.historyLength + data.length);
-    if (ring === undefined || (ring.length < want && ring.length < HISTORY_BYTES)) {
+    if (ring === undefined || (ring.length < want && !this.historyCapped)) {
+      const old = ring?.length ?? 0;
       let size = ring?.length ?? FIRST_HISTORY;
       while (size < want) size *= 2;
-      const grown = new Uint8Array(Math.min(size, HISTORY_BYTES));
-      // Keep what the old ring held, at the same positions modulo the new size.
-      if (ring !== undefined) {
-        for (let p = this.next - this.historyLength; p < this.next; p++) grown[p & (grown.length - 1)] = ring[p & (ring.length - 1)]!;
+      size = Math.min(size, HISTORY_BYTES);
+      // Past the first 512 bytes a history grows only within the budget across directions; a
+      // direction refused once keeps the size it has (retransmissions are compared over less).
+      const budget = this.budget;
+      const counted = (n: number): number => Math.max(0, n - FIRST_HISTORY);
+      if (budget !== undefined && counted(size) > counted(old)) {
+        if (budget.historyBytes + counted(size) - counted(old) > budget.historyLimit) {
+          this.historyCapped = true;
+          budget.historyRefused = true;
+          size = Math.max(old, FIRST_HISTORY);
+        } else budget.historyBytes += counted(size) - counted(old);
       }
-      ring = this.history = grown;
+      if (ring === undefined || size > ring.length) {
+        const grown = new Uint8Array(size);
+        // Keep what the old ring held, at the same positions modulo the new size.
+        if (ring !== undefined) {
+          for (let p = this.next - this.historyLength; p < this.next; p++) grown[p & (grown.length - 1)] = ring[p & (ring.length - 1)]!;
+        }
+        ring = this.history = grown;
+      }
     }
     const size = ring.length;
     const src = data.length > size ? data.subarray(data.length - size) : data;

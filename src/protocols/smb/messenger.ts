@@ -54,6 +54,8 @@ interface Pending {
   /** A TEXT_MB or END_MB sent while an earlier request of the group awaited its response (reported once a response shows the server's side is in the capture). */
   early?: { frame: number; spec: string; reported: boolean };
   multiblock: boolean;
+  /** The text passed MAX_GROUP_BYTES (reported once per message; later blocks are dropped quietly). */
+  textCut: boolean;
   done: boolean;
   headerRequest: HeaderNote;
   headerResponse: HeaderNote;
@@ -106,7 +108,7 @@ export class MessengerTracker {
   private newMessage(at: FrameInfo, multiblock: boolean): Pending {
     const msg: Pending = {
       frames: [...at.frames], tsSec: at.tsSec, tsNsec: at.tsNsec, from: '', to: [], blocks: [], bytes: 0, commands: [], findings: [],
-      status: 'no-response', outstanding: 0, finalSent: false, finalAnswered: false, usedIds: [], multiblock, done: false,
+      status: 'no-response', outstanding: 0, finalSent: false, finalAnswered: false, usedIds: [], multiblock, textCut: false, done: false,
       headerRequest: { frame: 0, spec: '', fields: [] }, headerResponse: { frame: 0, spec: '', fields: [] },
     };
     if (this.open.size >= MAX_GROUPS) {
@@ -182,7 +184,10 @@ export class MessengerTracker {
       this.add(msg, SMB_FINDINGS.msgDatalengthMismatch, frame, `DataLength ${declared} but ${data.value.length} data bytes present; the bytes present are used`, spec);
     }
     if (hasRawLineBreaks(data.value)) this.add(msg, SMB_FINDINGS.msgRawLineBreak, frame, 'text contains CR or LF bytes; senders MUST convert them to 0x14', spec);
+    if (msg.textCut) return;
     if (msg.bytes + data.value.length > MAX_GROUP_BYTES) {
+      // One finding per message, not per block: a group that keeps sending text must not grow its findings.
+      msg.textCut = true;
       this.add(msg, SMB_FINDINGS.msgGroupLimit, frame, `message text passed ${MAX_GROUP_BYTES} bytes: the rest is not kept`);
       return;
     }
