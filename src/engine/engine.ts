@@ -19,6 +19,7 @@ import { UdpFlows } from './udp.js';
 import { TimerQueue, type Timer } from './timers.js';
 import { BufferBudget } from '../net/stream-buffer.js';
 import { TCP_FINDINGS } from '../net/findings.js';
+import { HoldRegistry } from '../util/frame-holds.js';
 
 /** Bytes of unfinished application messages held across all connections. */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -41,7 +42,10 @@ export class Engine implements EngineCore {
   private readonly udp: UdpFlows;
   private readonly timers = new TimerQueue();
   readonly buffers = new BufferBudget(MAX_BUFFERED_BYTES);
+  /** Frames pending state holds for the reorder window (`watermark`). */
+  readonly holds = new HoldRegistry();
   private frameCount = 0;
+  private lastFrame = 0;
   private latestSec = 0;
   private finished = false;
 
@@ -80,6 +84,7 @@ export class Engine implements EngineCore {
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
     this.frameCount++;
+    this.lastFrame = frame.number;
     this.latestSec = frame.tsSec;
     try {
       const start = decodeLink(packet, frame.data, frame.linkType);
@@ -108,6 +113,15 @@ export class Engine implements EngineCore {
     this.sweep(true);
     this.udp.finish();
     this.tcp.finish();
+  }
+
+  /**
+   * No event emitted from now on has a first frame below this: the oldest frame pending state
+   * holds, or the next frame. Timers due before the next frame fire then, but what they finish
+   * holds its frame until it does.
+   */
+  get watermark(): number {
+    return Math.min(this.holds.oldest, this.lastFrame + 1);
   }
 
   get framesSeen(): number {
