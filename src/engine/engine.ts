@@ -31,6 +31,16 @@ export interface EngineHandlers {
   event?(event: TimelineEvent): void;
 }
 
+/**
+ * Capture seconds a hold keeps the reorder window's watermark back at most: five times the
+ * longest protocol timeout (60 s: DCE/RPC CL responses, MSNP ACKs), so request/response state
+ * never reaches it; what does is state that lives as long as its connection (a switchboard's close
+ * event keyed by its last data frame, the note that a connection's version was only inferred,
+ * a request never answered until the connection ends). Their events, when they come, are
+ * shown out of order with the timeline.late note rather than holding every later event back.
+ */
+export const HOLD_HORIZON = 300;
+
 /** Frames between sweeps of idle conversations and expired fragments. */
 const SWEEP_EVERY = 65536;
 
@@ -80,6 +90,7 @@ export class Engine implements EngineCore {
   // ---- frames ----
 
   frame(frame: Frame): void {
+    this.holds.now = frame.tsSec;
     this.timers.advance(frame.tsSec, this.runTimer);
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
@@ -121,7 +132,7 @@ export class Engine implements EngineCore {
    * holds its frame until it does.
    */
   get watermark(): number {
-    return Math.min(this.holds.oldest, this.lastFrame + 1);
+    return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
   }
 
   get framesSeen(): number {

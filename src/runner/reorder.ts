@@ -34,7 +34,7 @@ export interface ReorderLimits {
 // their own capture-time timeouts, well inside these bounds; an event that only completes when
 // its connection ends (a session summary on a connection idle until the end of the capture)
 // can still come late.
-export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 10_000, maxSeconds: 3600, maxBytes: 32 * 1024 * 1024 };
+export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 200_000, maxSeconds: 3600, maxBytes: 64 * 1024 * 1024 };
 
 /** Live capture: each event as soon as it is complete. */
 export const NO_REORDER: ReorderLimits = { maxEvents: 0, maxSeconds: 0 };

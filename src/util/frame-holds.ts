@@ -18,11 +18,21 @@ export interface FrameHolds {
   release(frame: number): void;
 }
 
-const lower = (a: number, b: number): boolean => a < b;
+interface Entry {
+  readonly frame: number;
+  /** Capture time (seconds) when the frame was first held. */
+  readonly since: number;
+}
+
+const lower = (a: Entry, b: Entry): boolean => a.frame < b.frame;
 
 export class HoldRegistry implements FrameHolds {
   private readonly counts = new Map<number, number>();
-  private readonly heap = new BinaryHeap<number>(lower);
+  private readonly heap = new BinaryHeap<Entry>(lower);
+  /** Capture time of the frame being dissected (set by the engine), stamped on new holds. */
+  now = 0;
+  /** Frames whose holds outlived the horizon and stopped holding the watermark back. */
+  overdue = 0;
   /** Live holds (the sum of the counts). */
   private live = 0;
   /** Releases of frames that were not held (a bug in the caller; counted, never negative). */
@@ -47,11 +57,11 @@ export class HoldRegistry implements FrameHolds {
       return;
     }
     this.counts.set(frame, 1);
-    this.heap.push(frame);
+    this.heap.push({ frame, since: this.now });
     if (this.heap.size > 2 * this.counts.size + 64) {
       // Stale entries (count fell to zero) and repeats (held again after a release) go.
       const seen = new Set<number>();
-      this.heap.retain((f) => this.counts.has(f) && !seen.has(f) && seen.add(f) !== undefined);
+      this.heap.retain((e) => this.counts.has(e.frame) && !seen.has(e.frame) && seen.add(e.frame) !== undefined);
     }
   }
 
@@ -69,8 +79,20 @@ export class HoldRegistry implements FrameHolds {
 
   /** The oldest frame held (Infinity when none). */
   get oldest(): number {
+    return this.oldestSince(-Infinity);
+  }
+
+  /**
+   * The oldest frame held since capture time `horizon` or later (Infinity when none). Older
+   * holds leave the heap for good (they are still counted, so their release is matched): a
+   * hold that lasts longer than the horizon no longer holds anything back.
+   */
+  oldestSince(horizon: number): number {
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      if (this.counts.has(top)) return top;
+      if (this.counts.has(top.frame)) {
+        if (top.since >= horizon) return top.frame;
+        this.overdue++;
+      }
       this.heap.pop();
     }
     return Infinity;
