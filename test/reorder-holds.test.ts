@@ -6,7 +6,8 @@
 // event before the input ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { HoldRegistry, MovingHold } from '../src/util/frame-holds.js';
@@ -15,7 +16,7 @@ import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import type { TimelineEvent } from '../src/model/events.js';
-import { FIXTURES, PUBLIC, SAMPLES, exists } from './helpers.js';
+import { BIN, FIXTURES, PUBLIC, SAMPLES, exists } from './helpers.js';
 
 function event(frame: number, tsSec = 0): TimelineEvent {
   return { kind: 'finding', tsSec, tsNsec: 0, frames: [frame], protocol: 'x', transport: 'udp', src: '', dst: '', findings: [] };
@@ -171,4 +172,34 @@ test('every public capture and fixture: no event arrives below the watermark, an
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('timeline from standard input: the first event is printed while the input is still open', async () => {
+  // The whole of a small capture is written, but standard input stays open: nothing tells the
+  // command the capture has ended, so a line can only come from the watermark releasing it.
+  const bytes = readFileSync(join(FIXTURES, 'smb-burst.pcap'));
+  const child = spawn(process.execPath, [BIN, 'timeline', '--format', 'ndjson', '-q', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.write(bytes);
+  let out = '';
+  const first = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+  });
+  const stillOpen = child.exitCode === null && !child.stdin.writableEnded;
+  child.stdin.end();
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.ok(first !== undefined, 'no event printed while standard input was open');
+  assert.ok(stillOpen);
+  const all = out.trimEnd().split('\n');
+  // The first line printed early is the first line of the complete output, and order holds.
+  assert.equal(all[0], first);
+  const keys = all.map((l) => (JSON.parse(l) as { frames: number[] }).frames[0] ?? Infinity);
+  assert.deepEqual(keys, [...keys].sort((a, b) => a - b));
 });
