@@ -3,6 +3,7 @@
 // bytes in at most MAX_FRAGMENTS fragments, MAX_BYTES held in all, dropped after TIMEOUT
 // seconds of capture time. Overlaps keep the first copy (as Windows and Linux do) and are
 // reported; conflicting overlaps are reported as errors.
+import type { FrameHolds } from '../util/frame-holds.js';
 import { FragmentTable, OffsetParts, type FragmentLimits, type LimitHit } from './fragment-table.js';
 
 const LIMITS: FragmentLimits = {
@@ -32,6 +33,11 @@ interface Overlaps {
 
 export class Defragmenter {
   private readonly table = new FragmentTable<Overlaps, OffsetParts>(LIMITS, () => new OffsetParts());
+
+  /** Holds for the timeline's reorder window: a datagram being joined holds its first fragment's frame. */
+  set holds(holds: FrameHolds | undefined) {
+    this.table.holds = holds;
+  }
 
   add(key: string, frame: number, now: number, offset: number, data: Uint8Array, more: boolean): DefragResult {
     let entry = this.table.get(key);
