@@ -4,6 +4,7 @@ import type { TimelineEvent } from '../model/events.js';
 import type { Packet } from '../model/packet.js';
 import type { Timer } from './timers.js';
 import type { BufferBudget } from '../net/stream-buffer.js';
+import type { FrameHolds } from '../util/frame-holds.js';
 
 export interface EngineOptions {
   /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */
@@ -44,6 +45,12 @@ export interface EngineContext {
    * connections: a StreamBuffer attached to it may be told to give its bytes up.
    */
   readonly buffers?: BufferBudget;
+  /**
+   * Holds on frames for the timeline's reorder window: state that will later emit an event
+   * whose first frame is already past holds that frame until it emits the event or is
+   * dropped (src/util/frame-holds.ts). Every `hold` is matched by one `release`.
+   */
+  readonly holds?: FrameHolds;
 }
 
 /** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */

@@ -19,6 +19,7 @@ import { UdpFlows } from './udp.js';
 import { TimerQueue, type Timer } from './timers.js';
 import { BufferBudget } from '../net/stream-buffer.js';
 import { TCP_FINDINGS } from '../net/findings.js';
+import { HoldRegistry } from '../util/frame-holds.js';
 
 /** Bytes of unfinished application messages held across all connections. */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -29,6 +30,16 @@ export interface EngineHandlers {
   /** Every timeline event, when it is complete (not necessarily in frame order). */
   event?(event: TimelineEvent): void;
 }
+
+/**
+ * Capture seconds a hold keeps the reorder window's watermark back at most: five times the
+ * longest protocol timeout (60 s: DCE/RPC CL responses, MSNP ACKs), so request/response state
+ * never reaches it; what does is state that lives as long as its connection (a switchboard's close
+ * event keyed by its last data frame, the note that a connection's version was only inferred,
+ * a request never answered until the connection ends). Their events, when they come, are
+ * shown out of order with the timeline.late note rather than holding every later event back.
+ */
+export const HOLD_HORIZON = 300;
 
 /** Frames between sweeps of idle conversations and expired fragments. */
 const SWEEP_EVERY = 65536;
@@ -41,7 +52,10 @@ export class Engine implements EngineCore {
   private readonly udp: UdpFlows;
   private readonly timers = new TimerQueue();
   readonly buffers = new BufferBudget(MAX_BUFFERED_BYTES);
+  /** Frames pending state holds for the reorder window (`watermark`). */
+  readonly holds = new HoldRegistry();
   private frameCount = 0;
+  private lastFrame = 0;
   private latestSec = 0;
   private finished = false;
 
@@ -76,10 +90,12 @@ export class Engine implements EngineCore {
   // ---- frames ----
 
   frame(frame: Frame): void {
+    this.holds.now = frame.tsSec;
     this.timers.advance(frame.tsSec, this.runTimer);
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
     this.frameCount++;
+    this.lastFrame = frame.number;
     this.latestSec = frame.tsSec;
     try {
       const start = decodeLink(packet, frame.data, frame.linkType);
@@ -108,6 +124,15 @@ export class Engine implements EngineCore {
     this.sweep(true);
     this.udp.finish();
     this.tcp.finish();
+  }
+
+  /**
+   * No event emitted from now on has a first frame below this: the oldest frame pending state
+   * holds, or the next frame. Timers due before the next frame fire then, but what they finish
+   * holds its frame until it does.
+   */
+  get watermark(): number {
+    return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
   }
 
   get framesSeen(): number {

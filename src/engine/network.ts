@@ -44,7 +44,10 @@ export class Network {
   private readonly defrag4 = new Defragmenter((gone, why) => this.giveUp(gone, 'IPv4', why));
   private readonly defrag6 = new Defragmenter((gone, why) => this.giveUp(gone, 'IPv6', why));
 
-  constructor(private readonly core: EngineCore, private readonly tcp: TcpConversations, private readonly udp: UdpFlows) {}
+  constructor(private readonly core: EngineCore, private readonly tcp: TcpConversations, private readonly udp: UdpFlows) {
+    this.defrag4.holds = core.holds;
+    this.defrag6.holds = core.holds;
+  }
 
   /** Reports datagrams whose fragments never completed: those past the timeout, or all of them at the end. */
   sweep(now: number, all: boolean): void {

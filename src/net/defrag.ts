@@ -6,6 +6,7 @@
 // cannot lock new datagrams out. Every datagram given up (expired or evicted) is returned to
 // the caller, which reports it. Overlaps keep the first copy (as Windows and Linux do) and are
 // reported; conflicting overlaps are reported as errors.
+import type { FrameHolds } from '../util/frame-holds.js';
 import { FragmentTable, OffsetParts, type FragmentLimits, type LimitHit } from './fragment-table.js';
 
 const LIMITS: FragmentLimits = {
@@ -40,6 +41,11 @@ export class Defragmenter {
 
   /** `evicted` is told of each datagram given up to make room (the table was full). */
   constructor(private readonly evicted: (gone: Expired, why: string) => void) {}
+
+  /** Holds for the timeline's reorder window: a datagram being joined holds its first fragment's frame. */
+  set holds(holds: FrameHolds | undefined) {
+    this.table.holds = holds;
+  }
 
   add(key: string, frame: number, now: number, offset: number, data: Uint8Array, more: boolean): DefragResult {
     let entry = this.table.get(key);

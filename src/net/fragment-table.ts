@@ -8,6 +8,8 @@
 // Every operation is O(log n) in the parts of an entry (binary search; in-order parts append)
 // or amortised O(log n) in the entries (a heap orders them by age).
 
+import type { FrameHolds } from '../util/frame-holds.js';
+
 export interface FragmentLimits {
   /** Entries (datagrams, calls, transactions) in progress at once. */
   readonly maxEntries: number;
@@ -280,6 +282,11 @@ interface AgeItem<M, P> {
 }
 
 export class FragmentTable<M, P extends OffsetParts | NumberedParts> {
+  /**
+   * Holds for the timeline's reorder window: an entry holds its first frame while it is in the
+   * table (what it joins will be keyed by that frame). Set by the owner when it has them.
+   */
+  holds: FrameHolds | undefined;
   private readonly entries = new Map<string, FragmentEntry<M, P>>();
   private totalBytes = 0;
   private seq = 0;
@@ -335,10 +342,14 @@ export class FragmentTable<M, P extends OffsetParts | NumberedParts> {
     entry.live = false;
     this.entries.delete(entry.key);
     this.totalBytes -= entry.bytes;
+    if (entry.frames.length > 0) this.holds?.release(entry.frames[0]!);
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.live = false;
+    for (const entry of this.entries.values()) {
+      entry.live = false;
+      if (entry.frames.length > 0) this.holds?.release(entry.frames[0]!);
+    }
     this.entries.clear();
     this.ages.length = 0;
     this.totalBytes = 0;
@@ -380,7 +391,7 @@ export class FragmentTable<M, P extends OffsetParts | NumberedParts> {
     const placed = this.placeAt(entry, offset, bytes, space);
     if (placed.kind === 'limit') return placed;
     entry.received++;
-    entry.addFrames(frames);
+    this.addFrames(entry, frames);
     return placed;
   }
 
@@ -420,8 +431,15 @@ export class FragmentTable<M, P extends OffsetParts | NumberedParts> {
     entry.received++;
     entry.bytes += bytes.length;
     this.totalBytes += bytes.length;
-    entry.addFrames(frames);
+    this.addFrames(entry, frames);
     return { kind: 'placed' };
+  }
+
+  /** Records an entry's frames (what callers do with `entry.addFrames` for frames of their own goes through here too). */
+  addFrames(entry: FragmentEntry<M, P>, frames: readonly number[]): void {
+    const had = entry.frames.length > 0;
+    entry.addFrames(frames);
+    if (!had && entry.frames.length > 0 && entry.live) this.holds?.hold(entry.frames[0]!);
   }
 
   // ---- the age heap ----

@@ -1,5 +1,8 @@
 // A byte queue for one direction of a reassembled stream that remembers which frames carried
-// which bytes, so an application PDU knows its frames and the time of its first byte.
+// which bytes, so an application PDU knows its frames and the time of its first byte. While it
+// holds bytes it holds the frame of the first one for the timeline's reorder window: the
+// message they begin will be an event keyed by that frame.
+import type { FrameHolds } from '../util/frame-holds.js';
 
 export interface Carried {
   /** Frames that carried the consumed bytes, in order, without repeats. */
@@ -60,6 +63,9 @@ export class StreamBuffer {
   private marks: Mark[] = [];
 
   private budget: BufferBudget | undefined;
+  private holds: FrameHolds | undefined;
+  /** The frame held (the first mark's), 0 when none. */
+  private held = 0;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
 
@@ -69,9 +75,10 @@ export class StreamBuffer {
   }
 
   /** Counts this buffer's bytes in a budget shared with other connections; `evict` gives them up. */
-  attach(budget: BufferBudget | undefined, evict: () => void): void {
+  attach(budget: BufferBudget | undefined, evict: () => void, holds?: FrameHolds): void {
     this.budget = budget;
     this.evict = evict;
+    this.holds = holds;
   }
 
   get length(): number {
@@ -95,6 +102,7 @@ export class StreamBuffer {
     const last = this.marks[this.marks.length - 1];
     if (last !== undefined && last.frame === frame) last.end = absEnd;
     else this.marks.push({ end: absEnd, frame, tsSec, tsNsec });
+    if (this.held === 0 && this.holds !== undefined) this.hold(this.marks[0]!.frame);
     return true;
   }
 
@@ -136,7 +144,10 @@ export class StreamBuffer {
     if (count > 0) this.budget?.changed(this, -count);
     let drop = 0;
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
-    if (drop > 0) this.marks.splice(0, drop);
+    if (drop > 0) {
+      this.marks.splice(0, drop);
+      if (this.held !== 0) this.hold(this.marks[0]?.frame ?? 0);
+    }
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
@@ -149,6 +160,13 @@ export class StreamBuffer {
   /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
   clear(): void {
     this.consume(this.length);
+  }
+
+  private hold(frame: number): void {
+    if (frame === this.held) return;
+    if (this.held !== 0) this.holds?.release(this.held);
+    this.held = frame;
+    if (frame !== 0) this.holds?.hold(frame);
   }
 
   private makeRoom(extra: number): void {

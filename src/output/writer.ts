@@ -2,12 +2,17 @@
 
 /** Bytes gathered before a write (fewer, larger writes). */
 const CHUNK = 1 << 18;
+/** Milliseconds a line waits in the buffer at most: a slow stream (the timeline's first events, live capture) is not held back. */
+const LINGER_MS = 100;
 
 export class Output {
   // Lines are encoded straight into a byte buffer: no array of parts to join and no
   // second copy from a joined string into bytes at every flush.
   private buf: Buffer;
   private pos = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Wall time (ms) of the oldest line in the buffer; nothing has been written yet while -1. */
+  private since = -1;
 
   constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly threshold = CHUNK) {
     this.buf = Buffer.allocUnsafe(Math.max(threshold, 1024) + 1024);
@@ -29,10 +34,27 @@ export class Output {
         return;
       }
     }
+    const now = Date.now();
+    const first = this.since < 0;
+    if (this.pos === 0) {
+      this.since = now;
+      if (this.timer === undefined) {
+        this.timer = setTimeout(this.linger, LINGER_MS);
+        this.timer.unref();
+      }
+    }
     this.pos += this.buf.write(text, this.pos, 'utf8');
     this.buf[this.pos++] = 0x0a;
-    if (this.pos >= this.threshold) this.flush();
+    // The first line goes out at once (a long run shows it has started); later ones in chunks,
+    // or after LINGER_MS when lines come slowly (the timer needs the event loop, which a
+    // capture reader only yields between its chunks; the clock check here does not).
+    if (first || this.pos >= this.threshold || now - this.since >= LINGER_MS) this.flush();
   }
+
+  private readonly linger = (): void => {
+    this.timer = undefined;
+    this.flush();
+  };
 
   flush(): void {
     if (this.pos === 0) return;

@@ -1,10 +1,22 @@
 // The timeline's reorder window. Dissectors emit an event when it is complete — a message
 // carried by several frames, or waiting for its response, comes out after events of later
 // frames — while the timeline is in frame order. The window holds events in a heap keyed by
-// their first frame and releases one as soon as it is older (in capture time) than the window,
-// or when the window holds too many: output starts long before the file ends and memory is
-// bounded by the window, not by the file. An event whose place has already been passed is
-// released at once, with a note saying so (TIMELINE_FINDINGS.late), rather than held.
+// their first frame (then by arrival) and releases them in that order.
+//
+// What lets an event go is a watermark: every piece of pending state that will later emit an
+// event whose first frame is already past holds that frame (src/util/frame-holds.ts: an
+// unanswered request, a multi-block message, a fragment set, bytes of an incomplete message,
+// an MSNP message waiting for its legs or ACK…). After each frame the runner gives the window
+// the oldest live hold (or the next frame when nothing is held), and every held event below it
+// goes out at once: nothing can arrive before it any more. On spam-shaped traffic an event is
+// out a few frames after it completes, and the first line is printed at once.
+//
+// Bounds stay as a backstop, for state that holds a frame for a long time (a session summary
+// keyed by an old frame on a connection idle for half an hour, a hold a dissector forgot to
+// release): the window holds at most `maxEvents` events, `maxBytes` bytes (estimated) and
+// `maxSeconds` of capture time; past them the earliest goes out even below a live hold, and an
+// event that completes after the window has passed its place is released at once, with a note
+// saying so (TIMELINE_FINDINGS.late), rather than held.
 import type { TimelineEvent } from '../model/events.js';
 import { BinaryHeap } from '../util/binary-heap.js';
 import { TIMELINE_FINDINGS } from './findings.js';
@@ -14,13 +26,15 @@ export interface ReorderLimits {
   readonly maxEvents: number;
   /** Capture seconds an event is held at most, counted from its own time. */
   readonly maxSeconds: number;
+  /** Bytes held at most (estimated per event: see `eventBytes`); past it the earliest is released. */
+  readonly maxBytes?: number;
 }
 
 // Dissectors finish pending state (an unanswered request, a message waiting for its ACK) on
 // their own capture-time timeouts, well inside these bounds; an event that only completes when
 // its connection ends (a session summary on a connection idle until the end of the capture)
 // can still come late.
-export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 10_000, maxSeconds: 3600 };
+export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 200_000, maxSeconds: 3600, maxBytes: 64 * 1024 * 1024 };
 
 /** Live capture: each event as soon as it is complete. */
 export const NO_REORDER: ReorderLimits = { maxEvents: 0, maxSeconds: 0 };
@@ -30,21 +44,48 @@ interface Held {
   /** First frame; events without frames (file-level findings) sort last, as before. */
   readonly key: number;
   readonly seq: number;
+  readonly bytes: number;
 }
 
 const before = (a: Held, b: Held): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+
+const NO_FRAME = Number.MAX_SAFE_INTEGER;
+
+/**
+ * An estimate of the heap bytes an event holds: the object and its arrays, its strings (two
+ * bytes a character at most) and findings. Cheap (no walk of `details`, counted as a flat
+ * allowance); the byte bound is a backstop, not an accounting.
+ */
+export function eventBytes(event: TimelineEvent): number {
+  let n = 400 + 8 * event.frames.length + 2 * (event.src.length + event.dst.length + event.transport.length);
+  for (const f of event.findings) n += 120 + 2 * f.summary.length;
+  if (event.kind === 'message') n += 2 * (event.text.length + event.from.length) + 40 * event.to.length;
+  if ('details' in event && event.details !== undefined) n += 300;
+  return n;
+}
 
 export class ReorderWindow {
   private readonly heap = new BinaryHeap<Held>(before);
   private seq = 0;
   /** Key of the last event released (events must not be released before it any more). */
   private released = 0;
+  private bytes = 0;
+  private readonly maxBytes: number;
   lateEvents = 0;
+  /** Events released by a bound (count, bytes, time) rather than by the watermark. */
+  forced = 0;
 
-  constructor(private readonly release: (event: TimelineEvent) => void, private readonly limits: ReorderLimits = DEFAULT_REORDER) {}
+  constructor(private readonly release: (event: TimelineEvent) => void, private readonly limits: ReorderLimits = DEFAULT_REORDER) {
+    this.maxBytes = limits.maxBytes ?? Infinity;
+  }
 
   get size(): number {
     return this.heap.size;
+  }
+
+  /** Estimated bytes of the events held. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   push(event: TimelineEvent): void {
@@ -52,32 +93,44 @@ export class ReorderWindow {
       this.release(event);
       return;
     }
-    const key = event.frames[0] ?? Number.MAX_SAFE_INTEGER;
+    const key = event.frames[0] ?? NO_FRAME;
     if (key < this.released) {
       this.lateEvents++;
       event.findings.push(TIMELINE_FINDINGS.late.at(key, `event completed after the reorder window had passed its place (frame ${key}); shown out of order`));
       this.release(event);
       return;
     }
-    this.heap.push({ event, key, seq: this.seq++ });
-    while (this.heap.size > this.limits.maxEvents) this.pop();
+    const bytes = eventBytes(event);
+    this.heap.push({ event, key, seq: this.seq++, bytes });
+    this.bytes += bytes;
+    while (this.heap.size > this.limits.maxEvents || this.bytes > this.maxBytes) this.pop(true);
+  }
+
+  /**
+   * No event can arrive any more whose first frame is below `watermark` (the oldest frame
+   * pending state holds, or the next frame): releases every held event below it.
+   */
+  releaseBelow(watermark: number): void {
+    for (let top = this.heap.peek(); top !== undefined && top.key < watermark; top = this.heap.peek()) this.pop(false);
   }
 
   /** Capture time has reached `nowSec`: releases what has been held long enough. */
   advance(nowSec: number): void {
     const horizon = nowSec - this.limits.maxSeconds;
-    for (let top = this.heap.peek(); top !== undefined && top.event.tsSec <= horizon && top.key !== Number.MAX_SAFE_INTEGER; top = this.heap.peek()) this.pop();
+    for (let top = this.heap.peek(); top !== undefined && top.event.tsSec <= horizon && top.key !== NO_FRAME; top = this.heap.peek()) this.pop(true);
   }
 
   /** End of a capture: releases everything, in order, and starts afresh. */
   flush(): void {
-    while (this.heap.size > 0) this.pop();
+    while (this.heap.size > 0) this.pop(false);
     this.released = 0;
   }
 
-  private pop(): void {
+  private pop(forced: boolean): void {
     const top = this.heap.pop()!;
     this.released = top.key;
+    this.bytes -= top.bytes;
+    if (forced) this.forced++;
     this.release(top.event);
   }
 }

@@ -129,7 +129,10 @@ export class Runner {
             } finally {
               release();
             }
-            window?.advance(frame.tsSec);
+            if (window !== undefined) {
+              window.releaseBelow(engine.watermark);
+              window.advance(frame.tsSec);
+            }
           },
           warning: (message) => {
             progress?.done();

@@ -75,6 +75,7 @@ export class ClEngine {
   constructor(private readonly interfaces: RpcInterfaces) {}
 
   datagram(ctx: EngineContext, dg: UdpDatagram): void {
+    this.assemblies.holds ??= ctx.holds;
     const packet = ctx.packet;
     const frame = packet?.frame.number ?? 0;
     if (dg.quoted) {
@@ -209,6 +210,7 @@ export class ClEngine {
       findings: callFindings, ids: { activity: h.activity, seq: h.seq }, extraFrames: [], maybe: (h.flags1 & (F1_MAYBE | F1_BROADCAST)) !== 0,
     };
     this.pending.set(key, p);
+    ctx.holds?.hold(stub.frames[0] ?? 0); // released when the call is finished
     this.byActivity.set(`${h.activity}|${h.seq}`, key);
     p.timer = ctx.schedule(dg.tsSec + RESPONSE_TIMEOUT, () => {
       if (this.pending.get(key) === p) this.finish(ctx, p, { kind: 'none', expected: !p.maybe }, undefined, []);
@@ -343,6 +345,7 @@ export class ClEngine {
   private finish(ctx: EngineContext, p: Pending, outcome: Parameters<typeof finishCall>[2], responseParsed: unknown, extra: Finding[]): void {
     p.timer?.cancel();
     this.pending.delete(p.key);
+    ctx.holds?.release(p.request.frames[0] ?? 0);
     const akey = `${p.ids.activity}|${p.ids.seq}`;
     if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);
     if (this.done.size >= MAX_DONE) this.done.delete(this.done.keys().next().value as string);
@@ -396,7 +399,7 @@ export class ClEngine {
         : CL.fragmentConflict.at(frame, `fragment ${h.fragnum} of seq ${h.seq} received again with different bytes; the first copy was kept`);
       ctx.packetFinding(item);
       if (!placed.same) asm.meta.findings.push(item);
-      asm.addFrames([frame]);
+      this.assemblies.addFrames(asm, [frame]);
       return undefined;
     }
     if (placed.kind === 'limit') {

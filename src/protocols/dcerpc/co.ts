@@ -81,8 +81,9 @@ export class CoConnection {
   private closed = false;
 
   constructor(private readonly ctx: EngineContext, private readonly where: CoEndpoints) {
-    this.bufs[0].attach(ctx.buffers, () => this.gap(0));
-    this.bufs[1].attach(ctx.buffers, () => this.gap(1));
+    for (const table of this.assemblies) table.holds = ctx.holds;
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0), ctx.holds);
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1), ctx.holds);
   }
 
   /** Bytes of one direction, in order; `frames` are those that carried them (default: the current frame). */
@@ -112,6 +113,7 @@ export class CoConnection {
     for (const dir of [0, 1] as const) {
       const left = this.bufs[dir].length;
       if (left > 0) this.report(CO.truncatedPdu, this.ctx.packet?.frame.number ?? 0, `connection ended with ${left} byte(s) of an incomplete DCE/RPC PDU`);
+      this.bufs[dir].clear();
       for (const asm of this.assemblies[dir].values()) {
         const callId = asm.key;
         this.report(CO.fragmentsIncomplete, asm.frames[0] ?? 0,
@@ -120,9 +122,17 @@ export class CoConnection {
       this.assemblies[dir].clear();
     }
     for (const call of [...this.calls.values()]) {
-      this.calls.delete(call.callId);
+      this.dropCall(call.callId);
       finishCall(this.ctx, call, { kind: 'none', expected: !call.maybe }, undefined);
     }
+  }
+
+  /** Forgets a pending call (answered, abandoned or given up), releasing its hold. */
+  private dropCall(callId: number): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    this.ctx.holds?.release(call.request.frames[0] ?? 0);
+    this.calls.delete(callId);
   }
 
   private report(def: FindingDef, frame: number, summary: string): void {
@@ -278,7 +288,7 @@ export class CoConnection {
         // orphaned: the client abandons the call (C706 12.6.4.8).
         const call = this.calls.get(h.callId);
         if (call !== undefined) {
-          this.calls.delete(h.callId);
+          this.dropCall(h.callId);
           finishCall(ctx, call, { kind: 'none', expected: false }, undefined, [CO.orphaned.at(frame, `call_id ${h.callId} abandoned by the client`)]);
         }
         break;
@@ -366,15 +376,16 @@ export class CoConnection {
     }
     const previous = this.calls.get(h.callId);
     if (previous !== undefined) {
-      this.calls.delete(h.callId);
+      this.dropCall(h.callId);
       finishCall(ctx, previous, { kind: 'none', expected: !previous.maybe }, undefined, [CO.callIdReused.at(frame, `call_id ${h.callId} reused before its response`)]);
     }
     if (this.calls.size >= MAX_CALLS) {
       const oldest = this.calls.values().next().value as PendingCall;
-      this.calls.delete(oldest.callId);
+      this.dropCall(oldest.callId);
       finishCall(ctx, oldest, { kind: 'none', expected: !oldest.maybe }, undefined);
     }
     const stub: RpcStub = { bytes: whole.stub, drep: h.drep, frames: whole.frames, tsSec: whole.tsSec, tsNsec: whole.tsNsec };
+    ctx.holds?.hold(stub.frames[0] ?? 0); // released by dropCall
     this.calls.set(h.callId, {
       callId: h.callId, contextId: whole.contextId, maybe: (whole.first.flags & PFC_MAYBE) !== 0,
       interfaceUuid: bound?.uuid ?? '', handler: bound !== undefined ? this.where.interfaces.get(bound.uuid) : undefined, version: bound?.major ?? 0, opnum: whole.opnum, route: this.routeOf(dir), request: stub, requestParsed: parsed,
@@ -399,7 +410,7 @@ export class CoConnection {
       return;
     }
     nodes.push(f(DCERPC.request_in, call.request.frames[call.request.frames.length - 1] ?? 0));
-    this.calls.delete(h.callId);
+    this.dropCall(h.callId);
     const stub: RpcStub = { bytes: whole.stub, drep: h.drep, frames: whole.frames, tsSec: whole.tsSec, tsNsec: whole.tsNsec };
     finishCall(ctx, call, { kind: 'response', stub }, d?.parsed, [...findings, ...(d?.findings ?? [])]);
   }
@@ -412,7 +423,7 @@ export class CoConnection {
       if (asm !== undefined) table.delete(asm);
     }
     if (call === undefined) return;
-    this.calls.delete(h.callId);
+    this.dropCall(h.callId);
     finishCall(this.ctx, call, { kind: 'fault', status, name: rpcStatusName(status), frames }, undefined, findings);
   }
 }

@@ -19,6 +19,7 @@ import { CommandStreams } from './stream.js';
 import { handleOf, type Login, type MsnpShared, type Referral } from './shared.js';
 import { ASYNC_SERVER, TridMatcher } from './trids.js';
 import { LegRoutingContext } from './legs.js';
+import { MovingHold } from '../../util/frame-holds.js';
 
 const MAX_ROSTER = 256;
 /** CAL invitations waiting for their answer on one switchboard (more are emitted unanswered). */
@@ -79,6 +80,12 @@ export class MsnpConnection {
   /** First and last frames that carried bytes of this connection (for events at its end). */
   private first: Carried | undefined;
   private last: Carried | undefined;
+  /**
+   * Holds for the reorder window: the first frame while the version is not known (a note at
+   * the end may be keyed there), the last frame of a switchboard (its `close` event).
+   */
+  private readonly firstHold: MovingHold;
+  private readonly lastHold: MovingHold;
 
   /** The engine's context, with chat messages joined across the legs of a switchboard (legs.ts). */
   private readonly ctx: EngineContext;
@@ -86,6 +93,8 @@ export class MsnpConnection {
   constructor(private readonly shared: MsnpShared, engineCtx: EngineContext, readonly route: ConnectionRoute) {
     const ctx = new LegRoutingContext(engineCtx, shared.legs, () => ({ server: route.server, localUser: this.localUser ?? this.loginHandle }));
     this.ctx = ctx;
+    this.firstHold = new MovingHold(engineCtx.holds);
+    this.lastHold = new MovingHold(engineCtx.holds);
     shared.legs.connectionOpened(route.server);
     const report: Reporter = (def, frame, summary, side, carried, clause) => this.report(def, frame, summary, side, carried, clause);
     this.profile = new RoleAndVersion(shared, route.clientIp, report);
@@ -103,8 +112,12 @@ export class MsnpConnection {
     this.seen[side === 'c' ? 0 : 1] = true;
     const here: Carried = { frames: [packet.frame.number], tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec };
     this.shared.legs.expire(packet.frame.tsSec + packet.frame.tsNsec / 1e9);
-    if (this.first === undefined) this.first = here;
+    if (this.first === undefined) {
+      this.first = here;
+      if (this.profile.version === undefined) this.firstHold.set(here.frames[0]!);
+    }
     this.last = here;
+    if (this.profile.role === 'SB' || this.profile.role === undefined) this.lastHold.set(here.frames[0]!);
     if (side === 's') this.serverSegments++;
     this.streams.feed(side, bytes, packet);
   }
@@ -128,6 +141,15 @@ export class MsnpConnection {
     if (this.profile.role === 'SB' && (this.sbOpened || this.roster.size > 0 || this.chatCount > 0)) {
       this.emitSession('close', 's', this.last, { users: [...this.roster.keys()], messages: this.chatCount, sessid: this.sessid });
     }
+    this.firstHold.clear();
+    this.lastHold.clear();
+    this.holdChallenge(undefined);
+  }
+
+  private holdChallenge(frame: number | undefined): void {
+    const old = this.challengeAt?.frame;
+    if (old !== undefined) this.ctx.holds?.release(old);
+    if (frame !== undefined) this.ctx.holds?.hold(frame);
   }
 
   // ---- one command ----
@@ -138,6 +160,8 @@ export class MsnpConnection {
     this.profile.infer(side, cmd, this.loginHandle);
     this.profile.evidence(side, cmd);
     this.profile.validate(side, cmd, frame, carried);
+    if (this.profile.version !== undefined) this.firstHold.clear();
+    if (this.profile.role !== undefined && this.profile.role !== 'SB') this.lastHold.clear();
 
     const payload = cmd.payloadIndex >= 0 ? bytes.subarray(cmd.lineLength) : undefined;
     const info: PayloadInfo | undefined = payload !== undefined ? interpretPayload(cmd.name, payload) : undefined;
@@ -195,7 +219,10 @@ export class MsnpConnection {
       }
     }
     if (this.challengeAt !== undefined) {
-      if (n === 'QRY') this.challengeAt = undefined;
+      if (n === 'QRY') {
+        this.holdChallenge(undefined);
+        this.challengeAt = undefined;
+      }
       else this.challengeAt.after++;
     }
   }
@@ -241,7 +268,10 @@ export class MsnpConnection {
       case 'CHL':
         if (side === 's') {
           this.challenge = p[1];
-          this.challengeAt ??= { frame, carried, after: 0 };
+          if (this.challengeAt === undefined) {
+            this.holdChallenge(frame);
+            this.challengeAt = { frame, carried, after: 0 };
+          }
         }
         break;
       case 'OUT':
@@ -375,6 +405,7 @@ export class MsnpConnection {
     }
     if (this.invites.size >= MAX_INVITES) this.answerInvite(this.invites.keys().next().value as string, undefined, {});
     this.invites.set(trid, { carried, details });
+    this.ctx.holds?.hold(carried.frames[0] ?? 0); // released by answerInvite
   }
 
   /** Emits a held invite with its answer (none when the connection ended first). */
@@ -382,6 +413,7 @@ export class MsnpConnection {
     const held = this.invites.get(trid);
     if (held === undefined) return;
     this.invites.delete(trid);
+    this.ctx.holds?.release(held.carried.frames[0] ?? 0);
     const frames = answer !== undefined ? [...held.carried.frames, ...answer.frames.filter((n) => !held.carried.frames.includes(n))] : held.carried.frames;
     this.emitSession('invite', 'c', { ...held.carried, frames }, { ...held.details, ...outcome });
   }

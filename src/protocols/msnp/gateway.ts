@@ -67,8 +67,8 @@ export class GatewayApp implements TcpApp {
   private readonly broken: [boolean, boolean] = [false, false];
 
   constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly shared: MsnpShared, private readonly table: GatewayTable) {
-    this.bufs[0].attach(ctx.buffers, () => this.gap(0));
-    this.bufs[1].attach(ctx.buffers, () => this.gap(1));
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0), ctx.holds);
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1), ctx.holds);
   }
 
   data(dir: Direction, bytes: Uint8Array): void {

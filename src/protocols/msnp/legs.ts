@@ -10,6 +10,7 @@ import type { Finding } from '../../model/findings.js';
 import type { Packet } from '../../model/packet.js';
 import type { MessageEvent, PresenceEvent, TimelineEvent } from '../../model/events.js';
 import type { Timer } from '../../engine/timers.js';
+import type { FrameHolds } from '../../util/frame-holds.js';
 
 /** Capture seconds within which the legs of one message are joined (the server relays at once). */
 export const LEG_SECONDS = 2;
@@ -26,6 +27,8 @@ interface Leg {
 
 interface Waiting {
   readonly legs: Leg[];
+  /** The frame held for the reorder window: the lowest first frame of the legs. */
+  held: number;
   readonly sec: number;
   readonly ctx: EngineContext;
 }
@@ -70,8 +73,18 @@ export function joinWatchers(copies: readonly { readonly event: PresenceEvent; r
 
 interface WaitingPresence {
   readonly copies: { readonly event: PresenceEvent; readonly watcher: string | undefined }[];
+  /** The frame held for the reorder window: the lowest first frame of the copies. */
+  held: number;
   readonly sec: number;
   readonly ctx: EngineContext;
+}
+
+/** A joined event is keyed by its legs' lowest frame: a leg that held for its ACK may come after a later one. */
+function lower(ctx: EngineContext, held: number, frame: number): number {
+  if (frame <= 0 || frame >= held) return held;
+  ctx.holds?.hold(frame);
+  ctx.holds?.release(held);
+  return frame;
 }
 
 /** The legs waiting for their siblings, keyed by switchboard server, sender and text. */
@@ -106,6 +119,7 @@ export class MessageLegs {
     // A second copy from the same side (the sender repeating itself) is a new message, not a leg.
     if (w !== undefined && !(leg.relayed === false && w.legs.some((l) => !l.relayed)) && !w.legs.some((l) => l.relayed && relayed && l.event.dst === event.dst)) {
       w.legs.push(leg);
+      w.held = lower(w.ctx, w.held, event.frames[0] ?? 0);
       return;
     }
     if (w !== undefined) this.release(key, w);
@@ -113,7 +127,8 @@ export class MessageLegs {
       const [oldKey, old] = this.waiting.entries().next().value as [string, Waiting];
       this.release(oldKey, old);
     }
-    this.waiting.set(key, { legs: [leg], sec, ctx });
+    this.waiting.set(key, { legs: [leg], sec, ctx, held: event.frames[0] ?? 0 });
+    ctx.holds?.hold(event.frames[0] ?? 0); // released when the joined message is emitted
   }
 
   /** A presence change a server sent to one watcher (`watcher`: that connection's user). */
@@ -129,6 +144,7 @@ export class MessageLegs {
     // The same watcher told twice is a second change, not another watcher.
     if (w !== undefined && !w.copies.some((c) => c.event.dst === event.dst)) {
       w.copies.push({ event, watcher });
+      w.held = lower(w.ctx, w.held, event.frames[0] ?? 0);
       return;
     }
     if (w !== undefined) this.releasePresence(key, w);
@@ -136,7 +152,8 @@ export class MessageLegs {
       const [oldKey, old] = this.presence.entries().next().value as [string, WaitingPresence];
       this.releasePresence(oldKey, old);
     }
-    this.presence.set(key, { copies: [{ event, watcher }], sec, ctx });
+    this.presence.set(key, { copies: [{ event, watcher }], sec, ctx, held: event.frames[0] ?? 0 });
+    ctx.holds?.hold(event.frames[0] ?? 0); // released when the joined change is emitted
   }
 
   /** Emits the messages whose legs can no longer grow by capture time `nowSec`. */
@@ -159,11 +176,13 @@ export class MessageLegs {
 
   private releasePresence(key: string, w: WaitingPresence): void {
     this.presence.delete(key);
+    w.ctx.holds?.release(w.held);
     w.ctx.emit(joinWatchers(w.copies));
   }
 
   private release(key: string, w: Waiting): void {
     this.waiting.delete(key);
+    w.ctx.holds?.release(w.held);
     w.ctx.emit(joinLegs(w.legs));
   }
 }
@@ -185,6 +204,9 @@ export class LegRoutingContext implements EngineContext {
   }
   get packet(): Packet | undefined {
     return this.inner.packet;
+  }
+  get holds(): FrameHolds | undefined {
+    return this.inner.holds;
   }
   emit(event: TimelineEvent): void {
     const { server, localUser } = this.source();

@@ -49,8 +49,8 @@ export class CommandStreams {
     private readonly onCommand: CommandSink,
   ) {
     this.sync = [route.fromStart, route.fromStart];
-    this.bufs[0].attach(ctx.buffers, () => this.gap('c', 0));
-    this.bufs[1].attach(ctx.buffers, () => this.gap('s', 0));
+    this.bufs[0].attach(ctx.buffers, () => this.gap('c', 0), ctx.holds);
+    this.bufs[1].attach(ctx.buffers, () => this.gap('s', 0), ctx.holds);
   }
 
   /** Bytes of one direction, carried by `packet`; a segment that completes no command gets a continuation layer. */
@@ -145,7 +145,10 @@ export class CommandStreams {
       if (r.kind === 'garbage') {
         const carried = buf.consume(r.skip);
         const g = this.garbage[i];
-        if (g === undefined) this.garbage[i] = { bytes: r.skip, frame: carried.frames[0] ?? 0, tsSec: carried.tsSec, tsNsec: carried.tsNsec, afterPayload: this.sync[i] ? this.lastPayload[i] : undefined, reason: r.reason };
+        if (g === undefined) {
+          this.garbage[i] = { bytes: r.skip, frame: carried.frames[0] ?? 0, tsSec: carried.tsSec, tsNsec: carried.tsNsec, afterPayload: this.sync[i] ? this.lastPayload[i] : undefined, reason: r.reason };
+          this.ctx.holds?.hold(carried.frames[0] ?? 0); // reported (and released) by flushGarbage
+        }
         else g.bytes += r.skip;
         this.sync[i] = false;
         continue;
@@ -164,6 +167,7 @@ export class CommandStreams {
     const g = this.garbage[i];
     if (g === undefined) return;
     this.garbage[i] = undefined;
+    this.ctx.holds?.release(g.frame);
     const carried: Carried = { frames: [g.frame], tsSec: g.tsSec, tsNsec: g.tsNsec };
     if (g.afterPayload !== undefined) {
       this.report(MSNP_FINDINGS.payloadLengthMismatch, g.frame, `${g.bytes} byte(s) after the payload of ${g.afterPayload} do not start a command: the declared payload length disagrees with the bytes present; resynchronised at the next command line`, side, carried);

@@ -47,23 +47,34 @@ export class TridMatcher {
   /** A client request that expects an answer with its TrID. */
   request(trid: string, p: Pending): void {
     if (this.pending.size >= MAX_PENDING) {
-      for (const [k, v] of this.pending) if (v.answered) this.pending.delete(k);
+      for (const [k, v] of this.pending) if (v.answered) this.drop(k);
       if (this.pending.size >= MAX_PENDING) {
         const first = this.pending.keys().next().value;
-        if (first !== undefined) this.pending.delete(first);
+        if (first !== undefined) this.drop(first);
         if (!this.pendingFull) {
           this.pendingFull = true;
           this.report(MSNP_FINDINGS.pendingLimit, p.frame, `more than ${MAX_PENDING} requests awaiting answers: the oldest are no longer tracked`, 'c');
         }
       }
     }
+    if (this.pending.has(trid)) this.drop(trid);
     this.pending.set(trid, p);
+    // An unanswered request is reported when the connection ends: it holds its frame until answered.
+    this.ctx.holds?.hold(p.frame);
+  }
+
+  private drop(trid: string): void {
+    const p = this.pending.get(trid);
+    if (p === undefined) return;
+    if (!p.answered) this.ctx.holds?.release(p.frame);
+    this.pending.delete(trid);
   }
 
   /** A server line with this TrID answers its request: returns the request's frame. */
   answer(trid: string): number | undefined {
     const p = this.pending.get(trid);
     if (p === undefined) return undefined;
+    if (!p.answered) this.ctx.holds?.release(p.frame);
     p.answered = true;
     return p.frame;
   }
@@ -83,6 +94,7 @@ export class TridMatcher {
     }
     const pm: PendingMessage = { event, mode };
     this.pendingMessages.set(trid, pm);
+    this.ctx.holds?.hold(event.frames[0] ?? 0); // released when answered or settled
     pm.timer = this.ctx.schedule(event.tsSec + ACK_TIMEOUT, () => {
       if (this.pendingMessages.get(trid) === pm) this.finishMessage(trid);
     });
@@ -98,6 +110,7 @@ export class TridMatcher {
     if (pm === undefined) return;
     pm.timer?.cancel();
     this.pendingMessages.delete(trid);
+    this.ctx.holds?.release(pm.event.frames[0] ?? 0);
     pm.event.status = status;
     if (error !== undefined) pm.event.error = error;
     if (!pm.event.frames.includes(frame)) pm.event.frames.push(frame);
@@ -109,6 +122,7 @@ export class TridMatcher {
     if (pm === undefined) return;
     pm.timer?.cancel();
     this.pendingMessages.delete(trid);
+    this.ctx.holds?.release(pm.event.frames[0] ?? 0);
     // N: silence means delivered, if the server half is in the capture; A/D: an answer was due.
     pm.event.status = !this.serverSeen() ? 'unknown' : pm.mode === 'N' ? 'ok' : 'no-response';
     this.ctx.emit(pm.event);
@@ -122,6 +136,6 @@ export class TridMatcher {
       if (p.name === 'OUT' || p.name === 'XFR' && role === 'DS') continue;
       this.report(MSNP_FINDINGS.trIdUnanswered, p.frame, `${p.name} with TrID ${trid} was never answered although the server kept sending`, 'c', { frames: [p.frame], tsSec: p.tsSec, tsNsec: p.tsNsec });
     }
-    this.pending.clear();
+    for (const trid of [...this.pending.keys()]) this.drop(trid);
   }
 }

@@ -3,6 +3,7 @@
 // to the protocol that recognises it, through the datagram seam.
 import { datagramKey, type EngineContext, type IcmpError, type Route, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { DatagramPayloadFactory } from '../../engine/seams.js';
+import type { Timer } from '../../engine/timers.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import { NBDGM_FINDINGS } from './findings.js';
@@ -57,10 +58,13 @@ export class NbdgmService implements UdpAppFactory {
   private readonly heldByError = new Map<string, string>();
   /** datagramKey of each datagram with user data → the key its message is held under (oldest forgotten first). */
   private readonly sent = new Map<string, string>();
+  /** Fires when the oldest held message's hold time is over and no datagram came to release it. */
+  private timer: Timer | undefined;
 
   constructor(private readonly payloads: readonly DatagramPayloadFactory[]) {}
 
   dissect(ctx: EngineContext, dg: UdpDatagram): void {
+    this.partials.holds ??= ctx.holds;
     const packet = ctx.packet;
     const frame = packet?.frame.number ?? dg.frames[0] ?? 0;
     const b = dg.payload;
@@ -152,6 +156,20 @@ export class NbdgmService implements UdpAppFactory {
     }
     this.held.set(key, { key, errorKey, event });
     this.heldByError.set(errorKey, key);
+    ctx.holds?.hold(event.frames[0] ?? 0); // released by emitHeld
+    // Released by the next datagram past the hold time, or by this timer when none comes (the
+    // window waits for what is held).
+    if (this.timer === undefined) this.armTimer(ctx, event.tsSec);
+  }
+
+  private armTimer(ctx: EngineContext, tsSec: number): void {
+    const at = tsSec + HOLD_SECONDS;
+    this.timer = ctx.schedule(at, () => {
+      this.timer = undefined;
+      this.release(ctx, at + 0.5, false);
+      const next = this.held.values().next().value;
+      if (next !== undefined) this.armTimer(ctx, next.event.tsSec);
+    });
   }
 
   private fail(ctx: EngineContext, key: string, error: string, frames: readonly number[], icmp?: IcmpError): void {
@@ -165,6 +183,7 @@ export class NbdgmService implements UdpAppFactory {
 
   private emitHeld(ctx: EngineContext, h: Held): void {
     this.held.delete(h.key);
+    ctx.holds?.release(h.event.frames[0] ?? 0);
     if (this.heldByError.get(h.errorKey) === h.key) this.heldByError.delete(h.errorKey);
     ctx.emit(h.event);
   }
@@ -226,6 +245,8 @@ export class NbdgmService implements UdpAppFactory {
   finish(ctx: EngineContext): void {
     for (const part of this.partials.expire(0, true)) this.giveUp(ctx, part, 'end of capture');
     this.release(ctx, 0, true);
+    this.timer?.cancel();
+    this.timer = undefined;
   }
 }
 

@@ -79,6 +79,7 @@ export class NbnsService implements UdpAppFactory {
         }
         const pend: PendingName = { key, operation, name, frames: [...dg.frames], tsSec: dg.tsSec, tsNsec: dg.tsNsec, src: route.src, dst: route.dst, details, broadcastSeen: p.broadcast };
         this.pending.set(key, pend);
+        ctx.holds?.hold(pend.frames[0] ?? 0); // released when answered or flushed
         pend.timer = ctx.schedule(dg.tsSec + ANSWER_SECONDS, () => {
           if (this.pending.get(key) === pend) this.flush(ctx, pend);
         });
@@ -112,6 +113,7 @@ export class NbnsService implements UdpAppFactory {
       if (pend !== undefined) {
         pend.timer?.cancel();
         this.pending.delete(key);
+        ctx.holds?.release(pend.frames[0] ?? 0);
       }
       ctx.emit(event);
     }
@@ -120,6 +122,7 @@ export class NbnsService implements UdpAppFactory {
   private flush(ctx: EngineContext, pend: PendingName): void {
     pend.timer?.cancel();
     this.pending.delete(pend.key);
+    ctx.holds?.release(pend.frames[0] ?? 0);
     // RFC 1002 §5.1.1: a broadcast registration that draws no objection succeeds, and a broadcast
     // release is never answered (§4.2.9 is for the NBNS): silence is the normal outcome, so it is
     // `unknown` (also when the broadcasts followed unanswered requests to a name server, as a

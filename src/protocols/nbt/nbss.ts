@@ -38,8 +38,8 @@ export class NbssApp implements TcpApp {
   constructor(private readonly conv: TcpConversationInfo, private readonly ctx: EngineContext, private readonly dialects: readonly SessionPayloadFactory[], private readonly direct: boolean) {
     // A capture that starts mid-conversation may start mid-message.
     this.lost = conv.sawHandshake ? [false, false] : [true, true];
-    this.bufs[0].attach(ctx.buffers, () => this.gap(0, 0));
-    this.bufs[1].attach(ctx.buffers, () => this.gap(1, 0));
+    this.bufs[0].attach(ctx.buffers, () => this.gap(0, 0), ctx.holds);
+    this.bufs[1].attach(ctx.buffers, () => this.gap(1, 0), ctx.holds);
   }
 
   private route(dir: Direction): Route {
@@ -82,6 +82,7 @@ export class NbssApp implements TcpApp {
     if (this.pending !== undefined) {
       const p = this.pending;
       this.pending = undefined;
+      this.ctx.holds?.release(p.frames[0] ?? 0);
       this.ctx.emit({ kind: 'session', action: 'open', tsSec: p.tsSec, tsNsec: p.tsNsec, frames: p.frames, protocol: 'nbss', transport: this.transport,
         src: this.conv.endpoint[0], dst: this.conv.endpoint[1], findings: [], details: { called: p.called, calling: p.calling, response: 'none' } });
     }
@@ -176,7 +177,9 @@ export class NbssApp implements TcpApp {
         if (!req.called.wellFormed || !req.calling.wellFormed) {
           ctx.packetFinding(NBSS_FINDINGS.badName.at(frameNo, 'a session request name is not a valid first-level encoding (letters A–P)'));
         }
+        if (this.pending !== undefined) this.ctx.holds?.release(this.pending.frames[0] ?? 0);
         this.pending = { called, calling, frames, tsSec, tsNsec };
+        this.ctx.holds?.hold(frames[0] ?? 0); // released when answered or at the end
         detail = () => [f(NBSS.called_name, called, 4 + req.calledOffset, req.called.length), f(NBSS.calling_name, calling, 4 + req.callingOffset, req.calling.length)];
         break;
       }
@@ -198,6 +201,7 @@ export class NbssApp implements TcpApp {
         const p = this.pending;
         if (p !== undefined && dir === 1) {
           this.pending = undefined;
+          ctx.holds?.release(p.frames[0] ?? 0);
           const action = h.type === 0x82 ? 'accepted' : h.type === 0x83 ? 'refused' : 'retarget';
           const details: Record<string, unknown> = { called: p.called, calling: p.calling };
           if (code !== undefined) details.error = NBSS_ERRORS.get(code) ?? `0x${code.toString(16)}`;

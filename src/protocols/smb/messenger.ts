@@ -119,6 +119,7 @@ export class MessengerTracker {
       }
     }
     this.open.add(msg);
+    this.ctx.holds?.hold(msg.frames[0] ?? 0); // released by finish
     return msg;
   }
 
@@ -377,6 +378,7 @@ export class MessengerTracker {
     if (msg.done) return;
     msg.done = true;
     this.open.delete(msg);
+    this.ctx.holds?.release(msg.frames[0] ?? 0);
     if (this.current === msg) this.current = undefined;
     const frame = msg.frames[msg.frames.length - 1] ?? 0;
     for (const [side, note] of [['request', msg.headerRequest], ['response', msg.headerResponse]] as const) {

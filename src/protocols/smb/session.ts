@@ -348,7 +348,7 @@ export class Smb1Session implements SessionPayloadHandler {
       if (opened.kind === 'limit') return;
     }
     const asm = opened;
-    asm.addFrames(at.frames);
+    this.transactions.addFrames(asm, at.frames);
     this.transactions.countPart(asm, at.tsSec);
     this.place(asm, 'parameters', t.parameters, 0, at.frame);
     this.place(asm, 'data', t.data, 0, at.frame);
@@ -370,7 +370,7 @@ export class Smb1Session implements SessionPayloadHandler {
       tr.totalParameterCount = t.totalParameterCount;
       tr.totalDataCount = t.totalDataCount;
     }
-    asm.addFrames(at.frames);
+    this.transactions.addFrames(asm, at.frames);
     if (this.transactions.countPart(asm, at.tsSec) !== undefined) {
       this.transactions.delete(asm);
       this.transIncomplete(asm, `more than ${MAX_TRANS_PARTS} parts`);
