@@ -159,3 +159,9 @@ test('live --audit: an alert the moment a source sweeps past the host threshold,
   assert.equal(summary.summary?.messages, 40);
   assert.deepEqual(summary.senders?.[0]?.sweeps.map((w) => w.hosts), [40]);
 });
+
+test('live --sink goes with --view timeline: on the read view it is a one-line usage error, before any capture', () => {
+  const r = cli(['live', '-i', 'lo', '--sink', 'clickhouse://127.0.0.1:8123/msgscope']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'msgscope: --sink inserts timeline events on live traffic: use it with --view timeline\n');
+});

@@ -77,13 +77,15 @@ export function startLive(iface: string, filter: string, onFrame: (frame: Frame)
   const linkType = linkTypeOf(linkName);
   let number = 0;
   // cap gives no capture timestamp: stamp arrival with the wall clock at start plus the
-  // monotonic clock since then, so times never go backwards and carry nanoseconds.
+  // monotonic clock since then, so times never go backwards.
   const wallStartNs = BigInt(Date.now()) * 1_000_000n;
   const monoStart = process.hrtime.bigint();
   session.on('packet', (nbytes) => {
     const ns = wallStartNs + (process.hrtime.bigint() - monoStart);
     const tsSec = Number(ns / 1_000_000_000n);
-    const tsNsec = Number(ns % 1_000_000_000n);
+    // Microseconds, as libpcap stamps frames and as capture files usually hold them, so live
+    // and file times print with the same precision.
+    const tsNsec = Number((ns % 1_000_000_000n) / 1000n) * 1000;
     onFrame({ number: ++number, tsSec, tsNsec, caplen: nbytes, len: nbytes, linkType, data: buffer.subarray(0, nbytes), interfaceId: 0 });
   });
   return { linkType, stop: () => session.close() };

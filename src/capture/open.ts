@@ -1,5 +1,6 @@
 // Opens a capture argument (a path, or `-` for standard input), recognises its format by its
 // magic number, unwraps gzip, and streams it through the right parser in large chunks.
+import { displayName } from './display-name.js';
 import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -91,7 +92,7 @@ function isZlibError(err: unknown): boolean {
  * that is missing or is not a capture; problems inside a capture go to `sink.warning`.
  */
 export async function readCapture(path: string, sink: CaptureSink, onProgress?: (bytes: number) => void): Promise<CaptureInfo> {
-  const label = isStdin(path) ? 'standard input' : path;
+  const label = isStdin(path) ? 'standard input' : displayName(path);
   const info: CaptureInfo = { format: '', compressed: false, fileBytes: 0 };
   const raw = openStream(path);
   try {

@@ -1,4 +1,6 @@
 // `msgscope live`: the read or timeline view on live traffic, optionally saved as pcapng.
+import { openClickHouse, withClickHouseOptions } from './clickhouse.js';
+import { EventClickHouseSink } from '../output/sinks/event-clickhouse.js';
 import type { Argv } from 'yargs';
 import { listInterfaces, LiveCaptureUnavailable } from '../capture/live.js';
 import { PacketListing } from '../analysis/listing.js';
@@ -29,6 +31,8 @@ export interface LiveArgs extends CommonArgs, AuditArgs {
   duration?: number;
   wide?: boolean;
   'log-dir'?: string;
+  sink?: string;
+  spool?: string;
 }
 
 /** On stderr (unless -q), once the interface is open: where, with which filter, and that frames are being taken. */
@@ -41,7 +45,7 @@ function readyNotice(args: LiveArgs, iface: string): (linkType: number) => void 
 }
 
 export function liveBuilder(y: Argv) {
-  return withLogDirOption(withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view'))
+  return withClickHouseOptions(withLogDirOption(withTimeFormatOption(withFieldsOptions(withAuditOptions(withFilterOptions(withCommonOptions(y, EVENT_FORMATS), 'frames')), 'frame or event (--view timeline)'), 'r on the read view, ud on the timeline view')))
     .option('audit', { type: 'boolean', default: false, describe: 'Spam audit on the live traffic: an alert the moment a source crosses a threshold (--alert-*), the summary (and --report, --db, --parquet) when capture stops' })
     .option('interface', { alias: 'i', type: 'string', describe: 'Interface to capture on' })
     .option('filter', { alias: 'f', type: 'string', default: '', describe: 'Capture filter (BPF syntax, as tcpdump)' })
@@ -80,6 +84,7 @@ async function live(args: LiveArgs): Promise<void> {
   if (args.interface === undefined) throw new UsageError('live needs -i <interface> (or --list)');
   if (args.view === 'read' && (args.format === 'csv' || args.format === 'eve')) throw new UsageError(`${args.format} is available for the timeline view only (--view timeline)`);
   if (args['log-dir'] !== undefined && (args.view !== 'timeline' || args.audit)) throw new UsageError('--log-dir writes timeline events: use it with --view timeline');
+  if (args.sink !== undefined && (args.view !== 'timeline' || args.audit)) throw new UsageError('--sink inserts timeline events on live traffic: use it with --view timeline');
   if (args.audit) {
     await liveAudit(args, args.interface);
     return;
@@ -89,7 +94,10 @@ async function live(args: LiveArgs): Promise<void> {
   const settings = sinkSettings(out, args);
   // -Y filters frames on the read view and events on the timeline view.
   const timeline = args.view === 'timeline';
-  const analysis = timeline ? new Timeline(await eventSinks(out, args)) : new PacketListing([PACKET_SINKS[args.format === 'csv' || args.format === 'eve' ? 'text' : args.format](settings)]);
+  // --sink: events into ClickHouse as they complete (batched, spooled while the server is down).
+  const clickhouse = timeline ? await openClickHouse(args, 'events', undefined, (m) => warn(args, m)) : undefined;
+  const also = clickhouse !== undefined ? [new EventClickHouseSink(clickhouse.sink, clickhouse.runId, clickhouse.hashes)] : [];
+  const analysis = timeline ? new Timeline(await eventSinks(out, args, also)) : new PacketListing([PACKET_SINKS[args.format === 'csv' || args.format === 'eve' ? 'text' : args.format](settings)]);
   const runner = makeRunner([analysis], args, timeline ? { eventFilter: await eventFilter(args), reorder: NO_REORDER } : { frameFilter: await packetFilter(args) });
   const source = liveSource({ iface: args.interface, filter: args.filter, count: args.count, seconds: args.duration, write: args.write, onReady: readyNotice(args, args.interface) });
   await runner.run([source]);

@@ -1,4 +1,5 @@
 // The msgscope command line.
+import { recoverRawArguments } from './raw-args.js';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { isInputError, UsageError } from './errors.js';
@@ -129,7 +130,7 @@ function tracked<T>(builder: (y: Argv) => Argv<T>): (y: Argv) => Argv<T> {
 
 export async function main(argv: string[]): Promise<void> {
   // yargs drops a lone `-` positional; pass standard input (standard output after -w) under a name it keeps.
-  const raw = argv.slice(2);
+  const raw = recoverRawArguments(argv.slice(2));
   const completing = raw.includes('--get-yargs-completions');
   const args = completing ? raw : raw.map((a, i) => (a !== '-' ? a : WRITE_OPTIONS.has(raw[i - 1] ?? '') ? STDOUT_PATH : STDIN_PATH));
   const command = args.find((a) => COMMANDS.includes(a));

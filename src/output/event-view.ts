@@ -5,6 +5,7 @@ import { csvField, displayWidth, escapeText, fitWidth } from './escape.js';
 import type { Severity } from '../model/findings.js';
 import { isoTime } from './time.js';
 import type { Style } from './style.js';
+import type { ColumnWidths } from './packet-view.js';
 
 /** The contract's JSON form: `time` as ISO-8601 in place of the internal seconds/nanoseconds. */
 export function eventJson(event: TimelineEvent): Record<string, unknown> {
@@ -63,12 +64,13 @@ function detailsText(details: Record<string, unknown>): string {
  * The event as text: one aligned line, then one indented line per finding. With a width (a
  * terminal, no --wide) each line is cut to fit, before colouring.
  */
-export function eventTextLine(event: TimelineEvent, style: Style, width?: number, timeText?: string): string {
+export function eventTextLine(event: TimelineEvent, style: Style, width?: number, timeText?: string, widths?: ColumnWidths): string {
   const fit = (text: string, used = 0): string => (width !== undefined && width > 0 ? fitWidth(text, Math.max(1, width - used)) : text);
-  const time = timeText ?? isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
+  const plainTime = timeText ?? isoTime(event.tsSec, event.tsNsec).replace('T', ' ').replace('Z', '');
+  const time = widths === undefined ? plainTime : widths.fit('time', plainTime, true);
   const route = event.src !== '' || event.dst !== '' ? `${escapeText(event.src)} → ${escapeText(event.dst)}` : '';
-  const protocol = escapeText(event.protocol).padEnd(8);
-  const rest = `${escapeText(event.kind).padEnd(8)} ${route}`;
+  const protocol = widths === undefined ? escapeText(event.protocol).padEnd(8) : widths.fit('protocol', escapeText(event.protocol), false);
+  const rest = `${widths === undefined ? escapeText(event.kind).padEnd(8) : widths.fit('kind', escapeText(event.kind), false)} ${route}`;
   const summary = eventSummary(event);
   const prefix = `${time}  `;
   const body = fit(`${rest}${summary !== '' ? `  ${summary}` : ''}`, displayWidth(prefix) + displayWidth(protocol) + 1);

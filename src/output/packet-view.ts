@@ -32,14 +32,43 @@ export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: n
 }
 
 /**
+ * Widths of the columns of aligned text lines (read's summary, the timeline). They only grow:
+ * a 6- or 7-digit frame number, a long time (-t r after 27 hours, -t ad) or a protocol name
+ * longer than 8 (`SMB Mailslot`) widens its column for that line and every later one, so a
+ * listing never jumps back. `expectFrames` sets the number column before the first line when
+ * the frame count is bounded (a file's size), so a long capture is aligned from its first line.
+ */
+export class ColumnWidths {
+  no = 5;
+  time = 11;
+  protocol = 8;
+  length = 5;
+  kind = 8;
+
+  /** Makes room for frame numbers up to `frames`. */
+  expectFrames(frames: number): void {
+    this.no = Math.max(this.no, String(Math.max(0, Math.floor(frames))).length);
+  }
+
+  /** `text` padded to the column, which grows to hold it. */
+  fit(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string, right: boolean): string {
+    const w = displayWidth(text);
+    if (w > this[column]) this[column] = w;
+    const pad = this[column] - w;
+    return pad === 0 ? text : right ? ' '.repeat(pad) + text : text + ' '.repeat(pad);
+  }
+}
+
+/**
  * One aligned summary line. With a width (a terminal, no --wide) the line is cut to fit,
  * measured in terminal columns and before colouring, so no escape sequence is ever cut.
+ * `widths` carries the column widths from line to line (a fresh set when not given).
  */
-export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined, severity?: Severity): string {
+export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined, severity?: Severity, widths: ColumnWidths = new ColumnWidths()): string {
   const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
-  const head = `${String(c.no).padStart(5)} ${c.time.padStart(11)} ${escapeText(c.src).padStart(15)}${arrow}${escapeText(c.dst).padEnd(15)} `;
-  const protocol = escapeText(c.protocol).padEnd(8);
-  const middle = ` ${String(c.length).padStart(5)} `;
+  const head = `${widths.fit('no', String(c.no), true)} ${widths.fit('time', c.time, true)} ${escapeText(c.src).padStart(15)}${arrow}${escapeText(c.dst).padEnd(15)} `;
+  const protocol = widths.fit('protocol', escapeText(c.protocol), false);
+  const middle = ` ${widths.fit('length', String(c.length), true)} `;
   let info = escapeText(c.info);
   if (width !== undefined && width > 0) {
     const room = width - displayWidth(head) - displayWidth(protocol) - displayWidth(middle);

@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import type { CaptureSink, Frame } from '../capture/frame.js';
 import { isStdin, readCapture } from '../capture/open.js';
+import { displayName } from '../capture/display-name.js';
 import type { PcapngWriter } from '../capture/pcapng-writer.js';
 
 export interface FrameSource {
@@ -24,7 +25,7 @@ export interface FrameSource {
 export function fileSource(path: string): FrameSource {
   return {
     path,
-    label: isStdin(path) ? 'standard input' : path,
+    label: isStdin(path) ? 'standard input' : displayName(path),
     size: fileSize(path),
     progress: true,
     read: async (sink, onProgress) => {

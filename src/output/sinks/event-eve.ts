@@ -2,6 +2,7 @@
 // common keys — timestamp, flow_id, pcap_cnt, event_type, src_ip, src_port, dest_ip, dest_port,
 // proto, app_proto, community_id — and our event under the key its event_type names, as
 // Suricata puts an smb or dns record under `smb` or `dns`. Schema: docs/schema.md.
+import { displayName } from '../../capture/display-name.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { endpointParts, flowIdOf, transportProtocol } from '../../runner/flow-ids.js';
@@ -22,7 +23,7 @@ export function eveRecord(event: TimelineEvent, file: FileInfo): Record<string, 
     timestamp: isoTime(event.tsSec, event.tsNsec).replace(/Z$/, '+0000'),
   };
   if (event.uid !== undefined) record.flow_id = flowIdOf(event.uid);
-  if (file.multi) record.pcap_filename = file.path;
+  if (file.multi) record.pcap_filename = displayName(file.path);
   if (event.frames.length > 0) record.pcap_cnt = event.frames[0];
   record.event_type = eventType;
   const from = endpointParts(String(src));

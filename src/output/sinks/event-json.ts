@@ -1,5 +1,6 @@
 // Timeline events as JSON: one array (json) or one object per line (ndjson). Schema:
 // docs/schema.md.
+import { displayName } from '../../capture/display-name.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { eventJson } from '../event-view.js';
@@ -10,7 +11,7 @@ import { jsonText } from '../escape.js';
 /** One event as one line of JSON; with several captures it names its file first. */
 export function eventJsonLine(event: TimelineEvent, file: FileInfo): string {
   const obj = eventJson(event);
-  return jsonText(file.multi ? { file: file.path, ...obj } : obj);
+  return jsonText(file.multi ? { file: displayName(file.path), ...obj } : obj);
 }
 
 export class EventJsonSink implements EventSink {

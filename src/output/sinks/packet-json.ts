@@ -1,5 +1,6 @@
 // Frames as JSON: one array of objects (json) or one object per line (ndjson). Schema:
 // docs/schema.md.
+import { displayName } from '../../capture/display-name.js';
 import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { packetJsonText } from '../packet-view.js';
@@ -25,7 +26,7 @@ export class PacketJsonSink implements PacketSink {
   }
 
   packet(packet: Packet, file: FileInfo): void {
-    const text = jsonSafe(packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? file.path : undefined));
+    const text = jsonSafe(packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? displayName(file.path) : undefined));
     this.out.line(this.options.lines || this.count === 0 ? text : `,${text}`);
     this.count++;
   }

@@ -1,7 +1,8 @@
 // Frames as text: tshark's summary line, or the detail tree (-V), with a hex dump (-x).
 import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
-import { detailTree, hexView, summaryColumns, summaryLine, worstSeverity } from '../packet-view.js';
+import { statSync } from 'node:fs';
+import { ColumnWidths, detailTree, hexView, summaryColumns, summaryLine, worstSeverity } from '../packet-view.js';
 import type { Style } from '../style.js';
 import { TimeColumn, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
@@ -19,6 +20,10 @@ export interface PacketTextOptions {
 
 export class PacketTextSink implements PacketSink {
   private readonly clock: TimeColumn | undefined;
+  // Widths start afresh with each capture, so a capture's lines do not depend on the ones before
+  // it (and --jobs N, one capture per worker, writes what --jobs 1 writes).
+  private widths = new ColumnWidths();
+  private sizedFile = -1;
 
   constructor(private readonly out: Output, private readonly options: PacketTextOptions) {
     this.clock = options.time === undefined ? undefined : new TimeColumn(options.time);
@@ -30,14 +35,32 @@ export class PacketTextSink implements PacketSink {
     const { style, width, verbose, hex } = this.options;
     if (verbose) this.out.line(detailTree(packet, style));
     else {
+      if (this.sizedFile !== file.index) this.sizeNumberColumn(file);
       const first = file.start ?? packet.frame;
       const columns = summaryColumns(packet, first);
       const time = this.clock?.text(packet.frame, first) ?? columns.time;
-      this.out.line(summaryLine({ ...columns, time }, style, width, worstSeverity(packet)));
+      this.out.line(summaryLine({ ...columns, time }, style, width, worstSeverity(packet), this.widths));
     }
     if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
     else if (verbose) this.out.line('');
   }
 
   end(): void {}
+
+  /**
+   * A capture file holds at most one frame per 16 bytes (the smallest pcap record header), so
+   * its size bounds the frame numbers: the number column is that wide from the first line. A
+   * pipe, a compressed file or an interface has no such bound; the column then grows as needed.
+   */
+  private sizeNumberColumn(file: FileInfo): void {
+    this.sizedFile = file.index;
+    this.widths = new ColumnWidths();
+    if (/\.(gz|zst|xz|bz2)$/i.test(file.path)) return;
+    try {
+      const st = statSync(file.path);
+      if (st.isFile()) this.widths.expectFrames(st.size / 16);
+    } catch {
+      // not a file (standard input, an interface): the column grows instead
+    }
+  }
 }
