@@ -1,6 +1,7 @@
 // Connection-oriented DCE/RPC: bind/bind_ack context mapping, fragments joined, call_id
 // matching, faults, auth trailers, resynchronisation — driven directly through CoConnection,
 // and on real captures over TCP and SMB1 pipes with headers compared against tshark.
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,7 +45,7 @@ function fakeCtx(): { ctx: EngineContext; events: TimelineEvent[]; findings: Fin
   const events: TimelineEvent[] = [];
   const findings: Finding[] = [];
   const ctx: EngineContext = {
-    options: { oemCodepage: 'cp437' },
+    options: DEFAULT_OPTIONS,
     packet: undefined,
     emit: (e) => events.push(e),
     packetFinding: (x) => findings.push(x),

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../src/engine/engine.js';
-import { MAX_HALF_OPEN } from '../src/engine/tcp-conversations.js';
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
+
+const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
 import { BufferBudget, StreamBuffer } from '../src/net/stream-buffer.js';
 import { defaultProtocols } from '../src/protocols/index.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dissect, FIXTURES, exists } from './helpers.js';
-import type { EngineContext } from '../src/engine/context.js';
+import { DEFAULT_OPTIONS, type EngineContext } from '../src/engine/context.js';
 import type { MessageEvent, TimelineEvent } from '../src/model/events.js';
 import { MessageLegs } from '../src/protocols/msnp/legs.js';
 
@@ -33,7 +33,7 @@ test('msnp-sb-relay.pcap: each message is one event covering its three legs, del
 
 function collector(): { ctx: EngineContext; out: TimelineEvent[] } {
   const out: TimelineEvent[] = [];
-  const ctx: EngineContext = { options: { oemCodepage: 'cp437' }, packet: undefined, emit: (e) => out.push(e), packetFinding: () => undefined, standaloneFinding: () => undefined, schedule: () => ({ cancel: () => undefined }) };
+  const ctx: EngineContext = { options: DEFAULT_OPTIONS, packet: undefined, emit: (e) => out.push(e), packetFinding: () => undefined, standaloneFinding: () => undefined, schedule: () => ({ cancel: () => undefined }) };
   return { ctx, out };
 }
 

@@ -1,5 +1,6 @@
 // Untrusted input: mutated and random byte streams through an MSNP connection never throw,
 // never hang, and leave findings rather than silence.
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineContext } from '../src/engine/context.js';
@@ -11,7 +12,7 @@ import type { Timer } from '../src/engine/timers.js';
 import { MsnpShared } from '../src/protocols/msnp/shared.js';
 
 class FakeContext implements EngineContext {
-  readonly options = { oemCodepage: 'cp437' };
+  readonly options = DEFAULT_OPTIONS;
   packet: Packet | undefined;
   events: TimelineEvent[] = [];
   findings: Finding[] = [];

@@ -1,5 +1,6 @@
 // The runner, its reorder window and the analysis contract: events in frame order from a
 // bounded window, late events noted, several analyses in one pass, sinks per format.
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TimelineEvent } from '../src/model/events.js';
@@ -110,7 +111,7 @@ test('runner: timeline and stats in one pass equal the separate runs; events str
   };
   const reports: Report[] = [];
   const stats = new StatsAnalysis(new Set(DEFAULT_STATS_TABLES), [{ write: (r) => void reports.push(r) }], () => {});
-  const runner = new Runner([listing, stats], { engine: { oemCodepage: 'cp437' }, protocols: defaultProtocols, progress: false, quiet: true, reorder: { maxEvents: 1000, maxSeconds: 30 } });
+  const runner = new Runner([listing, stats], { engine: DEFAULT_OPTIONS, protocols: defaultProtocols, progress: false, quiet: true, reorder: { maxEvents: 1000, maxSeconds: 30 } });
   await runner.run([fileSource(messenger)]);
   assert.equal(packets, 7453);
   // With a 30 s window the first events come out while frames are still being read.

@@ -8,7 +8,7 @@ import { u16, u32 } from './capture-builders.js';
 import { dissect, exists, FIXTURES, hasTshark } from './helpers.js';
 import { splitCompound, parseTransform } from '../src/protocols/smb2/parse.js';
 import { Smb2Session } from '../src/protocols/smb2/session.js';
-import type { EngineContext, TcpConversationInfo } from '../src/engine/context.js';
+import { DEFAULT_OPTIONS, type EngineContext, type TcpConversationInfo } from '../src/engine/context.js';
 import type { PipeConsumerFactory } from '../src/engine/seams.js';
 import type { Packet } from '../src/model/packet.js';
 
@@ -63,7 +63,7 @@ function harness() {
     },
   };
   const packet: Packet = { frame: { number: 1, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 1, data: new Uint8Array(0), interfaceId: 0 }, layers: [], src: '', dst: '', findings: [] };
-  const ctx: EngineContext = { options: { oemCodepage: 'cp437' }, packet, emit: () => undefined, packetFinding: (x) => packet.findings.push(x), standaloneFinding: () => undefined, schedule: () => ({ cancel: () => undefined }) };
+  const ctx: EngineContext = { options: DEFAULT_OPTIONS, packet, emit: () => undefined, packetFinding: (x) => packet.findings.push(x), standaloneFinding: () => undefined, schedule: () => ({ cancel: () => undefined }) };
   const conv: TcpConversationInfo = { index: 0, addr: ['a', 'b'], port: [1, 445], endpoint: ['a:1', 'b:445'], sawHandshake: true };
   const s = new Smb2Session({ conv, transport: 'tcp/nbss' }, ctx, [consumer]);
   let frame = 0;

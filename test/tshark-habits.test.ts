@@ -90,3 +90,20 @@ test('-d udp.port==N,nbns decodes a moved port as tshark -d does; -o msnp.tcp.po
   assert.equal(cli(['timeline', cp, '-o', 'oem_codepage:cp850']).stdout, cli(['timeline', cp, '--oem-codepage', 'cp850']).stdout);
   assert.notEqual(cli(['timeline', cp, '-o', 'oem_codepage:cp850']).stdout, cli(['timeline', cp]).stdout);
 });
+
+test('-o sets the engine bounds: flows.limit makes a full table forget its oldest, with its finding; bad values are usage errors', { skip: !exists(publicCapture('ajbanjara__Wireshark/mapi.cap')) ? 'capture missing' : false }, () => {
+  const mapi = publicCapture('ajbanjara__Wireshark/mapi.cap');
+  const ids = (args: string[]) => cli(['read', '--format', 'ndjson', ...args, mapi]).stdout.match(/"id":"tcp\.table-full"/g)?.length ?? 0;
+  // mapi.cap holds 24 TCP conversations: the default table never fills, a table of 16 does.
+  assert.equal(ids([]), 0);
+  assert.ok(ids(['-o', 'flows.limit:16']) > 0);
+  assert.equal(ids(['-o', 'flows.limit:64']), 0);
+  for (const bad of ['flows.limit:0', 'tcp.reassembly_limit:64Q', 'tcp.half_open_limit:', 'app.buffer_limit:-5']) {
+    const r = cli(['read', '-o', bad, mapi]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /a whole number at least 1/, bad);
+    assert.equal(r.stderr.trim().split('\n').length, 1, bad);
+  }
+  // k, M and G are accepted.
+  assert.equal(cli(['read', '-o', 'tcp.reassembly_limit:32M', '-o', 'app.buffer_limit:512k', '-o', 'tcp.half_open_limit:1k', mapi]).status, 0);
+});

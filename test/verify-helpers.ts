@@ -1,5 +1,6 @@
 // Runs `verify` in process: the verdicts of the rules selected on some captures, as the JSON
 // contract gives them.
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 import { applyBaseline, parseBaseline } from '../src/analysis/verify/baseline.js';
 import { verifyReport } from '../src/analysis/verify/report.js';
 import type { VerifyJson } from '../src/analysis/verify/result.js';
@@ -21,7 +22,7 @@ export async function verifyOutcome(paths: string | readonly string[], selectors
   const analysis = new VerifyAnalysis(rulesNamed(selectors), CATALOGUE, (o) => {
     outcome = o;
   });
-  const runner = new Runner([analysis], { engine: { oemCodepage: 'cp437' }, protocols: defaultProtocols, progress: false, quiet: true });
+  const runner = new Runner([analysis], { engine: DEFAULT_OPTIONS, protocols: defaultProtocols, progress: false, quiet: true });
   await runner.run((typeof paths === 'string' ? [paths] : paths).map(fileSource));
   return outcome!;
 }

@@ -4,7 +4,7 @@ import iconv from 'iconv-lite';
 import { resolve as resolvePath } from 'node:path';
 import { isStdout } from '../capture/pcapng-writer.js';
 import type { Argv } from 'yargs';
-import type { EngineOptions } from '../engine/context.js';
+import { DEFAULT_OPTIONS, type EngineOptions } from '../engine/context.js';
 import type { EventFilter, PacketFilter } from '../filter/index.js';
 import { EVENT_SINKS, eventLogDirSink, type EventFormat, type EventSink, type PacketSink, type SinkSettings } from '../output/sinks/index.js';
 import { prepareDirectory } from '../output/files.js';
@@ -47,7 +47,30 @@ export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
     .option('pref', { alias: 'o', type: 'string', requiresArg: true, describe: `As tshark -o name:value, repeatable: ${PREFS.join(', ')}` });
 }
 
-const PREFS = ['oem_codepage:CODEPAGE', 'msnp.tcp.port:PORT[,PORT…]'];
+const PREFS = [
+  'oem_codepage:CODEPAGE',
+  'msnp.tcp.port:PORT[,PORT…]',
+  'tcp.reassembly_limit:BYTES',
+  'app.buffer_limit:BYTES',
+  'tcp.half_open_limit:COUNT',
+  'flows.limit:COUNT',
+];
+
+/** The -o preferences that set an engine bound, and the EngineOptions field each sets. */
+const LIMIT_PREFS = {
+  'tcp.reassembly_limit': 'reassemblyBytes',
+  'app.buffer_limit': 'bufferedBytes',
+  'tcp.half_open_limit': 'halfOpenLimit',
+  'flows.limit': 'conversationLimit',
+} as const satisfies Record<string, keyof EngineOptions>;
+
+/** A bound from -o: a whole number, at least 1, with an optional k, M or G (powers of 1024). */
+function limitValue(name: string, text: string): number {
+  const m = /^(\d{1,12})([kKmMgG]?)$/.exec(text.trim());
+  const value = m === null ? NaN : Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`-o ${name}:${printable(text)}: a whole number at least 1, optionally with k, M or G (e.g. 64M)`);
+  return value;
+}
 
 /** -d rules, checked against the protocols that exist; each wrong one says what is accepted. */
 function decodeRules(args: CommonArgs): DecodeAs[] {
@@ -127,8 +150,13 @@ export function normaliseCodepage(name: string): string {
 }
 
 export function engineOptions(args: CommonArgs): EngineOptions {
-  const fromPref = prefs(args).filter(([name]) => name === 'oem_codepage').pop()?.[1];
-  return { oemCodepage: normaliseCodepage(fromPref ?? args['oem-codepage']) };
+  const given = prefs(args);
+  const fromPref = given.filter(([name]) => name === 'oem_codepage').pop()?.[1];
+  const options: { -readonly [K in keyof EngineOptions]: EngineOptions[K] } = { ...DEFAULT_OPTIONS, oemCodepage: normaliseCodepage(fromPref ?? args['oem-codepage']) };
+  for (const [name, value] of given) {
+    if (name in LIMIT_PREFS) options[LIMIT_PREFS[name as keyof typeof LIMIT_PREFS]] = limitValue(name, value);
+  }
+  return options;
 }
 
 export function warn(args: { quiet: boolean }, message: string): void {

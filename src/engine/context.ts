@@ -9,9 +9,23 @@ import type { FrameHolds } from '../util/frame-holds.js';
 export interface EngineOptions {
   /** OEM code page for MS-MSRP and SMB strings (iconv-lite name, e.g. `cp437`, `cp850`). */
   readonly oemCodepage: string;
+  /** Out-of-order TCP bytes waiting across all conversations (`-o tcp.reassembly_limit`). */
+  readonly reassemblyBytes: number;
+  /** Bytes of unfinished application messages across all connections (`-o app.buffer_limit`). */
+  readonly bufferedBytes: number;
+  /** TCP conversations that carried nothing yet (`-o tcp.half_open_limit`). */
+  readonly halfOpenLimit: number;
+  /** TCP conversations, and separately UDP flows, tracked at once (`-o flows.limit`). */
+  readonly conversationLimit: number;
 }
 
-export const DEFAULT_OPTIONS: EngineOptions = { oemCodepage: 'cp437' };
+export const DEFAULT_OPTIONS: EngineOptions = {
+  oemCodepage: 'cp437',
+  reassemblyBytes: 64 * 1024 * 1024,
+  bufferedBytes: 64 * 1024 * 1024,
+  halfOpenLimit: 65_536,
+  conversationLimit: 262_144,
+};
 
 /** Where an event or finding travelled and between whom, for the timeline's common fields. */
 export interface Route {

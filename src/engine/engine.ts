@@ -21,9 +21,6 @@ import { BufferBudget } from '../net/stream-buffer.js';
 import { TCP_FINDINGS } from '../net/findings.js';
 import { HoldRegistry } from '../util/frame-holds.js';
 
-/** Bytes of unfinished application messages held across all connections. */
-export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-
 export interface EngineHandlers {
   /** Every dissected frame, in order, while its data is still valid. */
   packet?(packet: Packet): void;
@@ -51,7 +48,7 @@ export class Engine implements EngineCore {
   private readonly tcp: TcpConversations;
   private readonly udp: UdpFlows;
   private readonly timers = new TimerQueue();
-  readonly buffers = new BufferBudget(MAX_BUFFERED_BYTES);
+  readonly buffers: BufferBudget;
   /** Frames pending state holds for the reorder window (`watermark`). */
   readonly holds = new HoldRegistry();
   private frameCount = 0;
@@ -62,6 +59,7 @@ export class Engine implements EngineCore {
   /** `protocols`: the application protocols to dissect, e.g. `defaultProtocols()` from src/protocols/index.ts. */
   constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions>, protocols: ProtocolSet) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.buffers = new BufferBudget(this.options.bufferedBytes);
     const apps = instantiate(protocols);
     this.tcp = new TcpConversations(this, apps.tcp);
     this.udp = new UdpFlows(this, apps.udp);
@@ -162,7 +160,7 @@ export class Engine implements EngineCore {
       this.guard('buffer budget', () => buf.evict?.());
       if (buf.length > 0) buf.clear();
       packet.findings.push(TCP_FINDINGS.bufferBudget.at(packet.frame.number,
-        `more than ${MAX_BUFFERED_BYTES} bytes of unfinished application messages held across connections: the largest (${bytes} bytes) was dropped`));
+        `more than ${this.options.bufferedBytes} bytes of unfinished application messages held across connections: the largest (${bytes} bytes) was dropped`));
     }
   }
 

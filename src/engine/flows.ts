@@ -4,10 +4,13 @@
 // are chained and told apart field by field. Map order is insertion order, so the first
 // records are the oldest: the ones a full table gives up first.
 
-/** Flows tracked at once per transport; past it the oldest are given up, a batch at a time. */
-export const MAX_CONVERSATIONS = 262_144;
-/** How many of the oldest flows a full table gives up at once (one finding per batch). */
-export const EVICT_BATCH = MAX_CONVERSATIONS / 16;
+// Flows tracked at once per transport: EngineOptions.conversationLimit (262,144 by default);
+// past it the oldest are given up, a batch at a time.
+
+/** How many of the oldest flows a full table gives up at once (one finding per batch): a sixteenth of its limit. */
+export function evictBatch(limit: number): number {
+  return Math.max(1, Math.floor(limit / 16));
+}
 /** Flows idle this long (capture time) are ended and forgotten. */
 export const IDLE_SECONDS = 3600;
 

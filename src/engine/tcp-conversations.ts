@@ -10,7 +10,7 @@
 // application claims; the application and its reassembly buffers are released when the
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
-// conversations share one budget; the table holds at most MAX_CONVERSATIONS records and gives
+// conversations share one budget; the table holds at most EngineOptions.conversationLimit records and gives
 // up the oldest, a batch at a time, with one finding per batch.
 import { endpoint } from '../net/addr.js';
 import { f, type FieldNode } from '../model/fields.js';
@@ -23,22 +23,18 @@ import {
 import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../net/tcp-reassembly.js';
 import { ACK, FIN, parseTcp, RST, SYN, tcpFlagsText, tcpTree, TCP, type TcpHeader } from '../net/transport.js';
 import type { Direction, EngineCore, Route, TcpApp, TcpAppFactory, TcpConversationInfo } from './context.js';
-import { EVICT_BATCH, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS } from './flows.js';
 import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
 const DETECT_TRIES = 16;
-/** Out-of-order bytes waiting across every conversation; past it the largest wait is given up. */
-export const MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
 /** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
 export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
-/**
- * Conversations that have carried nothing yet (a SYN, no answer, no payload) kept at once;
- * past it the oldest HALF_OPEN_BATCH are forgotten, with one finding: a SYN flood costs a
- * bounded table, and a retransmitted SYN of a forgotten one starts a new stream.
- */
-export const MAX_HALF_OPEN = 65_536;
-const HALF_OPEN_BATCH = 4096;
+// Out-of-order bytes waiting across every conversation (EngineOptions.reassemblyBytes): past
+// it the largest wait is given up. Conversations that have carried nothing yet (a SYN, no
+// answer, no payload) kept at once (EngineOptions.halfOpenLimit): past it the oldest sixteenth
+// is forgotten, with one finding — a SYN flood costs a bounded table, and a retransmitted SYN
+// of a forgotten one starts a new stream.
 /**
  * A closed conversation (FIN both ways, RST), or one that carried nothing, is kept this long
  * after its last segment, for late segments' numbers and analysis and for SYN retransmissions
@@ -248,12 +244,14 @@ export class TcpConversations {
   /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
   private readonly halfOpen = new Set<TcpRecord>();
   private streams = 0;
-  private readonly budget = new ReassemblyBudget(MAX_REASSEMBLY_BYTES, MAX_HISTORY_BYTES);
+  private readonly budget: ReassemblyBudget;
   /** Directions holding out-of-order data, for the shared budget. */
   private readonly waiting = new Set<TcpDirection>();
   private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
 
-  constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {}
+  constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {
+    this.budget = new ReassemblyBudget(core.options.reassemblyBytes, MAX_HISTORY_BYTES);
+  }
 
   /** Ends conversations idle past the limit and forgets closed ones (all of them at the end). */
   sweep(now: number, all: boolean): void {
@@ -412,13 +410,13 @@ export class TcpConversations {
       }
     }
     if (conv === undefined) {
-      if (this.table.size >= MAX_CONVERSATIONS) this.evictOldest();
+      if (this.table.size >= this.core.options.conversationLimit) this.evictOldest();
       if (compact && carried === undefined) {
         // The first segment is a SYN: a compact record until anything else arrives.
         const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.streams++, h, nsec);
         this.table.insert(syn);
         this.halfOpen.add(syn);
-        if (this.halfOpen.size > MAX_HALF_OPEN) this.evictHalfOpen();
+        if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
         this.table.side = 0;
         return syn;
       }
@@ -430,7 +428,7 @@ export class TcpConversations {
       this.table.insert(conv);
       conv.halfOpen = true;
       this.halfOpen.add(conv);
-      if (this.halfOpen.size > MAX_HALF_OPEN) this.evictHalfOpen();
+      if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
       this.table.side = srcIsClient ? 0 : 1;
       if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
     }
@@ -459,27 +457,27 @@ export class TcpConversations {
 
   /** The table is full: the oldest conversations are ended and forgotten, with one finding. */
   private evictOldest(): void {
-    const victims = this.table.oldest(EVICT_BATCH);
+    const victims = this.table.oldest(evictBatch(this.core.options.conversationLimit));
     for (const conv of victims) {
       this.end(conv);
       this.forget(conv);
     }
     const frame = this.core.packet?.frame.number ?? 0;
     this.core.packetFinding(TCP_FINDINGS.tableFull.at(frame,
-      `more than ${MAX_CONVERSATIONS} TCP conversations tracked: the ${victims.length} oldest were ended and forgotten (a later segment of one starts a new stream)`));
+      `more than ${this.core.options.conversationLimit} TCP conversations tracked: the ${victims.length} oldest were ended and forgotten (a later segment of one starts a new stream)`));
   }
 
   /** Too many conversations that carried nothing: the oldest are forgotten, with one finding. */
   private evictHalfOpen(): void {
     let n = 0;
     for (const conv of this.halfOpen) {
-      if (n++ >= HALF_OPEN_BATCH) break;
+      if (n++ >= evictBatch(this.core.options.halfOpenLimit)) break;
       this.end(conv);
       this.forget(conv);
     }
     const frame = this.core.packet?.frame.number ?? 0;
     this.core.packetFinding(TCP_FINDINGS.halfOpenLimit.at(frame,
-      `more than ${MAX_HALF_OPEN} TCP conversations that carried nothing yet: the ${HALF_OPEN_BATCH} oldest were forgotten (a later segment of one starts a new stream)`));
+      `more than ${this.core.options.halfOpenLimit} TCP conversations that carried nothing yet: the ${evictBatch(this.core.options.halfOpenLimit)} oldest were forgotten (a later segment of one starts a new stream)`));
   }
 
   private forget(conv: TcpRecord): void {

@@ -5,7 +5,7 @@ import type { Layer, Packet } from '../model/packet.js';
 import { UDP_FINDINGS } from '../net/findings.js';
 import { parseUdp, udpTree, type UdpHeader } from '../net/transport.js';
 import type { EngineCore, UdpAppFactory, UdpDatagram } from './context.js';
-import { EVICT_BATCH, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, MAX_CONVERSATIONS } from './flows.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS } from './flows.js';
 import type { IpInfo } from './network.js';
 
 class UdpConversation extends FlowRecord {
@@ -87,7 +87,7 @@ export class UdpFlows {
     const hash = flowHash(ip.src, sp, ip.dst, dp, src4, dst4);
     let conv = this.flows.find(hash, ip.src, sp, ip.dst, dp, src4, dst4);
     if (conv === undefined) {
-      if (this.flows.size >= MAX_CONVERSATIONS) this.evictOldest();
+      if (this.flows.size >= this.core.options.conversationLimit) this.evictOldest();
       conv = new UdpConversation(ip.src, ip.dst, sp, dp, src4, dst4, hash, now);
       conv.index = this.streams++;
       this.flows.insert(conv);
@@ -98,9 +98,9 @@ export class UdpFlows {
 
   /** The table is full: the oldest flows are forgotten (a later datagram of one starts a new udp.stream). */
   private evictOldest(): void {
-    const victims = this.flows.oldest(EVICT_BATCH);
+    const victims = this.flows.oldest(evictBatch(this.core.options.conversationLimit));
     for (const conv of victims) this.flows.remove(conv);
     this.core.packetFinding(UDP_FINDINGS.tableFull.at(this.core.packet?.frame.number ?? 0,
-      `more than ${MAX_CONVERSATIONS} UDP flows tracked: the ${victims.length} oldest were forgotten (a later datagram of one starts a new stream)`));
+      `more than ${this.core.options.conversationLimit} UDP flows tracked: the ${victims.length} oldest were forgotten (a later datagram of one starts a new stream)`));
   }
 }

@@ -163,7 +163,7 @@ export const UDP_FINDINGS = declareFindings({ protocol: 'udp' }, {
   tableFull: {
     id: 'udp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many UDP flows tracked: the oldest were forgotten, so a later datagram of one starts a new udp.stream',
-    requirement: 'At most 262,144 UDP flows are numbered at once; past it the oldest 16,384 are forgotten.',
+    requirement: 'At most 262,144 UDP flows (by default; -o flows.limit) are numbered at once; past it the oldest sixteenth is forgotten.',
   },
 });
 
@@ -186,7 +186,7 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   reassemblyLimit: {
     id: 'tcp.reassembly-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too much out-of-order data waits in one direction: the oldest hole is declared a gap',
-    requirement: 'At most 2 MiB (2,097,152 bytes) or 4096 segments of out-of-order data wait per direction of a TCP conversation, and 64 MiB across all conversations (the largest wait is given up first).',
+    requirement: 'At most 2 MiB (2,097,152 bytes) or 4096 segments of out-of-order data wait per direction of a TCP conversation, and 64 MiB across all conversations by default (-o tcp.reassembly_limit; the largest wait is given up first).',
   },
   historyLimit: {
     id: 'tcp.history-limit', severity: 'note', spec: 'bound', scope: 'conversation',
@@ -196,16 +196,16 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   tableFull: {
     id: 'tcp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many TCP conversations tracked: the oldest were ended and forgotten, so a later segment of one starts a new tcp.stream',
-    requirement: 'At most 262,144 TCP conversations are tracked at once; past it the oldest 16,384 are ended and forgotten.',
+    requirement: 'At most 262,144 TCP conversations (by default; -o flows.limit) are tracked at once; past it the oldest sixteenth is ended and forgotten.',
   },
   halfOpenLimit: {
     id: 'tcp.half-open-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many TCP conversations that carried nothing yet (a SYN flood): the oldest were forgotten',
-    requirement: 'At most 65,536 TCP conversations without data or an answer are tracked at once; past it the oldest 4,096 are forgotten, and a later segment of one starts a new tcp.stream.',
+    requirement: 'At most 65,536 TCP conversations without data or an answer (by default; -o tcp.half_open_limit) are tracked at once; past it the oldest sixteenth is forgotten, and a later segment of one starts a new tcp.stream.',
   },
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',
-    requirement: 'At most 64 MiB (67,108,864 bytes) of partial application messages wait across all connections; past it the connection holding the most gives its bytes up, as after a gap.',
+    requirement: 'At most 64 MiB (67,108,864 bytes; -o app.buffer_limit) of partial application messages wait across all connections; past it the connection holding the most gives its bytes up, as after a gap.',
   },
 });
