@@ -34,9 +34,11 @@ test('the bundle gives the same output as the compiled sources', { skip: existsS
     ['--version'],
   ];
   for (const args of commands) {
-    const run = (script: string) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const run = (script: string) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', cwd: ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
     const a = run(bundled);
     const b = run(plain);
+    // A run killed (status null: spawnSync's buffer, a signal) must not pass as equal output.
+    assert.notEqual(a.status, null, `${args.join(' ')}: ${a.error?.message ?? a.stderr}`);
     assert.equal(a.status, b.status, args.join(' '));
     assert.equal(a.stdout, b.stdout, args.join(' '));
     assert.ok(a.stdout.length > 0, args.join(' '));
