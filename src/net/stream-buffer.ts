@@ -2,7 +2,7 @@
 // which bytes, so an application PDU knows its frames and the time of its first byte. While it
 // holds bytes it holds the frame of the first one for the timeline's reorder window: the
 // message they begin will be an event keyed by that frame.
-import type { FrameHolds } from '../util/frame-holds.js';
+import { MovingHold, type FrameHolds } from '../util/frame-holds.js';
 
 export interface Carried {
   /** Frames that carried the consumed bytes, in order, without repeats. */
@@ -63,9 +63,8 @@ export class StreamBuffer {
   private marks: Mark[] = [];
 
   private budget: BufferBudget | undefined;
-  private holds: FrameHolds | undefined;
-  /** The frame held (the first mark's), 0 when none. */
-  private held = 0;
+  /** The frame of the first byte held, for the reorder window (none until attached with holds). */
+  private firstHold: MovingHold | undefined;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
 
@@ -78,7 +77,7 @@ export class StreamBuffer {
   attach(budget: BufferBudget | undefined, evict: () => void, holds?: FrameHolds): void {
     this.budget = budget;
     this.evict = evict;
-    this.holds = holds;
+    this.firstHold = holds !== undefined ? new MovingHold(holds) : undefined;
   }
 
   get length(): number {
@@ -102,7 +101,7 @@ export class StreamBuffer {
     const last = this.marks[this.marks.length - 1];
     if (last !== undefined && last.frame === frame) last.end = absEnd;
     else this.marks.push({ end: absEnd, frame, tsSec, tsNsec });
-    if (this.held === 0 && this.holds !== undefined) this.hold(this.marks[0]!.frame);
+    if (this.firstHold !== undefined && this.firstHold.held === 0) this.firstHold.set(this.marks[0]!.frame);
     return true;
   }
 
@@ -146,7 +145,7 @@ export class StreamBuffer {
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
     if (drop > 0) {
       this.marks.splice(0, drop);
-      if (this.held !== 0) this.hold(this.marks[0]?.frame ?? 0);
+      if (this.firstHold !== undefined && this.firstHold.held !== 0) this.firstHold.set(this.marks[0]?.frame ?? 0);
     }
     if (this.start === this.end) {
       this.start = 0;
@@ -160,13 +159,6 @@ export class StreamBuffer {
   /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
   clear(): void {
     this.consume(this.length);
-  }
-
-  private hold(frame: number): void {
-    if (frame === this.held) return;
-    if (this.held !== 0) this.holds?.release(this.held);
-    this.held = frame;
-    if (frame !== 0) this.holds?.hold(frame);
   }
 
   private makeRoom(extra: number): void {

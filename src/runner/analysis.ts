@@ -14,6 +14,8 @@ export interface FileInfo {
   readonly index: number;
   /** Whether the run reads several captures (records then say which one they came from). */
   readonly multi: boolean;
+  /** Bytes of the capture when it is a regular file; undefined for standard input, a pipe or an interface. */
+  readonly size: number | undefined;
   /** Time of the capture's first frame, shown or not (relative times count from it, as in tshark). */
   readonly start: Timestamp | undefined;
 }

@@ -41,7 +41,7 @@ export interface RunnerOptions {
 
 class RunFile implements FileInfo {
   start: Timestamp | undefined;
-  constructor(readonly path: string, readonly label: string, readonly index: number, readonly multi: boolean) {}
+  constructor(readonly path: string, readonly label: string, readonly index: number, readonly multi: boolean, readonly size: number | undefined) {}
 }
 
 export class Runner {
@@ -73,7 +73,7 @@ export class Runner {
    * whether the frame limit stopped it.
    */
   runPart(source: FrameSource, index: number, multi: boolean): Promise<boolean> {
-    return this.runOne(source, new RunFile(source.path, source.label, index, multi));
+    return this.runOne(source, new RunFile(source.path, source.label, index, multi, source.size));
   }
 
   /** Sets exit status 1 (with a warning) when asked to fail on errors and there were some. */

@@ -10,8 +10,9 @@ import type { EventSink } from './types.js';
 
 export class EventTextSink implements EventSink {
   private readonly clock: TimeColumn | undefined;
-  /** Time, protocol and kind columns only grow, so the lines stay aligned (-t r past 27 hours, long names). */
-  // Afresh with each capture, as read's: a capture's lines do not depend on the ones before it (--jobs).
+  // Time, protocol and kind columns only grow, so the lines stay aligned (-t r past 27 hours,
+  // long names); afresh with each capture, as read's, so a capture's lines do not depend on the
+  // ones before it (--jobs).
   private widths = new ColumnWidths();
   private widthsFile = -1;
 

@@ -1,7 +1,6 @@
 // Frames as text: tshark's summary line, or the detail tree (-V), with a hex dump (-x).
 import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
-import { statSync } from 'node:fs';
 import { ColumnWidths, detailTree, hexView, summaryColumns, summaryLine, worstSeverity } from '../packet-view.js';
 import type { Style } from '../style.js';
 import { TimeColumn, type TimeFormat } from '../time-format.js';
@@ -55,12 +54,6 @@ export class PacketTextSink implements PacketSink {
   private sizeNumberColumn(file: FileInfo): void {
     this.sizedFile = file.index;
     this.widths = new ColumnWidths();
-    if (/\.(gz|zst|xz|bz2)$/i.test(file.path)) return;
-    try {
-      const st = statSync(file.path);
-      if (st.isFile()) this.widths.expectFrames(st.size / 16);
-    } catch {
-      // not a file (standard input, an interface): the column grows instead
-    }
+    if (file.size !== undefined && !/\.(gz|zst|xz|bz2)$/i.test(file.path)) this.widths.expectFrames(file.size / 16);
   }
 }

@@ -86,6 +86,8 @@ export class MsnpConnection {
    */
   private readonly firstHold: MovingHold;
   private readonly lastHold: MovingHold;
+  /** The frame of a CHL not answered yet (a note may be keyed there at the end). */
+  private readonly challengeHold: MovingHold;
 
   /** The engine's context, with chat messages joined across the legs of a switchboard (legs.ts). */
   private readonly ctx: EngineContext;
@@ -95,6 +97,7 @@ export class MsnpConnection {
     this.ctx = ctx;
     this.firstHold = new MovingHold(engineCtx.holds);
     this.lastHold = new MovingHold(engineCtx.holds);
+    this.challengeHold = new MovingHold(engineCtx.holds);
     shared.legs.connectionOpened(route.server);
     const report: Reporter = (def, frame, summary, side, carried, clause) => this.report(def, frame, summary, side, carried, clause);
     this.profile = new RoleAndVersion(shared, route.clientIp, report);
@@ -143,13 +146,7 @@ export class MsnpConnection {
     }
     this.firstHold.clear();
     this.lastHold.clear();
-    this.holdChallenge(undefined);
-  }
-
-  private holdChallenge(frame: number | undefined): void {
-    const old = this.challengeAt?.frame;
-    if (old !== undefined) this.ctx.holds?.release(old);
-    if (frame !== undefined) this.ctx.holds?.hold(frame);
+    this.challengeHold.clear();
   }
 
   // ---- one command ----
@@ -220,7 +217,7 @@ export class MsnpConnection {
     }
     if (this.challengeAt !== undefined) {
       if (n === 'QRY') {
-        this.holdChallenge(undefined);
+        this.challengeHold.clear();
         this.challengeAt = undefined;
       }
       else this.challengeAt.after++;
@@ -269,7 +266,7 @@ export class MsnpConnection {
         if (side === 's') {
           this.challenge = p[1];
           if (this.challengeAt === undefined) {
-            this.holdChallenge(frame);
+            this.challengeHold.set(frame);
             this.challengeAt = { frame, carried, after: 0 };
           }
         }
