@@ -74,7 +74,7 @@ function where(frame) {
 function cpuReport() {
   const dir = join(OUT, `cpu-${label}`);
   rmSync(dir, { recursive: true, force: true });
-  const r = run(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const r = run(['--cpu-prof', `--cpu-prof-dir=${dir}`], { MSGSCOPE_NO_BUNDLE: '1' });
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -115,7 +115,7 @@ function heapReport() {
   const file = join(OUT, `heap-${label}-${at}.heapsnapshot`);
   rmSync(file, { force: true });
   const preload = join(ROOT, 'scripts', 'lib', 'snapshot-at-frame.mjs');
-  run([`--import=${preload}`, '--max-old-space-size=8192'], { MSGSCOPE_SNAPSHOT_AT: String(at), MSGSCOPE_SNAPSHOT_FILE: file });
+  run([`--import=${preload}`, '--max-old-space-size=8192'], { MSGSCOPE_SNAPSHOT_AT: String(at), MSGSCOPE_SNAPSHOT_FILE: file, MSGSCOPE_NO_BUNDLE: '1' });
   if (!existsSync(file)) {
     console.error(`no snapshot written: the capture has fewer than ${at} frames, or the command stopped early`);
     process.exit(1);
