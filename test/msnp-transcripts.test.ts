@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dissect, FIXTURES, cli } from './helpers.js';
 import type { MessageEvent, TimelineEvent } from '../src/model/events.js';
+import { GatewayTable } from '../src/protocols/msnp/gateway.js';
+import type { MsnpConnection } from '../src/protocols/msnp/connection.js';
 
 const dir = join(FIXTURES, 'msnp');
 const sidecar = (name: string): { messages?: { from: string; to: string[]; text: string; status?: string; error?: string }[] } =>
@@ -119,4 +121,32 @@ test('CLI: read shows MSNP frames, timeline prints the chat as ndjson', () => {
   assert.equal(t.status, 0, t.stderr);
   const events = t.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(events.some((e) => e.kind === 'message' && e.text === 'Hello, Bob! How are you?' && e.from === 'alice@hotmail.com'));
+});
+
+test('HTTP gateway sessions: ended when idle ten minutes, when the gateway says Session=close, or when the table is full', () => {
+  const ended: string[] = [];
+  const session = (name: string, lastSec: number): { conn: MsnpConnection; ids: Set<string>; lastSec: number } => ({
+    conn: { end: () => ended.push(name) } as unknown as MsnpConnection,
+    ids: new Set([`${name}.1`]),
+    lastSec,
+  });
+  const table = new GatewayTable();
+  const a = session('a', 0);
+  const b = session('b', 500);
+  table.add(a);
+  table.add(b);
+  table.alias(b, 'b.2');
+  table.expire(601);
+  assert.deepEqual(ended, ['a']);
+  assert.equal(table.get('a.1'), undefined);
+  assert.equal(table.get('b.2'), b);
+  table.expire(1100); // b: idle 600 s, not past the limit
+  assert.deepEqual(ended, ['a']);
+  table.close(b); // a response with Session=close
+  table.close(b);
+  assert.deepEqual(ended, ['a', 'b'], 'closed once');
+  assert.equal(table.get('b.1'), undefined);
+  for (let i = 0; i < 4097; i++) table.add(session(`s${i}`, 2000));
+  assert.equal(table.full, true);
+  assert.deepEqual(ended.slice(2), ['s0'], 'the oldest gives way');
 });

@@ -2,6 +2,7 @@
 // order, retransmissions, overlaps with conflicting bytes, gaps, mid-stream starts, FIN/RST,
 // SYN reuse, sequence wrap and the bounds.
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { MAX_PENDING_BYTES, ReassemblyBudget, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
 import { StreamBuffer } from '../src/net/stream-buffer.js';
@@ -174,6 +175,37 @@ test('StreamBuffer: a frame that continues the previous one is not listed twice;
   b.append(seqBytes(3, 3), 7, 1, 0);
   assert.deepEqual(b.carried(6).frames, [7]);
   assert.deepEqual(b.carried(0).frames, []);
+});
+
+test('StreamBuffer: storage is held only while bytes are, and rooms given back are never shared by two buffers', () => {
+  const idle = Array.from({ length: 1000 }, () => new StreamBuffer());
+  for (const [i, b] of idle.entries()) {
+    b.append(seqBytes(i % 200, 100), i + 1, 0, 0);
+    assert.equal(b.room, 4096);
+    b.consume(100);
+  }
+  assert.ok(idle.every((b) => b.room === 0), 'an emptied buffer keeps no storage');
+  // Random appends and consumes on three buffers that trade rooms through the pool, against a model.
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.integer({ min: 0, max: 5000 })), { maxLength: 60 }),
+    (ops) => {
+      const bufs = [new StreamBuffer(), new StreamBuffer(), new StreamBuffer()];
+      const model: number[][] = [[], [], []];
+      let next = 0;
+      for (const [which, add, n] of ops) {
+        if (add) {
+          const chunk = seqBytes(next % 256, n);
+          next += n;
+          assert.ok(bufs[which]!.append(chunk, 1, 0, 0));
+          model[which]!.push(...chunk);
+        } else {
+          bufs[which]!.consume(n);
+          model[which]!.splice(0, n);
+        }
+        for (const [k, b] of bufs.entries()) assert.deepEqual([...b.view()], model[k]);
+      }
+    },
+  ), { seed: 7, numRuns: 60 });
 });
 
 // End to end through the engine: an NBSS conversation with reordered, duplicated and

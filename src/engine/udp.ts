@@ -5,12 +5,22 @@ import type { Layer, Packet } from '../model/packet.js';
 import { UDP_FINDINGS } from '../net/findings.js';
 import { parseUdp, udpTree, type UdpHeader } from '../net/transport.js';
 import type { EngineCore, UdpAppFactory, UdpDatagram } from './context.js';
-import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS } from './flows.js';
+import { RetiredNumbers } from './flow-numbers.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable } from './flows.js';
 import type { IpInfo } from './network.js';
 
 class UdpConversation extends FlowRecord {
   index = 0;
 }
+
+/**
+ * A UDP flow silent this long (capture time) leaves the table for the retired numbers: only its
+ * udp.stream is kept (Zeek's UDP inactivity timeout is a minute; the engine sweeps every 65,536
+ * frames, so a flow may stay a little longer).
+ */
+const UDP_IDLE_SECONDS = 120;
+/** Retired UDP flows whose numbers are kept (about 64 MB of table at most). */
+export const RETIRED_UDP_LIMIT = 1 << 21;
 
 /** A datagram's layer: its Info text and tree are made when an output asks (no closure per datagram). */
 class UdpLayer implements Layer {
@@ -31,6 +41,7 @@ class UdpLayer implements Layer {
 
 export class UdpFlows {
   private readonly flows = new FlowTable<UdpConversation>();
+  private readonly retired = new RetiredNumbers(RETIRED_UDP_LIMIT);
   private streams = 0;
 
   constructor(private readonly core: EngineCore, private readonly apps: readonly UdpAppFactory[]) {}
@@ -59,13 +70,21 @@ export class UdpFlows {
     this.core.guard(app.name, () => app.dissect(this.core, datagram));
   }
 
-  /** Forgets conversations idle past the limit (all of them at the end). */
+  /** Retires flows idle past the limit (forgets all of them at the end). */
   sweep(now: number, all: boolean): void {
     if (all) {
       this.flows.clear();
+      this.retired.clear();
       return;
     }
-    for (const conv of this.flows.records()) if (now - conv.lastSec > IDLE_SECONDS) this.flows.remove(conv);
+    for (const conv of this.flows.records()) if (now - conv.lastSec > UDP_IDLE_SECONDS) this.retire(conv);
+  }
+
+  private retire(conv: UdpConversation): void {
+    this.flows.remove(conv);
+    if (this.retired.remember(conv, conv.index)) return;
+    this.core.packetFinding(UDP_FINDINGS.numberingLimit.at(this.core.packet?.frame.number ?? 0,
+      `more than ${RETIRED_UDP_LIMIT} idle UDP flows remembered: their stream numbers were forgotten (a later datagram of one starts a new stream)`));
   }
 
   /** End of capture: the protocols flush what they hold. */
@@ -89,18 +108,18 @@ export class UdpFlows {
     if (conv === undefined) {
       if (this.flows.size >= this.core.options.conversationLimit) this.evictOldest();
       conv = new UdpConversation(ip.src, ip.dst, sp, dp, src4, dst4, hash, now);
-      conv.index = this.streams++;
+      conv.index = this.retired.find(hash, ip.src, sp, ip.dst, dp, src4, dst4) ?? this.streams++;
       this.flows.insert(conv);
     }
     conv.lastSec = now;
     return conv.index;
   }
 
-  /** The table is full: the oldest flows are forgotten (a later datagram of one starts a new udp.stream). */
+  /** The table is full: the oldest flows are retired (a later datagram of one keeps its udp.stream). */
   private evictOldest(): void {
     const victims = this.flows.oldest(evictBatch(this.core.options.conversationLimit));
-    for (const conv of victims) this.flows.remove(conv);
+    for (const conv of victims) this.retire(conv);
     this.core.packetFinding(UDP_FINDINGS.tableFull.at(this.core.packet?.frame.number ?? 0,
-      `more than ${this.core.options.conversationLimit} UDP flows tracked: the ${victims.length} oldest were forgotten (a later datagram of one starts a new stream)`));
+      `more than ${this.core.options.conversationLimit} UDP flows tracked: the ${victims.length} oldest were retired (only their stream numbers are kept)`));
   }
 }

@@ -161,9 +161,14 @@ export const UDP_FINDINGS = declareFindings({ protocol: 'udp' }, {
     requirement: 'Length MUST be the length in octets of the datagram, header and data.',
   },
   tableFull: {
-    id: 'udp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',
-    summary: 'too many UDP flows tracked: the oldest were forgotten, so a later datagram of one starts a new udp.stream',
-    requirement: 'At most 262,144 UDP flows (by default; -o flows.limit) are numbered at once; past it the oldest sixteenth is forgotten.',
+    id: 'udp.table-full', severity: 'note', spec: 'bound', scope: 'conversation',
+    summary: 'too many UDP flows tracked: the oldest were retired early (they keep their udp.stream)',
+    requirement: 'At most 262,144 UDP flows (by default; -o flows.limit) are tracked at once; past it the oldest sixteenth is retired, keeping only its stream number.',
+  },
+  numberingLimit: {
+    id: 'udp.numbering-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many idle UDP flows remembered: their stream numbers were forgotten, so a later datagram of one starts a new udp.stream',
+    requirement: 'The stream numbers of at most 2,097,152 retired UDP flows (idle 120 s, or set aside by a full table) are kept; past it all of them are forgotten at once.',
   },
 });
 

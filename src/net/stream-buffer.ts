@@ -51,8 +51,20 @@ export class BufferBudget {
 }
 
 const EMPTY = new Uint8Array(0);
-/** An emptied buffer larger than this is released. */
-const SHRINK_ABOVE = 64 * 1024;
+/** The room a buffer starts with; emptied buffers of this size go back to a shared pool. */
+const ROOM = 4096;
+/** Spare rooms kept for reuse, across every buffer. */
+const MAX_SPARE = 256;
+/**
+ * Emptied rooms, for the next buffer that needs one. A buffer holds storage only while it
+ * holds bytes: thousands of idle connections (a chat window left open, a session that
+ * never closed) would otherwise keep 4 KB per direction each until they end.
+ */
+const spare: Uint8Array[] = [];
+
+function takeRoom(size: number): Uint8Array {
+  return size === ROOM ? spare.pop() ?? new Uint8Array(ROOM) : new Uint8Array(size);
+}
 
 export class StreamBuffer {
   private buf: Uint8Array;
@@ -68,8 +80,8 @@ export class StreamBuffer {
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
 
-  /** Nothing is allocated until bytes arrive: most connections never buffer anything. */
-  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = 4096) {
+  /** Nothing is allocated until bytes arrive, and the room is given back once they are consumed. */
+  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = ROOM) {
     this.buf = EMPTY;
   }
 
@@ -82,6 +94,11 @@ export class StreamBuffer {
 
   get length(): number {
     return this.end - this.start;
+  }
+
+  /** Bytes of storage this buffer holds now (0 while it holds no bytes). */
+  get room(): number {
+    return this.buf.length;
   }
 
   /** Absolute offset (bytes consumed so far). */
@@ -105,7 +122,7 @@ export class StreamBuffer {
     return true;
   }
 
-  /** The buffered bytes; valid until the next append or consume. */
+  /** The buffered bytes; valid until the next append or consume (copy what must outlive them). */
   view(): Uint8Array {
     return this.buf.subarray(this.start, this.end);
   }
@@ -150,8 +167,9 @@ export class StreamBuffer {
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
-      // A large message came and went: its room is not kept for the rest of the connection.
-      if (this.buf.length > SHRINK_ABOVE) this.buf = EMPTY;
+      // Views handed out are valid only until this consume: the room can go to another buffer.
+      if (this.buf.length === ROOM && spare.length < MAX_SPARE) spare.push(this.buf);
+      this.buf = EMPTY;
     }
     return carried;
   }
@@ -168,8 +186,9 @@ export class StreamBuffer {
     } else {
       let size = Math.max(this.initial, this.buf.length * 2);
       while (size < used + extra) size *= 2;
-      const next = new Uint8Array(size);
+      const next = takeRoom(size);
       next.set(this.buf.subarray(this.start, this.end));
+      if (this.buf.length === ROOM && spare.length < MAX_SPARE) spare.push(this.buf);
       this.buf = next;
     }
     this.start = 0;

@@ -16,15 +16,26 @@ const MAX_SESSIONS = 4096;
 const MAX_BODY = 1024 * 1024;
 const MAX_QUEUE = 256;
 
+/**
+ * A gateway session with no request or response this long (capture time) is over: clients poll
+ * every few seconds while a session lives, and the gateway drops a session nobody polls.
+ */
+const IDLE_SECONDS = 600;
+/** Capture time between two looks for idle sessions. */
+const SWEEP_SECONDS = 60;
+
 interface GatewaySession {
   readonly conn: MsnpConnection;
   readonly ids: Set<string>;
+  lastSec: number;
 }
 
 /** Gateway sessions of one capture, by every SessionID they were known under. */
 export class GatewayTable {
   private readonly byId = new Map<string, GatewaySession>();
-  private readonly sessions: GatewaySession[] = [];
+  /** Oldest first. */
+  private readonly sessions = new Set<GatewaySession>();
+  private lastSweep = -Infinity;
   full = false;
 
   get(id: string): GatewaySession | undefined {
@@ -32,13 +43,11 @@ export class GatewayTable {
   }
 
   add(session: GatewaySession): void {
-    if (this.sessions.length >= MAX_SESSIONS) {
+    if (this.sessions.size >= MAX_SESSIONS) {
       this.full = true;
-      const old = this.sessions.shift()!;
-      for (const id of old.ids) this.byId.delete(id);
-      old.conn.end();
+      this.close(this.sessions.values().next().value as GatewaySession);
     }
-    this.sessions.push(session);
+    this.sessions.add(session);
     for (const id of session.ids) this.byId.set(id, session);
   }
 
@@ -48,9 +57,23 @@ export class GatewayTable {
     this.byId.set(id, session);
   }
 
+  /** Ends a session (its MSNP connection flushes what it holds); its SessionIDs are forgotten. */
+  close(session: GatewaySession): void {
+    if (!this.sessions.delete(session)) return;
+    for (const id of session.ids) if (this.byId.get(id) === session) this.byId.delete(id);
+    session.conn.end();
+  }
+
+  /** Ends the sessions idle past the limit (looked for at most once a minute of capture time). */
+  expire(now: number): void {
+    if (now - this.lastSweep < SWEEP_SECONDS) return;
+    this.lastSweep = now;
+    for (const s of this.sessions) if (now - s.lastSec > IDLE_SECONDS) this.close(s);
+  }
+
   endAll(): void {
     for (const s of this.sessions) s.conn.end();
-    this.sessions.length = 0;
+    this.sessions.clear();
     this.byId.clear();
   }
 }
@@ -115,6 +138,8 @@ export class GatewayApp implements TcpApp {
 
   private message(dir: Direction, head: HttpHead, headBytes: Uint8Array, body: Uint8Array): void {
     const packet = this.ctx.packet!;
+    const now = packet.frame.tsSec;
+    this.table.expire(now);
     let session: GatewaySession | undefined;
     let query: Record<string, string> | undefined;
     let mh: Record<string, string> | undefined;
@@ -125,7 +150,7 @@ export class GatewayApp implements TcpApp {
       session = id !== undefined ? this.table.get(id) : undefined;
       if (query !== undefined && session === undefined) {
         // Action=open starts a session; a SessionID we never saw opened is a capture that started later.
-        session = { conn: this.newConnection(dir, role), ids: new Set(id !== undefined ? [id] : []) };
+        session = { conn: this.newConnection(dir, role), ids: new Set(id !== undefined ? [id] : []), lastSec: now };
         this.table.add(session);
       }
       if (this.queue.length < MAX_QUEUE) this.queue.push({ session, role, query });
@@ -140,7 +165,7 @@ export class GatewayApp implements TcpApp {
         const known = this.table.get(id);
         if (session === undefined && known !== undefined) session = known;
         else if (session === undefined) {
-          session = { conn: this.newConnection(dir === 0 ? 1 : 0, req?.role), ids: new Set([id]) };
+          session = { conn: this.newConnection(dir === 0 ? 1 : 0, req?.role), ids: new Set([id]), lastSec: now };
           this.table.add(session);
         } else if (known === undefined) this.table.alias(session, id);
       }
@@ -154,7 +179,11 @@ export class GatewayApp implements TcpApp {
       info: head.startLine,
       tree: () => gatewayTree(head, query, mh),
     });
-    if (session !== undefined && body.length > 0) session.conn.feed(head.isRequest ? 'c' : 's', body);
+    if (session === undefined) return;
+    session.lastSec = now;
+    if (body.length > 0) session.conn.feed(head.isRequest ? 'c' : 's', body);
+    // The gateway says the session is over (msnp-notes.md "HTTP gateway": `Session=close`).
+    if (mh?.Session?.toLowerCase() === 'close') this.table.close(session);
   }
 
   private newConnection(clientDir: Direction, role: Role | undefined): MsnpConnection {

@@ -1,0 +1,84 @@
+// Retired stream numbers: a UDP flow idle past the table's timeout keeps its udp.stream when it
+// speaks again, as in tshark (which never forgets a conversation), at a few bytes per flow.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
+import { readCapture } from '../src/capture/open.js';
+import { Engine } from '../src/engine/engine.js';
+import { RetiredNumbers } from '../src/engine/flow-numbers.js';
+import { FlowRecord, flowHash } from '../src/engine/flows.js';
+import { flatFields } from '../src/output/packet-view.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+import { hasTshark } from './helpers.js';
+import { udp, writePcap, type RawFrame } from './nbt-builder.js';
+
+class Rec extends FlowRecord {}
+
+function ip4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function record(a: number, pa: number, b: number, pb: number): Rec {
+  return new Rec(ip4(a), ip4(b), pa, pb, a, b, flowHash(ip4(a), pa, ip4(b), pb, a, b), 0);
+}
+
+test('retired numbers: found from either direction, through growth, and all forgotten at the limit', () => {
+  const flow = fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 }));
+  fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), flow, fc.boolean()), { maxLength: 300 }), fc.integer({ min: 1, max: 40 }), (ops, limit) => {
+    const table = new RetiredNumbers(limit);
+    const model = new Map<string, number>();
+    const key = (a: number, pa: number, b: number, pb: number): string => (a * 4 + pa < b * 4 + pb ? `${a}:${pa}-${b}:${pb}` : `${b}:${pb}-${a}:${pa}`);
+    let next = 0;
+    for (const [store, [a, pa, b, pb], reverse] of ops) {
+      // Addresses past 2^31 (negative as 32-bit values) too.
+      const A = (0xc0a80000 + a) >>> 0;
+      const B = (0x0a000000 + b) >>> 0;
+      if (store) {
+        const kept = table.remember(record(A, 1000 + pa, B, 2000 + pb), next);
+        if (!kept) model.clear();
+        model.set(key(a, 1000 + pa, b + 100, 2000 + pb), next++);
+      } else {
+        const [s, sp, d, dp] = reverse ? [B, 2000 + pb, A, 1000 + pa] : [A, 1000 + pa, B, 2000 + pb];
+        const found = table.find(flowHash(ip4(s), sp, ip4(d), dp, s, d), ip4(s), sp, ip4(d), dp, s, d);
+        assert.equal(found, model.get(key(a, 1000 + pa, b + 100, 2000 + pb)));
+      }
+      assert.equal(table.size, model.size);
+      assert.ok(table.size <= limit);
+    }
+  }), { seed: 11, numRuns: 200 });
+});
+
+test('retired numbers: IPv6 flows by their address texts, either direction', () => {
+  const table = new RetiredNumbers(10);
+  const rec = new Rec('fe80::1', 'fe80::2', 5000, 53, -1, -1, flowHash('fe80::1', 5000, 'fe80::2', 53, -1, -1), 0);
+  table.remember(rec, 7);
+  assert.equal(table.find(0, 'fe80::2', 53, 'fe80::1', 5000, -1, -1), 7);
+  assert.equal(table.find(0, 'fe80::1', 5000, 'fe80::2', 53, -1, -1), 7);
+  assert.equal(table.find(0, 'fe80::1', 5001, 'fe80::2', 53, -1, -1), undefined);
+});
+
+test('a UDP flow silent for more than an hour keeps its udp.stream (as tshark numbers it)', async () => {
+  // Flow A at t=0, 70,000 other flows (so the engine sweeps its table), then flow A's answer 5,000 s later.
+  const frames: RawFrame[] = [{ data: udp('10.0.0.1', 5000, '10.0.0.2', 53, new Uint8Array(4)), ts: 1_000_000_000 }];
+  for (let i = 0; i < 70_000; i++) {
+    frames.push({ data: udp(`10.${1 + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}`, 6000, '10.0.0.9', 7, new Uint8Array(4)), ts: 1_000_000_001 + i * 0.06 });
+  }
+  frames.push({ data: udp('10.0.0.2', 53, '10.0.0.1', 5000, new Uint8Array(4)), ts: 1_000_005_000 });
+  frames.push({ data: udp('10.0.0.3', 53, '10.0.0.1', 5000, new Uint8Array(4)), ts: 1_000_005_001 });
+  const path = writePcap(frames);
+  const streams = new Map<number, number>();
+  const engine = new Engine({
+    packet: (p) => {
+      if (p.frame.number >= frames.length - 1) streams.set(p.frame.number, Number(flatFields(p)['udp.stream']?.[0]));
+    },
+  }, {}, defaultProtocols());
+  await readCapture(path, { frame: (f) => engine.frame(f), warning: () => undefined });
+  engine.finish();
+  assert.equal(streams.get(frames.length - 1), 0, 'the answer joins flow A');
+  assert.equal(streams.get(frames.length), 70_001, 'a new flow gets the next number');
+  if (hasTshark()) {
+    const r = spawnSync('tshark', ['-n', '-r', path, '-Y', `frame.number >= ${frames.length - 1}`, '-T', 'fields', '-e', 'udp.stream'], { encoding: 'utf8' });
+    assert.deepEqual(r.stdout.trim().split('\n'), ['0', '70001']);
+  }
+});
