@@ -13,7 +13,7 @@ import { defaultProtocols } from '../src/protocols/index.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { dissect } from './helpers.js';
-import { ACK, SYN, tcp, writePcap } from './nbt-builder.js';
+import { ACK, PSH, SYN, tcp, writePcap } from './nbt-builder.js';
 
 /** An Ethernet/IPv4/TCP SYN from a new address and port for every `i`. */
 function syn(i: number) {
@@ -108,4 +108,93 @@ test('a SYN-only record turns into the full conversation on its next segment: st
   assert.equal(d.frames[0]!.fields['tcp.analysis.retransmission'], undefined);
   assert.deepEqual(d.frames.map((f) => f.fields['tcp.seq']?.[0]), [0, 0, 0, 0, 0, 1]);
   assert.deepEqual(d.frames[5]!.fields['tcp.ack'], [1]);
+});
+
+/** Ethernet/IPv4/TCP segment `k` of connection `i`'s handshake: 0 SYN, 1 SYN/ACK, 2 ACK (a connect scan). */
+function handshake(i: number, k: 0 | 1 | 2) {
+  const b = new Uint8Array(58);
+  const v = new DataView(b.buffer);
+  v.setUint16(12, 0x0800);
+  b[14] = 0x45;
+  v.setUint16(16, 44);
+  b[22] = 64;
+  b[23] = 6;
+  const client = (0x3d800001 + (i >>> 10)) >>> 0;
+  const cport = 1024 + (i & 1023);
+  const cseq = Math.imul(i, 2654435761) >>> 0;
+  const sseq = Math.imul(i, 40503) >>> 0;
+  if (k === 1) {
+    v.setUint32(26, 0xc0a80a14);
+    v.setUint32(30, client);
+    v.setUint16(34, 139);
+    v.setUint16(36, cport);
+    v.setUint32(38, sseq);
+    v.setUint32(42, (cseq + 1) >>> 0);
+    b[47] = SYN | ACK;
+  } else {
+    v.setUint32(26, client);
+    v.setUint32(30, 0xc0a80a14);
+    v.setUint16(34, cport);
+    v.setUint16(36, 139);
+    v.setUint32(38, k === 0 ? cseq : (cseq + 1) >>> 0);
+    if (k === 2) v.setUint32(42, (sseq + 1) >>> 0);
+    b[47] = k === 0 ? SYN : ACK;
+  }
+  b[46] = 0x60;
+  v.setUint16(48, 64240);
+  b.set([2, 4, 5, 0xb4], 54);
+  return { number: 3 * i + k + 1, tsSec: 1000 + Math.floor(i / 2000), tsNsec: k * 1000, caplen: 58, len: 58, linkType: 1, data: b, interfaceId: 0 };
+}
+
+test('a connect scan (handshakes, then nothing) is bounded by the half-open limit, with one finding per eviction batch', () => {
+  const findings: Finding[] = [];
+  const limit = 1024;
+  const engine = new Engine({ packet: (p) => findings.push(...p.findings.filter((x) => x.id === 'tcp.half-open-limit')) }, { halfOpenLimit: limit }, defaultProtocols());
+  const total = limit + 1000;
+  for (let i = 0; i < total; i++) for (const k of [0, 1, 2] as const) engine.frame(handshake(i, k));
+  engine.finish();
+  // 64 (a sixteenth of the limit) are forgotten each time the list passes the limit.
+  assert.equal(findings.length, Math.ceil((total - limit) / 64));
+  assert.match(findings[0]!.summary, /the 64 oldest were forgotten/);
+});
+
+test('a handshake-only connection keeps its stream when data comes after a long silence, and leaves the half-open list with it', async () => {
+  const a = '10.0.0.1';
+  const b = '10.0.0.2';
+  const at = (ts: number, data: Uint8Array) => ({ data, ts: 1_000_000_000 + ts });
+  // Frames of an unknown EtherType in between, so that the engine sweeps its tables (every 65,536 frames).
+  const filler = new Uint8Array(60);
+  filler[12] = 0x88;
+  filler[13] = 0xb5;
+  const path = writePcap([
+    at(0, tcp(a, 4000, b, 139, 1000, 0, SYN)),
+    at(0, tcp(b, 139, a, 4000, 9000, 1001, SYN | ACK)),
+    at(0, tcp(a, 4000, b, 139, 1001, 9001, ACK)),
+    ...Array.from({ length: 70_000 }, () => at(500, filler)),
+    // Past the 240 s a SYN no one answered lingers, within the hour an open connection is kept.
+    at(1000, tcp(a, 4000, b, 139, 1001, 9001, ACK | PSH, new Uint8Array([0x85, 0, 0, 0]))),
+  ]);
+  const d = await dissect(path);
+  const last = d.frames[d.frames.length - 1]!;
+  assert.deepEqual(d.frames.slice(0, 3).map((f) => f.fields['tcp.stream']?.[0]), [0, 0, 0]);
+  assert.deepEqual(last.fields['tcp.stream'], [0]);
+  assert.deepEqual(last.fields['tcp.seq'], [1]);
+});
+
+test('a handshake-only connection costs about a kilobyte (no arrays of flags, IPv4 addresses as numbers)', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const engine = new Engine({}, {}, defaultProtocols());
+  const feed = (i: number) => {
+    for (const k of [0, 1, 2] as const) engine.frame(handshake(i, k));
+  };
+  for (let i = 0; i < 1000; i++) feed(i);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const n = 30_000;
+  for (let i = 1000; i < 1000 + n; i++) feed(i);
+  gc();
+  const perConversation = (process.memoryUsage().heapUsed - before) / n;
+  // 1,240 bytes before the flags were packed and the address texts dropped; about 1,060 after.
+  assert.ok(perConversation < 1150, `${perConversation.toFixed(0)} bytes per handshake-only conversation`);
 });
