@@ -8,7 +8,8 @@ import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 
 const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
-import { BufferBudget, StreamBuffer } from '../src/net/stream-buffer.js';
+import { BufferBudget, MAX_IDLE_ROOM, StreamBuffer } from '../src/net/stream-buffer.js';
+import fc from 'fast-check';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -47,8 +48,8 @@ test('a SYN flood keeps at most MAX_HALF_OPEN conversations, with one finding pe
   assert.match(findings[0]!.summary, /the 4096 oldest were forgotten/);
 });
 
-test('the buffer budget tells the owner of the largest buffer to give its bytes up', () => {
-  const budget = new BufferBudget(1000);
+test('the buffer budget counts room, not bytes, and tells the owner of the largest buffer to give its bytes up', () => {
+  const budget = new BufferBudget(2000);
   const evicted: string[] = [];
   const small = new StreamBuffer();
   const large = new StreamBuffer();
@@ -62,17 +63,62 @@ test('the buffer budget tells the owner of the largest buffer to give its bytes 
   });
   small.append(new Uint8Array(300), 1, 0, 0);
   large.append(new Uint8Array(600), 2, 0, 0);
-  assert.equal(budget.held, 900);
-  assert.equal(budget.exceeded, false);
+  // 300 bytes in 512 of room, 600 in 1024: the room is what they cost.
+  assert.equal(budget.held, 512 + 1024);
   large.append(new Uint8Array(200), 3, 0, 0);
+  assert.equal(budget.held, 512 + 1024, 'bytes within the room the buffer has change nothing');
+  assert.equal(budget.exceeded, false);
+  large.append(new Uint8Array(300), 4, 0, 0);
+  assert.equal(budget.held, 512 + 2048);
   assert.equal(budget.exceeded, true);
   assert.equal(budget.largest(), large);
   budget.largest()!.evict!();
   assert.deepEqual(evicted, ['large']);
-  assert.equal(budget.held, 300);
+  assert.equal(budget.held, 512, 'an empty buffer counts for nothing');
   small.consume(300);
   assert.equal(budget.held, 0);
   assert.equal(budget.largest(), undefined);
+  assert.equal(budget.holders, 0);
+});
+
+test('an emptied buffer keeps at most MAX_IDLE_ROOM; a small first message gets a small room', () => {
+  const b = new StreamBuffer();
+  b.append(new Uint8Array(4), 1, 0, 0);
+  assert.equal(b.room, 256);
+  b.consume(4);
+  assert.equal(b.room, 256);
+  b.append(new Uint8Array(MAX_IDLE_ROOM + 1), 2, 0, 0);
+  b.consume(MAX_IDLE_ROOM + 1);
+  assert.equal(b.room, 0);
+});
+
+test('the buffer budget heap always gives the buffer with the most room, and its sum (random appends and consumes)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ which: fc.nat(15), append: fc.boolean(), n: fc.integer({ min: 0, max: 9000 }) }), { maxLength: 300 }),
+      (ops) => {
+        const budget = new BufferBudget(Number.MAX_SAFE_INTEGER);
+        const bufs = Array.from({ length: 16 }, () => {
+          const b = new StreamBuffer();
+          b.attach(budget, () => b.clear());
+          return b;
+        });
+        let frame = 1;
+        for (const op of ops) {
+          const b = bufs[op.which]!;
+          if (op.append) b.append(new Uint8Array(op.n), frame++, 0, 0);
+          else b.consume(Math.min(op.n, b.length));
+          const holding = bufs.filter((x) => x.length > 0);
+          assert.equal(budget.held, holding.reduce((sum, x) => sum + x.room, 0));
+          assert.equal(budget.holders, holding.length);
+          const top = budget.largest();
+          if (holding.length === 0) assert.equal(top, undefined);
+          else assert.equal(top!.room, Math.max(...holding.map((x) => x.room)));
+        }
+      },
+    ),
+    { seed: 13, numRuns: 200 },
+  );
 });
 
 test('a conversation that carried one SYN only is a compact record (a few hundred bytes, not the full conversation)', () => {

@@ -206,6 +206,6 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',
-    requirement: 'At most 64 MiB (67,108,864 bytes; -o app.buffer_limit) of partial application messages wait across all connections; past it the connection holding the most gives its bytes up, as after a gap.',
+    requirement: 'At most 64 MiB (67,108,864 bytes; -o app.buffer_limit) of buffers hold partial application messages across all connections, counted by the room they take (a buffer grows by doubling, so up to twice its bytes); past it the connection whose buffer takes the most gives its bytes up, as after a gap.',
   },
 });

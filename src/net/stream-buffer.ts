@@ -21,13 +21,18 @@ interface Mark {
 }
 
 /**
- * Bytes waiting in every attached buffer (partial application messages across all
- * connections) against one limit: past it, the owner of the largest is told to give its
- * bytes up, as after a gap.
+ * The memory of every attached buffer that holds bytes (partial application messages across
+ * all connections) against one limit: past it, the owner of the largest is told to give its
+ * bytes up, as after a gap. A buffer counts for its room, not its bytes (the room is what it
+ * costs: up to twice the bytes, as it grows by doubling), and only while it holds bytes; an
+ * empty one keeps at most MAX_IDLE_ROOM. The buffers that hold bytes are kept in a max-heap
+ * by their counted room, updated when the room changes or the buffer fills or empties (not
+ * on every append), so the largest is found in O(1) and updated in O(log n).
  */
 export class BufferBudget {
+  /** Room counted across buffers holding bytes. */
   held = 0;
-  private readonly holders = new Set<StreamBuffer>();
+  private readonly heap: StreamBuffer[] = [];
 
   constructor(readonly limit: number) {}
 
@@ -35,24 +40,85 @@ export class BufferBudget {
     return this.held > this.limit;
   }
 
-  /** The buffer holding the most bytes (undefined when none holds any). */
-  largest(): StreamBuffer | undefined {
-    let best: StreamBuffer | undefined;
-    for (const buf of this.holders) if (best === undefined || buf.length > best.length) best = buf;
-    return best;
+  /** Buffers holding bytes. */
+  get holders(): number {
+    return this.heap.length;
   }
 
-  /** Called by a buffer whose length changed by `delta`. */
-  changed(buf: StreamBuffer, delta: number): void {
-    this.held += delta;
-    if (buf.length > 0) this.holders.add(buf);
-    else this.holders.delete(buf);
+  /** The buffer with the most room among those holding bytes (undefined when none holds any). */
+  largest(): StreamBuffer | undefined {
+    return this.heap[0];
+  }
+
+  /** Called by a buffer whose counted room changed from `before` to `buf.counted`. */
+  changed(buf: StreamBuffer, before: number): void {
+    const now = buf.counted;
+    this.held += now - before;
+    const heap = this.heap;
+    let i = buf.heapIndex;
+    if (now === 0) {
+      if (i < 0) return;
+      const last = heap.pop()!;
+      buf.heapIndex = -1;
+      if (last === buf) return;
+      heap[i] = last;
+      last.heapIndex = i;
+      this.siftDown(i);
+      this.siftUp(last.heapIndex);
+      return;
+    }
+    if (i < 0) {
+      i = heap.length;
+      heap.push(buf);
+      buf.heapIndex = i;
+    }
+    if (now > before) this.siftUp(i);
+    else this.siftDown(i);
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const item = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (p.counted >= item.counted) break;
+      heap[i] = p;
+      p.heapIndex = i;
+      i = parent;
+    }
+    heap[i] = item;
+    item.heapIndex = i;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const item = heap[i]!;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && heap[right]!.counted > heap[left]!.counted ? right : left;
+      const c = heap[child]!;
+      if (c.counted <= item.counted) break;
+      heap[i] = c;
+      c.heapIndex = i;
+      i = child;
+    }
+    heap[i] = item;
+    item.heapIndex = i;
   }
 }
 
 const EMPTY = new Uint8Array(0);
-/** An emptied buffer larger than this is released. */
-const SHRINK_ABOVE = 64 * 1024;
+/**
+ * An emptied buffer with more room than this gives it back: what a connection keeps while
+ * it waits for its next message (thousands of open connections keep it each).
+ */
+export const MAX_IDLE_ROOM = 2048;
+/** The smallest room a buffer gets when bytes first arrive. */
+const MIN_ROOM = 256;
 
 export class StreamBuffer {
   private buf: Uint8Array;
@@ -63,14 +129,26 @@ export class StreamBuffer {
   private marks: Mark[] = [];
 
   private budget: BufferBudget | undefined;
+  /** The room counted in the budget: the room while bytes are held, else 0. */
+  counted = 0;
+  /** Position in the budget's heap (-1: not in it). */
+  heapIndex = -1;
   /** The frame of the first byte held, for the reorder window (none until attached with holds). */
   private firstHold: MovingHold | undefined;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
 
-  /** Nothing is allocated until bytes arrive: most connections never buffer anything. */
-  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = 4096) {
+  /**
+   * Nothing is allocated until bytes arrive: most connections never buffer anything. The first
+   * room is `initial` or, when larger, the next power of two (from 256) that holds what arrives.
+   */
+  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = MIN_ROOM) {
     this.buf = EMPTY;
+  }
+
+  /** Bytes allocated (held or not). */
+  get room(): number {
+    return this.buf.length;
   }
 
   /** Counts this buffer's bytes in a budget shared with other connections; `evict` gives them up. */
@@ -94,9 +172,10 @@ export class StreamBuffer {
     if (bytes.length === 0) return true;
     if (this.length + bytes.length > this.limit) return false;
     if (this.end + bytes.length > this.buf.length) this.makeRoom(bytes.length);
+    const wasEmpty = this.end === this.start;
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
-    this.budget?.changed(this, bytes.length);
+    if (wasEmpty) this.recount();
     const absEnd = this.consumedTotal + this.length;
     const last = this.marks[this.marks.length - 1];
     if (last !== undefined && last.frame === frame) last.end = absEnd;
@@ -140,18 +219,18 @@ export class StreamBuffer {
     const carried = this.carried(count);
     this.start += count;
     this.consumedTotal += count;
-    if (count > 0) this.budget?.changed(this, -count);
     let drop = 0;
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
     if (drop > 0) {
       this.marks.splice(0, drop);
       if (this.firstHold !== undefined && this.firstHold.held !== 0) this.firstHold.set(this.marks[0]?.frame ?? 0);
     }
-    if (this.start === this.end) {
+    if (count > 0 && this.start === this.end) {
       this.start = 0;
       this.end = 0;
       // A large message came and went: its room is not kept for the rest of the connection.
-      if (this.buf.length > SHRINK_ABOVE) this.buf = EMPTY;
+      if (this.buf.length > MAX_IDLE_ROOM) this.buf = EMPTY;
+      this.recount();
     }
     return carried;
   }
@@ -159,6 +238,15 @@ export class StreamBuffer {
   /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
   clear(): void {
     this.consume(this.length);
+  }
+
+  /** Tells the budget the room this buffer now counts for (its room while it holds bytes). */
+  private recount(): void {
+    const budget = this.budget;
+    if (budget === undefined) return;
+    const before = this.counted;
+    this.counted = this.end > this.start ? this.buf.length : 0;
+    if (this.counted !== before) budget.changed(this, before);
   }
 
   private makeRoom(extra: number): void {
@@ -171,6 +259,9 @@ export class StreamBuffer {
       const next = new Uint8Array(size);
       next.set(this.buf.subarray(this.start, this.end));
       this.buf = next;
+      this.start = 0;
+      this.end = used;
+      this.recount();
     }
     this.start = 0;
     this.end = used;
