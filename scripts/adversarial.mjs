@@ -4,7 +4,7 @@
 // time of `read` and `timeline` on each. Memory must come out flat across sizes and time
 // linear in the size.
 //
-//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag]
+//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan]
 //                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
 //                                [--commands read,timeline]
 //
@@ -14,6 +14,7 @@
 //   nbss-open   connections to 139 whose NBSS message declares 0x1FFFF bytes, 84 KB sent, left open
 //   d7          one SMB messenger group: a 0xD5 start, then 0xD7 text blocks without end
 //   nbdgm-frag  NBDGM first fragments (UDP 138) whose other fragments never come
+//   connect-scan full TCP handshakes to port 139, every one from a new address and port, then nothing
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
@@ -319,6 +320,13 @@ const PATTERNS = {
       h.writeUInt16BE(names.length + data.length, 10);
       h.writeUInt16BE(0, 12);
       out.frame(i * 1000, udp(src, ipNum('10.1.255.255'), 138, 138, Buffer.concat([h, names, data])));
+    }
+  },
+
+  /** 2,000 connections per second to 139, each from a new address and port: SYN, SYN/ACK, ACK, then nothing (no data, no FIN). */
+  'connect-scan'(out) {
+    for (let i = 0; !out.full; i++) {
+      new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, VICTIM, 1024 + (i & 1023), 139).handshake(i * 500);
     }
   },
 };

@@ -8,12 +8,13 @@ import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 
 const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
-import { BufferBudget, StreamBuffer } from '../src/net/stream-buffer.js';
+import { BufferBudget, MAX_IDLE_ROOM, StreamBuffer } from '../src/net/stream-buffer.js';
+import fc from 'fast-check';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { dissect } from './helpers.js';
-import { ACK, SYN, tcp, writePcap } from './nbt-builder.js';
+import { ACK, PSH, SYN, tcp, writePcap } from './nbt-builder.js';
 
 /** An Ethernet/IPv4/TCP SYN from a new address and port for every `i`. */
 function syn(i: number) {
@@ -47,8 +48,8 @@ test('a SYN flood keeps at most MAX_HALF_OPEN conversations, with one finding pe
   assert.match(findings[0]!.summary, /the 4096 oldest were forgotten/);
 });
 
-test('the buffer budget tells the owner of the largest buffer to give its bytes up', () => {
-  const budget = new BufferBudget(1000);
+test('the buffer budget counts room, not bytes, and tells the owner of the largest buffer to give its bytes up', () => {
+  const budget = new BufferBudget(2000);
   const evicted: string[] = [];
   const small = new StreamBuffer();
   const large = new StreamBuffer();
@@ -62,17 +63,66 @@ test('the buffer budget tells the owner of the largest buffer to give its bytes 
   });
   small.append(new Uint8Array(300), 1, 0, 0);
   large.append(new Uint8Array(600), 2, 0, 0);
-  assert.equal(budget.held, 900);
-  assert.equal(budget.exceeded, false);
+  // 300 bytes in 512 of room, 600 in 1024: the room is what they cost.
+  assert.equal(budget.held, 512 + 1024);
   large.append(new Uint8Array(200), 3, 0, 0);
+  assert.equal(budget.held, 512 + 1024, 'bytes within the room the buffer has change nothing');
+  assert.equal(budget.exceeded, false);
+  large.append(new Uint8Array(300), 4, 0, 0);
+  assert.equal(budget.held, 512 + 2048);
   assert.equal(budget.exceeded, true);
   assert.equal(budget.largest(), large);
   budget.largest()!.evict!();
   assert.deepEqual(evicted, ['large']);
-  assert.equal(budget.held, 300);
+  assert.equal(budget.held, 512, 'an empty buffer counts for nothing');
   small.consume(300);
   assert.equal(budget.held, 0);
   assert.equal(budget.largest(), undefined);
+  assert.equal(budget.holders, 0);
+});
+
+test('an emptied buffer keeps no room (MAX_IDLE_ROOM); a small first message gets a small room', () => {
+  assert.equal(MAX_IDLE_ROOM, 0);
+  const b = new StreamBuffer();
+  b.append(new Uint8Array(4), 1, 0, 0);
+  assert.equal(b.room, 256);
+  b.consume(4);
+  assert.equal(b.room, 0);
+  b.append(new Uint8Array(3000), 2, 0, 0);
+  assert.equal(b.room, 4096);
+  b.consume(1000);
+  assert.equal(b.room, 4096, 'a buffer still holding bytes keeps its room');
+  b.consume(2000);
+  assert.equal(b.room, 0);
+});
+
+test('the buffer budget heap always gives the buffer with the most room, and its sum (random appends and consumes)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ which: fc.nat(15), append: fc.boolean(), n: fc.integer({ min: 0, max: 9000 }) }), { maxLength: 300 }),
+      (ops) => {
+        const budget = new BufferBudget(Number.MAX_SAFE_INTEGER);
+        const bufs = Array.from({ length: 16 }, () => {
+          const b = new StreamBuffer();
+          b.attach(budget, () => b.clear());
+          return b;
+        });
+        let frame = 1;
+        for (const op of ops) {
+          const b = bufs[op.which]!;
+          if (op.append) b.append(new Uint8Array(op.n), frame++, 0, 0);
+          else b.consume(Math.min(op.n, b.length));
+          const holding = bufs.filter((x) => x.length > 0);
+          assert.equal(budget.held, holding.reduce((sum, x) => sum + x.room, 0));
+          assert.equal(budget.holders, holding.length);
+          const top = budget.largest();
+          if (holding.length === 0) assert.equal(top, undefined);
+          else assert.equal(top!.room, Math.max(...holding.map((x) => x.room)));
+        }
+      },
+    ),
+    { seed: 13, numRuns: 200 },
+  );
 });
 
 test('a conversation that carried one SYN only is a compact record (a few hundred bytes, not the full conversation)', () => {
@@ -108,4 +158,93 @@ test('a SYN-only record turns into the full conversation on its next segment: st
   assert.equal(d.frames[0]!.fields['tcp.analysis.retransmission'], undefined);
   assert.deepEqual(d.frames.map((f) => f.fields['tcp.seq']?.[0]), [0, 0, 0, 0, 0, 1]);
   assert.deepEqual(d.frames[5]!.fields['tcp.ack'], [1]);
+});
+
+/** Ethernet/IPv4/TCP segment `k` of connection `i`'s handshake: 0 SYN, 1 SYN/ACK, 2 ACK (a connect scan). */
+function handshake(i: number, k: 0 | 1 | 2) {
+  const b = new Uint8Array(58);
+  const v = new DataView(b.buffer);
+  v.setUint16(12, 0x0800);
+  b[14] = 0x45;
+  v.setUint16(16, 44);
+  b[22] = 64;
+  b[23] = 6;
+  const client = (0x3d800001 + (i >>> 10)) >>> 0;
+  const cport = 1024 + (i & 1023);
+  const cseq = Math.imul(i, 2654435761) >>> 0;
+  const sseq = Math.imul(i, 40503) >>> 0;
+  if (k === 1) {
+    v.setUint32(26, 0xc0a80a14);
+    v.setUint32(30, client);
+    v.setUint16(34, 139);
+    v.setUint16(36, cport);
+    v.setUint32(38, sseq);
+    v.setUint32(42, (cseq + 1) >>> 0);
+    b[47] = SYN | ACK;
+  } else {
+    v.setUint32(26, client);
+    v.setUint32(30, 0xc0a80a14);
+    v.setUint16(34, cport);
+    v.setUint16(36, 139);
+    v.setUint32(38, k === 0 ? cseq : (cseq + 1) >>> 0);
+    if (k === 2) v.setUint32(42, (sseq + 1) >>> 0);
+    b[47] = k === 0 ? SYN : ACK;
+  }
+  b[46] = 0x60;
+  v.setUint16(48, 64240);
+  b.set([2, 4, 5, 0xb4], 54);
+  return { number: 3 * i + k + 1, tsSec: 1000 + Math.floor(i / 2000), tsNsec: k * 1000, caplen: 58, len: 58, linkType: 1, data: b, interfaceId: 0 };
+}
+
+test('a connect scan (handshakes, then nothing) is bounded by the half-open limit, with one finding per eviction batch', () => {
+  const findings: Finding[] = [];
+  const limit = 1024;
+  const engine = new Engine({ packet: (p) => findings.push(...p.findings.filter((x) => x.id === 'tcp.half-open-limit')) }, { halfOpenLimit: limit }, defaultProtocols());
+  const total = limit + 1000;
+  for (let i = 0; i < total; i++) for (const k of [0, 1, 2] as const) engine.frame(handshake(i, k));
+  engine.finish();
+  // 64 (a sixteenth of the limit) are forgotten each time the list passes the limit.
+  assert.equal(findings.length, Math.ceil((total - limit) / 64));
+  assert.match(findings[0]!.summary, /the 64 oldest were forgotten/);
+});
+
+test('a handshake-only connection keeps its stream when data comes after a long silence, and leaves the half-open list with it', async () => {
+  const a = '10.0.0.1';
+  const b = '10.0.0.2';
+  const at = (ts: number, data: Uint8Array) => ({ data, ts: 1_000_000_000 + ts });
+  // Frames of an unknown EtherType in between, so that the engine sweeps its tables (every 65,536 frames).
+  const filler = new Uint8Array(60);
+  filler[12] = 0x88;
+  filler[13] = 0xb5;
+  const path = writePcap([
+    at(0, tcp(a, 4000, b, 139, 1000, 0, SYN)),
+    at(0, tcp(b, 139, a, 4000, 9000, 1001, SYN | ACK)),
+    at(0, tcp(a, 4000, b, 139, 1001, 9001, ACK)),
+    ...Array.from({ length: 70_000 }, () => at(500, filler)),
+    // Past the 240 s a SYN no one answered lingers, within the hour an open connection is kept.
+    at(1000, tcp(a, 4000, b, 139, 1001, 9001, ACK | PSH, new Uint8Array([0x85, 0, 0, 0]))),
+  ]);
+  const d = await dissect(path);
+  const last = d.frames[d.frames.length - 1]!;
+  assert.deepEqual(d.frames.slice(0, 3).map((f) => f.fields['tcp.stream']?.[0]), [0, 0, 0]);
+  assert.deepEqual(last.fields['tcp.stream'], [0]);
+  assert.deepEqual(last.fields['tcp.seq'], [1]);
+});
+
+test('a handshake-only connection costs about a kilobyte (no arrays of flags, IPv4 addresses as numbers)', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const engine = new Engine({}, {}, defaultProtocols());
+  const feed = (i: number) => {
+    for (const k of [0, 1, 2] as const) engine.frame(handshake(i, k));
+  };
+  for (let i = 0; i < 1000; i++) feed(i);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const n = 30_000;
+  for (let i = 1000; i < 1000 + n; i++) feed(i);
+  gc();
+  const perConversation = (process.memoryUsage().heapUsed - before) / n;
+  // 1,240 bytes before the flags were packed and the address texts dropped; about 1,060 after.
+  assert.ok(perConversation < 1150, `${perConversation.toFixed(0)} bytes per handshake-only conversation`);
 });

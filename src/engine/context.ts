@@ -11,7 +11,7 @@ export interface EngineOptions {
   readonly oemCodepage: string;
   /** Out-of-order TCP bytes waiting across all conversations (`-o tcp.reassembly_limit`). */
   readonly reassemblyBytes: number;
-  /** Bytes of unfinished application messages across all connections (`-o app.buffer_limit`). */
+  /** Room of the buffers holding unfinished application messages, across all connections (`-o app.buffer_limit`). */
   readonly bufferedBytes: number;
   /** TCP conversations that carried nothing yet (`-o tcp.half_open_limit`). */
   readonly halfOpenLimit: number;

@@ -28,7 +28,7 @@ export abstract class FlowRecord {
   private readonly b4: number;
 
   constructor(
-    /** Addresses of side 0 and side 1 (for TCP: client, server). */
+    /** Addresses of side 0 and side 1 (for TCP: client, server); TCP leaves an IPv4 one '' (see `address`). */
     readonly addrA: string,
     readonly addrB: string,
     readonly portA: number,
@@ -52,6 +52,12 @@ export abstract class FlowRecord {
 
   get v4B(): number {
     return this.v4 ? this.b4 >>> 0 : -1;
+  }
+
+  /** The side's address text (an IPv4 address is kept as a number only, its text made here). */
+  address(side: 0 | 1): string {
+    const v4 = side === 0 ? this.v4A : this.v4B;
+    return v4 >= 0 ? `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}` : side === 0 ? this.addrA : this.addrB;
   }
 
   /** 0 when the packet was sent by side 0, 1 by side 1, -1 when it is another flow. */

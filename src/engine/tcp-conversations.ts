@@ -6,7 +6,8 @@
 // Memory: a conversation whose only segment so far is a SYN is a compact record (SynOnly,
 // about 200 bytes with its table entries: a SYN flood or a scan costs that per address and
 // port); its second segment turns it into the full conversation, the SYN replayed. A full
-// conversation costs numbers and analysis state (about 1 KB) until it carries data an
+// conversation costs numbers and analysis state (about 1 KB; a connect scan's handshakes stay
+// in the half-open list below, so they are bounded like SYNs) until it carries data an
 // application claims; the application and its reassembly buffers are released when the
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
@@ -31,16 +32,20 @@ const DETECT_TRIES = 16;
 /** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
 export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 // Out-of-order bytes waiting across every conversation (EngineOptions.reassemblyBytes): past
-// it the largest wait is given up. Conversations that have carried nothing yet (a SYN, no
-// answer, no payload) kept at once (EngineOptions.halfOpenLimit): past it the oldest sixteenth
-// is forgotten, with one finding — a SYN flood costs a bounded table, and a retransmitted SYN
-// of a forgotten one starts a new stream.
+// it the largest wait is given up. Conversations that have carried no data yet (a SYN with no
+// answer, a handshake with nothing after it) kept at once (EngineOptions.halfOpenLimit): past
+// it the oldest sixteenth is forgotten, with one finding — a SYN flood or a connect scan costs
+// a bounded table, and a later segment of a forgotten one starts a new stream.
 /**
  * A closed conversation (FIN both ways, RST), or one that carried nothing, is kept this long
  * after its last segment, for late segments' numbers and analysis and for SYN retransmissions
  * (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
  */
 const CLOSED_LINGER_SECONDS = 240;
+
+const START_HERE = 0;
+const FIN_SEEN = 2;
+const SENT = 4;
 
 class TcpConversation extends FlowRecord implements TcpConversationInfo {
   readonly index: number;
@@ -49,18 +54,25 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
   app: TcpApp | null | undefined = undefined;
   appName = '';
   detectTries = 0;
-  /** Directions whose next segment is where the app's stream starts (data before the app was chosen is skipped). */
-  startHere: [boolean, boolean] = [false, false];
-  finSeen: [boolean, boolean] = [false, false];
-  /** Whether each direction has sent a segment (its sequence base is then its own, not guessed from an ACK). */
-  sent: [boolean, boolean] = [false, false];
+  /**
+   * Per-direction flags, two bits each (direction 0 in the low bit), in one small integer rather
+   * than three arrays (a connect scan keeps tens of thousands of these records):
+   * START_HERE — the direction's next segment is where the app's stream starts (data before the
+   * app was chosen is skipped); FIN_SEEN; SENT — the direction has sent a segment (its sequence
+   * base is then its own, not guessed from an ACK).
+   */
+  private dirBits = 0;
   closed = false;
   sawHandshake = false;
-  /** In the half-open list: nothing carried yet. */
+  /**
+   * In the half-open list: no payload carried yet — a SYN no one answered, or a handshake (a
+   * connect scan) or bare ACKs with no data after them. Leaves it with its first payload byte.
+   */
   halfOpen = false;
   /** Made when an application is given the stream (most conversations never need them). */
   sinks: [DirectionSink, DirectionSink] | undefined;
   private endpoints: readonly [string, string] | undefined;
+  private addrs: readonly [string, string] | undefined;
 
   constructor(index: number, addrA: string, addrB: string, portA: number, portB: number, v4A: number, v4B: number, hash: number, now: number, budget: ReassemblyBudget) {
     super(addrA, addrB, portA, portB, v4A, v4B, hash, now);
@@ -68,8 +80,22 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
     this.dirs = [new TcpDirection(budget), new TcpDirection(budget)];
   }
 
+  has(flag: number, dir: Direction): boolean {
+    return (this.dirBits & (1 << (flag + dir))) !== 0;
+  }
+
+  both(flag: number): boolean {
+    return ((this.dirBits >>> flag) & 3) === 3;
+  }
+
+  mark(flag: number, dir: Direction, on = true): void {
+    if (on) this.dirBits |= 1 << (flag + dir);
+    else this.dirBits &= ~(1 << (flag + dir));
+  }
+
+  /** IPv4 addresses are kept as numbers only: their text is made when an application asks. */
   get addr(): readonly [string, string] {
-    return [this.addrA, this.addrB];
+    return (this.addrs ??= [this.address(0), this.address(1)]);
   }
 
   get port(): readonly [number, number] {
@@ -77,7 +103,8 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
   }
 
   get endpoint(): readonly [string, string] {
-    return (this.endpoints ??= [endpoint(this.addrA, this.portA), endpoint(this.addrB, this.portB)]);
+    const addr = this.addr;
+    return (this.endpoints ??= [endpoint(addr[0], this.portA), endpoint(addr[1], this.portB)]);
   }
 }
 
@@ -127,12 +154,6 @@ class SynOnly extends FlowRecord {
 
   get flags(): number {
     return (this.bits >>> 20) & 0x1ff;
-  }
-
-  /** The side's address text (IPv4 addresses are kept as numbers only). */
-  address(side: 0 | 1): string {
-    const v4 = side === 0 ? this.v4A : this.v4B;
-    return v4 >= 0 ? `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}` : side === 0 ? this.addrA : this.addrB;
   }
 }
 
@@ -263,10 +284,11 @@ export class TcpConversations {
       this.halfOpen.clear();
       return;
     }
-    // Closed conversations, and ones that never carried anything (SYNs no one answered), go
-    // after the linger time; the rest after the idle limit above.
+    // Closed conversations, and ones only one side ever spoke in (SYNs no one answered), go
+    // after the linger time; the rest after the idle limit above (a handshake with no data yet
+    // stays in the half-open list, bounded by its limit, but lingers as long as any open one).
     for (const conv of this.table.records()) {
-      if ((conv instanceof SynOnly || conv.closed || conv.halfOpen) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+      if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
     }
   }
 
@@ -302,7 +324,7 @@ export class TcpConversations {
     }
     const conv = found;
     const dir = this.table.side;
-    if (conv.halfOpen && (payload.length > 0 || (conv.sent[0] && conv.sent[1]))) {
+    if (conv.halfOpen && payload.length > 0) {
       conv.halfOpen = false;
       this.halfOpen.delete(conv);
     }
@@ -326,15 +348,15 @@ export class TcpConversations {
     if (conv.app === undefined && payload.length > 0 && !conv.closed) {
       this.detectApp(conv, dir, payload);
       // A late start skips what the peer sent before it: the detecting segment's ACK says how much.
-      if (conv.app !== undefined && conv.startHere[dir === 0 ? 1 : 0] && (h.flags & ACK) !== 0 && peer.base !== undefined) {
+      if (conv.app !== undefined && conv.has(START_HERE, dir === 0 ? 1 : 0) && (h.flags & ACK) !== 0 && peer.base !== undefined) {
         peer.next = Math.max(peer.next, peer.relative(h.ack));
       }
     }
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);
-      if (conv.startHere[dir] && payload.length > 0) {
-        conv.startHere[dir] = false;
+      if (conv.has(START_HERE, dir) && payload.length > 0) {
+        conv.mark(START_HERE, dir, false);
         mine.next = Math.max(mine.next, mine.relative(h.seq));
       }
       try {
@@ -354,10 +376,10 @@ export class TcpConversations {
       if (this.budget.exceeded) this.giveUpLargestWait();
     }
     if ((h.flags & FIN) !== 0) {
-      conv.finSeen[dir] = true;
+      conv.mark(FIN_SEEN, dir);
       mine.fin = mine.relative(h.seq) + payload.length;
     }
-    if ((h.flags & RST) !== 0 || (conv.finSeen[0] && conv.finSeen[1])) this.end(conv);
+    if ((h.flags & RST) !== 0 || conv.both(FIN_SEEN)) this.end(conv);
   }
 
   /** A TCP header quoted in an ICMP error: ports (and sequence number) only, no reassembly. */
@@ -398,7 +420,7 @@ export class TcpConversations {
       // after a RST or FIN closed it (then with fresh state for the application).
       const senderDir = this.table.side;
       const sender = conv.dirs[senderDir];
-      const sameIsn = !conv.sent[senderDir] || (sender.sawSyn ? sender.base === h.seq : ((sender.base ?? 0) + 1) >>> 0 === h.seq);
+      const sameIsn = !conv.has(SENT, senderDir) || (sender.sawSyn ? sender.base === h.seq : ((sender.base ?? 0) + 1) >>> 0 === h.seq);
       if (!sameIsn || conv.closed) {
         if (sameIsn) {
           reuseIndex = conv.index;
@@ -423,8 +445,8 @@ export class TcpConversations {
       // The SYN's sender is the client; otherwise guess the side on the well-known (lower) port is the server.
       const srcIsClient = pureSyn || (h.flags & (SYN | ACK)) !== (SYN | ACK) ? !(sp < dp && sp < 1024 && dp >= 1024) : false;
       conv = srcIsClient
-        ? new TcpConversation(reuseIndex ?? this.streams++, src, dst, sp, dp, src4, dst4, hash, now, this.budget)
-        : new TcpConversation(reuseIndex ?? this.streams++, dst, src, dp, sp, dst4, src4, hash, now, this.budget);
+        ? new TcpConversation(reuseIndex ?? this.streams++, src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, this.budget)
+        : new TcpConversation(reuseIndex ?? this.streams++, dst4 >= 0 ? '' : dst, src4 >= 0 ? '' : src, dp, sp, dst4, src4, hash, now, this.budget);
       this.table.insert(conv);
       conv.halfOpen = true;
       this.halfOpen.add(conv);
@@ -433,7 +455,7 @@ export class TcpConversations {
       if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
     }
     conv.lastSec = now;
-    conv.sent[this.table.side] = true;
+    conv.mark(SENT, this.table.side);
     return conv;
   }
 
@@ -442,13 +464,13 @@ export class TcpConversations {
    * the half-open list, as the newest) with its SYN replayed as `segment` handles a first SYN.
    */
   private promote(syn: SynOnly): TcpConversation {
-    const conv = new TcpConversation(syn.index, syn.address(0), syn.address(1), syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, syn.lastSec, this.budget);
+    const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, syn.lastSec, this.budget);
     this.table.remove(syn);
     this.halfOpen.delete(syn);
     this.table.insert(conv);
     conv.halfOpen = true;
     this.halfOpen.add(conv);
-    conv.sent[0] = true;
+    conv.mark(SENT, 0);
     conv.dirs[0].syn(syn.seq);
     conv.analysis.analyze(0, syn.seq, syn.ack, 0, syn.flags, syn.window, syn.lastSec, syn.tsNsec);
     conv.analysis.synOptions(0, false, syn.windowScale);
@@ -542,7 +564,9 @@ export class TcpConversations {
     // next segment, so the skipped bytes are not mistaken for a gap. When the handshake was
     // seen and this is the first payload, nothing was skipped: keep the streams at their start,
     // or a first segment that arrives out of order would be taken as the start.
-    conv.startHere = conv.sawHandshake && conv.detectTries === 0 ? [false, false] : [true, true];
+    const late = !(conv.sawHandshake && conv.detectTries === 0);
+    conv.mark(START_HERE, 0, late);
+    conv.mark(START_HERE, 1, late);
   }
 
   /** The conversation ended: its application is told and released with its buffers. */

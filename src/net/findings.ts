@@ -205,12 +205,12 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   },
   halfOpenLimit: {
     id: 'tcp.half-open-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
-    summary: 'too many TCP conversations that carried nothing yet (a SYN flood): the oldest were forgotten',
-    requirement: 'At most 65,536 TCP conversations without data or an answer (by default; -o tcp.half_open_limit) are tracked at once; past it the oldest sixteenth is forgotten, and a later segment of one starts a new tcp.stream.',
+    summary: 'too many TCP conversations that carried no data yet (a SYN flood, a connect scan): the oldest were forgotten',
+    requirement: 'At most 65,536 TCP conversations that carried no data yet — SYNs no one answered, handshakes with nothing after them — are tracked at once (by default; -o tcp.half_open_limit); past it the oldest sixteenth is forgotten, and a later segment of one starts a new tcp.stream.',
   },
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',
-    requirement: 'At most 64 MiB (67,108,864 bytes; -o app.buffer_limit) of partial application messages wait across all connections; past it the connection holding the most gives its bytes up, as after a gap.',
+    requirement: 'At most 64 MiB (67,108,864 bytes; -o app.buffer_limit) of buffers hold partial application messages across all connections, counted by the room they take (a buffer grows by doubling, so up to twice its bytes); past it the connection whose buffer takes the most gives its bytes up, as after a gap.',
   },
 });

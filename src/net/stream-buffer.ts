@@ -21,13 +21,18 @@ interface Mark {
 }
 
 /**
- * Bytes waiting in every attached buffer (partial application messages across all
- * connections) against one limit: past it, the owner of the largest is told to give its
- * bytes up, as after a gap.
+ * The memory of every attached buffer that holds bytes (partial application messages across
+ * all connections) against one limit: past it, the owner of the largest is told to give its
+ * bytes up, as after a gap. A buffer counts for its room, not its bytes (the room is what it
+ * costs: up to twice the bytes, as it grows by doubling), and only while it holds bytes; an
+ * empty one keeps no room (MAX_IDLE_ROOM). The buffers that hold bytes are kept in a max-heap
+ * by their counted room, updated when the room changes or the buffer fills or empties (not
+ * on every append), so the largest is found in O(1) and updated in O(log n).
  */
 export class BufferBudget {
+  /** Room counted across buffers holding bytes. */
   held = 0;
-  private readonly holders = new Set<StreamBuffer>();
+  private readonly heap: StreamBuffer[] = [];
 
   constructor(readonly limit: number) {}
 
@@ -35,35 +40,109 @@ export class BufferBudget {
     return this.held > this.limit;
   }
 
-  /** The buffer holding the most bytes (undefined when none holds any). */
-  largest(): StreamBuffer | undefined {
-    let best: StreamBuffer | undefined;
-    for (const buf of this.holders) if (best === undefined || buf.length > best.length) best = buf;
-    return best;
+  /** Buffers holding bytes. */
+  get holders(): number {
+    return this.heap.length;
   }
 
-  /** Called by a buffer whose length changed by `delta`. */
-  changed(buf: StreamBuffer, delta: number): void {
-    this.held += delta;
-    if (buf.length > 0) this.holders.add(buf);
-    else this.holders.delete(buf);
+  /** The buffer with the most room among those holding bytes (undefined when none holds any). */
+  largest(): StreamBuffer | undefined {
+    return this.heap[0];
+  }
+
+  /** Called by a buffer whose counted room changed from `before` to `buf.counted`. */
+  changed(buf: StreamBuffer, before: number): void {
+    const now = buf.counted;
+    this.held += now - before;
+    const heap = this.heap;
+    let i = buf.heapIndex;
+    if (now === 0) {
+      if (i < 0) return;
+      const last = heap.pop()!;
+      buf.heapIndex = -1;
+      if (last === buf) return;
+      heap[i] = last;
+      last.heapIndex = i;
+      this.siftDown(i);
+      this.siftUp(last.heapIndex);
+      return;
+    }
+    if (i < 0) {
+      i = heap.length;
+      heap.push(buf);
+      buf.heapIndex = i;
+    }
+    if (now > before) this.siftUp(i);
+    else this.siftDown(i);
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const item = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (p.counted >= item.counted) break;
+      heap[i] = p;
+      p.heapIndex = i;
+      i = parent;
+    }
+    heap[i] = item;
+    item.heapIndex = i;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const item = heap[i]!;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && heap[right]!.counted > heap[left]!.counted ? right : left;
+      const c = heap[child]!;
+      if (c.counted <= item.counted) break;
+      heap[i] = c;
+      c.heapIndex = i;
+      i = child;
+    }
+    heap[i] = item;
+    item.heapIndex = i;
   }
 }
 
 const EMPTY = new Uint8Array(0);
-/** The room a buffer starts with; emptied buffers of this size go back to a shared pool. */
-const ROOM = 4096;
-/** Spare rooms kept for reuse, across every buffer. */
-const MAX_SPARE = 256;
 /**
- * Emptied rooms, for the next buffer that needs one. A buffer holds storage only while it
- * holds bytes: thousands of idle connections (a chat window left open, a session that
- * never closed) would otherwise keep 4 KB per direction each until they end.
+ * The room an emptied buffer keeps: none. A connection waiting for its next message (thousands
+ * of open connections, sessions idle for an hour) costs no storage; its next message takes a
+ * room from the spares below.
  */
-const spare: Uint8Array[] = [];
+export const MAX_IDLE_ROOM = 0;
+/** The smallest room a buffer gets when bytes first arrive. */
+const MIN_ROOM = 256;
+/** Rooms up to this size are kept for reuse when given back (256, 512, … 4096 bytes). */
+const MAX_SPARE_ROOM = 4096;
+/** Spare rooms kept per size. */
+const MAX_SPARES = 64;
+/**
+ * Rooms given back by emptied buffers, by size (index log2(size / MIN_ROOM)), shared by every
+ * buffer: most messages fit one segment, and a room taken and given back per message would
+ * otherwise be a new ArrayBuffer each time.
+ */
+const spares: Uint8Array[][] = [[], [], [], [], []];
+
+function spareClass(size: number): number {
+  return size >= MIN_ROOM && size <= MAX_SPARE_ROOM && (size & (size - 1)) === 0 ? 31 - Math.clz32(size / MIN_ROOM) : -1;
+}
 
 function takeRoom(size: number): Uint8Array {
-  return size === ROOM ? spare.pop() ?? new Uint8Array(ROOM) : new Uint8Array(size);
+  const c = spareClass(size);
+  return (c >= 0 ? spares[c]!.pop() : undefined) ?? new Uint8Array(size);
+}
+
+function giveBack(room: Uint8Array): void {
+  const c = spareClass(room.length);
+  if (c >= 0 && spares[c]!.length < MAX_SPARES) spares[c]!.push(room);
 }
 
 export class StreamBuffer {
@@ -75,14 +154,26 @@ export class StreamBuffer {
   private marks: Mark[] = [];
 
   private budget: BufferBudget | undefined;
+  /** The room counted in the budget: the room while bytes are held, else 0. */
+  counted = 0;
+  /** Position in the budget's heap (-1: not in it). */
+  heapIndex = -1;
   /** The frame of the first byte held, for the reorder window (none until attached with holds). */
   private firstHold: MovingHold | undefined;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
 
-  /** Nothing is allocated until bytes arrive, and the room is given back once they are consumed. */
-  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = ROOM) {
+  /**
+   * Nothing is allocated until bytes arrive: most connections never buffer anything. The first
+   * room is `initial` or, when larger, the next power of two (from 256) that holds what arrives.
+   */
+  constructor(readonly limit = 16 * 1024 * 1024, private readonly initial = MIN_ROOM) {
     this.buf = EMPTY;
+  }
+
+  /** Bytes allocated (held or not). */
+  get room(): number {
+    return this.buf.length;
   }
 
   /** Counts this buffer's bytes in a budget shared with other connections; `evict` gives them up. */
@@ -96,11 +187,6 @@ export class StreamBuffer {
     return this.end - this.start;
   }
 
-  /** Bytes of storage this buffer holds now (0 while it holds no bytes). */
-  get room(): number {
-    return this.buf.length;
-  }
-
   /** Absolute offset (bytes consumed so far). */
   get offset(): number {
     return this.consumedTotal;
@@ -111,9 +197,10 @@ export class StreamBuffer {
     if (bytes.length === 0) return true;
     if (this.length + bytes.length > this.limit) return false;
     if (this.end + bytes.length > this.buf.length) this.makeRoom(bytes.length);
+    const wasEmpty = this.end === this.start;
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
-    this.budget?.changed(this, bytes.length);
+    if (wasEmpty) this.recount();
     const absEnd = this.consumedTotal + this.length;
     const last = this.marks[this.marks.length - 1];
     if (last !== undefined && last.frame === frame) last.end = absEnd;
@@ -122,7 +209,7 @@ export class StreamBuffer {
     return true;
   }
 
-  /** The buffered bytes; valid until the next append or consume (copy what must outlive them). */
+  /** The buffered bytes; valid until the next append or consume (copy what must outlive them: the room may go to another buffer). */
   view(): Uint8Array {
     return this.buf.subarray(this.start, this.end);
   }
@@ -157,19 +244,18 @@ export class StreamBuffer {
     const carried = this.carried(count);
     this.start += count;
     this.consumedTotal += count;
-    if (count > 0) this.budget?.changed(this, -count);
     let drop = 0;
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
     if (drop > 0) {
       this.marks.splice(0, drop);
       if (this.firstHold !== undefined && this.firstHold.held !== 0) this.firstHold.set(this.marks[0]?.frame ?? 0);
     }
-    if (this.start === this.end) {
+    if (count > 0 && this.start === this.end) {
       this.start = 0;
       this.end = 0;
-      // Views handed out are valid only until this consume: the room can go to another buffer.
-      if (this.buf.length === ROOM && spare.length < MAX_SPARE) spare.push(this.buf);
+      giveBack(this.buf);
       this.buf = EMPTY;
+      this.recount();
     }
     return carried;
   }
@@ -177,6 +263,15 @@ export class StreamBuffer {
   /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
   clear(): void {
     this.consume(this.length);
+  }
+
+  /** Tells the budget the room this buffer now counts for (its room while it holds bytes). */
+  private recount(): void {
+    const budget = this.budget;
+    if (budget === undefined) return;
+    const before = this.counted;
+    this.counted = this.end > this.start ? this.buf.length : 0;
+    if (this.counted !== before) budget.changed(this, before);
   }
 
   private makeRoom(extra: number): void {
@@ -188,8 +283,11 @@ export class StreamBuffer {
       while (size < used + extra) size *= 2;
       const next = takeRoom(size);
       next.set(this.buf.subarray(this.start, this.end));
-      if (this.buf.length === ROOM && spare.length < MAX_SPARE) spare.push(this.buf);
+      giveBack(this.buf);
       this.buf = next;
+      this.start = 0;
+      this.end = used;
+      this.recount();
     }
     this.start = 0;
     this.end = used;
