@@ -179,6 +179,18 @@ test('detection by content: MSNP lines yes, HTTP and other text no; the gateway 
   assert.equal(looksLikeMsnp(enc('USER anonymous\r\n')), false);
   assert.equal(looksLikeGateway(enc('POST http://gateway.messenger.hotmail.com/gateway/gateway.dll?Action=open&Server=NS&IP=1.2.3.4 HTTP/1.1\r\n')), true);
   assert.equal(looksLikeGateway(enc('POST /index.html HTTP/1.1\r\n')), false);
-  assert.deepEqual(gatewayQuery('/gateway/gateway.dll?Action=poll&SessionID=1.2'), { Action: 'poll', SessionID: '1.2' });
-  assert.deepEqual(messengerHeader('SessionID=1.2; GW-IP=10.0.0.1; Session=close'), { SessionID: '1.2', 'GW-IP': '10.0.0.1', Session: 'close' });
+  assert.deepEqual({ ...gatewayQuery('/gateway/gateway.dll?Action=poll&SessionID=1.2') }, { Action: 'poll', SessionID: '1.2' });
+  assert.deepEqual({ ...messengerHeader('SessionID=1.2; GW-IP=10.0.0.1; Session=close') }, { SessionID: '1.2', 'GW-IP': '10.0.0.1', Session: 'close' });
+});
+
+test('gateway query, X-MSN-Messenger and X-MMS-IM-Format keys from the wire are plain keys, never the prototype', () => {
+  const q = gatewayQuery('/gateway/gateway.dll?__proto__=x&constructor=y&Action=open')!;
+  assert.equal(Object.getPrototypeOf(q), null);
+  assert.equal(q['__proto__'], 'x');
+  assert.equal(q.constructor, 'y');
+  assert.equal(q.Action, 'open');
+  const h = messengerHeader('__proto__=1; SessionID=5; Session=close');
+  assert.equal(h['__proto__'], '1');
+  assert.equal(h.Session, 'close');
+  assert.equal(parseImFormat('__PROTO__=z; FN=Arial').font, 'Arial');
 });

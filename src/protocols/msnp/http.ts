@@ -78,7 +78,8 @@ export function headerValue(head: HttpHead, name: string): string | undefined {
 export function gatewayQuery(uri: string): Record<string, string> | undefined {
   const path = uri.replace(/^https?:\/\/[^/]+/i, '');
   if (!/^\/gateway\/gateway\.dll/i.test(path)) return undefined;
-  const out: Record<string, string> = {};
+  // Keys come from the wire: no prototype, so `__proto__` or `constructor` are plain keys.
+  const out = Object.create(null) as Record<string, string>;
   const q = path.indexOf('?');
   if (q >= 0) {
     for (const part of path.slice(q + 1).split('&')) {
@@ -91,7 +92,8 @@ export function gatewayQuery(uri: string): Record<string, string> | undefined {
 
 /** `SessionID=…; GW-IP=…; Session=close` */
 export function messengerHeader(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keys come from the wire: no prototype, so `__proto__` or `constructor` are plain keys.
+  const out = Object.create(null) as Record<string, string>;
   for (const part of value.split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();

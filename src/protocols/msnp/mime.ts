@@ -89,7 +89,8 @@ export interface ImFormat {
 
 /** X-MMS-IM-Format: `FN=Arial; EF=I; CO=ff0000; CS=0; PF=22` (values URL-encoded). */
 export function parseImFormat(value: string): ImFormat {
-  const out: Record<string, string> = {};
+  // Keys come from the wire: no prototype, so `__proto__` or `constructor` are plain keys.
+  const out = Object.create(null) as Record<string, string>;
   for (const part of value.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
