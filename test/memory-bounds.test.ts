@@ -16,25 +16,9 @@ import { runInNewContext } from 'node:vm';
 import { dissect } from './helpers.js';
 import { ACK, PSH, SYN, tcp, writePcap } from './nbt-builder.js';
 
-/** An Ethernet/IPv4/TCP SYN from a new address and port for every `i`. */
+/** An Ethernet/IPv4/TCP SYN from a new address and port for every `i` (the first segment of `handshake(i, …)`, numbered on its own). */
 function syn(i: number) {
-  const b = new Uint8Array(58);
-  const v = new DataView(b.buffer);
-  v.setUint16(12, 0x0800);
-  b[14] = 0x45;
-  v.setUint16(16, 44);
-  b[22] = 64;
-  b[23] = 6;
-  v.setUint32(26, (0x3d800001 + (i >>> 10)) >>> 0);
-  v.setUint32(30, 0xc0a80a14);
-  v.setUint16(34, 1024 + (i & 1023));
-  v.setUint16(36, 139);
-  v.setUint32(38, Math.imul(i, 2654435761) >>> 0);
-  b[46] = 0x60;
-  b[47] = 0x02;
-  v.setUint16(48, 64240);
-  b.set([2, 4, 5, 0xb4], 54);
-  return { number: i + 1, tsSec: 1000 + Math.floor(i / 2000), tsNsec: 0, caplen: 58, len: 58, linkType: 1, data: b, interfaceId: 0 };
+  return { ...handshake(i, 0), number: i + 1, tsNsec: 0 };
 }
 
 test('a SYN flood keeps at most MAX_HALF_OPEN conversations, with one finding per eviction batch', () => {
