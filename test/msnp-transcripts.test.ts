@@ -125,7 +125,7 @@ test('CLI: read shows MSNP frames, timeline prints the chat as ndjson', () => {
 
 test('HTTP gateway sessions: ended when idle ten minutes, when the gateway says Session=close, or when the table is full', () => {
   const ended: string[] = [];
-  const session = (name: string, lastSec: number): { conn: MsnpConnection; ids: Set<string>; lastSec: number } => ({
+  const session = (name: string, lastSec: number): { conn: MsnpConnection; ids: Set<string>; lastSec: number; ended?: boolean } => ({
     conn: { end: () => ended.push(name) } as unknown as MsnpConnection,
     ids: new Set([`${name}.1`]),
     lastSec,
@@ -145,6 +145,7 @@ test('HTTP gateway sessions: ended when idle ten minutes, when the gateway says 
   table.close(b); // a response with Session=close
   table.close(b);
   assert.deepEqual(ended, ['a', 'b'], 'closed once');
+  assert.equal(b.ended, true, 'a response still queued for it is not fed to its connection');
   assert.equal(table.get('b.1'), undefined);
   for (let i = 0; i < 4097; i++) table.add(session(`s${i}`, 2000));
   assert.equal(table.full, true);

@@ -28,6 +28,8 @@ interface GatewaySession {
   readonly conn: MsnpConnection;
   readonly ids: Set<string>;
   lastSec: number;
+  /** Ended (closed, idle, or given up for room): a response still queued for it is not fed to its connection. */
+  ended?: boolean;
 }
 
 /** Gateway sessions of one capture, by every SessionID they were known under. */
@@ -61,6 +63,7 @@ export class GatewayTable {
   close(session: GatewaySession): void {
     if (!this.sessions.delete(session)) return;
     for (const id of session.ids) if (this.byId.get(id) === session) this.byId.delete(id);
+    session.ended = true;
     session.conn.end();
   }
 
@@ -179,7 +182,7 @@ export class GatewayApp implements TcpApp {
       info: head.startLine,
       tree: () => gatewayTree(head, query, mh),
     });
-    if (session === undefined) return;
+    if (session === undefined || session.ended === true) return;
     session.lastSec = now;
     if (body.length > 0) session.conn.feed(head.isRequest ? 'c' : 's', body);
     // The gateway says the session is over (msnp-notes.md "HTTP gateway": `Session=close`).
