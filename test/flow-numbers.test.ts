@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { RetiredNumbers } from '../src/engine/flow-numbers.js';
-import { FlowRecord, flowHash } from '../src/engine/flows.js';
+import { FlowRecord, flowHash, FlowTable } from '../src/engine/flows.js';
 import { flatFields } from '../src/output/packet-view.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { hasTshark } from './helpers.js';
@@ -81,4 +81,28 @@ test('a UDP flow silent for more than an hour keeps its udp.stream (as tshark nu
     const r = spawnSync('tshark', ['-n', '-r', path, '-Y', `frame.number >= ${frames.length - 1}`, '-T', 'fields', '-e', 'udp.stream'], { encoding: 'utf8' });
     assert.deepEqual(r.stdout.trim().split('\n'), ['0', '70001']);
   }
+});
+
+test('flow hashes: no family of flows a capture can choose hashes alike (the keyed hash), and the table order is insertion order', () => {
+  // Before: an address and port with the same XOR hashed alike, and an endpoint talking to itself hashed to 0.
+  const sameXor = new Set<number>();
+  const toItself = new Set<number>();
+  for (let port = 1; port <= 20_000; port++) {
+    const addr = (0x0a000001 ^ ((port << 16) ^ port)) >>> 0;
+    sameXor.add(flowHash(ip4(addr), port, '10.9.9.9', 139, addr, 0x0a090909));
+    toItself.add(flowHash(ip4(addr), port, ip4(addr), port, addr, addr));
+  }
+  assert.ok(sameXor.size > 19_900, `${sameXor.size} distinct hashes for 20,000 flows`);
+  assert.ok(toItself.size > 19_900, `${toItself.size} distinct hashes for 20,000 flows`);
+  // Records that share a hash are still found, removed and listed oldest first.
+  const table = new FlowTable<Rec>();
+  const recs = [1, 2, 3, 4].map((i) => new Rec(ip4(i), ip4(100), 1000 + i, 80, i, 100, 42, 0));
+  for (const r of recs) table.insert(r);
+  assert.equal(table.find(42, ip4(100), 80, ip4(3), 1003, 100, 3), recs[2]);
+  assert.equal(table.side, 1);
+  table.remove(recs[1]!);
+  assert.deepEqual([...table.records()], [recs[0], recs[2], recs[3]]);
+  assert.deepEqual(table.oldest(2), [recs[0], recs[2]]);
+  assert.equal(table.find(42, ip4(2), 1002, ip4(100), 80, 2, 100), undefined);
+  assert.equal(table.size, 3);
 });

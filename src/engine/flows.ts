@@ -1,8 +1,10 @@
 // What the engine's conversation tables (TCP and UDP) share: their bounds, and one hash table
 // of flows found by a number hashed from the addresses and ports — the same whichever side
 // sent the packet — so the per-packet lookup builds no key string. Records that hash alike
-// are chained and told apart field by field. Map order is insertion order, so the first
-// records are the oldest: the ones a full table gives up first.
+// are chained and told apart field by field; the hash is keyed with secrets of the process, so
+// a capture cannot be made to chain them. A set keeps the records in insertion order: the first
+// are the oldest, the ones a full table gives up first.
+import { randomBytes } from 'node:crypto';
 
 // Flows tracked at once per transport: EngineOptions.conversationLimit (262,144 by default);
 // past it the oldest are given up, a batch at a time.
@@ -76,32 +78,53 @@ export abstract class FlowRecord {
   }
 }
 
-/** One side of an IPv4 flow hashed; the two sides are XOR-combined, so order does not matter. */
+/**
+ * Secrets of this process mixed into every flow hash. The input is hostile: with a public hash a
+ * capture can be made of many flows that hash alike (before, an address and port whose XOR was
+ * equal hashed alike, and a flow from an endpoint to itself hashed to 0), and every packet would
+ * walk one long chain — time that grows with the square of the input.
+ */
+const SEED = randomBytes(12);
+const SEED_ADDR = SEED.readInt32LE(0);
+const SEED_PORT = SEED.readInt32LE(4);
+const SEED_TEXT = SEED.readInt32LE(8);
+
+function fmix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+/** One side of an IPv4 flow hashed (address and port mixed apart, with the secrets). */
 function mix4(addr: number, port: number): number {
-  let x = Math.imul(addr ^ (port << 16) ^ port, 0x9e3779b1);
-  x ^= x >>> 15;
-  return Math.imul(x, 0x85ebca6b) ^ (x >>> 13);
+  return fmix(fmix(addr ^ SEED_ADDR) ^ Math.imul(port ^ SEED_PORT, 0x9e3779b1));
 }
 
 function mixText(addr: string, port: number): number {
-  let h = 0x811c9dc5 ^ port;
+  let h = 0x811c9dc5 ^ SEED_TEXT;
   for (let i = 0; i < addr.length; i++) h = Math.imul(h ^ addr.charCodeAt(i), 0x01000193);
   return mix4(h, port);
 }
 
+/** Both sides combined the same whichever sent the packet, without letting a side cancel itself out. */
+function combine(x: number, y: number): number {
+  return x < y ? fmix(Math.imul(x, 0x9e3779b1) ^ y) : fmix(Math.imul(y, 0x9e3779b1) ^ x);
+}
+
 /** The flow hash of a packet: IPv4 addresses as numbers when both are given (>= 0), else the address texts. */
 export function flowHash(src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): number {
-  return src4 >= 0 && dst4 >= 0 ? (mix4(src4, sp) ^ mix4(dst4, dp)) | 0 : (mixText(src, sp) ^ mixText(dst, dp)) | 0;
+  return src4 >= 0 && dst4 >= 0 ? combine(mix4(src4, sp), mix4(dst4, dp)) : combine(mixText(src, sp), mixText(dst, dp));
 }
 
 export class FlowTable<R extends FlowRecord> {
   private readonly buckets = new Map<number, R>();
-  private count = 0;
+  /** Every record, oldest first: sweeps and eviction go in this order, whatever the (secret) hash. */
+  private readonly order = new Set<R>();
   /** Side of the packet in the record the last `find` returned. */
   side: 0 | 1 = 0;
 
   get size(): number {
-    return this.count;
+    return this.order.size;
   }
 
   find(hash: number, src: string, sp: number, dst: string, dp: number, src4: number, dst4: number): R | undefined {
@@ -120,13 +143,13 @@ export class FlowTable<R extends FlowRecord> {
     rec.chain = this.buckets.get(rec.hash);
     this.buckets.set(rec.hash, rec);
     rec.inTable = true;
-    this.count++;
+    this.order.add(rec);
   }
 
   remove(rec: R): void {
     if (!rec.inTable) return;
     rec.inTable = false;
-    this.count--;
+    this.order.delete(rec);
     const head = this.buckets.get(rec.hash);
     if (head === rec) {
       if (rec.chain === undefined) this.buckets.delete(rec.hash);
@@ -142,15 +165,9 @@ export class FlowTable<R extends FlowRecord> {
     rec.chain = undefined;
   }
 
-  /** Every record, oldest buckets first; records may be removed while iterating. */
-  *records(): IterableIterator<R> {
-    for (const head of this.buckets.values()) {
-      for (let r: R | undefined = head; r !== undefined;) {
-        const next: R | undefined = r.chain;
-        yield r;
-        r = next;
-      }
-    }
+  /** Every record, oldest first; records may be removed while iterating. */
+  records(): IterableIterator<R> {
+    return this.order.values();
   }
 
   /** Up to `n` of the oldest records (for eviction when the table is full). */
@@ -169,6 +186,6 @@ export class FlowTable<R extends FlowRecord> {
       r.chain = undefined;
     }
     this.buckets.clear();
-    this.count = 0;
+    this.order.clear();
   }
 }
