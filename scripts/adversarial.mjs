@@ -4,7 +4,7 @@
 // time of `read` and `timeline` on each. Memory must come out flat across sizes and time
 // linear in the size.
 //
-//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan]
+//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,syn-collide]
 //                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
 //                                [--commands read,timeline]
 //
@@ -15,6 +15,7 @@
 //   d7          one SMB messenger group: a 0xD5 start, then 0xD7 text blocks without end
 //   nbdgm-frag  NBDGM first fragments (UDP 138) whose other fragments never come
 //   connect-scan full TCP handshakes to port 139, every one from a new address and port, then nothing
+//   syn-collide  the SYN flood, with sources chosen to collide under the old (public) flow hash
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
@@ -327,6 +328,18 @@ const PATTERNS = {
   'connect-scan'(out) {
     for (let i = 0; !out.full; i++) {
       new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, VICTIM, 1024 + (i & 1023), 139).handshake(i * 500);
+    }
+  },
+
+  /**
+   * The SYN flood again, each source chosen so that its address XOR (port << 16 | port) is the
+   * same: flows that all hashed alike under the old public flow hash (quadratic time then).
+   */
+  'syn-collide'(out) {
+    for (let i = 0; !out.full; i++) {
+      const sp = 1024 + (i % 64000);
+      const src = (ATTACKER ^ ((sp << 16) ^ sp) ^ (Math.floor(i / 64000) << 8)) >>> 0;
+      out.frame(i * 500, tcp(src, VICTIM, sp, 139, Math.imul(i, 2654435761) >>> 0, 0, TCP_SYN, undefined, Buffer.from([2, 4, 5, 0xb4])));
     }
   },
 };
