@@ -7,7 +7,8 @@ import { mask, messageNames, nameTokens, render, tokens } from '../src/analysis/
 import { shingles, signature, similarity, SIGNATURE_SIZE } from '../src/analysis/audit/minhash.js';
 import { mergePieces, templateText, TemplateStore } from '../src/analysis/audit/grouping.js';
 import { Distinct, EXACT_DISTINCT, hostOf, Outcomes, portOf } from '../src/analysis/audit/tally.js';
-import { ipv4Number, ipv4Text, SenderState } from '../src/analysis/audit/senders.js';
+import { ipv4Number, SenderState } from '../src/analysis/audit/senders.js';
+import { ipv4Text } from '../src/net/addr.js';
 import { Indicators, urlHost } from '../src/analysis/audit/indicators.js';
 import { AlertMonitor } from '../src/analysis/audit/alerts.js';
 import type { MessageEvent } from '../src/model/events.js';

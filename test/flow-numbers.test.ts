@@ -8,6 +8,7 @@ import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { RetiredNumbers } from '../src/engine/flow-numbers.js';
 import { FlowRecord, flowHash, FlowTable } from '../src/engine/flows.js';
+import { ipv4Text } from '../src/net/addr.js';
 import { flatFields } from '../src/output/packet-view.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { hasTshark } from './helpers.js';
@@ -15,12 +16,8 @@ import { udp, writePcap, type RawFrame } from './nbt-builder.js';
 
 class Rec extends FlowRecord {}
 
-function ip4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 function record(a: number, pa: number, b: number, pb: number): Rec {
-  return new Rec(ip4(a), ip4(b), pa, pb, a, b, flowHash(ip4(a), pa, ip4(b), pb, a, b), 0);
+  return new Rec(ipv4Text(a), ipv4Text(b), pa, pb, a, b, flowHash(ipv4Text(a), pa, ipv4Text(b), pb, a, b), 0);
 }
 
 test('retired numbers: found from either direction, through growth, and all forgotten at the limit', () => {
@@ -40,7 +37,7 @@ test('retired numbers: found from either direction, through growth, and all forg
         model.set(key(a, 1000 + pa, b + 100, 2000 + pb), next++);
       } else {
         const [s, sp, d, dp] = reverse ? [B, 2000 + pb, A, 1000 + pa] : [A, 1000 + pa, B, 2000 + pb];
-        const found = table.find(flowHash(ip4(s), sp, ip4(d), dp, s, d), ip4(s), sp, ip4(d), dp, s, d);
+        const found = table.find(flowHash(ipv4Text(s), sp, ipv4Text(d), dp, s, d), ipv4Text(s), sp, ipv4Text(d), dp, s, d);
         assert.equal(found, model.get(key(a, 1000 + pa, b + 100, 2000 + pb)));
       }
       assert.equal(table.size, model.size);
@@ -89,20 +86,20 @@ test('flow hashes: no family of flows a capture can choose hashes alike (the key
   const toItself = new Set<number>();
   for (let port = 1; port <= 20_000; port++) {
     const addr = (0x0a000001 ^ ((port << 16) ^ port)) >>> 0;
-    sameXor.add(flowHash(ip4(addr), port, '10.9.9.9', 139, addr, 0x0a090909));
-    toItself.add(flowHash(ip4(addr), port, ip4(addr), port, addr, addr));
+    sameXor.add(flowHash(ipv4Text(addr), port, '10.9.9.9', 139, addr, 0x0a090909));
+    toItself.add(flowHash(ipv4Text(addr), port, ipv4Text(addr), port, addr, addr));
   }
   assert.ok(sameXor.size > 19_900, `${sameXor.size} distinct hashes for 20,000 flows`);
   assert.ok(toItself.size > 19_900, `${toItself.size} distinct hashes for 20,000 flows`);
   // Records that share a hash are still found, removed and listed oldest first.
   const table = new FlowTable<Rec>();
-  const recs = [1, 2, 3, 4].map((i) => new Rec(ip4(i), ip4(100), 1000 + i, 80, i, 100, 42, 0));
+  const recs = [1, 2, 3, 4].map((i) => new Rec(ipv4Text(i), ipv4Text(100), 1000 + i, 80, i, 100, 42, 0));
   for (const r of recs) table.insert(r);
-  assert.equal(table.find(42, ip4(100), 80, ip4(3), 1003, 100, 3), recs[2]);
+  assert.equal(table.find(42, ipv4Text(100), 80, ipv4Text(3), 1003, 100, 3), recs[2]);
   assert.equal(table.side, 1);
   table.remove(recs[1]!);
   assert.deepEqual([...table.records()], [recs[0], recs[2], recs[3]]);
   assert.deepEqual(table.oldest(2), [recs[0], recs[2]]);
-  assert.equal(table.find(42, ip4(2), 1002, ip4(100), 80, 2, 100), undefined);
+  assert.equal(table.find(42, ipv4Text(2), 1002, ipv4Text(100), 80, 2, 100), undefined);
   assert.equal(table.size, 3);
 });

@@ -5,6 +5,7 @@
 // a capture cannot be made to chain them. A set keeps the records in insertion order: the first
 // are the oldest, the ones a full table gives up first.
 import { randomBytes } from 'node:crypto';
+import { ipv4Text } from '../net/addr.js';
 
 // Flows tracked at once per transport: EngineOptions.conversationLimit (262,144 by default);
 // past it the oldest are given up, a batch at a time.
@@ -59,7 +60,7 @@ export abstract class FlowRecord {
   /** The side's address text (an IPv4 address is kept as a number only, its text made here). */
   address(side: 0 | 1): string {
     const v4 = side === 0 ? this.v4A : this.v4B;
-    return v4 >= 0 ? `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}` : side === 0 ? this.addrA : this.addrB;
+    return v4 >= 0 ? ipv4Text(v4) : side === 0 ? this.addrA : this.addrB;
   }
 
   /** 0 when the packet was sent by side 0, 1 by side 1, -1 when it is another flow. */

@@ -236,11 +236,17 @@ class TcpLayer implements Layer {
   }
 }
 
+/** A conversation's first segment, a pure SYN from side 0, through the sequence analysis (its analysis flags). */
+function analyseFirstSyn(analysis: TcpAnalysis, seq: number, ack: number, flags: number, window: number, windowScale: number | undefined, sec: number, nsec: number): number {
+  const found = analysis.analyze(0, seq, ack, 0, flags, window, sec, nsec);
+  analysis.synOptions(0, false, windowScale);
+  return found;
+}
+
 /** The layer of a SYN that starts a SYN-only record: what a fresh conversation would show for it. */
 function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, sec: number, nsec: number): TcpLayer {
   const analysis = new TcpAnalysis();
-  const flags = analysis.analyze(0, h.seq, h.ack, 0, h.flags, h.window, sec, nsec);
-  analysis.synOptions(0, false, h.windowScale);
+  const flags = analyseFirstSyn(analysis, h.seq, h.ack, h.flags, h.window, h.windowScale, sec, nsec);
   // No ACK flag: tshark shows the acknowledgement field raw; the relative sequence number of the SYN is 0.
   return new TcpLayer(d, h, syn.index, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
 }
@@ -472,8 +478,7 @@ export class TcpConversations {
     this.halfOpen.add(conv);
     conv.mark(SENT, 0);
     conv.dirs[0].syn(syn.seq);
-    conv.analysis.analyze(0, syn.seq, syn.ack, 0, syn.flags, syn.window, syn.lastSec, syn.tsNsec);
-    conv.analysis.synOptions(0, false, syn.windowScale);
+    analyseFirstSyn(conv.analysis, syn.seq, syn.ack, syn.flags, syn.window, syn.windowScale, syn.lastSec, syn.tsNsec);
     return conv;
   }
 
@@ -491,15 +496,16 @@ export class TcpConversations {
 
   /** Too many conversations that carried nothing: the oldest are forgotten, with one finding. */
   private evictHalfOpen(): void {
+    const batch = evictBatch(this.core.options.halfOpenLimit);
     let n = 0;
     for (const conv of this.halfOpen) {
-      if (n++ >= evictBatch(this.core.options.halfOpenLimit)) break;
+      if (n++ >= batch) break;
       this.end(conv);
       this.forget(conv);
     }
     const frame = this.core.packet?.frame.number ?? 0;
     this.core.packetFinding(TCP_FINDINGS.halfOpenLimit.at(frame,
-      `more than ${this.core.options.halfOpenLimit} TCP conversations that carried nothing yet: the ${evictBatch(this.core.options.halfOpenLimit)} oldest were forgotten (a later segment of one starts a new stream)`));
+      `more than ${this.core.options.halfOpenLimit} TCP conversations that carried nothing yet: the ${batch} oldest were forgotten (a later segment of one starts a new stream)`));
   }
 
   private forget(conv: TcpRecord): void {

@@ -19,6 +19,11 @@ export function ipv4String(b: Uint8Array, o: number): string {
   return text;
 }
 
+/** An IPv4 address kept as a number (unsigned, or signed 32-bit) as dotted text. */
+export function ipv4Text(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
 export function macString(b: Uint8Array, o: number): string {
   return `${HEX2[b[o]!]}:${HEX2[b[o + 1]!]}:${HEX2[b[o + 2]!]}:${HEX2[b[o + 3]!]}:${HEX2[b[o + 4]!]}:${HEX2[b[o + 5]!]}`;
 }

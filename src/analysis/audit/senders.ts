@@ -2,6 +2,7 @@
 // used, distinct recipients and destination hosts, ports tried, outcomes — and sweeps: maximal
 // runs of consecutive IPv4 destination addresses, Zeek's address-scan idea applied to a whole
 // capture (live alerting per interval is alerts.ts).
+import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
 import { Distinct, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
 
@@ -144,6 +145,3 @@ export function ipv4Number(text: string): number | undefined {
   return n;
 }
 
-export function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
