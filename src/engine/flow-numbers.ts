@@ -36,7 +36,8 @@ export class RetiredNumbers {
   private readonly v6 = new Map<string, RetiredV6>();
 
   /**
-   * At most `limit` flows remembered (the table grows to twice that many slots); each keeps
+   * At most `limit` flows remembered (the table is kept at most three quarters full: linear
+   * probing then looks at about 2.5 slots to find a flow, 8.5 to miss one); each keeps
    * `extraWords` 32-bit words besides its number.
    */
   constructor(readonly limit: number, private readonly extraWords = 0) {
@@ -69,7 +70,7 @@ export class RetiredNumbers {
       this.v6.set(v6Key(rec.addrA, rec.portA, rec.addrB, rec.portB), { index, words: words.map((w) => w >>> 0), addrA: rec.addrA, portA: rec.portA });
       return kept;
     }
-    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const ports = (rec.portA << 16) | rec.portB;
     const at = this.probe(rec.hash, a4 | 0, rec.portA, b4 | 0, rec.portB);
     const s = this.slots;

@@ -51,7 +51,7 @@ const CLOSED_LINGER_SECONDS = 240;
  * If it speaks again it takes up its numbers and its application is found again.
  */
 const IDLE_SECONDS = 900;
-/** Conversations ended idle and then forgotten whose numbers are kept (28 bytes each, in a table at most half full). */
+/** Conversations ended idle and then forgotten whose numbers are kept (28 bytes each, in a table at most three quarters full). */
 export const RETIRED_TCP_LIMIT = 1 << 18;
 
 const START_HERE = 0;

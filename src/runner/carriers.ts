@@ -6,8 +6,13 @@ import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
 
-/** Frames whose carrier findings are remembered (the newest); events reach back at most this far. */
+/**
+ * How far back (in frames) carrier findings are remembered; events reach back at most this far.
+ * A distance, not a count of frames with findings: on spam a frame in twenty has a warning, and
+ * a count would keep an hour of them.
+ */
 const MAX_FRAMES = 65536;
+const PRUNE_EVERY = 4096;
 /** Link and network layers carry every event, whatever its transport path names. */
 const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
 
@@ -19,6 +24,7 @@ function protocolOf(id: string): string {
 
 export class CarrierFindings {
   private readonly byFrame = new Map<number, Finding[]>();
+  private nextPrune = PRUNE_EVERY;
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
@@ -27,9 +33,9 @@ export class CarrierFindings {
       if (item.severity === 'note') continue;
       (kept ??= []).push(item);
     }
-    if (kept === undefined) return;
-    if (this.byFrame.size >= MAX_FRAMES) this.byFrame.delete(this.byFrame.keys().next().value as number);
-    this.byFrame.set(packet.frame.number, kept);
+    const number = packet.frame.number;
+    if (number >= this.nextPrune) this.prune(number);
+    if (kept !== undefined) this.byFrame.set(number, kept);
   }
 
   /** The event with the carrier findings of its frames added (itself when there are none). */
@@ -53,5 +59,16 @@ export class CarrierFindings {
   /** A new capture: frame numbers start again. */
   clear(): void {
     this.byFrame.clear();
+    this.nextPrune = PRUNE_EVERY;
+  }
+
+  /** Forgets frames more than MAX_FRAMES before `number` (every PRUNE_EVERY frames, not per frame). */
+  private prune(number: number): void {
+    this.nextPrune = number + PRUNE_EVERY;
+    // Frames come in increasing order, so the map's first entries are the oldest.
+    for (const old of this.byFrame.keys()) {
+      if (old > number - MAX_FRAMES) break;
+      this.byFrame.delete(old);
+    }
   }
 }
