@@ -93,6 +93,7 @@ export class Engine implements EngineCore {
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
     this.frameCount++;
+    this.buffers.owner = undefined;
     this.lastFrame = frame.number;
     this.latestSec = frame.tsSec;
     try {
@@ -161,6 +162,7 @@ export class Engine implements EngineCore {
       if (buf.length > 0) buf.clear();
       packet.findings.push(TCP_FINDINGS.bufferBudget.at(packet.frame.number,
         `more than ${this.options.bufferedBytes} bytes of unfinished application messages held across connections: the largest (${bytes} bytes) was dropped`));
+      if (buf.owner !== undefined) this.tcp.stalled(buf.owner);
     }
   }
 

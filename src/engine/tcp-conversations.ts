@@ -69,6 +69,11 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
    * connect scan) or bare ACKs with no data after them. Leaves it with its first payload byte.
    */
   halfOpen = false;
+  /**
+   * In the stalled list: the buffer budget gave up its unfinished application message and it has
+   * carried no payload since. Leaves it with its next payload byte.
+   */
+  stalled = false;
   /** Made when an application is given the stream (most conversations never need them). */
   sinks: [DirectionSink, DirectionSink] | undefined;
   private endpoints: readonly [string, string] | undefined;
@@ -270,6 +275,11 @@ export class TcpConversations {
   private readonly table = new FlowTable<TcpRecord>();
   /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
   private readonly halfOpen = new Set<TcpRecord>();
+  /**
+   * Open conversations whose unfinished message the buffer budget gave up and that carried no
+   * payload since, in the order they stalled: the first is the one idle longest.
+   */
+  private readonly stalledList = new Set<TcpConversation>();
   private streams = 0;
   private readonly budget: ReassemblyBudget;
   /** Directions holding out-of-order data, for the shared budget. */
@@ -288,6 +298,7 @@ export class TcpConversations {
     if (all) {
       this.table.clear();
       this.halfOpen.clear();
+      this.stalledList.clear();
       return;
     }
     // Closed conversations, and ones only one side ever spoke in (SYNs no one answered), go
@@ -334,6 +345,10 @@ export class TcpConversations {
       conv.halfOpen = false;
       this.halfOpen.delete(conv);
     }
+    if (conv.stalled && payload.length > 0) this.unstall(conv);
+    // Buffers an application attaches now are this conversation's (see `stalled`).
+    const buffers = this.core.buffers;
+    if (buffers !== undefined) buffers.owner = conv;
     const mine = conv.dirs[dir];
     const peer = conv.dirs[dir === 0 ? 1 : 0];
     if ((h.flags & SYN) !== 0) {
@@ -386,6 +401,45 @@ export class TcpConversations {
       mine.fin = mine.relative(h.seq) + payload.length;
     }
     if ((h.flags & RST) !== 0 || conv.both(FIN_SEEN)) this.end(conv);
+    if (buffers !== undefined) buffers.owner = undefined;
+  }
+
+  /**
+   * The buffer budget gave up an unfinished message of `owner`'s application: the conversation
+   * is left inside a message (a peer that declared more than it sends, connections left open by
+   * the thousand) and joins the stalled list until it carries payload again. Past
+   * `-o tcp.stalled_limit` the oldest stalled are ended and forgotten, with one finding: their
+   * application, TCP analysis and numbers are what every such connection would otherwise keep
+   * until the idle limit.
+   */
+  stalled(owner: object): void {
+    // A closed conversation holds no application state (and every one forgotten was ended first).
+    if (!(owner instanceof TcpConversation) || owner.closed || owner.stalled) return;
+    owner.stalled = true;
+    this.stalledList.add(owner);
+    if (this.stalledList.size > this.core.options.stalledLimit) this.evictStalled();
+  }
+
+  private unstall(conv: TcpConversation): void {
+    conv.stalled = false;
+    this.stalledList.delete(conv);
+  }
+
+  /** Too many stalled conversations: the oldest sixteenth is ended and forgotten, with one finding. */
+  private evictStalled(): void {
+    const batch = evictBatch(this.core.options.stalledLimit);
+    const victims: TcpConversation[] = [];
+    for (const conv of this.stalledList) {
+      if (victims.length >= batch) break;
+      victims.push(conv);
+    }
+    for (const conv of victims) {
+      this.end(conv);
+      this.forget(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.stalledLimit.at(frame,
+      `more than ${this.core.options.stalledLimit} TCP conversations left inside an application message the buffer budget gave up, with nothing sent since: the ${victims.length} stalled longest were ended and forgotten (a later segment of one starts a new stream)`));
   }
 
   /** A TCP header quoted in an ICMP error: ports (and sequence number) only, no reassembly. */
@@ -579,6 +633,7 @@ export class TcpConversations {
   private end(conv: TcpRecord): void {
     if (conv instanceof SynOnly || conv.closed) return;
     conv.closed = true;
+    if (conv.stalled) this.unstall(conv);
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);

@@ -33,6 +33,14 @@ export class BufferBudget {
   /** Room counted across buffers holding bytes. */
   held = 0;
   private readonly heap: StreamBuffer[] = [];
+  /**
+   * The connection being dissected, set by the engine while an application runs: a buffer
+   * attached meanwhile belongs to it (`StreamBuffer.owner`), so that when the budget gives the
+   * buffer's bytes up the engine knows which connection was left inside a message.
+   */
+  owner: object | undefined;
+  /** Counts buffers as they start holding bytes, for `StreamBuffer.since`. */
+  private started = 0;
 
   constructor(readonly limit: number) {}
 
@@ -71,6 +79,7 @@ export class BufferBudget {
       i = heap.length;
       heap.push(buf);
       buf.heapIndex = i;
+      buf.since = this.started++;
     }
     if (now > before) this.siftUp(i);
     else this.siftDown(i);
@@ -82,7 +91,7 @@ export class BufferBudget {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent]!;
-      if (p.counted >= item.counted) break;
+      if (!comesFirst(item, p)) break;
       heap[i] = p;
       p.heapIndex = i;
       i = parent;
@@ -99,9 +108,9 @@ export class BufferBudget {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && heap[right]!.counted > heap[left]!.counted ? right : left;
+      const child = right < n && comesFirst(heap[right]!, heap[left]!) ? right : left;
       const c = heap[child]!;
-      if (c.counted <= item.counted) break;
+      if (!comesFirst(c, item)) break;
       heap[i] = c;
       c.heapIndex = i;
       i = child;
@@ -109,6 +118,15 @@ export class BufferBudget {
     heap[i] = item;
     item.heapIndex = i;
   }
+}
+
+/**
+ * The budget's order: the most room first and, of equal rooms, the one holding bytes longest.
+ * Buffers of one hostile pattern all reach the same room; giving up the oldest first releases the
+ * reorder window's watermark (which the oldest first byte holds) instead of an arbitrary one.
+ */
+function comesFirst(a: StreamBuffer, b: StreamBuffer): boolean {
+  return a.counted > b.counted || (a.counted === b.counted && a.since < b.since);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -158,10 +176,14 @@ export class StreamBuffer {
   counted = 0;
   /** Position in the budget's heap (-1: not in it). */
   heapIndex = -1;
+  /** When (in the budget's count) this buffer last started holding bytes: ties go oldest first. */
+  since = 0;
   /** The frame of the first byte held, for the reorder window (none until attached with holds). */
   private firstHold: MovingHold | undefined;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
+  /** The connection the buffer was attached for (the budget's `owner` then), if any. */
+  owner: object | undefined;
 
   /**
    * Nothing is allocated until bytes arrive: most connections never buffer anything. The first
@@ -180,6 +202,7 @@ export class StreamBuffer {
   attach(budget: BufferBudget | undefined, evict: () => void, holds?: FrameHolds): void {
     this.budget = budget;
     this.evict = evict;
+    this.owner = budget?.owner;
     this.firstHold = holds !== undefined ? new MovingHold(holds) : undefined;
   }
 
