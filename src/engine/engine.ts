@@ -134,6 +134,14 @@ export class Engine implements EngineCore {
     return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
   }
 
+  /**
+   * No event emitted from now on has any frame below this: the oldest frame held, including
+   * holds past the horizon (their late events), or the next frame.
+   */
+  get oldestHeld(): number {
+    return Math.min(this.holds.oldestAny, this.lastFrame + 1);
+  }
+
   get framesSeen(): number {
     return this.frameCount;
   }

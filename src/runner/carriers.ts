@@ -6,7 +6,11 @@ import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
 
-/** Frames whose carrier findings are remembered (the newest); events reach back at most this far. */
+/**
+ * Frames whose carrier findings are remembered (the newest), when pending state holds older
+ * frames that long; events reach back at most this far. Frames below every hold are forgotten
+ * sooner (`forgetBelow`): no event to come can name them.
+ */
 const MAX_FRAMES = 65536;
 /** Link and network layers carry every event, whatever its transport path names. */
 const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
@@ -48,6 +52,25 @@ export class CarrierFindings {
       }
     }
     return added === undefined ? event : { ...event, findings: [...event.findings, ...added] };
+  }
+
+  /**
+   * Forgets the frames below `frame`, the engine's oldest hold (overdue ones included): every
+   * event still to come holds its first frame until emitted, and its frames are not older. Without
+   * this, a capture where most frames carry a warning (out-of-order segments) kept the findings of
+   * 65,536 frames (about 20 MB) whatever the events needed.
+   */
+  forgetBelow(frame: number): void {
+    if (this.byFrame.size === 0) return;
+    for (const key of this.byFrame.keys()) {
+      if (key >= frame) return;
+      this.byFrame.delete(key);
+    }
+  }
+
+  /** Frames remembered. */
+  get size(): number {
+    return this.byFrame.size;
   }
 
   /** A new capture: frame numbers start again. */
