@@ -8,7 +8,8 @@ import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 
 const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
-import { BufferBudget, MAX_IDLE_ROOM, StreamBuffer } from '../src/net/stream-buffer.js';
+import { BufferBudget, MAX_IDLE_ROOM, spareBytes, StreamBuffer } from '../src/net/stream-buffer.js';
+import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
 import fc from 'fast-check';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { setFlagsFromString } from 'node:v8';
@@ -303,4 +304,28 @@ test('of buffers with equal room, the budget gives up the one holding bytes long
     top.clear();
   }
   assert.deepEqual(given, order);
+});
+
+test('rooms of large unfinished messages and of delivered-bytes histories are reused, not left as garbage', () => {
+  // A buffer grown by doubling to 128 KiB, then given up: its room becomes a spare…
+  const buf = new StreamBuffer();
+  buf.append(new Uint8Array(100_000), 1, 0, 0);
+  assert.equal(buf.room, 128 * 1024);
+  const before = spareBytes();
+  buf.clear();
+  assert.equal(spareBytes() - before, 128 * 1024);
+  // …which the next buffer that grows that far takes (the spares shrink back).
+  const next = new StreamBuffer();
+  next.append(new Uint8Array(100_000), 2, 0, 0);
+  assert.equal(spareBytes(), before);
+  next.clear();
+  // A direction's history ring (64 KiB after 64 KiB delivered) goes to the spares when the connection ends.
+  const sink: ReassemblySink = { data: () => {}, gap: () => {}, conflict: () => {}, limitHit: () => {} };
+  const dir = new TcpDirection(new ReassemblyBudget(1 << 20, 1 << 20));
+  dir.syn(1000);
+  dir.segment(1001, new Uint8Array(70_000).fill(7), sink);
+  assert.equal(dir.historyRoom, 64 * 1024);
+  const held = spareBytes();
+  dir.release();
+  assert.equal(spareBytes() - held, 64 * 1024);
 });

@@ -12,7 +12,10 @@
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
 // conversations share one budget; the table holds at most EngineOptions.conversationLimit records and gives
-// up the oldest, a batch at a time, with one finding per batch.
+// up the oldest, a batch at a time, with one finding per batch. A conversation left inside a
+// message the application buffer budget gave up, and silent since, is in the stalled list
+// (EngineOptions.stalledLimit): past it the one stalled longest is ended and forgotten, so that
+// connections left open mid-message by the thousand do not each keep their state for an hour.
 import { endpoint } from '../net/addr.js';
 import { f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';

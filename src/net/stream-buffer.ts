@@ -138,29 +138,41 @@ const EMPTY = new Uint8Array(0);
 export const MAX_IDLE_ROOM = 0;
 /** The smallest room a buffer gets when bytes first arrive. */
 const MIN_ROOM = 256;
-/** Rooms up to this size are kept for reuse when given back (256, 512, … 4096 bytes). */
-const MAX_SPARE_ROOM = 4096;
-/** Spare rooms kept per size. */
+/** Rooms up to this size are kept for reuse when given back (256, 512, … 128 KiB). */
+const MAX_SPARE_ROOM = 128 * 1024;
+/** Spare rooms kept per size: 64 of the small ones, 1 MiB of each larger size (8 of 128 KiB); 5 MiB at most in all. */
 const MAX_SPARES = 64;
+const MAX_SPARE_BYTES = 1024 * 1024;
 /**
  * Rooms given back by emptied buffers, by size (index log2(size / MIN_ROOM)), shared by every
  * buffer: most messages fit one segment, and a room taken and given back per message would
- * otherwise be a new ArrayBuffer each time.
+ * otherwise be a new ArrayBuffer each time. The larger sizes are for messages that grow a
+ * buffer by doubling (a room of each size on the way, then the last one given up): without
+ * them, connections that each bring a large unfinished message (left open by the thousand,
+ * the buffer budget giving them up in turn) made ~250 KB of garbage ArrayBuffers apiece,
+ * which the allocator and V8 kept as RSS.
  */
-const spares: Uint8Array[][] = [[], [], [], [], []];
+const spares: Uint8Array[][] = Array.from({ length: 31 - Math.clz32(MAX_SPARE_ROOM / MIN_ROOM) + 1 }, () => []);
 
 function spareClass(size: number): number {
   return size >= MIN_ROOM && size <= MAX_SPARE_ROOM && (size & (size - 1)) === 0 ? 31 - Math.clz32(size / MIN_ROOM) : -1;
 }
 
-function takeRoom(size: number): Uint8Array {
+/** A room of `size` bytes (a power of two), a spare when there is one: its bytes are stale, not zero. */
+export function takeRoom(size: number): Uint8Array {
   const c = spareClass(size);
   return (c >= 0 ? spares[c]!.pop() : undefined) ?? new Uint8Array(size);
 }
 
-function giveBack(room: Uint8Array): void {
+/** A room no longer used (nothing may keep a view of it): kept as a spare when its size has room. */
+export function giveBack(room: Uint8Array): void {
   const c = spareClass(room.length);
-  if (c >= 0 && spares[c]!.length < MAX_SPARES) spares[c]!.push(room);
+  if (c >= 0 && spares[c]!.length < Math.min(MAX_SPARES, MAX_SPARE_BYTES / room.length)) spares[c]!.push(room);
+}
+
+/** Spare rooms kept now, in bytes (for tests). */
+export function spareBytes(): number {
+  return spares.reduce((sum, list) => sum + list.reduce((s, room) => s + room.length, 0), 0);
 }
 
 export class StreamBuffer {
