@@ -5,9 +5,10 @@
 //
 // Memory: a conversation whose only segment so far is a SYN is a compact record (SynOnly,
 // about 200 bytes with its table entries: a SYN flood or a scan costs that per address and
-// port); its second segment turns it into the full conversation, the SYN replayed. A full
-// conversation costs numbers and analysis state (about 1 KB; a connect scan's handshakes stay
-// in the half-open list below, so they are bounded like SYNs) until it carries data an
+// port); it also takes the SYN/ACK and the ACK of a plain handshake (about 390 bytes: a connect
+// scan), and any other segment turns it into the full conversation, what it took replayed. A full
+// conversation costs numbers and analysis state (about 1 KB; conversations stay in the half-open
+// list below until their first payload byte, so they are bounded like SYNs) until it carries data an
 // application claims; the application and its reassembly buffers are released when the
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
@@ -163,6 +164,37 @@ class SynOnly extends FlowRecord {
   get flags(): number {
     return (this.bits >>> 20) & 0x1ff;
   }
+
+  /** The SYN/ACK and then the ACK that completed the handshake, when they came (a connect scan's). */
+  rest: HandshakeRest | undefined;
+}
+
+/**
+ * What a SYN-only record keeps of the SYN/ACK and the ACK that follow its SYN, so that a connect
+ * scan's handshakes (SYN, SYN/ACK, ACK, then nothing) stay compact too: about 100 bytes here
+ * instead of the full conversation's kilobyte. The ACK's numbers are the SYN's and SYN/ACK's plus one.
+ */
+class HandshakeRest {
+  /** Capture time of the SYN (the record's lastSec moves on). */
+  readonly synSec: number;
+  readonly seq: number;
+  readonly window: number;
+  readonly windowScale: number | undefined;
+  readonly sec: number;
+  readonly nsec: number;
+  /** The ACK: window, time; undefined until it came. */
+  ackWindow: number | undefined;
+  ackSec = 0;
+  ackNsec = 0;
+
+  constructor(synSec: number, h: TcpHeader, sec: number, nsec: number) {
+    this.synSec = synSec;
+    this.seq = h.seq;
+    this.window = h.window;
+    this.windowScale = h.windowScale;
+    this.sec = sec;
+    this.nsec = nsec;
+  }
 }
 
 type TcpRecord = TcpConversation | SynOnly;
@@ -259,6 +291,33 @@ function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, sec: number, n
   return new TcpLayer(d, h, syn.index, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
 }
 
+interface LayerValues {
+  relSeq: number;
+  relAck: number;
+  window: number;
+  scale: number;
+  analysis: number;
+}
+
+/** A segment without payload replayed into a conversation as `segment` handles it: its layer's values. */
+function replayHandshakeSegment(conv: TcpConversation, dir: Direction, seq: number, ack: number, flags: number, window: number, windowScale: number | undefined, sec: number, nsec: number): LayerValues {
+  const mine = conv.dirs[dir];
+  const peer = conv.dirs[dir === 0 ? 1 : 0];
+  conv.mark(SENT, dir);
+  conv.lastSec = sec;
+  if ((flags & SYN) !== 0) {
+    mine.syn(seq);
+    if ((flags & ACK) !== 0) conv.sawHandshake = true;
+  }
+  if (mine.base === undefined) mine.startMidstream(seq);
+  if (peer.base === undefined && (flags & ACK) !== 0) peer.startMidstream(ack);
+  const relSeq = mine.displayRelative(seq);
+  const relAck = (flags & ACK) === 0 ? ack : peer.base !== undefined ? peer.displayRelative(ack) : 0;
+  const analysis = conv.analysis.analyze(dir, seq, ack, 0, flags, window, sec, nsec);
+  if ((flags & SYN) !== 0) conv.analysis.synOptions(dir, (flags & ACK) !== 0, windowScale);
+  return { relSeq, relAck, window: conv.analysis.scaledWindow(dir, window, flags), scale: scaleFactor(conv.analysis.sides[dir].winScale), analysis };
+}
+
 /** tshark's Info prefixes for the retransmission family. */
 function infoPrefix(analysis: number): string {
   if (analysis === 0) return '';
@@ -308,7 +367,11 @@ export class TcpConversations {
     // after the linger time; the rest after the idle limit above (a handshake with no data yet
     // stays in the half-open list, bounded by its limit, but lingers as long as any open one).
     for (const conv of this.table.records()) {
-      if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+      const idle = now - conv.lastSec;
+      // A compact record whose handshake was answered lasts as a full conversation would: until the idle limit.
+      if (conv instanceof SynOnly && conv.rest !== undefined) {
+        if (idle > IDLE_SECONDS) this.forget(conv);
+      } else if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && idle > CLOSED_LINGER_SECONDS) this.forget(conv);
     }
   }
 
@@ -337,9 +400,10 @@ export class TcpConversations {
     const payload = d.subarray(h.headerLength);
     const frame = packet.frame;
     const compact = payload.length === 0 && (h.flags & (SYN | ACK | FIN | RST)) === SYN;
-    const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact);
+    const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact, payload.length);
     if (found instanceof SynOnly) {
-      packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      if (found.rest === undefined) packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      else packet.layers.push(this.handshakeLayer(d, h, found));
       return;
     }
     const conv = found;
@@ -462,7 +526,7 @@ export class TcpConversations {
   }
 
   /** The conversation a segment belongs to (made when new); `table.side` is the segment's direction. */
-  private conversation(ip: IpInfo, h: TcpHeader, now: number, nsec: number, compact: boolean): TcpRecord {
+  private conversation(ip: IpInfo, h: TcpHeader, now: number, nsec: number, compact: boolean, payloadLength: number): TcpRecord {
     const src4 = ip.src4 ?? -1;
     const dst4 = ip.dst4 ?? -1;
     const src = ip.src;
@@ -471,7 +535,9 @@ export class TcpConversations {
     const dp = h.dstPort;
     const hash = flowHash(src, sp, dst, dp, src4, dst4);
     const record = this.table.find(hash, src, sp, dst, dp, src4, dst4);
-    // A SYN-only record becomes a full conversation on its second segment, the SYN replayed first.
+    // A SYN-only record takes the handshake's SYN/ACK and ACK as they come; anything else makes
+    // it a full conversation, what it holds replayed first.
+    if (record instanceof SynOnly && payloadLength === 0 && this.absorb(record, h, this.table.side, now, nsec)) return record;
     let conv = record instanceof SynOnly ? this.promote(record) : record;
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
     let reuseIndex: number | undefined;
@@ -527,16 +593,62 @@ export class TcpConversations {
    * the half-open list, as the newest) with its SYN replayed as `segment` handles a first SYN.
    */
   private promote(syn: SynOnly): TcpConversation {
-    const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, syn.lastSec, this.budget);
+    const conv = this.materialize(syn).conv;
     this.table.remove(syn);
     this.halfOpen.delete(syn);
     this.table.insert(conv);
     conv.halfOpen = true;
     this.halfOpen.add(conv);
+    return conv;
+  }
+
+  /**
+   * The full conversation a compact record stands for, its segments replayed as `segment` handles
+   * them (outside the table), and the layer values of the last one replayed.
+   */
+  private materialize(syn: SynOnly): { conv: TcpConversation; last: LayerValues | undefined } {
+    const rest = syn.rest;
+    const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, rest?.synSec ?? syn.lastSec, this.budget);
     conv.mark(SENT, 0);
     conv.dirs[0].syn(syn.seq);
-    analyseFirstSyn(conv.analysis, syn.seq, syn.ack, syn.flags, syn.window, syn.windowScale, syn.lastSec, syn.tsNsec);
-    return conv;
+    analyseFirstSyn(conv.analysis, syn.seq, syn.ack, syn.flags, syn.window, syn.windowScale, rest?.synSec ?? syn.lastSec, syn.tsNsec);
+    if (rest === undefined) return { conv, last: undefined };
+    const serverIsn = rest.seq;
+    let last = replayHandshakeSegment(conv, 1, serverIsn, (syn.seq + 1) >>> 0, SYN | ACK, rest.window, rest.windowScale, rest.sec, rest.nsec);
+    if (rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
+    return { conv, last };
+  }
+
+  /**
+   * The next step of a compact record's handshake, kept in the record: the SYN/ACK from the
+   * server acknowledging the SYN, then the client's bare ACK of it. False for anything else.
+   */
+  private absorb(syn: SynOnly, h: TcpHeader, side: Direction, now: number, nsec: number): boolean {
+    const flags = h.flags & 0x1ff;
+    const rest = syn.rest;
+    if (rest === undefined) {
+      if (side !== 1 || flags !== (SYN | ACK) || h.ack !== ((syn.seq + 1) >>> 0) || (syn.flags & 0x1ff) !== SYN) return false;
+      syn.rest = new HandshakeRest(syn.lastSec, h, now, nsec);
+    } else {
+      if (side !== 0 || flags !== ACK || rest.ackWindow !== undefined || h.seq !== ((syn.seq + 1) >>> 0) || h.ack !== ((rest.seq + 1) >>> 0)) return false;
+      rest.ackWindow = h.window;
+      rest.ackSec = now;
+      rest.ackNsec = nsec;
+    }
+    syn.lastSec = now;
+    // As a full conversation would be on this segment: the newest in the table and the half-open list.
+    this.table.remove(syn);
+    this.table.insert(syn);
+    this.halfOpen.delete(syn);
+    this.halfOpen.add(syn);
+    this.table.side = side;
+    return true;
+  }
+
+  /** The layer of a handshake segment a compact record took: what the full conversation would show. */
+  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): TcpLayer {
+    const v = this.materialize(syn).last!;
+    return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
   }
 
   /** The table is full: the oldest conversations are ended and forgotten, with one finding. */
