@@ -331,3 +331,23 @@ test('rooms of large unfinished messages and of delivered-bytes histories are re
   dir.release();
   assert.equal(spareBytes() - held, 64 * 1024);
 });
+
+test('a compact handshake made full keeps its place: conversations end in the order their SYN/ACKs came', async () => {
+  const server = '192.168.10.20';
+  const request = sessionRequest('VICTIM', 0x20, 'SPAMMER');
+  const frames: { data: Uint8Array; ts: number }[] = [];
+  const handshake3 = (client: string, sp: number) => {
+    frames.push({ data: tcp(client, sp, server, 139, 1000, 0, SYN), ts: 1_000_000_000 });
+    frames.push({ data: tcp(server, 139, client, sp, 5000, 1001, SYN | ACK), ts: 1_000_000_000 });
+    frames.push({ data: tcp(client, sp, server, 139, 1001, 5001, ACK), ts: 1_000_000_000 });
+  };
+  handshake3('10.0.0.1', 2001);
+  handshake3('10.0.0.2', 2002);
+  // B speaks first, then A: neither request is answered, so each session is reported when its connection ends (at the end of the capture).
+  frames.push({ data: tcp('10.0.0.2', 2002, server, 139, 1001, 5001, ACK | PSH, request), ts: 1_000_000_001 });
+  frames.push({ data: tcp('10.0.0.1', 2001, server, 139, 1001, 5001, ACK | PSH, request), ts: 1_000_000_001 });
+  const d = await dissect(writePcap(frames));
+  const opened = d.events.filter((e) => e.kind === 'session').map((e) => e.src);
+  // As when the SYN/ACK made the full conversation: A's handshake came first, so A ends first.
+  assert.deepEqual(opened, ['10.0.0.1:2001', '10.0.0.2:2002']);
+});

@@ -28,7 +28,7 @@ import {
 import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../net/tcp-reassembly.js';
 import { ACK, FIN, parseTcp, RST, SYN, tcpFlagsText, tcpTree, TCP, type TcpHeader } from '../net/transport.js';
 import type { Direction, EngineCore, Route, TcpApp, TcpAppFactory, TcpConversationInfo } from './context.js';
-import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS } from './flows.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS, type FlowSlot } from './flows.js';
 import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
@@ -336,7 +336,7 @@ function scaleFactor(shift: number): number {
 export class TcpConversations {
   private readonly table = new FlowTable<TcpRecord>();
   /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
-  private readonly halfOpen = new Set<TcpRecord>();
+  private readonly halfOpen = new Set<FlowSlot>();
   /**
    * Open conversations whose unfinished message the buffer budget gave up and that carried no
    * payload since, in the order they stalled: the first is the one idle longest.
@@ -410,7 +410,7 @@ export class TcpConversations {
     const dir = this.table.side;
     if (conv.halfOpen && payload.length > 0) {
       conv.halfOpen = false;
-      this.halfOpen.delete(conv);
+      this.leaveHalfOpen(conv);
     }
     if (conv.stalled && payload.length > 0) this.unstall(conv);
     // Buffers an application attaches now are this conversation's (see `stalled`).
@@ -566,7 +566,7 @@ export class TcpConversations {
         // The first segment is a SYN: a compact record until anything else arrives.
         const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.streams++, h, nsec);
         this.table.insert(syn);
-        this.halfOpen.add(syn);
+        this.enterHalfOpen(syn);
         if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
         this.table.side = 0;
         return syn;
@@ -578,7 +578,7 @@ export class TcpConversations {
         : new TcpConversation(reuseIndex ?? this.streams++, dst4 >= 0 ? '' : dst, src4 >= 0 ? '' : src, dp, sp, dst4, src4, hash, now, this.budget);
       this.table.insert(conv);
       conv.halfOpen = true;
-      this.halfOpen.add(conv);
+      this.enterHalfOpen(conv);
       if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
       this.table.side = srcIsClient ? 0 : 1;
       if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
@@ -594,11 +594,16 @@ export class TcpConversations {
    */
   private promote(syn: SynOnly): TcpConversation {
     const conv = this.materialize(syn).conv;
-    this.table.remove(syn);
-    this.halfOpen.delete(syn);
-    this.table.insert(conv);
+    // A full conversation made on the second segment is the newest; one that the record's
+    // handshake stood for takes the record's place (the SYN/ACK made it the newest then).
+    // (In the half-open list the record's place is its table place: `replace` hands it on.)
+    if (syn.rest === undefined) {
+      this.leaveHalfOpen(syn);
+      this.table.remove(syn);
+      this.table.insert(conv);
+      this.enterHalfOpen(conv);
+    } else this.table.replace(syn, conv);
     conv.halfOpen = true;
-    this.halfOpen.add(conv);
     return conv;
   }
 
@@ -636,11 +641,14 @@ export class TcpConversations {
       rest.ackNsec = nsec;
     }
     syn.lastSec = now;
-    // As a full conversation would be on this segment: the newest in the table and the half-open list.
-    this.table.remove(syn);
-    this.table.insert(syn);
-    this.halfOpen.delete(syn);
-    this.halfOpen.add(syn);
+    // The SYN/ACK is where a full conversation would have been made: the newest in the table and
+    // the half-open list, as then.
+    if (rest === undefined) {
+      this.leaveHalfOpen(syn);
+      this.table.remove(syn);
+      this.table.insert(syn);
+      this.enterHalfOpen(syn);
+    }
     this.table.side = side;
     return true;
   }
@@ -667,7 +675,8 @@ export class TcpConversations {
   private evictHalfOpen(): void {
     const batch = evictBatch(this.core.options.halfOpenLimit);
     let n = 0;
-    for (const conv of this.halfOpen) {
+    for (const slot of this.halfOpen) {
+      const conv = slot.rec as TcpRecord;
       if (n++ >= batch) break;
       this.end(conv);
       this.forget(conv);
@@ -678,12 +687,21 @@ export class TcpConversations {
   }
 
   private forget(conv: TcpRecord): void {
-    this.table.remove(conv);
-    if (conv instanceof SynOnly) this.halfOpen.delete(conv);
+    if (conv instanceof SynOnly) this.leaveHalfOpen(conv);
     else if (conv.halfOpen) {
       conv.halfOpen = false;
-      this.halfOpen.delete(conv);
+      this.leaveHalfOpen(conv);
     }
+    this.table.remove(conv);
+  }
+
+  /** The half-open list holds records' table places (in the table's order of them). */
+  private enterHalfOpen(rec: TcpRecord): void {
+    if (rec.slot !== undefined) this.halfOpen.add(rec.slot);
+  }
+
+  private leaveHalfOpen(rec: TcpRecord): void {
+    if (rec.slot !== undefined) this.halfOpen.delete(rec.slot);
   }
 
   /** The out-of-order budget across conversations is exceeded: the largest wait becomes a gap. */
