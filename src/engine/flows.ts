@@ -2,8 +2,9 @@
 // of flows found by a number hashed from the addresses and ports — the same whichever side
 // sent the packet — so the per-packet lookup builds no key string. Records that hash alike
 // are chained and told apart field by field; the hash is keyed with secrets of the process, so
-// a capture cannot be made to chain them. A set keeps the records in insertion order: the first
-// are the oldest, the ones a full table gives up first.
+// a capture cannot be made to chain them. A set keeps the records' places in insertion order:
+// the first are the oldest, the ones a full table gives up first; a record that replaces
+// another of the same flow takes its place.
 import { randomBytes } from 'node:crypto';
 import { ipv4Text } from '../net/addr.js';
 
