@@ -9,6 +9,13 @@ import { cli, FIXTURES } from './helpers.js';
 import { CarrierFindings } from '../src/runner/carriers.js';
 import type { MessageEvent } from '../src/model/events.js';
 import type { Packet } from '../src/model/packet.js';
+import { DEFAULT_OPTIONS } from '../src/engine/context.js';
+import { defaultProtocols } from '../src/protocols/index.js';
+import type { Analysis } from '../src/runner/analysis.js';
+import { Runner } from '../src/runner/runner.js';
+import { fileSource } from '../src/runner/sources.js';
+import { HoldRegistry } from '../src/util/frame-holds.js';
+import { udp, writePcap } from './nbt-builder.js';
 
 interface EventJson { kind: string; frames: number[]; findings: { id: string; frame: number }[] }
 
@@ -63,4 +70,39 @@ test('carrier findings reach back 65,536 frames whatever the share of frames wit
   for (let n = 1; n <= 200_000; n++) carriers.packet(packet(n, n % 100 === 0));
   assert.equal(carriers.attach(event(200_000 - 60_000)).findings.length, 1, 'within the distance');
   assert.equal(carriers.attach(event(100)).findings.length, 0, 'far back: forgotten');
+});
+
+test('carrier findings of frames below every hold are forgotten: a capture where every frame has a warning keeps none of them', async () => {
+  // 3,000 datagrams whose UDP length claims 40 bytes more than they carry: a udp.bad-length warning each, no pending state.
+  const frames = Array.from({ length: 3000 }, (_, i) => {
+    const f = udp('10.0.0.1', 1024 + (i % 1000), '10.0.0.2', 9, new Uint8Array(20));
+    const v = new DataView(f.buffer, f.byteOffset);
+    v.setUint16(14 + 20 + 4, v.getUint16(14 + 20 + 4) + 40);
+    return f;
+  });
+  const path = writePcap(frames);
+  let events = 0;
+  const timeline: Analysis = { event: () => void events++ };
+  const runner = new Runner([timeline], { engine: DEFAULT_OPTIONS, protocols: defaultProtocols, progress: false, quiet: true });
+  await runner.run([fileSource(path)]);
+  const warned = cli(['read', '--format', 'ndjson', '-q', path]).stdout.split('\n').filter((l) => l.includes('"udp.bad-length"')).length;
+  assert.equal(warned, 3000);
+  // Before, the findings of the newest 65,536 such frames were kept whatever events needed.
+  assert.equal((runner as unknown as { carriers: CarrierFindings }).carriers.size, 0);
+});
+
+test('the oldest hold of any age: holds past the horizon still count for what events may name (HoldRegistry.oldestAny)', () => {
+  const holds = new HoldRegistry();
+  holds.now = 0;
+  holds.hold(5);
+  holds.now = 400;
+  holds.hold(10);
+  // Frame 5 has been held longer than a 300 s horizon: it no longer holds the watermark back…
+  assert.equal(holds.oldestSince(100), 10);
+  // …but its late event may still name it.
+  assert.equal(holds.oldestAny, 5);
+  holds.release(5);
+  assert.equal(holds.oldestAny, 10);
+  holds.release(10);
+  assert.equal(holds.oldestAny, Infinity);
 });

@@ -176,3 +176,18 @@ test('a TCP conversation silent past the idle timeout keeps its tcp.stream and r
     assert.deepEqual(r.stdout.trim().split('\n'), ['1\t19\t13', '0\t19\t13', '0\t13\t76']);
   }
 });
+
+test('a record that replaces another (a compact TCP record made full) takes its place in the table order', () => {
+  const table = new FlowTable<Rec>();
+  const recs = [1, 2, 3].map((i) => new Rec(ipv4Text(i), ipv4Text(100), 1000 + i, 80, i, 100, 7 + i, 0));
+  for (const r of recs) table.insert(r);
+  const full = new Rec(ipv4Text(1), ipv4Text(100), 1001, 80, 1, 100, 8, 5);
+  table.replace(recs[0]!, full);
+  // End-of-capture sweeps and evictions go in this order: the replacement is still the oldest.
+  assert.deepEqual([...table.records()], [full, recs[1], recs[2]]);
+  assert.equal(table.find(8, ipv4Text(1), 1001, ipv4Text(100), 80, 1, 100), full);
+  assert.equal(recs[0]!.inTable, false);
+  assert.equal(table.size, 3);
+  table.remove(full);
+  assert.deepEqual([...table.records()], [recs[1], recs[2]]);
+});

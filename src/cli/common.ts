@@ -53,6 +53,7 @@ const PREFS = [
   'tcp.reassembly_limit:BYTES',
   'app.buffer_limit:BYTES',
   'tcp.half_open_limit:COUNT',
+  'tcp.stalled_limit:COUNT',
   'flows.limit:COUNT',
 ];
 
@@ -61,6 +62,7 @@ const LIMIT_PREFS = {
   'tcp.reassembly_limit': 'reassemblyBytes',
   'app.buffer_limit': 'bufferedBytes',
   'tcp.half_open_limit': 'halfOpenLimit',
+  'tcp.stalled_limit': 'stalledLimit',
   'flows.limit': 'conversationLimit',
 } as const satisfies Record<string, keyof EngineOptions>;
 

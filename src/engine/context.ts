@@ -17,6 +17,11 @@ export interface EngineOptions {
   readonly halfOpenLimit: number;
   /** TCP conversations, and separately UDP flows, tracked at once (`-o flows.limit`). */
   readonly conversationLimit: number;
+  /**
+   * TCP conversations kept open after the buffer budget gave up their unfinished message, while
+   * they send nothing more (`-o tcp.stalled_limit`).
+   */
+  readonly stalledLimit: number;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {
@@ -25,6 +30,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   bufferedBytes: 64 * 1024 * 1024,
   halfOpenLimit: 65_536,
   conversationLimit: 262_144,
+  stalledLimit: 1024,
 };
 
 /** Where an event or finding travelled and between whom, for the timeline's common fields. */

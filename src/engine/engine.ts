@@ -93,6 +93,7 @@ export class Engine implements EngineCore {
     const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
     this.packet = packet;
     this.frameCount++;
+    this.buffers.owner = undefined;
     this.lastFrame = frame.number;
     this.latestSec = frame.tsSec;
     try {
@@ -133,6 +134,14 @@ export class Engine implements EngineCore {
     return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
   }
 
+  /**
+   * No event emitted from now on has any frame below this: the oldest frame held, including
+   * holds past the horizon (their late events), or the next frame.
+   */
+  get oldestHeld(): number {
+    return Math.min(this.holds.oldestAny, this.lastFrame + 1);
+  }
+
   get framesSeen(): number {
     return this.frameCount;
   }
@@ -161,6 +170,7 @@ export class Engine implements EngineCore {
       if (buf.length > 0) buf.clear();
       packet.findings.push(TCP_FINDINGS.bufferBudget.at(packet.frame.number,
         `more than ${this.options.bufferedBytes} bytes of unfinished application messages held across connections: the largest (${bytes} bytes) was dropped`));
+      if (buf.owner !== undefined) this.tcp.stalled(buf.owner);
     }
   }
 

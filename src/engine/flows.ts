@@ -2,8 +2,9 @@
 // of flows found by a number hashed from the addresses and ports — the same whichever side
 // sent the packet — so the per-packet lookup builds no key string. Records that hash alike
 // are chained and told apart field by field; the hash is keyed with secrets of the process, so
-// a capture cannot be made to chain them. A set keeps the records in insertion order: the first
-// are the oldest, the ones a full table gives up first.
+// a capture cannot be made to chain them. A set keeps the records' places in insertion order:
+// the first are the oldest, the ones a full table gives up first; a record that replaces
+// another of the same flow takes its place.
 import { randomBytes } from 'node:crypto';
 import { ipv4Text } from '../net/addr.js';
 
@@ -20,6 +21,8 @@ export abstract class FlowRecord {
   chain: this | undefined = undefined;
   /** Whether the table holds this record. */
   inTable = false;
+  /** Its place in the table's order (a record that replaces it takes the same place). */
+  slot: FlowSlot | undefined = undefined;
   lastSec: number;
   /** Whether both sides are IPv4 (then compared by `a4`, `b4` instead of the strings). */
   private readonly v4: boolean;
@@ -114,10 +117,18 @@ export function flowHash(src: string, sp: number, dst: string, dp: number, src4:
   return src4 >= 0 && dst4 >= 0 ? combine(mix4(src4, sp), mix4(dst4, dp)) : combine(mixText(src, sp), mixText(dst, dp));
 }
 
+/** A place in a flow table's order, held by one record at a time. */
+export interface FlowSlot {
+  rec: FlowRecord;
+}
+
 export class FlowTable<R extends FlowRecord> {
   private readonly buckets = new Map<number, R>();
-  /** Every record, oldest first: sweeps and eviction go in this order, whatever the (secret) hash. */
-  private readonly order = new Set<R>();
+  /**
+   * Every record's place, oldest first: sweeps and eviction go in this order, whatever the
+   * (secret) hash. Places, not records, so that a record can take another's (`replace`).
+   */
+  private readonly order = new Set<FlowSlot>();
   /** Side of the packet in the record the last `find` returned. */
   side: 0 | 1 = 0;
 
@@ -138,16 +149,40 @@ export class FlowTable<R extends FlowRecord> {
 
   /** Adds a record (a record of the same flow must have been removed first). */
   insert(rec: R): void {
-    rec.chain = this.buckets.get(rec.hash);
-    this.buckets.set(rec.hash, rec);
-    rec.inTable = true;
-    this.order.add(rec);
+    this.link(rec);
+    rec.slot = { rec };
+    this.order.add(rec.slot);
+  }
+
+  /** `rec` takes the place of `old` (the same flow) in the order, as if it had been inserted then. */
+  replace(old: R, rec: R): void {
+    const slot = old.slot;
+    if (!old.inTable || slot === undefined) {
+      this.insert(rec);
+      return;
+    }
+    this.unlink(old);
+    old.slot = undefined;
+    this.link(rec);
+    slot.rec = rec;
+    rec.slot = slot;
   }
 
   remove(rec: R): void {
     if (!rec.inTable) return;
+    if (rec.slot !== undefined) this.order.delete(rec.slot);
+    rec.slot = undefined;
+    this.unlink(rec);
+  }
+
+  private link(rec: R): void {
+    rec.chain = this.buckets.get(rec.hash);
+    this.buckets.set(rec.hash, rec);
+    rec.inTable = true;
+  }
+
+  private unlink(rec: R): void {
     rec.inTable = false;
-    this.order.delete(rec);
     const head = this.buckets.get(rec.hash);
     if (head === rec) {
       if (rec.chain === undefined) this.buckets.delete(rec.hash);
@@ -164,8 +199,8 @@ export class FlowTable<R extends FlowRecord> {
   }
 
   /** Every record, oldest first; records may be removed while iterating. */
-  records(): IterableIterator<R> {
-    return this.order.values();
+  *records(): IterableIterator<R> {
+    for (const slot of this.order) yield slot.rec as R;
   }
 
   /** Up to `n` of the oldest records (for eviction when the table is full). */
@@ -182,6 +217,7 @@ export class FlowTable<R extends FlowRecord> {
     for (const r of this.records()) {
       r.inTable = false;
       r.chain = undefined;
+      r.slot = undefined;
     }
     this.buckets.clear();
     this.order.clear();

@@ -5,14 +5,18 @@
 //
 // Memory: a conversation whose only segment so far is a SYN is a compact record (SynOnly,
 // about 200 bytes with its table entries: a SYN flood or a scan costs that per address and
-// port); its second segment turns it into the full conversation, the SYN replayed. A full
-// conversation costs numbers and analysis state (about 1 KB; a connect scan's handshakes stay
-// in the half-open list below, so they are bounded like SYNs) until it carries data an
+// port); it also takes the SYN/ACK and the ACK of a plain handshake (about 390 bytes: a connect
+// scan), and any other segment turns it into the full conversation, what it took replayed. A full
+// conversation costs numbers and analysis state (about 1 KB; conversations stay in the half-open
+// list below until their first payload byte, so they are bounded like SYNs) until it carries data an
 // application claims; the application and its reassembly buffers are released when the
 // conversation ends (FIN both ways, RST, idle timeout), and the record stays so that late
 // segments keep their stream and relative numbers. Out-of-order bytes across all
 // conversations share one budget; the table holds at most EngineOptions.conversationLimit records and gives
-// up the oldest, a batch at a time, with one finding per batch.
+// up the oldest, a batch at a time, with one finding per batch. A conversation left inside a
+// message the application buffer budget gave up, and silent since, is in the stalled list
+// (EngineOptions.stalledLimit): past it the one stalled longest is ended and forgotten, so that
+// connections left open mid-message by the thousand do not each keep their state for an hour.
 import { endpoint } from '../net/addr.js';
 import { f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
@@ -25,7 +29,7 @@ import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../net/tcp-
 import { ACK, FIN, parseTcp, RST, SYN, tcpFlagsText, tcpTree, TCP, type TcpHeader } from '../net/transport.js';
 import type { Direction, EngineCore, Route, TcpApp, TcpAppFactory, TcpConversationInfo } from './context.js';
 import { RetiredNumbers, type RetiredFlow } from './flow-numbers.js';
-import { evictBatch, FlowRecord, flowHash, FlowTable } from './flows.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable, type FlowSlot } from './flows.js';
 import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
@@ -82,6 +86,11 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
    * connect scan) or bare ACKs with no data after them. Leaves it with its first payload byte.
    */
   halfOpen = false;
+  /**
+   * In the stalled list: the buffer budget gave up its unfinished application message and it has
+   * carried no payload since. Leaves it with its next payload byte.
+   */
+  stalled = false;
   /** Made when an application is given the stream (most conversations never need them). */
   sinks: [DirectionSink, DirectionSink] | undefined;
   private endpoints: readonly [string, string] | undefined;
@@ -167,6 +176,37 @@ class SynOnly extends FlowRecord {
 
   get flags(): number {
     return (this.bits >>> 20) & 0x1ff;
+  }
+
+  /** The SYN/ACK and then the ACK that completed the handshake, when they came (a connect scan's). */
+  rest: HandshakeRest | undefined;
+}
+
+/**
+ * What a SYN-only record keeps of the SYN/ACK and the ACK that follow its SYN, so that a connect
+ * scan's handshakes (SYN, SYN/ACK, ACK, then nothing) stay compact too: about 100 bytes here
+ * instead of the full conversation's kilobyte. The ACK's numbers are the SYN's and SYN/ACK's plus one.
+ */
+class HandshakeRest {
+  /** Capture time of the SYN (the record's lastSec moves on). */
+  readonly synSec: number;
+  readonly seq: number;
+  readonly window: number;
+  readonly windowScale: number | undefined;
+  readonly sec: number;
+  readonly nsec: number;
+  /** The ACK: window, time; undefined until it came. */
+  ackWindow: number | undefined;
+  ackSec = 0;
+  ackNsec = 0;
+
+  constructor(synSec: number, h: TcpHeader, sec: number, nsec: number) {
+    this.synSec = synSec;
+    this.seq = h.seq;
+    this.window = h.window;
+    this.windowScale = h.windowScale;
+    this.sec = sec;
+    this.nsec = nsec;
   }
 }
 
@@ -264,6 +304,33 @@ function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, sec: number, n
   return new TcpLayer(d, h, syn.index, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
 }
 
+interface LayerValues {
+  relSeq: number;
+  relAck: number;
+  window: number;
+  scale: number;
+  analysis: number;
+}
+
+/** A segment without payload replayed into a conversation as `segment` handles it: its layer's values. */
+function replayHandshakeSegment(conv: TcpConversation, dir: Direction, seq: number, ack: number, flags: number, window: number, windowScale: number | undefined, sec: number, nsec: number): LayerValues {
+  const mine = conv.dirs[dir];
+  const peer = conv.dirs[dir === 0 ? 1 : 0];
+  conv.mark(SENT, dir);
+  conv.lastSec = sec;
+  if ((flags & SYN) !== 0) {
+    mine.syn(seq);
+    if ((flags & ACK) !== 0) conv.sawHandshake = true;
+  }
+  if (mine.base === undefined) mine.startMidstream(seq);
+  if (peer.base === undefined && (flags & ACK) !== 0) peer.startMidstream(ack);
+  const relSeq = mine.displayRelative(seq);
+  const relAck = (flags & ACK) === 0 ? ack : peer.base !== undefined ? peer.displayRelative(ack) : 0;
+  const analysis = conv.analysis.analyze(dir, seq, ack, 0, flags, window, sec, nsec);
+  if ((flags & SYN) !== 0) conv.analysis.synOptions(dir, (flags & ACK) !== 0, windowScale);
+  return { relSeq, relAck, window: conv.analysis.scaledWindow(dir, window, flags), scale: scaleFactor(conv.analysis.sides[dir].winScale), analysis };
+}
+
 /** tshark's Info prefixes for the retransmission family. */
 function infoPrefix(analysis: number): string {
   if (analysis === 0) return '';
@@ -282,7 +349,12 @@ function scaleFactor(shift: number): number {
 export class TcpConversations {
   private readonly table = new FlowTable<TcpRecord>();
   /** Conversations that carried nothing yet (full ones and SYN-only records), oldest first. */
-  private readonly halfOpen = new Set<TcpRecord>();
+  private readonly halfOpen = new Set<FlowSlot>();
+  /**
+   * Open conversations whose unfinished message the buffer budget gave up and that carried no
+   * payload since, in the order they stalled: the first is the one idle longest.
+   */
+  private readonly stalledList = new Set<TcpConversation>();
   private streams = 0;
   private readonly budget: ReassemblyBudget;
   /** Directions holding out-of-order data, for the shared budget. */
@@ -305,13 +377,18 @@ export class TcpConversations {
       this.table.clear();
       this.halfOpen.clear();
       this.retired.clear();
+      this.stalledList.clear();
       return;
     }
     // Closed conversations, and ones only one side ever spoke in (SYNs no one answered), go
     // after the linger time; the rest after the idle limit above (a handshake with no data yet
     // stays in the half-open list, bounded by its limit, but lingers as long as any open one).
     for (const conv of this.table.records()) {
-      if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && now - conv.lastSec > CLOSED_LINGER_SECONDS) {
+      const idle = now - conv.lastSec;
+      // A compact record whose handshake was answered lasts as a full conversation would: until the idle limit.
+      if (conv instanceof SynOnly && conv.rest !== undefined) {
+        if (idle > IDLE_SECONDS) this.forget(conv);
+      } else if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && idle > CLOSED_LINGER_SECONDS) {
         // Only a conversation that carried data is worth its numbers (a scan's handshakes are not).
         const retire = conv instanceof TcpConversation && conv.idled && !conv.halfOpen;
         this.forget(conv);
@@ -380,17 +457,22 @@ export class TcpConversations {
     const payload = d.subarray(h.headerLength);
     const frame = packet.frame;
     const compact = payload.length === 0 && (h.flags & (SYN | ACK | FIN | RST)) === SYN;
-    const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact);
+    const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact, payload.length);
     if (found instanceof SynOnly) {
-      packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      if (found.rest === undefined) packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      else packet.layers.push(this.handshakeLayer(d, h, found));
       return;
     }
     const conv = found;
     const dir = this.table.side;
     if (conv.halfOpen && payload.length > 0) {
       conv.halfOpen = false;
-      this.halfOpen.delete(conv);
+      this.leaveHalfOpen(conv);
     }
+    if (conv.stalled && payload.length > 0) this.unstall(conv);
+    // Buffers an application attaches now are this conversation's (see `stalled`).
+    const buffers = this.core.buffers;
+    if (buffers !== undefined) buffers.owner = conv;
     const mine = conv.dirs[dir];
     const peer = conv.dirs[dir === 0 ? 1 : 0];
     if ((h.flags & SYN) !== 0) {
@@ -443,6 +525,45 @@ export class TcpConversations {
       mine.fin = mine.relative(h.seq) + payload.length;
     }
     if ((h.flags & RST) !== 0 || conv.both(FIN_SEEN)) this.end(conv);
+    if (buffers !== undefined) buffers.owner = undefined;
+  }
+
+  /**
+   * The buffer budget gave up an unfinished message of `owner`'s application: the conversation
+   * is left inside a message (a peer that declared more than it sends, connections left open by
+   * the thousand) and joins the stalled list until it carries payload again. Past
+   * `-o tcp.stalled_limit` the oldest stalled are ended and forgotten, with one finding: their
+   * application, TCP analysis and numbers are what every such connection would otherwise keep
+   * until the idle limit.
+   */
+  stalled(owner: object): void {
+    // A closed conversation holds no application state (and every one forgotten was ended first).
+    if (!(owner instanceof TcpConversation) || owner.closed || owner.stalled) return;
+    owner.stalled = true;
+    this.stalledList.add(owner);
+    if (this.stalledList.size > this.core.options.stalledLimit) this.evictStalled();
+  }
+
+  private unstall(conv: TcpConversation): void {
+    conv.stalled = false;
+    this.stalledList.delete(conv);
+  }
+
+  /** Too many stalled conversations: the oldest sixteenth is ended and forgotten, with one finding. */
+  private evictStalled(): void {
+    const batch = evictBatch(this.core.options.stalledLimit);
+    const victims: TcpConversation[] = [];
+    for (const conv of this.stalledList) {
+      if (victims.length >= batch) break;
+      victims.push(conv);
+    }
+    for (const conv of victims) {
+      this.end(conv);
+      this.forget(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.stalledLimit.at(frame,
+      `more than ${this.core.options.stalledLimit} TCP conversations left inside an application message the buffer budget gave up, with nothing sent since: the ${victims.length} stalled longest were ended and forgotten (a later segment of one starts a new stream)`));
   }
 
   /** A TCP header quoted in an ICMP error: ports (and sequence number) only, no reassembly. */
@@ -462,7 +583,7 @@ export class TcpConversations {
   }
 
   /** The conversation a segment belongs to (made when new); `table.side` is the segment's direction. */
-  private conversation(ip: IpInfo, h: TcpHeader, now: number, nsec: number, compact: boolean): TcpRecord {
+  private conversation(ip: IpInfo, h: TcpHeader, now: number, nsec: number, compact: boolean, payloadLength: number): TcpRecord {
     const src4 = ip.src4 ?? -1;
     const dst4 = ip.dst4 ?? -1;
     const src = ip.src;
@@ -475,7 +596,9 @@ export class TcpConversations {
       const found = this.retired.recall(hash, src, sp, dst, dp, src4, dst4);
       if (found !== undefined) record = this.revive(found, ip, h, hash, now);
     }
-    // A SYN-only record becomes a full conversation on its second segment, the SYN replayed first.
+    // A SYN-only record takes the handshake's SYN/ACK and ACK as they come; anything else makes
+    // it a full conversation, what it holds replayed first.
+    if (record instanceof SynOnly && payloadLength === 0 && this.absorb(record, h, this.table.side, now, nsec)) return record;
     let conv = record instanceof SynOnly ? this.promote(record) : record;
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
     let reuseIndex: number | undefined;
@@ -505,7 +628,7 @@ export class TcpConversations {
         // The first segment is a SYN: a compact record until anything else arrives.
         const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.streams++, h, nsec);
         this.table.insert(syn);
-        this.halfOpen.add(syn);
+        this.enterHalfOpen(syn);
         if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
         this.table.side = 0;
         return syn;
@@ -517,7 +640,7 @@ export class TcpConversations {
         : new TcpConversation(reuseIndex ?? this.streams++, dst4 >= 0 ? '' : dst, src4 >= 0 ? '' : src, dp, sp, dst4, src4, hash, now, this.budget);
       this.table.insert(conv);
       conv.halfOpen = true;
-      this.halfOpen.add(conv);
+      this.enterHalfOpen(conv);
       if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
       this.table.side = srcIsClient ? 0 : 1;
       if (carried !== undefined) conv.analysis = carried.senderDir === this.table.side ? carried.analysis : carried.analysis.mirrored();
@@ -532,16 +655,70 @@ export class TcpConversations {
    * the half-open list, as the newest) with its SYN replayed as `segment` handles a first SYN.
    */
   private promote(syn: SynOnly): TcpConversation {
-    const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, syn.lastSec, this.budget);
-    this.table.remove(syn);
-    this.halfOpen.delete(syn);
-    this.table.insert(conv);
+    const conv = this.materialize(syn).conv;
+    // A full conversation made on the second segment is the newest; one that the record's
+    // handshake stood for takes the record's place (the SYN/ACK made it the newest then).
+    // (In the half-open list the record's place is its table place: `replace` hands it on.)
+    if (syn.rest === undefined) {
+      this.leaveHalfOpen(syn);
+      this.table.remove(syn);
+      this.table.insert(conv);
+      this.enterHalfOpen(conv);
+    } else this.table.replace(syn, conv);
     conv.halfOpen = true;
-    this.halfOpen.add(conv);
+    return conv;
+  }
+
+  /**
+   * The full conversation a compact record stands for, its segments replayed as `segment` handles
+   * them (outside the table), and the layer values of the last one replayed.
+   */
+  private materialize(syn: SynOnly): { conv: TcpConversation; last: LayerValues | undefined } {
+    const rest = syn.rest;
+    const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, rest?.synSec ?? syn.lastSec, this.budget);
     conv.mark(SENT, 0);
     conv.dirs[0].syn(syn.seq);
-    analyseFirstSyn(conv.analysis, syn.seq, syn.ack, syn.flags, syn.window, syn.windowScale, syn.lastSec, syn.tsNsec);
-    return conv;
+    analyseFirstSyn(conv.analysis, syn.seq, syn.ack, syn.flags, syn.window, syn.windowScale, rest?.synSec ?? syn.lastSec, syn.tsNsec);
+    if (rest === undefined) return { conv, last: undefined };
+    const serverIsn = rest.seq;
+    let last = replayHandshakeSegment(conv, 1, serverIsn, (syn.seq + 1) >>> 0, SYN | ACK, rest.window, rest.windowScale, rest.sec, rest.nsec);
+    if (rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
+    return { conv, last };
+  }
+
+  /**
+   * The next step of a compact record's handshake, kept in the record: the SYN/ACK from the
+   * server acknowledging the SYN, then the client's bare ACK of it. False for anything else.
+   */
+  private absorb(syn: SynOnly, h: TcpHeader, side: Direction, now: number, nsec: number): boolean {
+    const flags = h.flags & 0x1ff;
+    const rest = syn.rest;
+    if (rest === undefined) {
+      if (side !== 1 || flags !== (SYN | ACK) || h.ack !== ((syn.seq + 1) >>> 0) || (syn.flags & 0x1ff) !== SYN) return false;
+      syn.rest = new HandshakeRest(syn.lastSec, h, now, nsec);
+    } else {
+      if (side !== 0 || flags !== ACK || rest.ackWindow !== undefined || h.seq !== ((syn.seq + 1) >>> 0) || h.ack !== ((rest.seq + 1) >>> 0)) return false;
+      rest.ackWindow = h.window;
+      rest.ackSec = now;
+      rest.ackNsec = nsec;
+    }
+    syn.lastSec = now;
+    // The SYN/ACK is where a full conversation would have been made: the newest in the table and
+    // the half-open list, as then.
+    if (rest === undefined) {
+      this.leaveHalfOpen(syn);
+      this.table.remove(syn);
+      this.table.insert(syn);
+      this.enterHalfOpen(syn);
+    }
+    this.table.side = side;
+    return true;
+  }
+
+  /** The layer of a handshake segment a compact record took: what the full conversation would show. */
+  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): TcpLayer {
+    const v = this.materialize(syn).last!;
+    return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
   }
 
   /** The table is full: the oldest conversations are ended and forgotten, with one finding. */
@@ -560,7 +737,8 @@ export class TcpConversations {
   private evictHalfOpen(): void {
     const batch = evictBatch(this.core.options.halfOpenLimit);
     let n = 0;
-    for (const conv of this.halfOpen) {
+    for (const slot of this.halfOpen) {
+      const conv = slot.rec as TcpRecord;
       if (n++ >= batch) break;
       this.end(conv);
       this.forget(conv);
@@ -571,12 +749,21 @@ export class TcpConversations {
   }
 
   private forget(conv: TcpRecord): void {
-    this.table.remove(conv);
-    if (conv instanceof SynOnly) this.halfOpen.delete(conv);
+    if (conv instanceof SynOnly) this.leaveHalfOpen(conv);
     else if (conv.halfOpen) {
       conv.halfOpen = false;
-      this.halfOpen.delete(conv);
+      this.leaveHalfOpen(conv);
     }
+    this.table.remove(conv);
+  }
+
+  /** The half-open list holds records' table places (in the table's order of them). */
+  private enterHalfOpen(rec: TcpRecord): void {
+    if (rec.slot !== undefined) this.halfOpen.add(rec.slot);
+  }
+
+  private leaveHalfOpen(rec: TcpRecord): void {
+    if (rec.slot !== undefined) this.halfOpen.delete(rec.slot);
   }
 
   /** The out-of-order budget across conversations is exceeded: the largest wait becomes a gap. */
@@ -642,6 +829,7 @@ export class TcpConversations {
     if (conv instanceof SynOnly || conv.closed) return;
     conv.closed = true;
     conv.idled = idle;
+    if (conv.stalled) this.unstall(conv);
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);

@@ -213,6 +213,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     summary: 'too many TCP conversations that carried no data yet (a SYN flood, a connect scan): the oldest were forgotten',
     requirement: 'At most 65,536 TCP conversations that carried no data yet — SYNs no one answered, handshakes with nothing after them — are tracked at once (by default; -o tcp.half_open_limit); past it the oldest sixteenth is forgotten, and a later segment of one starts a new tcp.stream.',
   },
+  stalledLimit: {
+    id: 'tcp.stalled-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many TCP conversations left inside a message the buffer budget gave up, sending nothing since: the oldest were ended and forgotten',
+    requirement: 'At most 1,024 open TCP conversations whose unfinished application message was given up by the buffer budget (-o app.buffer_limit), and which carried no payload since, are kept (by default; -o tcp.stalled_limit); past it the sixteenth stalled longest is ended and forgotten (application state, analysis, numbers), and a later segment of one starts a new tcp.stream.',
+  },
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',

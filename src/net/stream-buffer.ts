@@ -33,6 +33,14 @@ export class BufferBudget {
   /** Room counted across buffers holding bytes. */
   held = 0;
   private readonly heap: StreamBuffer[] = [];
+  /**
+   * The connection being dissected, set by the engine while an application runs: a buffer
+   * attached meanwhile belongs to it (`StreamBuffer.owner`), so that when the budget gives the
+   * buffer's bytes up the engine knows which connection was left inside a message.
+   */
+  owner: object | undefined;
+  /** Counts buffers as they start holding bytes, for `StreamBuffer.since`. */
+  private started = 0;
 
   constructor(readonly limit: number) {}
 
@@ -71,6 +79,7 @@ export class BufferBudget {
       i = heap.length;
       heap.push(buf);
       buf.heapIndex = i;
+      buf.since = this.started++;
     }
     if (now > before) this.siftUp(i);
     else this.siftDown(i);
@@ -82,7 +91,7 @@ export class BufferBudget {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent]!;
-      if (p.counted >= item.counted) break;
+      if (!comesFirst(item, p)) break;
       heap[i] = p;
       p.heapIndex = i;
       i = parent;
@@ -99,9 +108,9 @@ export class BufferBudget {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && heap[right]!.counted > heap[left]!.counted ? right : left;
+      const child = right < n && comesFirst(heap[right]!, heap[left]!) ? right : left;
       const c = heap[child]!;
-      if (c.counted <= item.counted) break;
+      if (!comesFirst(c, item)) break;
       heap[i] = c;
       c.heapIndex = i;
       i = child;
@@ -109,6 +118,15 @@ export class BufferBudget {
     heap[i] = item;
     item.heapIndex = i;
   }
+}
+
+/**
+ * The budget's order: the most room first and, of equal rooms, the one holding bytes longest.
+ * Buffers of one hostile pattern all reach the same room; giving up the oldest first releases the
+ * reorder window's watermark (which the oldest first byte holds) instead of an arbitrary one.
+ */
+function comesFirst(a: StreamBuffer, b: StreamBuffer): boolean {
+  return a.counted > b.counted || (a.counted === b.counted && a.since < b.since);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -120,29 +138,41 @@ const EMPTY = new Uint8Array(0);
 export const MAX_IDLE_ROOM = 0;
 /** The smallest room a buffer gets when bytes first arrive. */
 const MIN_ROOM = 256;
-/** Rooms up to this size are kept for reuse when given back (256, 512, … 4096 bytes). */
-const MAX_SPARE_ROOM = 4096;
-/** Spare rooms kept per size. */
+/** Rooms up to this size are kept for reuse when given back (256, 512, … 128 KiB). */
+const MAX_SPARE_ROOM = 128 * 1024;
+/** Spare rooms kept per size: 64 of the small ones, 1 MiB of each larger size (8 of 128 KiB); 5 MiB at most in all. */
 const MAX_SPARES = 64;
+const MAX_SPARE_BYTES = 1024 * 1024;
 /**
  * Rooms given back by emptied buffers, by size (index log2(size / MIN_ROOM)), shared by every
  * buffer: most messages fit one segment, and a room taken and given back per message would
- * otherwise be a new ArrayBuffer each time.
+ * otherwise be a new ArrayBuffer each time. The larger sizes are for messages that grow a
+ * buffer by doubling (a room of each size on the way, then the last one given up): without
+ * them, connections that each bring a large unfinished message (left open by the thousand,
+ * the buffer budget giving them up in turn) made ~250 KB of garbage ArrayBuffers apiece,
+ * which the allocator and V8 kept as RSS.
  */
-const spares: Uint8Array[][] = [[], [], [], [], []];
+const spares: Uint8Array[][] = Array.from({ length: 31 - Math.clz32(MAX_SPARE_ROOM / MIN_ROOM) + 1 }, () => []);
 
 function spareClass(size: number): number {
   return size >= MIN_ROOM && size <= MAX_SPARE_ROOM && (size & (size - 1)) === 0 ? 31 - Math.clz32(size / MIN_ROOM) : -1;
 }
 
-function takeRoom(size: number): Uint8Array {
+/** A room of `size` bytes (a power of two), a spare when there is one: its bytes are stale, not zero. */
+export function takeRoom(size: number): Uint8Array {
   const c = spareClass(size);
   return (c >= 0 ? spares[c]!.pop() : undefined) ?? new Uint8Array(size);
 }
 
-function giveBack(room: Uint8Array): void {
+/** A room no longer used (nothing may keep a view of it): kept as a spare when its size has room. */
+export function giveBack(room: Uint8Array): void {
   const c = spareClass(room.length);
-  if (c >= 0 && spares[c]!.length < MAX_SPARES) spares[c]!.push(room);
+  if (c >= 0 && spares[c]!.length < Math.min(MAX_SPARES, MAX_SPARE_BYTES / room.length)) spares[c]!.push(room);
+}
+
+/** Spare rooms kept now, in bytes (for tests). */
+export function spareBytes(): number {
+  return spares.reduce((sum, list) => sum + list.reduce((s, room) => s + room.length, 0), 0);
 }
 
 export class StreamBuffer {
@@ -158,10 +188,14 @@ export class StreamBuffer {
   counted = 0;
   /** Position in the budget's heap (-1: not in it). */
   heapIndex = -1;
+  /** When (in the budget's count) this buffer last started holding bytes: ties go oldest first. */
+  since = 0;
   /** The frame of the first byte held, for the reorder window (none until attached with holds). */
   private firstHold: MovingHold | undefined;
   /** What the owner does when the budget takes this buffer's bytes (drop them and resynchronise). */
   evict: (() => void) | undefined;
+  /** The connection the buffer was attached for (the budget's `owner` then), if any. */
+  owner: object | undefined;
 
   /**
    * Nothing is allocated until bytes arrive: most connections never buffer anything. The first
@@ -180,6 +214,7 @@ export class StreamBuffer {
   attach(budget: BufferBudget | undefined, evict: () => void, holds?: FrameHolds): void {
     this.budget = budget;
     this.evict = evict;
+    this.owner = budget?.owner;
     this.firstHold = holds !== undefined ? new MovingHold(holds) : undefined;
   }
 

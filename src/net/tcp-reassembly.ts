@@ -6,6 +6,8 @@
 // unwrapped against the next expected one. A direction that carries no out-of-order data and
 // no retransmission allocates nothing but its delivered-bytes history, which starts small.
 
+import { giveBack, takeRoom } from './stream-buffer.js';
+
 /** What the reassembler tells its owner; the owner forwards data and gaps to the application. */
 export interface ReassemblySink {
   data(bytes: Uint8Array): void;
@@ -166,7 +168,10 @@ export class TcpDirection {
   /** Releases what the direction holds (the connection ended): numbers stay, buffers go. */
   release(): void {
     this.dropPending();
-    if (this.history !== undefined && this.budget !== undefined) this.budget.historyBytes -= this.history.length - FIRST_HISTORY;
+    if (this.history !== undefined) {
+      if (this.budget !== undefined) this.budget.historyBytes -= this.history.length - FIRST_HISTORY;
+      giveBack(this.history);
+    }
     this.history = undefined;
     this.historyLength = 0;
   }
@@ -267,10 +272,13 @@ export class TcpDirection {
         } else budget.historyBytes += counted(size) - counted(old);
       }
       if (ring === undefined || size > ring.length) {
-        const grown = new Uint8Array(size);
+        // Rooms come from and go back to the stream buffers' spares: a history grows by doubling
+        // in every connection that delivers more than 512 bytes (only the delivered range is read).
+        const grown = takeRoom(size);
         // Keep what the old ring held, at the same positions modulo the new size.
         if (ring !== undefined) {
           for (let p = this.next - this.historyLength; p < this.next; p++) grown[p & (grown.length - 1)] = ring[p & (ring.length - 1)]!;
+          giveBack(ring);
         }
         ring = this.history = grown;
       }

@@ -7,12 +7,12 @@ import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
 
 /**
- * How far back (in frames) carrier findings are remembered; events reach back at most this far.
- * A distance, not a count of frames with findings: on spam a frame in twenty has a warning, and
- * a count would keep an hour of them.
+ * How far back (in frames) carrier findings are remembered at most; events reach back at most
+ * this far. A distance, not a count of frames with findings: on spam a frame in twenty has a
+ * warning, and a count kept an hour of them. Frames below every hold are forgotten sooner
+ * (`forgetBelow`): no event to come can name them.
  */
 const MAX_FRAMES = 65536;
-const PRUNE_EVERY = 4096;
 /** Link and network layers carry every event, whatever its transport path names. */
 const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
 
@@ -24,18 +24,29 @@ function protocolOf(id: string): string {
 
 export class CarrierFindings {
   private readonly byFrame = new Map<number, Finding[]>();
-  private nextPrune = PRUNE_EVERY;
+  /**
+   * The remembered frame numbers, oldest first, in a ring: the oldest is found here, not at the
+   * front of the Map, where every deletion leaves a hole the next look scans past.
+   */
+  private readonly order = new Float64Array(MAX_FRAMES);
+  private head = 0;
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
+    const number = packet.frame.number;
+    this.forgetBelow(number - MAX_FRAMES + 1);
     let kept: Finding[] | undefined;
     for (const item of packet.findings) {
       if (item.severity === 'note') continue;
       (kept ??= []).push(item);
     }
-    const number = packet.frame.number;
-    if (number >= this.nextPrune) this.prune(number);
-    if (kept !== undefined) this.byFrame.set(number, kept);
+    if (kept === undefined) return;
+    // A frame seen again (not in one file) keeps its place, as in the Map.
+    if (!this.byFrame.has(number)) {
+      if (this.byFrame.size >= MAX_FRAMES) this.dropOldest();
+      this.order[(this.head + this.byFrame.size) % MAX_FRAMES] = number;
+    }
+    this.byFrame.set(number, kept);
   }
 
   /** The event with the carrier findings of its frames added (itself when there are none). */
@@ -56,19 +67,28 @@ export class CarrierFindings {
     return added === undefined ? event : { ...event, findings: [...event.findings, ...added] };
   }
 
+  /**
+   * Forgets the frames below `frame`: the engine's oldest hold (overdue ones included) — every
+   * event still to come holds its first frame until emitted, and its frames are not older — or
+   * the distance bound. Frames arrive in increasing order, so the ring's front is the oldest.
+   */
+  forgetBelow(frame: number): void {
+    while (this.byFrame.size > 0 && this.order[this.head]! < frame) this.dropOldest();
+  }
+
+  /** Frames remembered. */
+  get size(): number {
+    return this.byFrame.size;
+  }
+
   /** A new capture: frame numbers start again. */
   clear(): void {
     this.byFrame.clear();
-    this.nextPrune = PRUNE_EVERY;
+    this.head = 0;
   }
 
-  /** Forgets frames more than MAX_FRAMES before `number` (every PRUNE_EVERY frames, not per frame). */
-  private prune(number: number): void {
-    this.nextPrune = number + PRUNE_EVERY;
-    // Frames come in increasing order, so the map's first entries are the oldest.
-    for (const old of this.byFrame.keys()) {
-      if (old > number - MAX_FRAMES) break;
-      this.byFrame.delete(old);
-    }
+  private dropOldest(): void {
+    this.byFrame.delete(this.order[this.head]!);
+    this.head = (this.head + 1) % MAX_FRAMES;
   }
 }

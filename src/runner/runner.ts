@@ -132,6 +132,7 @@ export class Runner {
             if (window !== undefined) {
               window.releaseBelow(engine.watermark);
               window.advance(frame.tsSec);
+              carriers?.forgetBelow(engine.oldestHeld);
             }
           },
           warning: (message) => {

@@ -33,6 +33,11 @@ export class HoldRegistry implements FrameHolds {
   now = 0;
   /** Frames whose holds outlived the horizon and stopped holding the watermark back. */
   overdue = 0;
+  /**
+   * The frames of those holds, for `oldestAny` (they still will carry an event); a frame whose
+   * count fell to zero leaves it when it surfaces.
+   */
+  private readonly overdueFrames = new BinaryHeap<number>((a, b) => a < b);
   /** Live holds (the sum of the counts). */
   private live = 0;
   /** Releases of frames that were not held (a bug in the caller; counted, never negative). */
@@ -92,15 +97,27 @@ export class HoldRegistry implements FrameHolds {
       if (this.counts.has(top.frame)) {
         if (top.since >= horizon) return top.frame;
         this.overdue++;
+        this.overdueFrames.push(top.frame);
       }
       this.heap.pop();
     }
     return Infinity;
   }
 
+  /**
+   * The oldest frame held, overdue holds included (Infinity when none): no event emitted from now
+   * on has a frame below it, late ones included. What remembers frames for events (the runner's
+   * carrier findings) forgets those below it.
+   */
+  get oldestAny(): number {
+    for (let top = this.overdueFrames.peek(); top !== undefined && !this.counts.has(top); top = this.overdueFrames.peek()) this.overdueFrames.pop();
+    return Math.min(this.overdueFrames.peek() ?? Infinity, this.oldestSince(-Infinity));
+  }
+
   clear(): void {
     this.counts.clear();
     this.heap.clear();
+    this.overdueFrames.clear();
     this.live = 0;
   }
 }
