@@ -6,8 +6,8 @@ import type { Frame } from '../capture/frame.js';
 import type { Finding } from '../model/findings.js';
 import { FRAME_FINDINGS, MSGSCOPE_FINDINGS } from './findings.js';
 import type { TimelineEvent } from '../model/events.js';
-import type { Packet } from '../model/packet.js';
-import { decodeLink } from '../net/link.js';
+import { FramePacket, type Packet } from '../model/packet.js';
+import { decodeLink, settleLinkAddresses } from '../net/link.js';
 import { decodeArp } from '../net/arp.js';
 import { decodeIpx } from '../net/ipx.js';
 import type { EngineCore, EngineOptions, Route } from './context.js';
@@ -90,7 +90,7 @@ export class Engine implements EngineCore {
   frame(frame: Frame): void {
     this.holds.now = frame.tsSec;
     this.timers.advance(frame.tsSec, this.runTimer);
-    const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
+    const packet = new FramePacket(frame);
     this.packet = packet;
     this.frameCount++;
     this.lastFrame = frame.number;
@@ -104,6 +104,7 @@ export class Engine implements EngineCore {
     } catch (err) {
       this.reportError(packet, 'engine', err);
     }
+    settleLinkAddresses(packet);
     if (frame.caplen < frame.len && packet.layers.length > 0) {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
       packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));

@@ -4,7 +4,7 @@ import { defineProtocol, f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { ETH_FINDINGS, LLC_FINDINGS, NULL_FINDINGS, PPP_FINDINGS, PPPOES_FINDINGS, SLL_FINDINGS, VLAN_FINDINGS } from './findings.js';
 import { LINKTYPE } from '../capture/frame.js';
-import type { Packet } from '../model/packet.js';
+import { FramePacket, type Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 export const ETHERTYPES: Record<number, string> = {
@@ -81,6 +81,35 @@ export interface NetStart {
 
 const NONE: NetStart = { ethertype: -1, offset: 0 };
 
+/**
+ * The link layer's source (and destination, when `dstAt` >= 0) MAC address as the packet's
+ * addresses, until a network layer sets its own. The engine's packets defer the text until
+ * `settleLinkAddresses`; any other packet gets it at once.
+ */
+function setLinkAddresses(packet: Packet, d: Uint8Array, srcAt: number, dstAt: number): void {
+  if (packet instanceof FramePacket) {
+    packet.linkBytes = d;
+    packet.linkSrcAt = srcAt;
+    packet.linkDstAt = dstAt;
+    return;
+  }
+  packet.src = macString(d, srcAt);
+  if (dstAt >= 0) packet.dst = macString(d, dstAt);
+}
+
+/**
+ * After the frame's dissection, while its bytes are valid: the deferred link-layer addresses
+ * become the packet's where no network layer set its own (an IP, IPv6 or IPX address is never
+ * empty, so an empty one was not set).
+ */
+export function settleLinkAddresses(packet: FramePacket): void {
+  const d = packet.linkBytes;
+  if (d === undefined) return;
+  if (packet.linkSrcAt >= 0 && packet.src === '') packet.src = macString(d, packet.linkSrcAt);
+  if (packet.linkDstAt >= 0 && packet.dst === '') packet.dst = macString(d, packet.linkDstAt);
+  packet.linkBytes = undefined;
+}
+
 export function decodeLink(packet: Packet, data: Uint8Array, linkType: number): NetStart {
   switch (linkType) {
     case LINKTYPE.ETHERNET:
@@ -136,8 +165,7 @@ function isIsl(d: Uint8Array, o: number): boolean {
 function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetStart {
   if (d.length - o < 14) return truncated(packet, ETH_FINDINGS.truncated);
   const type = (d[o + 12]! << 8) | d[o + 13]!;
-  packet.src = macString(d, o + 6);
-  packet.dst = macString(d, o);
+  setLinkAddresses(packet, d, o + 6, o);
   const isLength = type <= 1500;
   // ISL frames carry an 802.3 length and the inner frame after 26 bytes; tshark lists the ISL
   // header as a second `eth` layer, and so do we.
@@ -246,7 +274,7 @@ function decodeSll(packet: Packet, d: Uint8Array): NetStart {
   const hatype = (d[2]! << 8) | d[3]!;
   const halen = (d[4]! << 8) | d[5]!;
   const etype = (d[14]! << 8) | d[15]!;
-  if (halen === 6) packet.src = macString(d, 6);
+  if (halen === 6) setLinkAddresses(packet, d, 6, -1);
   packet.layers.push({
     name: 'sll',
     bytes: d,
@@ -270,7 +298,7 @@ function decodeSll2(packet: Packet, d: Uint8Array): NetStart {
   const hatype = (d[8]! << 8) | d[9]!;
   const pkttype = d[10]!;
   const halen = d[11]!;
-  if (halen === 6) packet.src = macString(d, 12);
+  if (halen === 6) setLinkAddresses(packet, d, 12, -1);
   packet.layers.push({
     name: 'sll',
     bytes: d,
