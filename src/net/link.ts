@@ -4,7 +4,7 @@ import { defineProtocol, f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { ETH_FINDINGS, LLC_FINDINGS, NULL_FINDINGS, PPP_FINDINGS, PPPOES_FINDINGS, SLL_FINDINGS, VLAN_FINDINGS } from './findings.js';
 import { LINKTYPE } from '../capture/frame.js';
-import { FramePacket, type Packet } from '../model/packet.js';
+import { FramePacket, type Layer, type Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 export const ETHERTYPES: Record<number, string> = {
@@ -162,6 +162,38 @@ function isIsl(d: Uint8Array, o: number): boolean {
   return (d[o] === 0x01 || d[o] === 0x03) && d[o + 1] === 0x00 && d[o + 2] === 0x0c && d[o + 3] === 0x00 && d[o + 4] === 0x00;
 }
 
+/** An Ethernet header's layer (or ISL's, shown as a second `eth`): its tree is built when an output asks (no closure per frame). */
+class EthLayer implements Layer {
+  readonly name = 'eth';
+  readonly info = undefined;
+  readonly length: number;
+  readonly column: string | undefined;
+
+  constructor(readonly bytes: Uint8Array, readonly offset: number, private readonly isLength: boolean, private readonly isl: boolean) {
+    this.length = isl ? 26 : 14;
+    this.column = isl ? 'ISL' : undefined;
+  }
+
+  tree(): FieldNode[] {
+    const d = this.bytes;
+    const o = this.offset;
+    const type = (d[o + 12]! << 8) | d[o + 13]!;
+    const nodes = [f(ETH.dst, macString(d, o), o, 6), f(ETH.src, macString(d, o + 6), o + 6, 6), this.isLength ? f(ETH.len, type, o + 12, 2) : f(ETH.type, type, o + 12, 2)];
+    if (this.isl) {
+      const vlan = (d[o + 20]! << 8) | d[o + 21]!;
+      nodes.push(
+        f(ISL.type, d[o + 5]! >> 4, o + 5, 1),
+        f(ISL.user, d[o + 5]! & 0x0f, o + 5, 1),
+        f(ISL.hsa, (d[o + 17]! << 16) | (d[o + 18]! << 8) | d[o + 19]!, o + 17, 3),
+        f(ISL.vlan_id, vlan >> 1, o + 20, 2),
+        f(ISL.bpdu, (vlan & 1) === 1, o + 20, 2),
+        f(ISL.index, (d[o + 22]! << 8) | d[o + 23]!, o + 22, 2),
+      );
+    }
+    return nodes;
+  }
+}
+
 function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetStart {
   if (d.length - o < 14) return truncated(packet, ETH_FINDINGS.truncated);
   const type = (d[o + 12]! << 8) | d[o + 13]!;
@@ -171,29 +203,7 @@ function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetSta
   // header as a second `eth` layer, and so do we.
   const isl = isLength && depth === 0 && d.length - o >= 26 + 14 && isIsl(d, o) && d[o + 14] === 0xaa && d[o + 15] === 0xaa && d[o + 16] === 0x03;
   const islType = d[o + 5]! >> 4;
-  packet.layers.push({
-    name: 'eth',
-    bytes: d,
-    offset: o,
-    length: isl ? 26 : 14,
-    info: undefined,
-    column: isl ? 'ISL' : undefined,
-    tree: () => {
-      const nodes = [f(ETH.dst, macString(d, o), o, 6), f(ETH.src, macString(d, o + 6), o + 6, 6), isLength ? f(ETH.len, type, o + 12, 2) : f(ETH.type, type, o + 12, 2)];
-      if (isl) {
-        const vlan = (d[o + 20]! << 8) | d[o + 21]!;
-        nodes.push(
-          f(ISL.type, islType, o + 5, 1),
-          f(ISL.user, d[o + 5]! & 0x0f, o + 5, 1),
-          f(ISL.hsa, (d[o + 17]! << 16) | (d[o + 18]! << 8) | d[o + 19]!, o + 17, 3),
-          f(ISL.vlan_id, vlan >> 1, o + 20, 2),
-          f(ISL.bpdu, (vlan & 1) === 1, o + 20, 2),
-          f(ISL.index, (d[o + 22]! << 8) | d[o + 23]!, o + 22, 2),
-        );
-      }
-      return nodes;
-    },
-  });
+  packet.layers.push(new EthLayer(d, o, isLength, isl));
   if (isl) return islType === 0 ? decodeEthernet(packet, d, o + 26, depth + 1) : NONE;
   if (isLength) {
     const end = Math.min(d.length, o + 14 + type);

@@ -18,11 +18,12 @@ export interface SummaryColumns {
   readonly info: string;
 }
 
-export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }): SummaryColumns {
+/** `time`: the time column's text when it is not the default (seconds since `first`). */
+export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }, time?: string): SummaryColumns {
   const frame = packet.frame;
   return {
     no: frame.number,
-    time: relativeSeconds(frame.tsSec, frame.tsNsec, first.tsSec, first.tsNsec),
+    time: time ?? relativeSeconds(frame.tsSec, frame.tsNsec, first.tsSec, first.tsNsec),
     src: packet.src,
     dst: packet.dst,
     protocol: protocolColumn(packet),
@@ -55,8 +56,24 @@ export class ColumnWidths {
     const w = displayWidth(text);
     if (w > this[column]) this[column] = w;
     const pad = this[column] - w;
-    return pad === 0 ? text : right ? ' '.repeat(pad) + text : text + ' '.repeat(pad);
+    return pad === 0 ? text : right ? spaces(pad) + text : text + spaces(pad);
   }
+}
+
+// Padding of the usual widths is shared, not made for every line.
+const SPACES: readonly string[] = Array.from({ length: 32 }, (_, i) => ' '.repeat(i));
+
+function spaces(n: number): string {
+  return n < SPACES.length ? SPACES[n]! : ' '.repeat(n);
+}
+
+/** `text.padStart(width)` and `text.padEnd(width)` with the shared padding. */
+function padStart(text: string, width: number): string {
+  return text.length >= width ? text : spaces(width - text.length) + text;
+}
+
+function padEnd(text: string, width: number): string {
+  return text.length >= width ? text : text + spaces(width - text.length);
 }
 
 /**
@@ -66,7 +83,7 @@ export class ColumnWidths {
  */
 export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined, severity?: Severity, widths: ColumnWidths = new ColumnWidths()): string {
   const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
-  const head = `${widths.fit('no', String(c.no), true)} ${widths.fit('time', c.time, true)} ${escapeText(c.src).padStart(15)}${arrow}${escapeText(c.dst).padEnd(15)} `;
+  const head = `${widths.fit('no', String(c.no), true)} ${widths.fit('time', c.time, true)} ${padStart(escapeText(c.src), 15)}${arrow}${padEnd(escapeText(c.dst), 15)} `;
   const protocol = widths.fit('protocol', escapeText(c.protocol), false);
   const middle = ` ${widths.fit('length', String(c.length), true)} `;
   let info = escapeText(c.info);

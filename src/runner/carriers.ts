@@ -19,6 +19,12 @@ function protocolOf(id: string): string {
 
 export class CarrierFindings {
   private readonly byFrame = new Map<number, Finding[]>();
+  /**
+   * The remembered frame numbers, oldest first (a ring of MAX_FRAMES): the oldest is found
+   * here, not at the front of the Map, where every deletion leaves a hole to scan past.
+   */
+  private readonly order = new Float64Array(MAX_FRAMES);
+  private oldest = 0;
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
@@ -28,8 +34,15 @@ export class CarrierFindings {
       (kept ??= []).push(item);
     }
     if (kept === undefined) return;
-    if (this.byFrame.size >= MAX_FRAMES) this.byFrame.delete(this.byFrame.keys().next().value as number);
-    this.byFrame.set(packet.frame.number, kept);
+    const frame = packet.frame.number;
+    const size = this.byFrame.size;
+    if (size >= MAX_FRAMES) {
+      this.byFrame.delete(this.order[this.oldest]!);
+      this.oldest = (this.oldest + 1) % MAX_FRAMES;
+    }
+    // A frame seen again (not in one file) keeps its place, as in the Map.
+    if (!this.byFrame.has(frame)) this.order[(this.oldest + this.byFrame.size) % MAX_FRAMES] = frame;
+    this.byFrame.set(frame, kept);
   }
 
   /** The event with the carrier findings of its frames added (itself when there are none). */
@@ -53,5 +66,6 @@ export class CarrierFindings {
   /** A new capture: frame numbers start again. */
   clear(): void {
     this.byFrame.clear();
+    this.oldest = 0;
   }
 }

@@ -36,9 +36,8 @@ export class PacketTextSink implements PacketSink {
     else {
       if (this.sizedFile !== file.index) this.sizeNumberColumn(file);
       const first = file.start ?? packet.frame;
-      const columns = summaryColumns(packet, first);
-      const time = this.clock?.text(packet.frame, first) ?? columns.time;
-      this.out.line(summaryLine({ ...columns, time }, style, width, worstSeverity(packet), this.widths));
+      const columns = summaryColumns(packet, first, this.clock?.text(packet.frame, first));
+      this.out.line(summaryLine(columns, style, width, worstSeverity(packet), this.widths));
     }
     if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
     else if (verbose) this.out.line('');
