@@ -3,6 +3,7 @@
 // request matched with its response, fault or reject, or with the ICMP error that bounced it
 // (by the quoted activity and sequence number when the quote holds them, else by the quoted IP
 // header and ports); unanswered requests finished at the end of the capture.
+import { FifoMap } from '../../util/fifo-map.js';
 import { datagramKey, type EngineContext, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import { DCERPC_CL_FINDINGS as CL } from './findings.js';
@@ -67,9 +68,9 @@ export class ClEngine {
   /** activity|seq → key of the pending request, for responses from another port. */
   private readonly byActivity = new Map<string, string>();
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
-  private readonly done = new Map<string, true>();
+  private readonly done = new FifoMap<string, true>();
   /** datagramKey of each request datagram → its call's key (oldest forgotten first). */
-  private readonly sent = new Map<string, string>();
+  private readonly sent = new FifoMap<string, string>();
   private count = 0;
 
   constructor(private readonly interfaces: RpcInterfaces) {}
@@ -219,7 +220,7 @@ export class ClEngine {
 
   private remember(datagram: string, call: string): void {
     this.sent.delete(datagram);
-    if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.keys().next().value as string);
+    if (this.sent.size >= MAX_SENT) this.sent.deleteOldest();
     this.sent.set(datagram, call);
   }
 
@@ -348,7 +349,7 @@ export class ClEngine {
     ctx.holds?.release(p.request.frames[0] ?? 0);
     const akey = `${p.ids.activity}|${p.ids.seq}`;
     if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);
-    if (this.done.size >= MAX_DONE) this.done.delete(this.done.keys().next().value as string);
+    if (this.done.size >= MAX_DONE) this.done.deleteOldest();
     this.done.set(p.key, true);
     finishCall(ctx, p, outcome, responseParsed, extra);
   }
