@@ -7,6 +7,7 @@ import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';
 import { isoTime, relativeSeconds } from './time.js';
 import type { Style } from './style.js';
+import type { Output } from './writer.js';
 
 export interface SummaryColumns {
   readonly no: number;
@@ -53,10 +54,15 @@ export class ColumnWidths {
 
   /** `text` padded to the column, which grows to hold it. */
   fit(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string, right: boolean): string {
+    const pad = this.pad(column, text);
+    return pad === 0 ? text : right ? spaces(pad) + text : text + spaces(pad);
+  }
+
+  /** The spaces `text` needs to fill the column, which grows to hold it. */
+  pad(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string): number {
     const w = displayWidth(text);
     if (w > this[column]) this[column] = w;
-    const pad = this[column] - w;
-    return pad === 0 ? text : right ? spaces(pad) + text : text + spaces(pad);
+    return this[column] - w;
   }
 }
 
@@ -92,6 +98,48 @@ export function summaryLine(c: SummaryColumns, style: Style, width: number | und
     info = room <= 1 ? '' : fitWidth(info, room);
   }
   return `${head}${style.protocol(protocol, c.protocol)}${middle}${style.tint(info, severity)}`;
+}
+
+/**
+ * `summaryLine` without colour or a width to cut to, written straight into the output's buffer
+ * in pieces: the same bytes without the line's string (its concatenations and their
+ * flattening). The widths grow as `summaryLine`'s do.
+ */
+export function writeSummaryLine(out: Output, c: SummaryColumns, widths: ColumnWidths): void {
+  const no = String(c.no);
+  const noPad = widths.pad('no', no);
+  const timePad = widths.pad('time', c.time);
+  const src = escapeText(c.src);
+  const dst = escapeText(c.dst);
+  const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
+  const protocol = escapeText(c.protocol);
+  const protocolPad = widths.pad('protocol', protocol);
+  const length = String(c.length);
+  const lengthPad = widths.pad('length', length);
+  const info = escapeText(c.info);
+  const srcPad = Math.max(0, 15 - src.length);
+  const dstPad = Math.max(0, 15 - dst.length);
+  const chars = noPad + no.length + 1 + timePad + c.time.length + 1 + srcPad + src.length + 3 + dst.length + dstPad + 1
+    + protocol.length + protocolPad + 1 + lengthPad + length.length + 1 + info.length;
+  if (!out.beginLine(chars)) {
+    out.line(`${spaces(noPad)}${no} ${spaces(timePad)}${c.time} ${spaces(srcPad)}${src}${arrow}${dst}${spaces(dstPad)} ${protocol}${spaces(protocolPad)} ${spaces(lengthPad)}${length} ${info}`);
+    return;
+  }
+  out.spaces(noPad);
+  out.piece(no);
+  out.spaces(1 + timePad);
+  out.piece(c.time);
+  out.spaces(1 + srcPad);
+  out.piece(src);
+  out.piece(arrow);
+  out.piece(dst);
+  out.spaces(dstPad + 1);
+  out.piece(protocol);
+  out.spaces(protocolPad + 1 + lengthPad);
+  out.piece(length);
+  out.spaces(1);
+  out.piece(info);
+  out.endLine();
 }
 
 /** The most severe finding of a frame, for colouring its line. */
