@@ -49,8 +49,11 @@ export class Engine implements EngineCore {
   private readonly udp: UdpFlows;
   private readonly timers = new TimerQueue();
   readonly buffers: BufferBudget;
-  /** Frames pending state holds for the reorder window (`watermark`). */
-  readonly holds = new HoldRegistry();
+  /**
+   * Frames pending state holds for the reorder window (`watermark`): only when events are
+   * wanted (a frame listing has no window, and its dissectors then keep no holds).
+   */
+  readonly holds: HoldRegistry | undefined;
   private frameCount = 0;
   private lastFrame = 0;
   private latestSec = 0;
@@ -60,6 +63,7 @@ export class Engine implements EngineCore {
   constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions>, protocols: ProtocolSet) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
     this.buffers = new BufferBudget(this.options.bufferedBytes);
+    this.holds = handlers.event !== undefined ? new HoldRegistry() : undefined;
     const apps = instantiate(protocols);
     this.tcp = new TcpConversations(this, apps.tcp);
     this.udp = new UdpFlows(this, apps.udp);
@@ -88,7 +92,7 @@ export class Engine implements EngineCore {
   // ---- frames ----
 
   frame(frame: Frame): void {
-    this.holds.now = frame.tsSec;
+    if (this.holds !== undefined) this.holds.now = frame.tsSec;
     this.timers.advance(frame.tsSec, this.runTimer);
     const packet = new FramePacket(frame);
     this.packet = packet;
@@ -131,7 +135,7 @@ export class Engine implements EngineCore {
    * holds its frame until it does.
    */
   get watermark(): number {
-    return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
+    return Math.min(this.holds?.oldestSince(this.latestSec - HOLD_HORIZON) ?? Infinity, this.lastFrame + 1);
   }
 
   get framesSeen(): number {
