@@ -15,8 +15,41 @@ interface Endpoint {
   readonly port: number;
 }
 
+/**
+ * `1.2.3.4:137` read without regular expressions (most endpoints); undefined for anything
+ * else, which parseEndpoint then reads with them (and may still accept, e.g. IPv6).
+ */
+function ipv4Endpoint(text: string): Endpoint | undefined {
+  const n = text.length;
+  const addr = new Uint8Array(4);
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    let value = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      if (++digits > 3) return undefined;
+      value = value * 10 + (c - 0x30);
+    }
+    if (digits === 0 || value > 255 || i >= n || text.charCodeAt(i) !== (part < 3 ? 0x2e : 0x3a)) return undefined;
+    addr[part] = value;
+    i++;
+  }
+  let port = 0;
+  let digits = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39 || ++digits > 5) return undefined;
+    port = port * 10 + (c - 0x30);
+  }
+  return digits === 0 || port > 65535 ? undefined : { addr, port };
+}
+
 /** `1.2.3.4:137` or `[fe80::1]:1863` → address bytes and port; undefined for anything else. */
 export function parseEndpoint(text: string): Endpoint | undefined {
+  const fast = ipv4Endpoint(text);
+  if (fast !== undefined) return fast;
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
   if (m === null) return undefined;
   const port = Number(m[2]);
