@@ -157,7 +157,7 @@ test('every public capture and fixture: no event arrives below the watermark, an
           settle();
           // Every hold counts here, however old (the engine's own watermark lets holds older
           // than HOLD_HORIZON go): this checks that no state emits below a frame it did not hold.
-          watermark = Math.max(watermark, Math.min(engine!.holds.oldest, frame.number + 1));
+          watermark = Math.max(watermark, Math.min(engine!.holds!.oldest, frame.number + 1));
         },
         warning: () => undefined,
       });
@@ -166,9 +166,9 @@ test('every public capture and fixture: no event arrives below the watermark, an
     }
     engine.finish();
     settle();
-    const left = engine.holds.size;
-    if (late > 0 || left > 0 || engine.holds.unmatched > 0) {
-      problems.push(`${path}: ${late} late (${firstLate}), ${left} hold(s) left (oldest frame ${engine.holds.oldest}), ${engine.holds.unmatched} unmatched release(s)`);
+    const left = engine.holds!.size;
+    if (late > 0 || left > 0 || engine.holds!.unmatched > 0) {
+      problems.push(`${path}: ${late} late (${firstLate}), ${left} hold(s) left (oldest frame ${engine.holds!.oldest}), ${engine.holds!.unmatched} unmatched release(s)`);
     }
   }
   assert.deepEqual(problems, []);

@@ -6,8 +6,8 @@ import type { Frame } from '../capture/frame.js';
 import type { Finding } from '../model/findings.js';
 import { FRAME_FINDINGS, MSGSCOPE_FINDINGS } from './findings.js';
 import type { TimelineEvent } from '../model/events.js';
-import type { Packet } from '../model/packet.js';
-import { decodeLink } from '../net/link.js';
+import { FramePacket, type Packet } from '../model/packet.js';
+import { decodeLink, settleLinkAddresses } from '../net/link.js';
 import { decodeArp } from '../net/arp.js';
 import { decodeIpx } from '../net/ipx.js';
 import type { EngineCore, EngineOptions, Route } from './context.js';
@@ -49,8 +49,11 @@ export class Engine implements EngineCore {
   private readonly udp: UdpFlows;
   private readonly timers = new TimerQueue();
   readonly buffers: BufferBudget;
-  /** Frames pending state holds for the reorder window (`watermark`). */
-  readonly holds = new HoldRegistry();
+  /**
+   * Frames pending state holds for the reorder window (`watermark`): only when events are
+   * wanted (a frame listing has no window, and its dissectors then keep no holds).
+   */
+  readonly holds: HoldRegistry | undefined;
   private frameCount = 0;
   private lastFrame = 0;
   private latestSec = 0;
@@ -60,6 +63,7 @@ export class Engine implements EngineCore {
   constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions>, protocols: ProtocolSet) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
     this.buffers = new BufferBudget(this.options.bufferedBytes);
+    this.holds = handlers.event !== undefined ? new HoldRegistry() : undefined;
     const apps = instantiate(protocols);
     this.tcp = new TcpConversations(this, apps.tcp);
     this.udp = new UdpFlows(this, apps.udp);
@@ -88,9 +92,9 @@ export class Engine implements EngineCore {
   // ---- frames ----
 
   frame(frame: Frame): void {
-    this.holds.now = frame.tsSec;
+    if (this.holds !== undefined) this.holds.now = frame.tsSec;
     this.timers.advance(frame.tsSec, this.runTimer);
-    const packet: Packet = { frame, layers: [], src: '', dst: '', findings: [] };
+    const packet = new FramePacket(frame);
     this.packet = packet;
     this.frameCount++;
     this.buffers.owner = undefined;
@@ -105,6 +109,7 @@ export class Engine implements EngineCore {
     } catch (err) {
       this.reportError(packet, 'engine', err);
     }
+    settleLinkAddresses(packet);
     if (frame.caplen < frame.len && packet.layers.length > 0) {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
       packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
@@ -131,7 +136,7 @@ export class Engine implements EngineCore {
    * holds its frame until it does.
    */
   get watermark(): number {
-    return Math.min(this.holds.oldestSince(this.latestSec - HOLD_HORIZON), this.lastFrame + 1);
+    return Math.min(this.holds?.oldestSince(this.latestSec - HOLD_HORIZON) ?? Infinity, this.lastFrame + 1);
   }
 
   /**
@@ -139,7 +144,7 @@ export class Engine implements EngineCore {
    * holds past the horizon (their late events), or the next frame.
    */
   get oldestHeld(): number {
-    return Math.min(this.holds.oldestAny, this.lastFrame + 1);
+    return Math.min(this.holds?.oldestAny ?? Infinity, this.lastFrame + 1);
   }
 
   get framesSeen(): number {

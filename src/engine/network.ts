@@ -1,11 +1,11 @@
 // The network layer of the engine: IPv4 and IPv6 (with defragmentation and IP-in-IP tunnels),
 // ICMP and ICMPv6 (whose errors quote the datagram that caused them, decoded as quoted
 // layers), and the hand-off of each transport payload to TCP or UDP.
-import { f } from '../model/fields.js';
+import { f, type FieldNode } from '../model/fields.js';
 import { ICMP_FINDINGS, ICMPV6_FINDINGS, IP_FINDINGS, IPV6_FINDINGS } from '../net/findings.js';
-import type { Packet } from '../model/packet.js';
+import type { Layer, Packet } from '../model/packet.js';
 import { Defragmenter, type Expired } from '../net/defrag.js';
-import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS } from '../net/ipv4.js';
+import { ipv4Tree, parseIpv4, IP, IP_PROTOCOLS, type Ipv4Header } from '../net/ipv4.js';
 import { ipv6Tree, parseIpv6, IPV6 } from '../net/ipv6.js';
 import { ICMP, ICMP_TYPES, ICMP_UNREACH_CODES, ICMPV6, ICMPV6_TYPES, ICMPV6_UNREACH_CODES } from '../net/transport.js';
 import type { EngineCore, IcmpError } from './context.js';
@@ -39,6 +39,21 @@ export interface IpInfo {
 }
 
 const u32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
+
+/** An IPv4 header's layer: its tree is built when an output asks (no closure per frame). */
+class Ipv4Layer implements Layer {
+  readonly name = 'ip';
+  readonly column = 'IPv4';
+  readonly length: number;
+
+  constructor(readonly bytes: Uint8Array, readonly offset: number, private readonly h: Ipv4Header, readonly quoted: boolean, readonly info: string | undefined) {
+    this.length = h.headerLength;
+  }
+
+  tree(): FieldNode[] {
+    return ipv4Tree(this.bytes, this.offset, this.h);
+  }
+}
 
 export class Network {
   private readonly defrag4 = new Defragmenter((gone, why) => this.giveUp(gone, 'IPv4', why));
@@ -86,16 +101,8 @@ export class Network {
     }
     const fragmented = h.moreFragments || h.fragmentOffset > 0;
     const layerIndex = packet.layers.length;
-    packet.layers.push({
-      name: 'ip',
-      bytes: d,
-      offset: o,
-      length: h.headerLength,
-      quoted: isQuoted,
-      info: fragmented ? `Fragmented IP protocol (proto=${IP_PROTOCOLS[h.protocol] ?? h.protocol} ${h.protocol}, off=${h.fragmentOffset}, ID=${h.id.toString(16).padStart(4, '0')})` : undefined,
-      column: 'IPv4',
-      tree: () => ipv4Tree(d, o, h),
-    });
+    packet.layers.push(new Ipv4Layer(d, o, h, isQuoted,
+      fragmented ? `Fragmented IP protocol (proto=${IP_PROTOCOLS[h.protocol] ?? h.protocol} ${h.protocol}, off=${h.fragmentOffset}, ID=${h.id.toString(16).padStart(4, '0')})` : undefined));
     let payload = d.subarray(o + h.headerLength, end);
     let frames = [packet.frame.number];
     if (fragmented && !isQuoted) {

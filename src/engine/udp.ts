@@ -67,7 +67,12 @@ export class UdpFlows {
     };
     const app = this.pickApp(datagram);
     if (app === undefined) return;
-    this.core.guard(app.name, () => app.dissect(this.core, datagram));
+    // Guarded as EngineCore.guard does, without a closure per datagram.
+    try {
+      app.dissect(this.core, datagram);
+    } catch (err) {
+      this.core.internalError(app.name, err);
+    }
   }
 
   /** Retires flows idle past the limit (forgets all of them at the end). */

@@ -29,3 +29,21 @@ export interface Packet {
   dst: string;
   findings: Finding[];
 }
+
+/**
+ * The packet the engine makes for each frame. The link layer's addresses (Ethernet, SLL) are
+ * only noted here: nearly every frame has an IP layer that replaces them, so their text is made
+ * (src/net/link.ts, `settleLinkAddresses`) only for frames where none did.
+ */
+export class FramePacket implements Packet {
+  readonly layers: Layer[] = [];
+  src = '';
+  dst = '';
+  findings: Finding[] = [];
+  /** The bytes holding the link-layer addresses not yet made text, and their offsets (-1: none). */
+  linkBytes: Uint8Array | undefined = undefined;
+  linkSrcAt = -1;
+  linkDstAt = -1;
+
+  constructor(readonly frame: Frame) {}
+}

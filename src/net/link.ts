@@ -4,7 +4,7 @@ import { defineProtocol, f, type FieldNode } from '../model/fields.js';
 import type { FindingDef } from '../model/findings.js';
 import { ETH_FINDINGS, LLC_FINDINGS, NULL_FINDINGS, PPP_FINDINGS, PPPOES_FINDINGS, SLL_FINDINGS, VLAN_FINDINGS } from './findings.js';
 import { LINKTYPE } from '../capture/frame.js';
-import type { Packet } from '../model/packet.js';
+import { FramePacket, type Layer, type Packet } from '../model/packet.js';
 import { macString } from './addr.js';
 
 export const ETHERTYPES: Record<number, string> = {
@@ -81,6 +81,35 @@ export interface NetStart {
 
 const NONE: NetStart = { ethertype: -1, offset: 0 };
 
+/**
+ * The link layer's source (and destination, when `dstAt` >= 0) MAC address as the packet's
+ * addresses, until a network layer sets its own. The engine's packets defer the text until
+ * `settleLinkAddresses`; any other packet gets it at once.
+ */
+function setLinkAddresses(packet: Packet, d: Uint8Array, srcAt: number, dstAt: number): void {
+  if (packet instanceof FramePacket) {
+    packet.linkBytes = d;
+    packet.linkSrcAt = srcAt;
+    packet.linkDstAt = dstAt;
+    return;
+  }
+  packet.src = macString(d, srcAt);
+  if (dstAt >= 0) packet.dst = macString(d, dstAt);
+}
+
+/**
+ * After the frame's dissection, while its bytes are valid: the deferred link-layer addresses
+ * become the packet's where no network layer set its own (an IP, IPv6 or IPX address is never
+ * empty, so an empty one was not set).
+ */
+export function settleLinkAddresses(packet: FramePacket): void {
+  const d = packet.linkBytes;
+  if (d === undefined) return;
+  if (packet.linkSrcAt >= 0 && packet.src === '') packet.src = macString(d, packet.linkSrcAt);
+  if (packet.linkDstAt >= 0 && packet.dst === '') packet.dst = macString(d, packet.linkDstAt);
+  packet.linkBytes = undefined;
+}
+
 export function decodeLink(packet: Packet, data: Uint8Array, linkType: number): NetStart {
   switch (linkType) {
     case LINKTYPE.ETHERNET:
@@ -133,39 +162,48 @@ function isIsl(d: Uint8Array, o: number): boolean {
   return (d[o] === 0x01 || d[o] === 0x03) && d[o + 1] === 0x00 && d[o + 2] === 0x0c && d[o + 3] === 0x00 && d[o + 4] === 0x00;
 }
 
+/** An Ethernet header's layer (or ISL's, shown as a second `eth`): its tree is built when an output asks (no closure per frame). */
+class EthLayer implements Layer {
+  readonly name = 'eth';
+  readonly info = undefined;
+  readonly length: number;
+  readonly column: string | undefined;
+
+  constructor(readonly bytes: Uint8Array, readonly offset: number, private readonly isLength: boolean, private readonly isl: boolean) {
+    this.length = isl ? 26 : 14;
+    this.column = isl ? 'ISL' : undefined;
+  }
+
+  tree(): FieldNode[] {
+    const d = this.bytes;
+    const o = this.offset;
+    const type = (d[o + 12]! << 8) | d[o + 13]!;
+    const nodes = [f(ETH.dst, macString(d, o), o, 6), f(ETH.src, macString(d, o + 6), o + 6, 6), this.isLength ? f(ETH.len, type, o + 12, 2) : f(ETH.type, type, o + 12, 2)];
+    if (this.isl) {
+      const vlan = (d[o + 20]! << 8) | d[o + 21]!;
+      nodes.push(
+        f(ISL.type, d[o + 5]! >> 4, o + 5, 1),
+        f(ISL.user, d[o + 5]! & 0x0f, o + 5, 1),
+        f(ISL.hsa, (d[o + 17]! << 16) | (d[o + 18]! << 8) | d[o + 19]!, o + 17, 3),
+        f(ISL.vlan_id, vlan >> 1, o + 20, 2),
+        f(ISL.bpdu, (vlan & 1) === 1, o + 20, 2),
+        f(ISL.index, (d[o + 22]! << 8) | d[o + 23]!, o + 22, 2),
+      );
+    }
+    return nodes;
+  }
+}
+
 function decodeEthernet(packet: Packet, d: Uint8Array, o = 0, depth = 0): NetStart {
   if (d.length - o < 14) return truncated(packet, ETH_FINDINGS.truncated);
   const type = (d[o + 12]! << 8) | d[o + 13]!;
-  packet.src = macString(d, o + 6);
-  packet.dst = macString(d, o);
+  setLinkAddresses(packet, d, o + 6, o);
   const isLength = type <= 1500;
   // ISL frames carry an 802.3 length and the inner frame after 26 bytes; tshark lists the ISL
   // header as a second `eth` layer, and so do we.
   const isl = isLength && depth === 0 && d.length - o >= 26 + 14 && isIsl(d, o) && d[o + 14] === 0xaa && d[o + 15] === 0xaa && d[o + 16] === 0x03;
   const islType = d[o + 5]! >> 4;
-  packet.layers.push({
-    name: 'eth',
-    bytes: d,
-    offset: o,
-    length: isl ? 26 : 14,
-    info: undefined,
-    column: isl ? 'ISL' : undefined,
-    tree: () => {
-      const nodes = [f(ETH.dst, macString(d, o), o, 6), f(ETH.src, macString(d, o + 6), o + 6, 6), isLength ? f(ETH.len, type, o + 12, 2) : f(ETH.type, type, o + 12, 2)];
-      if (isl) {
-        const vlan = (d[o + 20]! << 8) | d[o + 21]!;
-        nodes.push(
-          f(ISL.type, islType, o + 5, 1),
-          f(ISL.user, d[o + 5]! & 0x0f, o + 5, 1),
-          f(ISL.hsa, (d[o + 17]! << 16) | (d[o + 18]! << 8) | d[o + 19]!, o + 17, 3),
-          f(ISL.vlan_id, vlan >> 1, o + 20, 2),
-          f(ISL.bpdu, (vlan & 1) === 1, o + 20, 2),
-          f(ISL.index, (d[o + 22]! << 8) | d[o + 23]!, o + 22, 2),
-        );
-      }
-      return nodes;
-    },
-  });
+  packet.layers.push(new EthLayer(d, o, isLength, isl));
   if (isl) return islType === 0 ? decodeEthernet(packet, d, o + 26, depth + 1) : NONE;
   if (isLength) {
     const end = Math.min(d.length, o + 14 + type);
@@ -246,7 +284,7 @@ function decodeSll(packet: Packet, d: Uint8Array): NetStart {
   const hatype = (d[2]! << 8) | d[3]!;
   const halen = (d[4]! << 8) | d[5]!;
   const etype = (d[14]! << 8) | d[15]!;
-  if (halen === 6) packet.src = macString(d, 6);
+  if (halen === 6) setLinkAddresses(packet, d, 6, -1);
   packet.layers.push({
     name: 'sll',
     bytes: d,
@@ -270,7 +308,7 @@ function decodeSll2(packet: Packet, d: Uint8Array): NetStart {
   const hatype = (d[8]! << 8) | d[9]!;
   const pkttype = d[10]!;
   const halen = d[11]!;
-  if (halen === 6) packet.src = macString(d, 12);
+  if (halen === 6) setLinkAddresses(packet, d, 12, -1);
   packet.layers.push({
     name: 'sll',
     bytes: d,

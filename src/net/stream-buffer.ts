@@ -282,7 +282,9 @@ export class StreamBuffer {
     let drop = 0;
     while (drop < this.marks.length && this.marks[drop]!.end <= this.consumedTotal) drop++;
     if (drop > 0) {
-      this.marks.splice(0, drop);
+      // One mark (the usual case) by shift: splice would make an array of the removed marks.
+      if (drop === 1) this.marks.shift();
+      else this.marks.splice(0, drop);
       if (this.firstHold !== undefined && this.firstHold.held !== 0) this.firstHold.set(this.marks[0]?.frame ?? 0);
     }
     if (count > 0 && this.start === this.end) {

@@ -287,8 +287,11 @@ export class TcpDirection {
     const src = data.length > size ? data.subarray(data.length - size) : data;
     const at = (this.next + data.length - src.length) & (size - 1);
     const first = Math.min(src.length, size - at);
-    ring.set(src.subarray(0, first), at);
-    if (first < src.length) ring.set(src.subarray(first), 0);
+    if (first === src.length) ring.set(src, at);
+    else {
+      ring.set(src.subarray(0, first), at);
+      ring.set(src.subarray(first), 0);
+    }
     this.historyLength = Math.min(size, this.historyLength + data.length);
   }
 

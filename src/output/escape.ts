@@ -26,7 +26,17 @@ function escapeChar(ch: string): string {
 
 /** For terminals and text output: control characters become visible escapes (`\n`, `\x1b`). */
 export function escapeText(text: string): string {
-  // Most texts hold nothing to escape: a test is cheaper than a replace with a callback.
+  // Most texts are printable ASCII, which holds nothing to escape: a loop over the code units
+  // says so without the regular expression's class of ranges.
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) break;
+    i++;
+  }
+  if (i === n) return text;
+  // Otherwise a test is cheaper than a replace with a callback.
   return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, escapeChar) : text;
 }
 
@@ -84,8 +94,15 @@ function charWidth(ch: string): number {
 
 /** Terminal columns that (already escaped, colourless) text takes. */
 export function displayWidth(text: string): number {
-  // Fast path: ASCII and Latin text is one column a character.
-  if (/^[\u0020-\u02ff]*$/.test(text)) return text.length;
+  // Fast path: ASCII and Latin text (U+0020–U+02FF) is one column a character.
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x2ff) break;
+    i++;
+  }
+  if (i === n) return n;
   let w = 0;
   for (const ch of text) w += charWidth(ch);
   return w;

@@ -9,14 +9,23 @@ import type { ColumnWidths } from './packet-view.js';
 
 /** The contract's JSON form: `time` as ISO-8601 in place of the internal seconds/nanoseconds. */
 export function eventJson(event: TimelineEvent): Record<string, unknown> {
-  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, uid, communityId, findings, ...rest } = event;
+  const { tsSec, tsNsec, kind, frames, protocol, transport, src, dst, uid, communityId, findings } = event;
   const out: Record<string, unknown> = { kind, time: isoTime(tsSec, tsNsec), frames, protocol, transport, src, dst };
   if (uid !== undefined) out.uid = uid;
   if (communityId !== undefined) out.community_id = communityId;
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined) out[key] = value;
+  // The kind's own keys, in the event's order (a loop over its keys: no rest copy, no entry pairs).
+  const fields = event as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    if (COMMON_KEYS.has(key)) continue;
+    const value = fields[key];
+    if (value !== undefined) out[key] = value;
+  }
   out.findings = findings;
   return out;
 }
+
+/** The keys every event has, placed first (or renamed) by eventJson. */
+const COMMON_KEYS: ReadonlySet<string> = new Set(['tsSec', 'tsNsec', 'kind', 'frames', 'protocol', 'transport', 'src', 'dst', 'uid', 'communityId', 'findings']);
 
 function quote(text: string): string {
   return `"${escapeText(text)}"`;

@@ -7,6 +7,7 @@ import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';
 import { isoTime, relativeSeconds } from './time.js';
 import type { Style } from './style.js';
+import type { Output } from './writer.js';
 
 export interface SummaryColumns {
   readonly no: number;
@@ -18,11 +19,12 @@ export interface SummaryColumns {
   readonly info: string;
 }
 
-export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }): SummaryColumns {
+/** `time`: the time column's text when it is not the default (seconds since `first`). */
+export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }, time?: string): SummaryColumns {
   const frame = packet.frame;
   return {
     no: frame.number,
-    time: relativeSeconds(frame.tsSec, frame.tsNsec, first.tsSec, first.tsNsec),
+    time: time ?? relativeSeconds(frame.tsSec, frame.tsNsec, first.tsSec, first.tsNsec),
     src: packet.src,
     dst: packet.dst,
     protocol: protocolColumn(packet),
@@ -52,11 +54,32 @@ export class ColumnWidths {
 
   /** `text` padded to the column, which grows to hold it. */
   fit(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string, right: boolean): string {
+    const pad = this.pad(column, text);
+    return pad === 0 ? text : right ? spaces(pad) + text : text + spaces(pad);
+  }
+
+  /** The spaces `text` needs to fill the column, which grows to hold it. */
+  pad(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string): number {
     const w = displayWidth(text);
     if (w > this[column]) this[column] = w;
-    const pad = this[column] - w;
-    return pad === 0 ? text : right ? ' '.repeat(pad) + text : text + ' '.repeat(pad);
+    return this[column] - w;
   }
+}
+
+// Padding of the usual widths is shared, not made for every line.
+const SPACES: readonly string[] = Array.from({ length: 32 }, (_, i) => ' '.repeat(i));
+
+function spaces(n: number): string {
+  return n < SPACES.length ? SPACES[n]! : ' '.repeat(n);
+}
+
+/** `text.padStart(width)` and `text.padEnd(width)` with the shared padding. */
+function padStart(text: string, width: number): string {
+  return text.length >= width ? text : spaces(width - text.length) + text;
+}
+
+function padEnd(text: string, width: number): string {
+  return text.length >= width ? text : text + spaces(width - text.length);
 }
 
 /**
@@ -66,7 +89,7 @@ export class ColumnWidths {
  */
 export function summaryLine(c: SummaryColumns, style: Style, width: number | undefined, severity?: Severity, widths: ColumnWidths = new ColumnWidths()): string {
   const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
-  const head = `${widths.fit('no', String(c.no), true)} ${widths.fit('time', c.time, true)} ${escapeText(c.src).padStart(15)}${arrow}${escapeText(c.dst).padEnd(15)} `;
+  const head = `${widths.fit('no', String(c.no), true)} ${widths.fit('time', c.time, true)} ${padStart(escapeText(c.src), 15)}${arrow}${padEnd(escapeText(c.dst), 15)} `;
   const protocol = widths.fit('protocol', escapeText(c.protocol), false);
   const middle = ` ${widths.fit('length', String(c.length), true)} `;
   let info = escapeText(c.info);
@@ -75,6 +98,48 @@ export function summaryLine(c: SummaryColumns, style: Style, width: number | und
     info = room <= 1 ? '' : fitWidth(info, room);
   }
   return `${head}${style.protocol(protocol, c.protocol)}${middle}${style.tint(info, severity)}`;
+}
+
+/**
+ * `summaryLine` without colour or a width to cut to, written straight into the output's buffer
+ * in pieces: the same bytes without the line's string (its concatenations and their
+ * flattening). The widths grow as `summaryLine`'s do.
+ */
+export function writeSummaryLine(out: Output, c: SummaryColumns, widths: ColumnWidths): void {
+  const no = String(c.no);
+  const noPad = widths.pad('no', no);
+  const timePad = widths.pad('time', c.time);
+  const src = escapeText(c.src);
+  const dst = escapeText(c.dst);
+  const arrow = c.src !== '' || c.dst !== '' ? ' → ' : '   ';
+  const protocol = escapeText(c.protocol);
+  const protocolPad = widths.pad('protocol', protocol);
+  const length = String(c.length);
+  const lengthPad = widths.pad('length', length);
+  const info = escapeText(c.info);
+  const srcPad = Math.max(0, 15 - src.length);
+  const dstPad = Math.max(0, 15 - dst.length);
+  const chars = noPad + no.length + 1 + timePad + c.time.length + 1 + srcPad + src.length + 3 + dst.length + dstPad + 1
+    + protocol.length + protocolPad + 1 + lengthPad + length.length + 1 + info.length;
+  if (!out.beginLine(chars)) {
+    out.line(`${spaces(noPad)}${no} ${spaces(timePad)}${c.time} ${spaces(srcPad)}${src}${arrow}${dst}${spaces(dstPad)} ${protocol}${spaces(protocolPad)} ${spaces(lengthPad)}${length} ${info}`);
+    return;
+  }
+  out.spaces(noPad);
+  out.piece(no);
+  out.spaces(1 + timePad);
+  out.piece(c.time);
+  out.spaces(1 + srcPad);
+  out.piece(src);
+  out.piece(arrow);
+  out.piece(dst);
+  out.spaces(dstPad + 1);
+  out.piece(protocol);
+  out.spaces(protocolPad + 1 + lengthPad);
+  out.piece(length);
+  out.spaces(1);
+  out.piece(info);
+  out.endLine();
 }
 
 /** The most severe finding of a frame, for colouring its line. */

@@ -4,6 +4,8 @@ import type { Severity } from '../model/findings.js';
 import type { MessageStatus } from '../model/events.js';
 
 export interface Style {
+  /** True when every method returns its text unchanged (no colour): outputs may then skip them. */
+  readonly plain?: boolean;
   protocol(text: string, protocol: string): string;
   heading(text: string): string;
   severity(severity: Severity): string;
@@ -31,6 +33,7 @@ const PROTOCOL_COLOURS: Record<string, (c: ChalkInstance) => ChalkInstance> = {
 export function makeStyle(colour: boolean): Style {
   const c = new Chalk({ level: colour ? 1 : 0 });
   return {
+    plain: !colour,
     protocol: (text, protocol) => (colour ? (PROTOCOL_COLOURS[protocol.toUpperCase()]?.(c) ?? c.reset)(text) : text),
     heading: (text) => c.bold(text),
     severity: (severity) => (severity === 'error' ? c.red.bold('[error]') : severity === 'warning' ? c.yellow('[warning]') : c.blue('[note]')),

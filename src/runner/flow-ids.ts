@@ -15,8 +15,41 @@ interface Endpoint {
   readonly port: number;
 }
 
+/**
+ * `1.2.3.4:137` read without regular expressions (most endpoints); undefined for anything
+ * else, which parseEndpoint then reads with them (and may still accept, e.g. IPv6).
+ */
+function ipv4Endpoint(text: string): Endpoint | undefined {
+  const n = text.length;
+  const addr = new Uint8Array(4);
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    let value = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      if (++digits > 3) return undefined;
+      value = value * 10 + (c - 0x30);
+    }
+    if (digits === 0 || value > 255 || i >= n || text.charCodeAt(i) !== (part < 3 ? 0x2e : 0x3a)) return undefined;
+    addr[part] = value;
+    i++;
+  }
+  let port = 0;
+  let digits = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39 || ++digits > 5) return undefined;
+    port = port * 10 + (c - 0x30);
+  }
+  return digits === 0 || port > 65535 ? undefined : { addr, port };
+}
+
 /** `1.2.3.4:137` or `[fe80::1]:1863` → address bytes and port; undefined for anything else. */
 export function parseEndpoint(text: string): Endpoint | undefined {
+  const fast = ipv4Endpoint(text);
+  if (fast !== undefined) return fast;
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
   if (m === null) return undefined;
   const port = Number(m[2]);
@@ -98,25 +131,36 @@ interface FlowIds {
   readonly communityId: string | undefined;
 }
 
-// Events of one flow come close together (a message, its session, its notices), so a small
-// memo of the newest flows saves the two SHA-1s and the endpoint parsing for most events. It
-// holds at most MEMO_LIMIT flows and forgets the oldest first; a pure function's results, so
-// it changes nothing but time.
+// Events of one flow come close together (a message, its session, its notices), so a memo of
+// the newest flows saves the two SHA-1s and the endpoint parsing for most events. It is two
+// generations of at most MEMO_LIMIT flows each: when the newer fills up, the older is dropped
+// whole (forgetting one entry at a time from the front of a Map costs a scan over the holes
+// that deletions leave there). A pure function's results, so it changes nothing but time.
 const MEMO_LIMIT = 4096;
-const memo = new Map<string, FlowIds>();
+let memo = new Map<string, FlowIds>();
+let olderMemo = new Map<string, FlowIds>();
 
 /** The event with its `uid` and `communityId` set. */
 export function withFlowIds(event: TimelineEvent, capture: Timestamp | undefined): TimelineEvent {
   // Both ids depend only on the capture, the transport protocol and the unordered endpoints.
   const slash = event.transport.indexOf('/');
   const proto = slash < 0 ? event.transport : event.transport.slice(0, slash);
-  const [a, b] = event.src <= event.dst ? [event.src, event.dst] : [event.dst, event.src];
+  const ordered = event.src <= event.dst;
+  const a = ordered ? event.src : event.dst;
+  const b = ordered ? event.dst : event.src;
   const key = `${capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`}|${proto}|${a}|${b}`;
   let ids = memo.get(key);
   if (ids === undefined) {
-    ids = { uid: conversationUid(capture, event), communityId: eventCommunityId(event) };
-    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+    ids = olderMemo.get(key) ?? { uid: conversationUid(capture, event), communityId: eventCommunityId(event) };
+    if (memo.size >= MEMO_LIMIT) {
+      olderMemo = memo;
+      memo = new Map();
+    }
     memo.set(key, ids);
   }
-  return { ...event, uid: ids.uid, ...(ids.communityId !== undefined ? { communityId: ids.communityId } : {}) };
+  // Set on a copy (the event's own keys keep their order; uid and communityId come after them
+  // unless it had them already), as a spread of a spread would, without the second object.
+  const out: { -readonly [K in keyof TimelineEvent]: TimelineEvent[K] } = { ...event, uid: ids.uid };
+  if (ids.communityId !== undefined) out.communityId = ids.communityId;
+  return out as TimelineEvent;
 }

@@ -1,15 +1,17 @@
 // A memo of recent keys, bounded by count and by age in capture time: what protocols keep to
 // recognise a late copy of something already seen (a retransmitted request, an ICMP bounce of
 // a datagram). A count bound alone keeps an hour of keys on spam; the age bound keeps a few
-// minutes whatever the rate. Entries leave oldest first; setting a key again makes it newest.
+// minutes whatever the rate. Entries leave oldest first (a FifoMap: no scan past the holes
+// deletions leave at a Map's front); setting a key again makes it newest.
+import { FifoMap } from './fifo-map.js';
 
 interface Entry<V> {
-  value: V;
-  sec: number;
+  readonly value: V;
+  readonly sec: number;
 }
 
 export class RecentMap<K, V> {
-  private readonly entries = new Map<K, Entry<V>>();
+  private readonly entries = new FifoMap<K, Entry<V>>();
 
   constructor(private readonly maxEntries: number, private readonly maxAgeSeconds: number) {}
 
@@ -29,15 +31,15 @@ export class RecentMap<K, V> {
   set(key: K, value: V, now: number): void {
     this.entries.delete(key);
     this.expire(now);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as K);
+    if (this.entries.size >= this.maxEntries) this.entries.deleteOldest();
     this.entries.set(key, { value, sec: now });
   }
 
   /** Forgets entries older than the age bound (oldest first; stops at the first young one). */
   expire(now: number): void {
-    for (const [key, entry] of this.entries) {
-      if (now - entry.sec <= this.maxAgeSeconds) return;
-      this.entries.delete(key);
+    for (let key = this.entries.oldestKey(); key !== undefined; key = this.entries.oldestKey()) {
+      if (now - this.entries.get(key)!.sec <= this.maxAgeSeconds) return;
+      this.entries.deleteOldest();
     }
   }
 

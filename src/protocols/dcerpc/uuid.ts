@@ -2,14 +2,24 @@
 // sender's integer byte order, the remaining 8 bytes as they come) and the well-known RPC
 // interfaces, so calls to interfaces msgscope does not decode are still labelled.
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The text of a UUID is put together here, then made a string in one piece (no chain of concatenations). */
+const UUID_TEXT = Buffer.alloc(36);
+const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
+/** Byte order of the text: time_low, time_mid and time_hi_and_version are integers in the sender's order. */
+const LITTLE_ORDER = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+const BIG_ORDER = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 export function uuidString(b: Uint8Array, o: number, little: boolean): string {
-  const h = (i: number): string => HEX[b[o + i]!]!;
-  const first = little ? h(3) + h(2) + h(1) + h(0) : h(0) + h(1) + h(2) + h(3);
-  const mid = little ? h(5) + h(4) : h(4) + h(5);
-  const hi = little ? h(7) + h(6) : h(6) + h(7);
-  return `${first}-${mid}-${hi}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+  const order = little ? LITTLE_ORDER : BIG_ORDER;
+  const out = UUID_TEXT;
+  let at = 0;
+  for (let i = 0; i < 16; i++) {
+    const v = b[o + order[i]!]!;
+    out[at++] = HEX_CODES[v >> 4]!;
+    out[at++] = HEX_CODES[v & 15]!;
+    if (i === 3 || i === 5 || i === 7 || i === 9) out[at++] = 0x2d;
+  }
+  return out.toString('latin1', 0, 36);
 }
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';

@@ -1,6 +1,7 @@
 // The NetBIOS datagram service on UDP 138: labels every datagram, joins FIRST/MORE fragments
 // by source and datagram id (RFC 1002 §4.4.2), and hands the user data (SMB mailslot writes)
 // to the protocol that recognises it, through the datagram seam.
+import { FifoMap } from '../../util/fifo-map.js';
 import { datagramKey, type EngineContext, type IcmpError, type Route, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { DatagramPayloadFactory } from '../../engine/seams.js';
 import type { Timer } from '../../engine/timers.js';
@@ -57,7 +58,7 @@ export class NbdgmService implements UdpAppFactory {
   private readonly held = new Map<string, Held>();
   private readonly heldByError = new Map<string, string>();
   /** datagramKey of each datagram with user data → the key its message is held under (oldest forgotten first). */
-  private readonly sent = new Map<string, string>();
+  private readonly sent = new FifoMap<string, string>();
   /** Fires when the oldest held message's hold time is over and no datagram came to release it. */
   private timer: Timer | undefined;
 
@@ -130,7 +131,7 @@ export class NbdgmService implements UdpAppFactory {
 
   private remember(datagram: string, held: string): void {
     this.sent.delete(datagram);
-    if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.keys().next().value as string);
+    if (this.sent.size >= MAX_SENT) this.sent.deleteOldest();
     this.sent.set(datagram, held);
   }
 

@@ -24,6 +24,13 @@ interface PendingRequest {
   tsNsec: number;
 }
 
+/** The message header's fields (the flags byte is the length's high bits on port 445). */
+function headerNodes(h: NbssHeader, direct: boolean): FieldNode[] {
+  return direct
+    ? [f(NBSS.type, h.type, 0, 1), f(NBSS.length, h.length, 1, 3)]
+    : [f(NBSS.type, h.type, 0, 1), f(NBSS.flags, h.flags, 1, 1, [f(NBSS['flags.e'], (h.flags & 1) !== 0, 1, 1)]), f(NBSS.length, h.length, 1, 3)];
+}
+
 export class NbssApp implements TcpApp {
   private readonly bufs: [StreamBuffer, StreamBuffer] = [new StreamBuffer(BUFFER_LIMIT), new StreamBuffer(BUFFER_LIMIT)];
   /** Whether a direction must look for the next message boundary (after a gap or a bad header). */
@@ -147,9 +154,6 @@ export class NbssApp implements TcpApp {
     const body = msg.subarray(4);
     const cp = ctx.options.oemCodepage;
     const frameNo = packet?.frame.number ?? frames[frames.length - 1] ?? 0;
-    const header: FieldNode[] = this.direct
-      ? [f(NBSS.type, h.type, 0, 1), f(NBSS.length, h.length, 1, 3)]
-      : [f(NBSS.type, h.type, 0, 1), f(NBSS.flags, h.flags, 1, 1, [f(NBSS['flags.e'], (h.flags & 1) !== 0, 1, 1)]), f(NBSS.length, h.length, 1, 3)];
     let info = NBSS_TYPES.get(h.type) ?? `Unknown (0x${h.type.toString(16)})`;
     let detail: () => FieldNode[] = () => [];
     if (dir === 0 && !this.callerSpoke && h.type !== 0x85) {
@@ -218,7 +222,8 @@ export class NbssApp implements TcpApp {
         break;
     }
     if (packet !== undefined) {
-      packet.layers.push({ name: 'nbss', bytes: msg, offset: 0, length: msg.length, info, column: 'NBSS', tree: () => [...header, ...detail()] });
+      const direct = this.direct;
+      packet.layers.push({ name: 'nbss', bytes: msg, offset: 0, length: msg.length, info, column: 'NBSS', tree: () => [...headerNodes(h, direct), ...detail()] });
     }
     if (h.type === 0x00 && body.length > 0) this.dispatch(dir, body, frames, tsSec, tsNsec);
   }
