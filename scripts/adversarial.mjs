@@ -4,7 +4,7 @@
 // time of `read` and `timeline` on each. Memory must come out flat across sizes and time
 // linear in the size.
 //
-//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,syn-collide]
+//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,open-idle,syn-collide]
 //                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
 //                                [--commands read,timeline]
 //
@@ -15,6 +15,7 @@
 //   d7          one SMB messenger group: a 0xD5 start, then 0xD7 text blocks without end
 //   nbdgm-frag  NBDGM first fragments (UDP 138) whose other fragments never come
 //   connect-scan full TCP handshakes to port 139, every one from a new address and port, then nothing
+//   open-idle   connections to 139 that open an NBSS session and then stay silent, open
 //   syn-collide  the SYN flood, with sources chosen to collide under the old (public) flow hash
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
@@ -321,6 +322,16 @@ const PATTERNS = {
       h.writeUInt16BE(names.length + data.length, 10);
       h.writeUInt16BE(0, 12);
       out.frame(i * 1000, udp(src, ipNum('10.1.255.255'), 138, 138, Buffer.concat([h, names, data])));
+    }
+  },
+
+  /** Connections to 139 that open an NBSS session (request, positive response) and then stay silent, open. */
+  'open-idle'(out) {
+    const request = nbss(0x81, Buffer.concat([netbiosName('VICTIM', 0x20), netbiosName('SPAMMER', 0x00)]));
+    for (let i = 0; !out.full; i++) {
+      const c = new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, VICTIM, 1024 + (i & 1023), 139);
+      c.handshake(i * 500);
+      c.fromServer(c.fromClient(i * 500 + 100, request), nbss(0x82, Buffer.alloc(0)));
     }
   },
 

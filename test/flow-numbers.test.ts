@@ -14,7 +14,7 @@ import { ipv4Text } from '../src/net/addr.js';
 import { flatFields } from '../src/output/packet-view.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import { hasTshark } from './helpers.js';
-import { ACK, PSH, SYN, tcp, udp, writePcap, type RawFrame } from './nbt-builder.js';
+import { ACK, nbss, PSH, sessionRequest, SYN, tcp, udp, writePcap, type RawFrame } from './nbt-builder.js';
 
 class Rec extends FlowRecord {}
 
@@ -190,4 +190,38 @@ test('a record that replaces another (a compact TCP record made full) takes its 
   assert.equal(table.size, 3);
   table.remove(full);
   assert.deepEqual([...table.records()], [recs[1], recs[2]]);
+});
+
+test('past -o tcp.app_limit the least recently active conversations with an application are ended and retired; a later segment takes its stream up again', async () => {
+  const t0 = 1_000_000_000;
+  const frames: RawFrame[] = [];
+  // 40 NetBIOS sessions to 139 (session request, positive response), then left open.
+  for (let i = 0; i < 40; i++) {
+    const client = `10.0.1.${i + 1}`;
+    const ts = t0 + i;
+    frames.push({ data: tcp(client, 2000, '10.0.0.2', 139, 100, 0, SYN), ts });
+    frames.push({ data: tcp('10.0.0.2', 139, client, 2000, 500, 101, SYN | ACK), ts });
+    const request = sessionRequest('VICTIM', 0x20, 'SENDER');
+    frames.push({ data: tcp(client, 2000, '10.0.0.2', 139, 101, 501, ACK | PSH, request), ts });
+    frames.push({ data: tcp('10.0.0.2', 139, client, 2000, 501, 101 + request.length, ACK | PSH, nbss(0x82, new Uint8Array(0))), ts });
+  }
+  // The first session speaks again: a NetBIOS keep-alive.
+  frames.push({ data: tcp('10.0.1.1', 2000, '10.0.0.2', 139, 101 + sessionRequest('VICTIM', 0x20, 'SENDER').length, 505, ACK | PSH, nbss(0x85, new Uint8Array(0))), ts: t0 + 100 });
+  const path = writePcap(frames);
+  let last: { stream: string; nbss: boolean } | undefined;
+  const limits: string[] = [];
+  const engine = new Engine({
+    packet: (p) => {
+      for (const x of p.findings) if (x.id === 'tcp.app-limit') limits.push(x.summary);
+      if (p.frame.number === frames.length) last = { stream: String(flatFields(p)['tcp.stream']?.[0]), nbss: p.layers.some((l) => l.name === 'nbss') };
+    },
+    event: () => undefined,
+  }, { appLimit: 16 }, defaultProtocols());
+  await readCapture(path, { frame: (f) => engine.frame(f), warning: () => undefined });
+  engine.finish();
+  // Past 16 open sessions, one (the least recently active) is ended for each new one: 24, and one
+  // more when the first comes back.
+  assert.equal(limits.length, 25);
+  assert.match(limits[0]!, /more than 16 open TCP conversations hold application state/);
+  assert.deepEqual(last, { stream: '0', nbss: true });
 });

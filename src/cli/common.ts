@@ -63,6 +63,7 @@ const LIMIT_PREFS = {
   'app.buffer_limit': 'bufferedBytes',
   'tcp.half_open_limit': 'halfOpenLimit',
   'tcp.stalled_limit': 'stalledLimit',
+  'tcp.app_limit': 'appLimit',
   'flows.limit': 'conversationLimit',
 } as const satisfies Record<string, keyof EngineOptions>;
 

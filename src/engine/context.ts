@@ -22,6 +22,8 @@ export interface EngineOptions {
    * they send nothing more (`-o tcp.stalled_limit`).
    */
   readonly stalledLimit: number;
+  /** Open TCP conversations holding application state (`-o tcp.app_limit`). */
+  readonly appLimit: number;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   halfOpenLimit: 65_536,
   conversationLimit: 262_144,
   stalledLimit: 1024,
+  appLimit: 16_384,
 };
 
 /** Where an event or finding travelled and between whom, for the timeline's common fields. */

@@ -355,6 +355,11 @@ export class TcpConversations {
    * payload since, in the order they stalled: the first is the one idle longest.
    */
   private readonly stalledList = new Set<TcpConversation>();
+  /**
+   * Open conversations with an application, least recently active first (a conversation moves
+   * to the end with each segment): past `-o tcp.app_limit` the first are ended as if idle.
+   */
+  private readonly withApp = new Set<TcpConversation>();
   private streams = 0;
   private readonly budget: ReassemblyBudget;
   /** Directions holding out-of-order data, for the shared budget. */
@@ -378,6 +383,7 @@ export class TcpConversations {
       this.halfOpen.clear();
       this.retired.clear();
       this.stalledList.clear();
+      this.withApp.clear();
       return;
     }
     // Closed conversations, and ones only one side ever spoke in (SYNs no one answered), go
@@ -499,6 +505,7 @@ export class TcpConversations {
     }
     const app = conv.app;
     if (app !== null && app !== undefined) {
+      this.touch(conv);
       const sinks = this.sinksOf(conv);
       if (conv.has(START_HERE, dir) && payload.length > 0) {
         conv.mark(START_HERE, dir, false);
@@ -547,6 +554,35 @@ export class TcpConversations {
   private unstall(conv: TcpConversation): void {
     conv.stalled = false;
     this.stalledList.delete(conv);
+  }
+
+  /** A conversation with an application carried a segment: it becomes the most recently active. */
+  private touch(conv: TcpConversation): void {
+    this.withApp.delete(conv);
+    this.withApp.add(conv);
+    if (this.withApp.size > this.core.options.appLimit) this.evictLeastActive();
+  }
+
+  /**
+   * Too many open conversations hold application state: the least recently active sixteenth
+   * is ended as if idle and retired (its numbers kept), with one finding. A later segment of
+   * one takes its stream up again and finds its application from there.
+   */
+  private evictLeastActive(): void {
+    const batch = evictBatch(this.core.options.appLimit);
+    const victims: TcpConversation[] = [];
+    for (const conv of this.withApp) {
+      if (victims.length >= batch) break;
+      victims.push(conv);
+    }
+    for (const conv of victims) {
+      this.end(conv, true);
+      this.forget(conv);
+      this.retire(conv);
+    }
+    const frame = this.core.packet?.frame.number ?? 0;
+    this.core.packetFinding(TCP_FINDINGS.appLimit.at(frame,
+      `more than ${this.core.options.appLimit} open TCP conversations hold application state: the ${victims.length} least recently active were ended (a later segment of one takes up its stream again)`));
   }
 
   /** Too many stalled conversations: the oldest sixteenth is ended and forgotten, with one finding. */
@@ -830,6 +866,7 @@ export class TcpConversations {
     conv.closed = true;
     conv.idled = idle;
     if (conv.stalled) this.unstall(conv);
+    this.withApp.delete(conv);
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);

@@ -218,6 +218,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     summary: 'too many TCP conversations left inside a message the buffer budget gave up, sending nothing since: the oldest were ended and forgotten',
     requirement: 'At most 1,024 open TCP conversations whose unfinished application message was given up by the buffer budget (-o app.buffer_limit), and which carried no payload since, are kept (by default; -o tcp.stalled_limit); past it the sixteenth stalled longest is ended and forgotten (application state, analysis, numbers), and a later segment of one starts a new tcp.stream.',
   },
+  appLimit: {
+    id: 'tcp.app-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many open TCP conversations holding application state: the least recently active were ended (a later segment takes its numbers up again)',
+    requirement: 'At most 16,384 open TCP conversations hold application state at once (by default; -o tcp.app_limit); past it the sixteenth least recently active is ended as if idle: its application is told and released, its stream number and sequence bases are kept, and a later segment of one finds its application again from there.',
+  },
   bufferBudget: {
     id: 'tcp.buffer-budget', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many bytes of unfinished application messages across all connections: the largest was dropped',
