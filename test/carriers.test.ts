@@ -53,3 +53,14 @@ test('carrier findings: only the layers of the transport path, warnings and erro
   carriers.clear();
   assert.equal(carriers.attach(event), event);
 });
+
+test('carrier findings reach back 65,536 frames whatever the share of frames with a warning, and not much further', () => {
+  const carriers = new CarrierFindings();
+  const at = (frame: number) => ({ id: 'tcp.gap', severity: 'warning' as const, summary: 'gap', frame, spec: 'anomaly' });
+  const packet = (frame: number, warn: boolean): Packet => ({ frame: { number: frame, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 1, data: new Uint8Array(0), interfaceId: 0 }, layers: [], src: '', dst: '', findings: warn ? [at(frame)] : [] });
+  const event = (frame: number): MessageEvent => ({ kind: 'message', tsSec: 0, tsNsec: 0, frames: [frame], protocol: 'msnp', transport: 'tcp/msnp', src: 'a', dst: 'b', findings: [], from: 'x', to: [], text: '', status: 'ok' });
+  // One frame in a hundred has a warning: before, 65,536 of *those* were kept (6.5M frames back).
+  for (let n = 1; n <= 200_000; n++) carriers.packet(packet(n, n % 100 === 0));
+  assert.equal(carriers.attach(event(200_000 - 60_000)).findings.length, 1, 'within the distance');
+  assert.equal(carriers.attach(event(100)).findings.length, 0, 'far back: forgotten');
+});

@@ -14,9 +14,6 @@ import { ipv4Text } from '../net/addr.js';
 export function evictBatch(limit: number): number {
   return Math.max(1, Math.floor(limit / 16));
 }
-/** Flows idle this long (capture time) are ended and forgotten. */
-export const IDLE_SECONDS = 3600;
-
 /** The identity of a flow: both sides' addresses and ports, in the order the record keeps them. */
 export abstract class FlowRecord {
   /** The next record in the same hash bucket. */

@@ -24,7 +24,8 @@ import {
 import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../net/tcp-reassembly.js';
 import { ACK, FIN, parseTcp, RST, SYN, tcpFlagsText, tcpTree, TCP, type TcpHeader } from '../net/transport.js';
 import type { Direction, EngineCore, Route, TcpApp, TcpAppFactory, TcpConversationInfo } from './context.js';
-import { evictBatch, FlowRecord, flowHash, FlowTable, IDLE_SECONDS } from './flows.js';
+import { RetiredNumbers, type RetiredFlow } from './flow-numbers.js';
+import { evictBatch, FlowRecord, flowHash, FlowTable } from './flows.js';
 import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
@@ -42,6 +43,16 @@ export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
  * (twice the 2-minute MSL of RFC 9293 §3.4.2), then forgotten.
  */
 const CLOSED_LINGER_SECONDS = 240;
+/**
+ * An established conversation silent this long (capture time) is ended: its application is
+ * told and released. Zeek's TCP inactivity timeout is 5 minutes; 15 is Windows servers' default
+ * autodisconnect for idle SMB sessions (MS-SMB2's and SMB1's clients reconnect after it), and
+ * far longer than MSNP's pings (a client pings its notification server about every 50 s).
+ * If it speaks again it takes up its numbers and its application is found again.
+ */
+const IDLE_SECONDS = 900;
+/** Conversations ended idle and then forgotten whose numbers are kept (28 bytes each, in a table at most three quarters full). */
+export const RETIRED_TCP_LIMIT = 1 << 18;
 
 const START_HERE = 0;
 const FIN_SEEN = 2;
@@ -63,6 +74,8 @@ class TcpConversation extends FlowRecord implements TcpConversationInfo {
    */
   private dirBits = 0;
   closed = false;
+  /** Ended by the idle timeout, not by FIN or RST: a later segment takes it up again. */
+  idled = false;
   sawHandshake = false;
   /**
    * In the half-open list: no payload carried yet — a SYN no one answered, or a handshake (a
@@ -275,6 +288,8 @@ export class TcpConversations {
   /** Directions holding out-of-order data, for the shared budget. */
   private readonly waiting = new Set<TcpDirection>();
   private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
+  /** Conversations ended idle and then forgotten: stream number, sequence bases, window scales. */
+  private readonly retired = new RetiredNumbers(RETIRED_TCP_LIMIT, RETIRED_WORDS);
 
   constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {
     this.budget = new ReassemblyBudget(core.options.reassemblyBytes, MAX_HISTORY_BYTES);
@@ -283,19 +298,61 @@ export class TcpConversations {
   /** Ends conversations idle past the limit and forgets closed ones (all of them at the end). */
   sweep(now: number, all: boolean): void {
     for (const conv of this.table.records()) {
-      if (all || now - conv.lastSec > IDLE_SECONDS) this.end(conv);
+      if (all) this.end(conv);
+      else if (now - conv.lastSec > IDLE_SECONDS && conv instanceof TcpConversation && !conv.closed) this.end(conv, true);
     }
     if (all) {
       this.table.clear();
       this.halfOpen.clear();
+      this.retired.clear();
       return;
     }
     // Closed conversations, and ones only one side ever spoke in (SYNs no one answered), go
     // after the linger time; the rest after the idle limit above (a handshake with no data yet
     // stays in the half-open list, bounded by its limit, but lingers as long as any open one).
     for (const conv of this.table.records()) {
-      if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && now - conv.lastSec > CLOSED_LINGER_SECONDS) this.forget(conv);
+      if ((conv instanceof SynOnly || conv.closed || (conv.halfOpen && !conv.both(SENT))) && now - conv.lastSec > CLOSED_LINGER_SECONDS) {
+        // Only a conversation that carried data is worth its numbers (a scan's handshakes are not).
+        const retire = conv instanceof TcpConversation && conv.idled && !conv.halfOpen;
+        this.forget(conv);
+        if (retire) this.retire(conv);
+      }
     }
+  }
+
+  /** A conversation ended idle leaves the table: its numbers are kept in case it speaks again. */
+  private retire(conv: TcpConversation): void {
+    if (this.retired.remember(conv, conv.index, retiredWords(conv))) return;
+    this.core.packetFinding(TCP_FINDINGS.numberingLimit.at(this.core.packet?.frame.number ?? 0,
+      `more than ${RETIRED_TCP_LIMIT} idle TCP conversations remembered: their stream numbers were forgotten (a later segment of one starts a new stream)`));
+  }
+
+  /** A segment of a conversation ended idle and forgotten: its record again, ended, with its numbers. */
+  private revive(found: RetiredFlow, ip: IpInfo, h: TcpHeader, hash: number, now: number): TcpConversation {
+    const src4 = ip.src4 ?? -1;
+    const dst4 = ip.dst4 ?? -1;
+    const [a, b, pa, pb, a4, b4] = found.fromSide0
+      ? [ip.src, ip.dst, h.srcPort, h.dstPort, src4, dst4]
+      : [ip.dst, ip.src, h.dstPort, h.srcPort, dst4, src4];
+    const conv = new TcpConversation(found.index, a4 >= 0 ? '' : a, b4 >= 0 ? '' : b, pa, pb, a4, b4, hash, now, this.budget);
+    restoreWords(conv, found.words);
+    conv.closed = true;
+    conv.idled = true;
+    if (this.table.size >= this.core.options.conversationLimit) this.evictOldest();
+    this.table.insert(conv);
+    this.table.side = found.fromSide0 ? 0 : 1;
+    return conv;
+  }
+
+  /** A conversation ended idle speaks again: open, its application to be found from this segment. */
+  private reopen(conv: TcpConversation): void {
+    conv.closed = false;
+    conv.idled = false;
+    conv.app = undefined;
+    conv.appName = '';
+    conv.detectTries = 0;
+    // Not a start at the handshake: each direction's stream starts at its next segment.
+    conv.sawHandshake = false;
   }
 
   /** End of capture, after every conversation ended: the protocols flush state shared across conversations. */
@@ -413,7 +470,11 @@ export class TcpConversations {
     const sp = h.srcPort;
     const dp = h.dstPort;
     const hash = flowHash(src, sp, dst, dp, src4, dst4);
-    const record = this.table.find(hash, src, sp, dst, dp, src4, dst4);
+    let record = this.table.find(hash, src, sp, dst, dp, src4, dst4);
+    if (record === undefined && this.retired.size > 0) {
+      const found = this.retired.recall(hash, src, sp, dst, dp, src4, dst4);
+      if (found !== undefined) record = this.revive(found, ip, h, hash, now);
+    }
     // A SYN-only record becomes a full conversation on its second segment, the SYN replayed first.
     let conv = record instanceof SynOnly ? this.promote(record) : record;
     const pureSyn = (h.flags & (SYN | ACK)) === SYN;
@@ -437,6 +498,7 @@ export class TcpConversations {
         conv = undefined;
       }
     }
+    if (conv !== undefined && conv.idled && !pureSyn) this.reopen(conv);
     if (conv === undefined) {
       if (this.table.size >= this.core.options.conversationLimit) this.evictOldest();
       if (compact && carried === undefined) {
@@ -575,10 +637,11 @@ export class TcpConversations {
     conv.mark(START_HERE, 1, late);
   }
 
-  /** The conversation ended: its application is told and released with its buffers. */
-  private end(conv: TcpRecord): void {
+  /** The conversation ended (`idle`: by the idle timeout): its application is told and released with its buffers. */
+  private end(conv: TcpRecord, idle = false): void {
     if (conv instanceof SynOnly || conv.closed) return;
     conv.closed = true;
+    conv.idled = idle;
     const app = conv.app;
     if (app !== null && app !== undefined) {
       const sinks = this.sinksOf(conv);
@@ -598,5 +661,45 @@ export class TcpConversations {
       d.release();
     }
     conv.sinks = undefined;
+  }
+}
+
+// What a retired conversation keeps besides its number: each direction's sequence base, and
+// one word of flags — per direction whether it has a base, saw its SYN, has sent, and its
+// window scale (tshark's shift, or unknown / none) — so relative numbers and scaled windows
+// go on as before.
+const RETIRED_WORDS = 3;
+const R_BASE = 1;
+const R_SYN = 2;
+const R_SENT = 4;
+/** Window scale shift + 2 (0: none, 1: unknown), 4 bits per direction, above the 3 flag bits each. */
+const R_SCALE_SHIFT = 3;
+
+function retiredWords(conv: TcpConversation): number[] {
+  let flags = 0;
+  for (const dir of [0, 1] as const) {
+    const d = conv.dirs[dir];
+    let bits = 0;
+    if (d.base !== undefined) bits |= R_BASE;
+    if (d.sawSyn) bits |= R_SYN;
+    if (conv.has(SENT, dir)) bits |= R_SENT;
+    bits |= (conv.analysis.sides[dir].winScale + 2) << R_SCALE_SHIFT;
+    flags |= bits << (dir * 8);
+  }
+  return [conv.dirs[0].base ?? 0, conv.dirs[1].base ?? 0, flags];
+}
+
+function restoreWords(conv: TcpConversation, words: readonly number[]): void {
+  const flags = words[2] ?? 0;
+  for (const dir of [0, 1] as const) {
+    const bits = (flags >>> (dir * 8)) & 0xff;
+    const d = conv.dirs[dir];
+    if ((bits & R_BASE) !== 0) {
+      d.base = words[dir] ?? 0;
+      d.next = 1;
+    }
+    d.sawSyn = (bits & R_SYN) !== 0;
+    conv.mark(SENT, dir, (bits & R_SENT) !== 0);
+    conv.analysis.sides[dir].winScale = ((bits >>> R_SCALE_SHIFT) & 0xf) - 2;
   }
 }

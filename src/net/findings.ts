@@ -203,6 +203,11 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
     summary: 'too many TCP conversations tracked: the oldest were ended and forgotten, so a later segment of one starts a new tcp.stream',
     requirement: 'At most 262,144 TCP conversations (by default; -o flows.limit) are tracked at once; past it the oldest sixteenth is ended and forgotten.',
   },
+  numberingLimit: {
+    id: 'tcp.numbering-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
+    summary: 'too many TCP conversations ended idle remembered: their stream numbers were forgotten, so a later segment of one starts a new tcp.stream',
+    requirement: 'The stream numbers, sequence bases and window scales of at most 262,144 TCP conversations ended by the idle timeout (15 minutes) are kept after they leave the table; past it all of them are forgotten at once.',
+  },
   halfOpenLimit: {
     id: 'tcp.half-open-limit', severity: 'warning', spec: 'bound', scope: 'conversation',
     summary: 'too many TCP conversations that carried no data yet (a SYN flood, a connect scan): the oldest were forgotten',

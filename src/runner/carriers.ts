@@ -6,8 +6,13 @@ import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
 
-/** Frames whose carrier findings are remembered (the newest); events reach back at most this far. */
+/**
+ * How far back (in frames) carrier findings are remembered; events reach back at most this far.
+ * A distance, not a count of frames with findings: on spam a frame in twenty has a warning, and
+ * a count would keep an hour of them.
+ */
 const MAX_FRAMES = 65536;
+const PRUNE_EVERY = 4096;
 /** Link and network layers carry every event, whatever its transport path names. */
 const ALWAYS = ['frame', 'eth', 'vlan', 'llc', 'sll', 'null', 'ppp', 'pppoes', 'ip', 'ipv6', 'ipx'];
 
@@ -19,12 +24,7 @@ function protocolOf(id: string): string {
 
 export class CarrierFindings {
   private readonly byFrame = new Map<number, Finding[]>();
-  /**
-   * The remembered frame numbers, oldest first (a ring of MAX_FRAMES): the oldest is found
-   * here, not at the front of the Map, where every deletion leaves a hole to scan past.
-   */
-  private readonly order = new Float64Array(MAX_FRAMES);
-  private oldest = 0;
+  private nextPrune = PRUNE_EVERY;
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
@@ -33,16 +33,9 @@ export class CarrierFindings {
       if (item.severity === 'note') continue;
       (kept ??= []).push(item);
     }
-    if (kept === undefined) return;
-    const frame = packet.frame.number;
-    const size = this.byFrame.size;
-    if (size >= MAX_FRAMES) {
-      this.byFrame.delete(this.order[this.oldest]!);
-      this.oldest = (this.oldest + 1) % MAX_FRAMES;
-    }
-    // A frame seen again (not in one file) keeps its place, as in the Map.
-    if (!this.byFrame.has(frame)) this.order[(this.oldest + this.byFrame.size) % MAX_FRAMES] = frame;
-    this.byFrame.set(frame, kept);
+    const number = packet.frame.number;
+    if (number >= this.nextPrune) this.prune(number);
+    if (kept !== undefined) this.byFrame.set(number, kept);
   }
 
   /** The event with the carrier findings of its frames added (itself when there are none). */
@@ -66,6 +59,16 @@ export class CarrierFindings {
   /** A new capture: frame numbers start again. */
   clear(): void {
     this.byFrame.clear();
-    this.oldest = 0;
+    this.nextPrune = PRUNE_EVERY;
+  }
+
+  /** Forgets frames more than MAX_FRAMES before `number` (every PRUNE_EVERY frames, not per frame). */
+  private prune(number: number): void {
+    this.nextPrune = number + PRUNE_EVERY;
+    // Frames come in increasing order, so the map's first entries are the oldest.
+    for (const old of this.byFrame.keys()) {
+      if (old > number - MAX_FRAMES) break;
+      this.byFrame.delete(old);
+    }
   }
 }

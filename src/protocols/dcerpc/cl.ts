@@ -3,7 +3,6 @@
 // request matched with its response, fault or reject, or with the ICMP error that bounced it
 // (by the quoted activity and sequence number when the quote holds them, else by the quoted IP
 // header and ports); unanswered requests finished at the end of the capture.
-import { FifoMap } from '../../util/fifo-map.js';
 import { datagramKey, type EngineContext, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import { DCERPC_CL_FINDINGS as CL } from './findings.js';
@@ -21,6 +20,7 @@ import type { RpcInterfaces, RpcRoute, RpcStub } from './interfaces.js';
 import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
 import type { Timer } from '../../engine/timers.js';
+import { RecentMap } from '../../util/recent-map.js';
 
 const MAX_ASSEMBLIES = 4096;
 const MAX_FRAGMENTS = 4096;
@@ -31,6 +31,12 @@ const MAX_PENDING = 65536;
 const MAX_DONE = 65536;
 /** Request datagrams remembered by IP header and ports, for bounces whose quote is too short to name the call. */
 const MAX_SENT = 65536;
+/**
+ * Finished calls and sent datagrams are remembered this long (capture time) besides their
+ * count bound: retransmissions come within seconds (C706 12.3: the client's ping and
+ * retransmission timers) and routers bounce at once.
+ */
+const MEMO_SECONDS = 300;
 /** Fragments idle this long (capture time) never complete. */
 const ASSEMBLY_TIMEOUT = 300;
 /**
@@ -68,9 +74,9 @@ export class ClEngine {
   /** activity|seq → key of the pending request, for responses from another port. */
   private readonly byActivity = new Map<string, string>();
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
-  private readonly done = new FifoMap<string, true>();
+  private readonly done = new RecentMap<string, true>(MAX_DONE, MEMO_SECONDS);
   /** datagramKey of each request datagram → its call's key (oldest forgotten first). */
-  private readonly sent = new FifoMap<string, string>();
+  private readonly sent = new RecentMap<string, string>(MAX_SENT, MEMO_SECONDS);
   private count = 0;
 
   constructor(private readonly interfaces: RpcInterfaces) {}
@@ -178,7 +184,7 @@ export class ClEngine {
   ): void {
     const h = pdu.header;
     const key = `${src}|${dst}|${h.activity}|${h.seq}`;
-    this.remember(datagramKey(dg), key);
+    this.sent.set(datagramKey(dg), key, dg.tsSec);
     const route: RpcRoute = { transport: TRANSPORT, client: src, server: dst };
     const joined = this.join(ctx, `${key}|0`, pdu, route, dg, frame, findings, annotate);
     if (joined === undefined) return;
@@ -216,12 +222,6 @@ export class ClEngine {
     p.timer = ctx.schedule(dg.tsSec + RESPONSE_TIMEOUT, () => {
       if (this.pending.get(key) === p) this.finish(ctx, p, { kind: 'none', expected: !p.maybe }, undefined, []);
     });
-  }
-
-  private remember(datagram: string, call: string): void {
-    this.sent.delete(datagram);
-    if (this.sent.size >= MAX_SENT) this.sent.deleteOldest();
-    this.sent.set(datagram, call);
   }
 
   /**
@@ -349,8 +349,7 @@ export class ClEngine {
     ctx.holds?.release(p.request.frames[0] ?? 0);
     const akey = `${p.ids.activity}|${p.ids.seq}`;
     if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);
-    if (this.done.size >= MAX_DONE) this.done.deleteOldest();
-    this.done.set(p.key, true);
+    this.done.set(p.key, true, ctx.packet?.frame.tsSec ?? p.request.tsSec);
     finishCall(ctx, p, outcome, responseParsed, extra);
   }
 
