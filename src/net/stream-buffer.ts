@@ -277,6 +277,16 @@ export class StreamBuffer {
   consume(n: number): Carried {
     const count = Math.min(n, this.length);
     const carried = this.carried(count);
+    this.advance(count);
+    return carried;
+  }
+
+  /** Removes the next `n` bytes, when the caller does not need to know which frames carried them. */
+  discard(n: number): void {
+    this.advance(Math.min(n, this.length));
+  }
+
+  private advance(count: number): void {
     this.start += count;
     this.consumedTotal += count;
     let drop = 0;
@@ -294,12 +304,11 @@ export class StreamBuffer {
       this.buf = EMPTY;
       this.recount();
     }
-    return carried;
   }
 
   /** Drops everything buffered (after a gap, when the upper protocol must resynchronise). */
   clear(): void {
-    this.consume(this.length);
+    this.discard(this.length);
   }
 
   /** Tells the budget the room this buffer now counts for (its room while it holds bytes). */

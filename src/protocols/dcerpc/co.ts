@@ -150,7 +150,7 @@ export class CoConnection {
         const frame = buf.carried(1).frames[0] ?? 0;
         if (!this.lost[dir]) this.report(CO.badHeader, frame, `${at < 0 ? view.length - CO_HEADER_LEN + 1 : at} byte(s) that do not start a DCE/RPC v5 PDU skipped`);
         this.lost[dir] = at < 0;
-        buf.consume(at < 0 ? view.length - CO_HEADER_LEN + 1 : at);
+        buf.discard(at < 0 ? view.length - CO_HEADER_LEN + 1 : at);
         continue;
       }
       this.lost[dir] = false;

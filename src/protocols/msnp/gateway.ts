@@ -134,7 +134,7 @@ export class GatewayApp implements TcpApp {
       if (view.length < head.headLength + length) return;
       const body = view.slice(head.headLength, head.headLength + length);
       const headBytes = view.slice(0, head.headLength);
-      buf.consume(head.headLength + length);
+      buf.discard(head.headLength + length);
       this.message(dir, head, headBytes, body);
     }
   }

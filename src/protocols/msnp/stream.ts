@@ -135,7 +135,7 @@ export class CommandStreams {
     for (let guard = 0; guard < 1_000_000 && buf.length > 0; guard++) {
       if (this.skip[i] > 0) {
         const n = Math.min(this.skip[i], buf.length);
-        buf.consume(n);
+        buf.discard(n);
         this.skip[i] -= n;
         continue;
       }

@@ -117,7 +117,7 @@ export class NbssApp implements TcpApp {
       const carried = buf.carried(4 + h.length);
       // The message is copied: layers keep it for their lazy trees after the buffer moves on.
       const msg = view.slice(0, 4 + h.length);
-      buf.consume(4 + h.length);
+      buf.discard(4 + h.length);
       this.message(dir, h, msg, carried.frames, carried.tsSec, carried.tsNsec);
     }
   }
@@ -132,7 +132,7 @@ export class NbssApp implements TcpApp {
     const found = skip + 8 <= view.length || (view.length - skip >= 4 && plausibleBoundary(view, skip, this.direct));
     if (skip > 0) {
       const skipped = view.slice(0, skip);
-      buf.consume(skip);
+      buf.discard(skip);
       this.continuation(skipped);
     }
     if (found) this.lost[dir] = false;
