@@ -54,6 +54,7 @@ const PREFS = [
   'app.buffer_limit:BYTES',
   'tcp.half_open_limit:COUNT',
   'tcp.stalled_limit:COUNT',
+  'tcp.app_limit:COUNT',
   'flows.limit:COUNT',
 ];
 
