@@ -331,6 +331,16 @@ function replayHandshakeSegment(conv: TcpConversation, dir: Direction, seq: numb
   return { relSeq, relAck, window: conv.analysis.scaledWindow(dir, window, flags), scale: scaleFactor(conv.analysis.sides[dir].winScale), analysis };
 }
 
+/** The first `n` items of a list kept in order (the oldest, or the least recently active). */
+function firstOf<T>(items: Iterable<T>, n: number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (out.length >= n) break;
+    out.push(item);
+  }
+  return out;
+}
+
 /** tshark's Info prefixes for the retransmission family. */
 function infoPrefix(analysis: number): string {
   if (analysis === 0) return '';
@@ -569,12 +579,7 @@ export class TcpConversations {
    * one takes its stream up again and finds its application from there.
    */
   private evictLeastActive(): void {
-    const batch = evictBatch(this.core.options.appLimit);
-    const victims: TcpConversation[] = [];
-    for (const conv of this.withApp) {
-      if (victims.length >= batch) break;
-      victims.push(conv);
-    }
+    const victims = firstOf(this.withApp, evictBatch(this.core.options.appLimit));
     for (const conv of victims) {
       this.end(conv, true);
       this.forget(conv);
@@ -587,12 +592,7 @@ export class TcpConversations {
 
   /** Too many stalled conversations: the oldest sixteenth is ended and forgotten, with one finding. */
   private evictStalled(): void {
-    const batch = evictBatch(this.core.options.stalledLimit);
-    const victims: TcpConversation[] = [];
-    for (const conv of this.stalledList) {
-      if (victims.length >= batch) break;
-      victims.push(conv);
-    }
+    const victims = firstOf(this.stalledList, evictBatch(this.core.options.stalledLimit));
     for (const conv of victims) {
       this.end(conv);
       this.forget(conv);

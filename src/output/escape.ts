@@ -24,18 +24,20 @@ function escapeChar(ch: string): string {
   }
 }
 
+/** Whether every code unit of `text` lies between U+0020 and `max` (a loop: cheaper than a regular expression's class of ranges). */
+function plainUpTo(text: string, max: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > max) return false;
+  }
+  return true;
+}
+
 /** For terminals and text output: control characters become visible escapes (`\n`, `\x1b`). */
 export function escapeText(text: string): string {
   // Most texts are printable ASCII, which holds nothing to escape: a loop over the code units
   // says so without the regular expression's class of ranges.
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) break;
-    i++;
-  }
-  if (i === n) return text;
+  if (plainUpTo(text, 0x7e)) return text;
   // Otherwise a test is cheaper than a replace with a callback.
   return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, escapeChar) : text;
 }
@@ -95,14 +97,7 @@ function charWidth(ch: string): number {
 /** Terminal columns that (already escaped, colourless) text takes. */
 export function displayWidth(text: string): number {
   // Fast path: ASCII and Latin text (U+0020–U+02FF) is one column a character.
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x2ff) break;
-    i++;
-  }
-  if (i === n) return n;
+  if (plainUpTo(text, 0x2ff)) return text.length;
   let w = 0;
   for (const ch of text) w += charWidth(ch);
   return w;
