@@ -15,6 +15,7 @@ import type { Severity } from '../model/findings.js';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -200,7 +201,8 @@ export class StatsCollector {
   private readonly commandInfo = commandProtocols();
   private readonly commands = new Table<CmdAcc>();
   /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
-  private readonly pendingCalls = new Map<string, PendingCall>();
+  /** A FifoMap: a full Map evicting from its front scans the holes deletions left there (~50 µs each). */
+  private readonly pendingCalls = new FifoMap<string, PendingCall>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -325,7 +327,7 @@ export class StatsCollector {
       if (row === undefined) continue;
       row.requests++;
       if (info.link.length > 0 || callKey !== undefined) {
-        if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.delete(this.pendingCalls.keys().next().value!);
+        if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.deleteOldest();
         const key = callKey ?? `frame:${layer.name}:${packet.frame.number}`;
         // Several PDUs of one frame: the first request is the one an answer's request_in names.
         if (!this.pendingCalls.has(key)) this.pendingCalls.set(key, { t, row });
