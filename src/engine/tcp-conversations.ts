@@ -772,10 +772,8 @@ export class TcpConversations {
   /** Too many conversations that carried nothing: the oldest are forgotten, with one finding. */
   private evictHalfOpen(): void {
     const batch = evictBatch(this.core.options.halfOpenLimit);
-    let n = 0;
-    for (const slot of this.halfOpen) {
+    for (const slot of firstOf(this.halfOpen, batch)) {
       const conv = slot.rec as TcpRecord;
-      if (n++ >= batch) break;
       this.end(conv);
       this.forget(conv);
     }

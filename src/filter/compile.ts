@@ -7,8 +7,9 @@
 import type { Atom, CompareOp, Entity, Expr, SetItem } from './ast.js';
 import { FilterError, printable } from './errors.js';
 import { compileRegex } from './regex.js';
+import { latin1 } from '../util/latin1.js';
 import {
-  addrLiteral, bytesIndexOf, bytesLiteral, compareValues, dynamicLiteral, latin1, numberLiteral, parseBytes, parseEther,
+  addrLiteral, bytesIndexOf, bytesLiteral, compareValues, dynamicLiteral, numberLiteral, parseBytes, parseEther,
   parseNumber, parseTime, stringLiteral, utf8, type Kind, type Literal, type Val,
 } from './values.js';
 

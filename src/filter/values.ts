@@ -191,11 +191,6 @@ export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-/** Bytes as a string of code points 0–255, for regular expressions over binary data. */
-export function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
 // ---- times ----
 
 /** `2005-06-10 12:00:00`, `2005-06-10T12:00:00.5Z`, or seconds since the epoch; UTC unless a zone is given. */

@@ -6,7 +6,7 @@ import { displayWidth, escapeText, fitWidth } from './escape.js';
 import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';
 import { isoTime, relativeSeconds } from './time.js';
-import type { Style } from './style.js';
+import { makeStyle, type Style } from './style.js';
 import type { Output } from './writer.js';
 
 export interface SummaryColumns {
@@ -100,6 +100,8 @@ export function summaryLine(c: SummaryColumns, style: Style, width: number | und
   return `${head}${style.protocol(protocol, c.protocol)}${middle}${style.tint(info, severity)}`;
 }
 
+const PLAIN = makeStyle(false);
+
 /**
  * `summaryLine` without colour or a width to cut to, written straight into the output's buffer
  * in pieces: the same bytes without the line's string (its concatenations and their
@@ -122,7 +124,8 @@ export function writeSummaryLine(out: Output, c: SummaryColumns, widths: ColumnW
   const chars = noPad + no.length + 1 + timePad + c.time.length + 1 + srcPad + src.length + 3 + dst.length + dstPad + 1
     + protocol.length + protocolPad + 1 + lengthPad + length.length + 1 + info.length;
   if (!out.beginLine(chars)) {
-    out.line(`${spaces(noPad)}${no} ${spaces(timePad)}${c.time} ${spaces(srcPad)}${src}${arrow}${dst}${spaces(dstPad)} ${protocol}${spaces(protocolPad)} ${spaces(lengthPad)}${length} ${info}`);
+    // Longer than the output's buffer: the line as a string (the widths have grown already).
+    out.line(summaryLine(c, PLAIN, undefined, undefined, widths));
     return;
   }
   out.spaces(noPad);

@@ -3,6 +3,7 @@
 // which 0x14 stands for a line break (MS-MSRP 2.2.3.1.1), shown as "\n"; a trailing NUL
 // terminator is not part of it.
 import iconv from 'iconv-lite';
+import { latin1 } from '../util/latin1.js';
 
 /** OEM bytes to text: ASCII fast path, iconv-lite for the rest; control bytes stay as they are. */
 export function oemString(bytes: Uint8Array, codepage: string): string {
@@ -13,23 +14,8 @@ export function oemString(bytes: Uint8Array, codepage: string): string {
       break;
     }
   }
-  if (ascii) return asciiString(bytes);
+  if (ascii) return latin1(bytes);
   return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), codepage);
-}
-
-/** Code units per String.fromCharCode call (far below any engine's argument limit). */
-const CHARS_PER_CALL = 4096;
-
-/**
- * Bytes below 0x80 as text, made in one piece: a string grown a character at a time is a chain
- * of concatenations (one heap object per character) until something flattens it.
- */
-export function asciiString(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n <= CHARS_PER_CALL) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < n; i += CHARS_PER_CALL) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(n, i + CHARS_PER_CALL)) as unknown as number[]);
-  return s;
 }
 
 /** Messenger text: OEM text without its NUL terminator, 0x14 shown as a line break. */

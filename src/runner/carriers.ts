@@ -5,6 +5,7 @@
 import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 /**
  * How far back (in frames) carrier findings are remembered at most; events reach back at most
@@ -23,13 +24,8 @@ function protocolOf(id: string): string {
 }
 
 export class CarrierFindings {
-  private readonly byFrame = new Map<number, Finding[]>();
-  /**
-   * The remembered frame numbers, oldest first, in a ring: the oldest is found here, not at the
-   * front of the Map, where every deletion leaves a hole the next look scans past.
-   */
-  private readonly order = new Float64Array(MAX_FRAMES);
-  private head = 0;
+  /** By frame number, oldest first (a FifoMap: the oldest is found without a scan). */
+  private readonly byFrame = new FifoMap<number, Finding[]>();
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
@@ -41,11 +37,7 @@ export class CarrierFindings {
       (kept ??= []).push(item);
     }
     if (kept === undefined) return;
-    // A frame seen again (not in one file) keeps its place, as in the Map.
-    if (!this.byFrame.has(number)) {
-      if (this.byFrame.size >= MAX_FRAMES) this.dropOldest();
-      this.order[(this.head + this.byFrame.size) % MAX_FRAMES] = number;
-    }
+    if (this.byFrame.size >= MAX_FRAMES && !this.byFrame.has(number)) this.byFrame.deleteOldest();
     this.byFrame.set(number, kept);
   }
 
@@ -70,10 +62,10 @@ export class CarrierFindings {
   /**
    * Forgets the frames below `frame`: the engine's oldest hold (overdue ones included) — every
    * event still to come holds its first frame until emitted, and its frames are not older — or
-   * the distance bound. Frames arrive in increasing order, so the ring's front is the oldest.
+   * the distance bound. Frames arrive in increasing order, so the oldest entry is the lowest frame.
    */
   forgetBelow(frame: number): void {
-    while (this.byFrame.size > 0 && this.order[this.head]! < frame) this.dropOldest();
+    for (let oldest = this.byFrame.oldestKey(); oldest !== undefined && oldest < frame; oldest = this.byFrame.oldestKey()) this.byFrame.deleteOldest();
   }
 
   /** Frames remembered. */
@@ -84,11 +76,5 @@ export class CarrierFindings {
   /** A new capture: frame numbers start again. */
   clear(): void {
     this.byFrame.clear();
-    this.head = 0;
-  }
-
-  private dropOldest(): void {
-    this.byFrame.delete(this.order[this.head]!);
-    this.head = (this.head + 1) % MAX_FRAMES;
   }
 }

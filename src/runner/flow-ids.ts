@@ -7,6 +7,7 @@ import type { TimelineEvent } from '../model/events.js';
 import { communityId, IPPROTO_TCP, IPPROTO_UDP } from '../net/community-id.js';
 import { parseIpv4, parseIpv6 } from '../filter/values.js';
 import type { Timestamp } from './analysis.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -132,13 +133,11 @@ interface FlowIds {
 }
 
 // Events of one flow come close together (a message, its session, its notices), so a memo of
-// the newest flows saves the two SHA-1s and the endpoint parsing for most events. It is two
-// generations of at most MEMO_LIMIT flows each: when the newer fills up, the older is dropped
-// whole (forgetting one entry at a time from the front of a Map costs a scan over the holes
-// that deletions leave there). A pure function's results, so it changes nothing but time.
+// the newest flows saves the two SHA-1s and the endpoint parsing for most events. It holds at
+// most MEMO_LIMIT flows and forgets the oldest first (a FifoMap: in constant time). A pure
+// function's results, so it changes nothing but time.
 const MEMO_LIMIT = 4096;
-let memo = new Map<string, FlowIds>();
-let olderMemo = new Map<string, FlowIds>();
+const memo = new FifoMap<string, FlowIds>();
 
 /** The event with its `uid` and `communityId` set. */
 export function withFlowIds(event: TimelineEvent, capture: Timestamp | undefined): TimelineEvent {
@@ -151,11 +150,8 @@ export function withFlowIds(event: TimelineEvent, capture: Timestamp | undefined
   const key = `${capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`}|${proto}|${a}|${b}`;
   let ids = memo.get(key);
   if (ids === undefined) {
-    ids = olderMemo.get(key) ?? { uid: conversationUid(capture, event), communityId: eventCommunityId(event) };
-    if (memo.size >= MEMO_LIMIT) {
-      olderMemo = memo;
-      memo = new Map();
-    }
+    ids = { uid: conversationUid(capture, event), communityId: eventCommunityId(event) };
+    if (memo.size >= MEMO_LIMIT) memo.deleteOldest();
     memo.set(key, ids);
   }
   // Set on a copy (the event's own keys keep their order; uid and communityId come after them

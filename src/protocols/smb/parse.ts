@@ -1,6 +1,7 @@
 // SMB1 (CIFS) parsing: pure functions from bytes to typed values, no state and no output.
 // Layouts: MS-CIFS 2.2.3.1 (header), 2.2.3.2–3 (parameter and data blocks), 2.2.4.x
 // (commands); messenger commands: MS-MSRP 2.2.3.
+import { latin1 } from '../../util/latin1.js';
 
 export const SMB_HEADER_LENGTH = 32;
 
@@ -276,12 +277,6 @@ export function parseDialects(b: Uint8Array, block: Block): { name: string; offs
     p = s.end;
   }
   return out;
-}
-
-export function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
 }
 
 export interface TransRequest {
