@@ -526,16 +526,20 @@ export class MsnpConnection {
     };
   }
 
+  // The three below only build an event: nothing to do when nothing consumes events.
   private emitSession(action: string, side: Side, carried: Carried | undefined, details: Record<string, unknown>): void {
+    if (this.ctx.wantsEvents === false) return;
     this.ctx.emit({ ...this.base(side, carried), kind: 'session', action, details: clean({ role: this.profile.role, ...details }) });
   }
 
   private emitPresence(side: Side, carried: Carried, user: string, code: string, details: Record<string, unknown> | undefined): void {
+    if (this.ctx.wantsEvents === false) return;
     const status = STATUS_NAMES[code] ?? code;
     this.ctx.emit({ ...this.base(side, carried), kind: 'presence', user, status, details: clean({ code: STATUS_NAMES[code] !== undefined ? code : undefined, ...(details ?? {}) }) });
   }
 
   private emitNotice(notice: string, side: Side, carried: Carried, from: string | undefined, to: string[] | undefined, details: Record<string, unknown> | undefined): void {
+    if (this.ctx.wantsEvents === false) return;
     this.ctx.emit({ ...this.base(side, carried), kind: 'notice', notice, from, to, details: details !== undefined ? clean(details) : undefined });
   }
 

@@ -401,6 +401,8 @@ export class MessengerTracker {
         this.add(msg, SMB_FINDINGS.mbBlockSize, frame, `text block ${short + 1} is ${msg.blocks[short]!.length} bytes; every block but the last SHOULD be exactly 128`);
       }
     }
+    // The findings above are the frame's too; the rest is the event's.
+    if (this.ctx.wantsEvents === false) return;
     const details: Record<string, unknown> = { commands: msg.commands, blocks: msg.blocks.length };
     if (msg.groupId !== undefined) details.groupId = msg.groupId;
     else if (msg.usedIds.length > 0) details.groupId = msg.usedIds[0];
