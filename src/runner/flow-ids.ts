@@ -8,6 +8,7 @@ import { communityId, IPPROTO_TCP, IPPROTO_UDP } from '../net/community-id.js';
 import { parseIpv4, parseIpv6 } from '../filter/values.js';
 import type { Timestamp } from './analysis.js';
 import { FifoMap } from '../util/fifo-map.js';
+import { sha1 } from '../util/sha1.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -108,6 +109,8 @@ function base62(bytes: Uint8Array): string {
   return out;
 }
 
+const UID_SCRATCH = Buffer.alloc(512);
+
 /**
  * The conversation id: `C` and 16 base-62 digits of a SHA-1 over the capture's first frame time
  * and the event's flow with its endpoints in a fixed order (both directions give one id).
@@ -117,7 +120,10 @@ export function conversationUid(capture: Timestamp | undefined, event: Pick<Time
   const proto = event.transport.split('/', 1)[0] ?? '';
   const [a, b] = event.src <= event.dst ? [event.src, event.dst] : [event.dst, event.src];
   const start = capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`;
-  const digest = createHash('sha1').update(`${start}|${proto}|${a}|${b}`).digest();
+  const text = `${start}|${proto}|${a}|${b}`;
+  // UTF-8 (endpoints are ASCII, so the scratch buffer holds it unless the text is long).
+  const bytes = text.length * 3 <= UID_SCRATCH.length ? UID_SCRATCH : Buffer.alloc(text.length * 3);
+  const digest = sha1(bytes, bytes.write(text, 0, 'utf8'));
   return `C${base62(digest.subarray(0, 12)).padStart(17, '0').slice(-16)}`;
 }
 
