@@ -128,9 +128,17 @@ export function encodeName(name: string, suffix: number, scope = ''): Uint8Array
 export function namePart(raw: Uint8Array, codepage: string): string {
   let n = Math.min(15, raw.length);
   while (n > 0 && (raw[n - 1] === 0x20 || raw[n - 1] === 0x00)) n--;
+  // Printable ASCII (most names) is its own text: made without a view or a regular expression.
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const c = raw[i]!;
+    if (c < 0x20 || c > 0x7e) break;
+    text += String.fromCharCode(c);
+  }
+  if (text.length === n) return text;
   // The wildcard name is '*' followed by NULs (RFC 1002 §4.1): shown as '*'. Control bytes
   // (e.g. in \x01\x02__MSBROWSE__\x02) are shown as <xx>, as tshark does.
-  const text = oemString(raw.subarray(0, n), codepage);
+  text = oemString(raw.subarray(0, n), codepage);
   return /[\x00-\x1f\x7f]/.test(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`) : text;
 }
 
