@@ -13,6 +13,7 @@ import type { Layer, Packet } from '../src/model/packet.js';
 import { makeStyle } from '../src/output/style.js';
 import { Output } from '../src/output/writer.js';
 import { escapeText, needsEscapeFrom } from '../src/output/escape.js';
+import { infoColumn } from '../src/output/columns.js';
 
 class Collect extends Writable {
   readonly chunks: Buffer[] = [];
@@ -124,4 +125,44 @@ test('needsEscapeFrom says whether escapeText changes the text', () => {
     const s = String.fromCharCode(...codes);
     assert.equal(needsEscapeFrom(s, 0), escapeText(s) !== s);
   }), { numRuns: 2000 });
+});
+
+/** The Info column as it was built before (a list of the PDUs' texts, joined): the reference. */
+function infoReference(layers: readonly Layer[]): string {
+  let transport = -1;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    if (layers[i]!.quoted !== true && (layers[i]!.name === 'tcp' || layers[i]!.name === 'udp')) {
+      transport = i;
+      break;
+    }
+  }
+  if (transport >= 0 && transport < layers.length - 1) {
+    const parts: string[] = [];
+    const groupStart = layers[transport + 1]!.name;
+    let pending: string | undefined;
+    for (let i = transport + 1; i < layers.length; i++) {
+      const layer = layers[i]!;
+      if (layer.name === groupStart && i > transport + 1 && pending !== undefined) {
+        parts.push(pending);
+        pending = undefined;
+      }
+      if (layer.info !== undefined && layer.quoted !== true) pending = layer.info;
+    }
+    if (pending !== undefined) parts.push(pending);
+    if (parts.length > 0) return parts.join(' ; ');
+  }
+  for (let i = layers.length - 1; i >= 0; i--) if (layers[i]!.info !== undefined && layers[i]!.quoted !== true) return layers[i]!.info!;
+  return '';
+}
+
+test('infoColumn (property): one PDU\'s text or several joined, as the list it was built from', () => {
+  const few = fc.record({
+    name: fc.constantFrom('ip', 'tcp', 'udp', 'nbss', 'smb'),
+    info: fc.option(fc.constantFrom('a', 'b c', ''), { nil: undefined }),
+    quoted: fc.option(fc.boolean(), { nil: undefined }),
+  }).map((l) => ({ ...l, bytes: new Uint8Array(0), offset: 0, length: 0, tree: () => [] }));
+  fc.assert(fc.property(fc.array(few, { maxLength: 9 }), (layers) => {
+    const p: Packet = { frame: { number: 1, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 1, data: new Uint8Array(0), interfaceId: 0 }, layers, src: '', dst: '', findings: [] };
+    assert.equal(infoColumn(p), infoReference(layers));
+  }), { numRuns: 3000 });
 });
