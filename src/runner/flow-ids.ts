@@ -110,6 +110,8 @@ function base62(bytes: Uint8Array): string {
 }
 
 const UID_SCRATCH = Buffer.alloc(512);
+/** The same bytes as a plain Uint8Array: sha1 then sees one kind of array (Buffers and the Community ID's input). */
+const UID_BYTES = new Uint8Array(UID_SCRATCH.buffer, UID_SCRATCH.byteOffset, UID_SCRATCH.length);
 
 /**
  * The conversation id: `C` and 16 base-62 digits of a SHA-1 over the capture's first frame time
@@ -122,8 +124,14 @@ export function conversationUid(capture: Timestamp | undefined, event: Pick<Time
   const start = capture === undefined ? '' : `${capture.tsSec}.${capture.tsNsec}`;
   const text = `${start}|${proto}|${a}|${b}`;
   // UTF-8 (endpoints are ASCII, so the scratch buffer holds it unless the text is long).
-  const bytes = text.length * 3 <= UID_SCRATCH.length ? UID_SCRATCH : Buffer.alloc(text.length * 3);
-  const digest = sha1(bytes, bytes.write(text, 0, 'utf8'));
+  if (text.length * 3 > UID_SCRATCH.length) {
+    const long = Buffer.from(text, 'utf8');
+    return uidOf(sha1(new Uint8Array(long.buffer, long.byteOffset, long.length)));
+  }
+  return uidOf(sha1(UID_BYTES, UID_SCRATCH.write(text, 0, 'utf8')));
+}
+
+function uidOf(digest: Uint8Array): string {
   return `C${base62(digest.subarray(0, 12)).padStart(17, '0').slice(-16)}`;
 }
 
