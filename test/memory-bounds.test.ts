@@ -290,6 +290,18 @@ test('a stalled connection that sends again leaves the stalled list (only connec
   assert.deepEqual(d.frames[d.frames.length - 1]!.fields['tcp.stream'], [0]);
 });
 
+test('delivered-bytes histories share -o tcp.history_limit across conversations: past it, one finding per direction refused', async () => {
+  const n = 40;
+  const findings = async (options: { historyBytes?: number }) =>
+    (await dissect(openInsideMessage(n), { bufferedBytes: 64 * 1024 * 1024, ...options })).frames.flatMap((f) => f.findings).filter((x) => x.id === 'tcp.history-limit');
+  // Each client direction delivers ~8 KB: a 16 KiB ring, of which all but the first 512 bytes count.
+  assert.equal((await findings({})).length, 0);
+  const capped = await findings({ historyBytes: 64 * 1024 });
+  // Four rings of 16 KiB fit; the rest of the connections are refused once each.
+  assert.equal(capped.length, n - 4);
+  assert.match(capped[0]!.summary, /65536 bytes of delivered data are kept across conversations/);
+});
+
 test('of buffers with equal room, the budget gives up the one holding bytes longest (it holds the reorder window back)', () => {
   const budget = new BufferBudget(Number.MAX_SAFE_INTEGER);
   const bufs = Array.from({ length: 40 }, () => {

@@ -55,6 +55,7 @@ const PREFS = [
   'tcp.half_open_limit:COUNT',
   'tcp.stalled_limit:COUNT',
   'tcp.app_limit:COUNT',
+  'tcp.history_limit:BYTES',
   'flows.limit:COUNT',
 ];
 
@@ -65,6 +66,7 @@ const LIMIT_PREFS = {
   'tcp.half_open_limit': 'halfOpenLimit',
   'tcp.stalled_limit': 'stalledLimit',
   'tcp.app_limit': 'appLimit',
+  'tcp.history_limit': 'historyBytes',
   'flows.limit': 'conversationLimit',
 } as const satisfies Record<string, keyof EngineOptions>;
 

@@ -34,8 +34,6 @@ import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
 const DETECT_TRIES = 16;
-/** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
-export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 // Out-of-order bytes waiting across every conversation (EngineOptions.reassemblyBytes): past
 // it the largest wait is given up. Conversations that have carried no data yet (a SYN with no
 // answer, a handshake with nothing after it) kept at once (EngineOptions.halfOpenLimit): past
@@ -379,7 +377,7 @@ export class TcpConversations {
   private readonly retired = new RetiredNumbers(RETIRED_TCP_LIMIT, RETIRED_WORDS);
 
   constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {
-    this.budget = new ReassemblyBudget(core.options.reassemblyBytes, MAX_HISTORY_BYTES);
+    this.budget = new ReassemblyBudget(core.options.reassemblyBytes, core.options.historyBytes);
   }
 
   /** Ends conversations idle past the limit and forgets closed ones (all of them at the end). */
@@ -530,7 +528,7 @@ export class TcpConversations {
       if (this.budget.historyRefused) {
         this.budget.historyRefused = false;
         this.report(sinks[dir], TCP_FINDINGS.historyLimit,
-          `TCP stream ${conv.index}: ${MAX_HISTORY_BYTES} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
+          `TCP stream ${conv.index}: ${this.budget.historyLimit} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
       }
       if (mine.waiting > 0) this.waiting.add(mine);
       else this.waiting.delete(mine);
