@@ -8,8 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CaptureFormatError } from '../../capture/frame.js';
-import type { Output } from '../../output/writer.js';
 import type { FileOrder, WorkerReport, WorkerSetup } from './protocol.js';
+
+/** Where the captures' chunks go, in file order: stdout for the listings, an analysis for the reports. */
+export interface ChunkSink {
+  /** Takes the bytes; `done` once they are written (or handled), never synchronously. */
+  write(data: Uint8Array, done: () => void): void;
+}
 
 export interface ParallelFiles<J> {
   /** The worker's entry module (it calls serveFiles with the command's runner factory). */
@@ -17,7 +22,7 @@ export interface ParallelFiles<J> {
   readonly job: J;
   readonly jobs: number;
   readonly paths: readonly string[];
-  readonly out: Output;
+  readonly sink: ChunkSink;
   readonly warn: (message: string) => void;
 }
 
@@ -82,7 +87,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
         if (settled) return closeSync(fd);
         const buf = Buffer.allocUnsafe(COPY_CHUNK);
         const n = readSync(fd, buf, 0, COPY_CHUNK, null);
-        if (n > 0) return run.out.bytes(buf.subarray(0, n), step);
+        if (n > 0) return run.sink.write(buf.subarray(0, n), step);
         closeSync(fd);
         rmSync(path, { force: true });
         copying = false;
@@ -91,7 +96,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
       step();
     };
     const write = (data: Uint8Array, slot: WorkerSlot): void => {
-      run.out.bytes(data, () => {
+      run.sink.write(data, () => {
         Atomics.sub(slot.backlog, 0, data.byteLength);
         Atomics.notify(slot.backlog, 0);
       });
