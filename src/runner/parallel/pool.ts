@@ -79,7 +79,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
       if (err === undefined) resolve(errors);
       else reject(err);
     };
-    // Copies a finished capture's spill file to stdout, a chunk at a time as stdout takes them.
+    // Copies a finished capture's spill file to the sink, a chunk at a time as the sink takes them.
     const copySpill = (path: string, then: () => void): void => {
       copying = true;
       const fd = openSync(path, 'r');

@@ -63,7 +63,7 @@ export async function serveFiles<J>(makeRunner: RunnerFactory<J>): Promise<void>
           spill = openSpill(join(setup.spillDir, `${current}.out`));
           break;
         }
-        // This capture's turn: wait for stdout, or a later capture's turn comes (checked every second).
+        // This capture's turn: wait until the main thread has written enough (stdout's backpressure).
         Atomics.wait(backlog, 0, pending, 1000);
       }
       callback();
