@@ -8,6 +8,7 @@ import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 
 const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
+import type { Packet } from '../src/model/packet.js';
 import { BufferBudget, MAX_IDLE_ROOM, spareBytes, StreamBuffer } from '../src/net/stream-buffer.js';
 import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
 import fc from 'fast-check';
@@ -234,6 +235,16 @@ test('a handshake-only connection is a compact record too (a few hundred bytes, 
   // dropped, about 1,060 after; the SYN-only record with the SYN/ACK and ACK it took is far less.
   // About 390 now.
   assert.ok(perConversation < 500, `${perConversation.toFixed(0)} bytes per handshake-only conversation`);
+});
+
+test('a compact handshake\'s layers are worked out when read, each as of its own segment (read after the whole handshake)', () => {
+  const packets: Packet[] = [];
+  const engine = new Engine({ packet: (p) => packets.push(p) }, {}, defaultProtocols());
+  for (const k of [0, 1, 2] as const) engine.frame(handshake(7, k));
+  // Read only now, after the ACK: the SYN/ACK's layer must still be the SYN/ACK's.
+  const infos = packets.map((p) => p.layers.find((l) => l.name === 'tcp')!.info);
+  assert.match(infos[1]!, /\[SYN, ACK\] Seq=0 Ack=1 /);
+  assert.match(infos[2]!, /\[ACK\] Seq=1 Ack=1 /);
 });
 
 /**

@@ -287,6 +287,33 @@ class TcpLayer implements Layer {
   }
 }
 
+/**
+ * A handshake segment's layer whose values come from replaying the compact record into a
+ * throw-away conversation, done on first use: only summary lines, trees and filters use them.
+ */
+class HandshakeLayer implements Layer {
+  readonly name = 'tcp';
+  readonly offset = 0;
+  readonly length: number;
+  private built: TcpLayer | undefined;
+
+  constructor(readonly bytes: Uint8Array, h: TcpHeader, private readonly build: () => TcpLayer) {
+    this.length = h.headerLength;
+  }
+
+  get info(): string {
+    return this.layer().info;
+  }
+
+  tree(): FieldNode[] {
+    return this.layer().tree();
+  }
+
+  private layer(): TcpLayer {
+    return (this.built ??= this.build());
+  }
+}
+
 /** A conversation's first segment, a pure SYN from side 0, through the sequence analysis (its analysis flags). */
 function analyseFirstSyn(analysis: TcpAnalysis, seq: number, ack: number, flags: number, window: number, windowScale: number | undefined, sec: number, nsec: number): number {
   const found = analysis.analyze(0, seq, ack, 0, flags, window, sec, nsec);
@@ -707,7 +734,7 @@ export class TcpConversations {
    * The full conversation a compact record stands for, its segments replayed as `segment` handles
    * them (outside the table), and the layer values of the last one replayed.
    */
-  private materialize(syn: SynOnly): { conv: TcpConversation; last: LayerValues | undefined } {
+  private materialize(syn: SynOnly, withAck = true): { conv: TcpConversation; last: LayerValues | undefined } {
     const rest = syn.rest;
     const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, rest?.synSec ?? syn.lastSec, this.budget);
     conv.mark(SENT, 0);
@@ -716,7 +743,7 @@ export class TcpConversations {
     if (rest === undefined) return { conv, last: undefined };
     const serverIsn = rest.seq;
     let last = replayHandshakeSegment(conv, 1, serverIsn, (syn.seq + 1) >>> 0, SYN | ACK, rest.window, rest.windowScale, rest.sec, rest.nsec);
-    if (rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
+    if (withAck && rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
     return { conv, last };
   }
 
@@ -749,10 +776,17 @@ export class TcpConversations {
     return true;
   }
 
-  /** The layer of a handshake segment a compact record took: what the full conversation would show. */
-  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): TcpLayer {
-    const v = this.materialize(syn).last!;
-    return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
+  /**
+   * The layer of a handshake segment a compact record took: what the full conversation would show,
+   * worked out when an output asks for it (the timeline and the audit never do).
+   */
+  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): Layer {
+    // The record keeps the SYN/ACK and the ACK; this segment is the last of them it has now.
+    const withAck = syn.rest?.ackWindow !== undefined;
+    return new HandshakeLayer(d, h, () => {
+      const v = this.materialize(syn, withAck).last!;
+      return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
+    });
   }
 
   /** The table is full: the oldest conversations are ended and forgotten, with one finding. */
