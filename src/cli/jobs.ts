@@ -8,7 +8,7 @@ import { EVENT_SINKS, PACKET_SINKS } from '../output/sinks/index.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { EventForwarder, EventRecordSink } from '../runner/parallel/events.js';
-import { runFilesInParallel } from '../runner/parallel/pool.js';
+import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
 import type { Runner, RunnerOptions } from '../runner/runner.js';
 import { eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
 import type { AuditCommandArgs } from './audit.js';
@@ -77,10 +77,10 @@ function sequentialReason(job: WorkerJob, paths: readonly string[]): string | un
 }
 
 /**
- * Runs an event report's analysis over its captures: in turn with `runner`, or with --jobs on
- * workers that forward the events, fed to the analysis here in file order.
+ * Runs `analysis` over the captures: in turn with `runner`, or with --jobs on workers whose
+ * chunks (formatted output, or forwarded events) go to `sink` in file order.
  */
-export async function runEventReport(job: EventReportJob, paths: readonly string[], analysis: Analysis, runner: Runner): Promise<void> {
+async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink): Promise<void> {
   const jobs = jobCount(job.args);
   if (jobs === 1 || sequentialReason(job, paths) !== undefined) {
     await runner.run(fileSources(paths));
@@ -92,30 +92,21 @@ export async function runEventReport(job: EventReportJob, paths: readonly string
     job,
     jobs,
     paths,
-    sink: new EventRecordSink(analysis),
+    sink,
     warn: (message) => warn(job.args, message),
   });
   await analysis.finish?.();
+}
+
+/** Runs an event report's analysis over its captures; with --jobs its workers forward the events to it. */
+export function runEventReport(job: EventReportJob, paths: readonly string[], analysis: Analysis, runner: Runner): Promise<void> {
+  return runJob(job, paths, analysis, runner, new EventRecordSink(analysis));
 }
 
 /** Runs a listing command over its captures, on workers when --jobs and the captures allow it. */
 export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
   const { analysis, options } = await listingParts(job, out);
   const runner = makeRunner([analysis], job.args, options);
-  const jobs = jobCount(job.args);
-  if (jobs === 1 || sequentialReason(job, paths) !== undefined) {
-    await runner.run(fileSources(paths));
-    return runner;
-  }
-  analysis.start?.();
-  runner.errors += await runFilesInParallel({
-    entry: new URL('./job-worker.js', import.meta.url),
-    job,
-    jobs,
-    paths,
-    sink: { write: (data, done) => out.bytes(data, done) },
-    warn: (message) => warn(job.args, message),
-  });
-  await analysis.finish?.();
+  await runJob(job, paths, analysis, runner, { write: (data, done) => out.bytes(data, done) });
   return runner;
 }

@@ -12,23 +12,15 @@ import type { ChunkSink } from './pool.js';
 
 /** What the worker forwards: a capture's start, a batch of its events, its end (with the time of its first frame). */
 type EventRecord =
-  | { readonly kind: 'begin'; readonly file: FileSnapshot }
+  | { readonly kind: 'begin'; readonly file: FileInfo }
   | { readonly kind: 'events'; readonly start: Timestamp | undefined; readonly events: TimelineEvent[] }
-  | { readonly kind: 'end'; readonly file: FileSnapshot };
-
-interface FileSnapshot {
-  readonly path: string;
-  readonly label: string;
-  readonly index: number;
-  readonly multi: boolean;
-  readonly size: number | undefined;
-  readonly start: Timestamp | undefined;
-}
+  | { readonly kind: 'end'; readonly file: FileInfo };
 
 /** Events per record: few messages per V8 serialisation, not one per event. */
 const BATCH = 512;
 
-function snapshot(file: FileInfo): FileSnapshot {
+/** The FileInfo as plain data (the runner's is a class instance, whose `start` comes with the first frame). */
+function snapshot(file: FileInfo): FileInfo {
   return { path: file.path, label: file.label, index: file.index, multi: file.multi, size: file.size, start: file.start };
 }
 
@@ -76,7 +68,7 @@ export class EventForwarder implements Analysis {
 export class EventRecordSink implements ChunkSink {
   private pending: Buffer = Buffer.alloc(0);
   /** The capture being delivered: its FileInfo, whose `start` is known at its end, as the runner's is. */
-  private file: { -readonly [K in keyof FileSnapshot]: FileSnapshot[K] } | undefined;
+  private file: { -readonly [K in keyof FileInfo]: FileInfo[K] } | undefined;
 
   constructor(private readonly analysis: Analysis) {}
 
