@@ -270,6 +270,14 @@ class TcpLayer implements Layer {
     this.length = h.headerLength;
   }
 
+  get srcPort(): number {
+    return this.h.srcPort;
+  }
+
+  get dstPort(): number {
+    return this.h.dstPort;
+  }
+
   /** Built when a summary line asks for it (the timeline never does). */
   get info(): string {
     const h = this.h;
@@ -297,8 +305,13 @@ class HandshakeLayer implements Layer {
   readonly length: number;
   private built: TcpLayer | undefined;
 
+  readonly srcPort: number;
+  readonly dstPort: number;
+
   constructor(readonly bytes: Uint8Array, h: TcpHeader, private readonly build: () => TcpLayer) {
     this.length = h.headerLength;
+    this.srcPort = h.srcPort;
+    this.dstPort = h.dstPort;
   }
 
   get info(): string {
@@ -638,6 +651,8 @@ export class TcpConversations {
       offset: 0,
       length: Math.min(d.length, 20),
       quoted: true,
+      srcPort: sp,
+      dstPort: dp,
       info: `${sp} → ${dp}`,
       tree: () => [f(TCP.srcport, sp, 0, 2), f(TCP.dstport, dp, 2, 2)],
     });
