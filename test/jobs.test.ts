@@ -1,8 +1,10 @@
 // --jobs N: several captures read on worker threads give the same output, byte for byte, as
-// reading them in turn — for every format that runs on workers, and for the ones that fall back.
+// reading them in turn — for every format that runs on workers, and for the ones that fall back;
+// audit's workers forward events to the one analysis on the main thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, FIXTURES, SAMPLES } from './helpers.js';
 
@@ -22,6 +24,9 @@ const RUNS: readonly string[][] = [
   ['timeline', '--format', 'ndjson'],
   ['timeline', '--format', 'csv'],
   ['timeline', '-Y', 'kind == "message"'],
+  ['audit'],
+  ['audit', '--format', 'json'],
+  ['audit', '--format', 'csv', '-Y', 'protocol == "smb"'],
 ];
 
 for (const run of RUNS) {
@@ -35,6 +40,28 @@ for (const run of RUNS) {
     assert.equal(three.stderr, one.stderr);
   });
 }
+
+test('--jobs: output ahead of its turn past the backlog goes to spill files, copied in order and removed', () => {
+  // A 4 KiB backlog: every capture but the one being written spills almost at once.
+  const dir = mkdtempSync(join(tmpdir(), 'msgscope-spill-test-'));
+  try {
+    for (const run of [['read', '-V', '-x'], ['timeline', '--format', 'ndjson'], ['audit', '--format', 'csv']]) {
+      const one = cli([...run, '--jobs', '1', ...CAPTURES]);
+      const three = cli([...run, '--jobs', '3', ...CAPTURES], undefined, { MSGSCOPE_JOBS_BACKLOG: '4096', TMPDIR: dir });
+      assert.equal(three.status, 0, three.stderr);
+      if (run[0] !== 'audit') assert.ok(one.stdout.length > 20_000, `${run.join(' ')}: output enough to spill`);
+      assert.equal(three.stdout, one.stdout);
+      assert.equal(three.stderr, one.stderr);
+      assert.deepEqual(readdirSync(dir), [], 'the spill directory is removed');
+    }
+    // No directory for spill files: the workers wait their turn instead, with the same output.
+    const waiting = cli(['read', '-V', '--jobs', '3', ...CAPTURES], undefined, { MSGSCOPE_JOBS_BACKLOG: '4096', TMPDIR: join(dir, 'missing') });
+    assert.equal(waiting.status, 0, waiting.stderr);
+    assert.equal(waiting.stdout, cli(['read', '-V', '--jobs', '1', ...CAPTURES]).stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('--jobs: the error findings of every worker count for --fail-on-error', () => {
   const one = cli(['read', '--fail-on-error', '--jobs', '1', ...CAPTURES]);

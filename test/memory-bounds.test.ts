@@ -8,6 +8,7 @@ import { DEFAULT_OPTIONS } from '../src/engine/context.js';
 
 const MAX_HALF_OPEN = DEFAULT_OPTIONS.halfOpenLimit;
 import type { Finding } from '../src/model/findings.js';
+import type { Packet } from '../src/model/packet.js';
 import { BufferBudget, MAX_IDLE_ROOM, spareBytes, StreamBuffer } from '../src/net/stream-buffer.js';
 import { ReassemblyBudget, TcpDirection, type ReassemblySink } from '../src/net/tcp-reassembly.js';
 import fc from 'fast-check';
@@ -236,6 +237,16 @@ test('a handshake-only connection is a compact record too (a few hundred bytes, 
   assert.ok(perConversation < 500, `${perConversation.toFixed(0)} bytes per handshake-only conversation`);
 });
 
+test('a compact handshake\'s layers are worked out when read, each as of its own segment (read after the whole handshake)', () => {
+  const packets: Packet[] = [];
+  const engine = new Engine({ packet: (p) => packets.push(p) }, {}, defaultProtocols());
+  for (const k of [0, 1, 2] as const) engine.frame(handshake(7, k));
+  // Read only now, after the ACK: the SYN/ACK's layer must still be the SYN/ACK's.
+  const infos = packets.map((p) => p.layers.find((l) => l.name === 'tcp')!.info);
+  assert.match(infos[1]!, /\[SYN, ACK\] Seq=0 Ack=1 /);
+  assert.match(infos[2]!, /\[ACK\] Seq=1 Ack=1 /);
+});
+
 /**
  * The nbss-open pattern of scripts/adversarial.mjs, small: `n` connections to 139, each with a
  * session request and response, then an NBSS message that declares 0x1FFFF bytes of which 8 KB
@@ -288,6 +299,18 @@ test('a stalled connection that sends again leaves the stalled list (only connec
   // n - 4 given up, exactly the limit: nothing evicted; connection 0 resumes in its stream.
   assert.equal(d.frames.flatMap((f) => f.findings).filter((x) => x.id === 'tcp.stalled-limit').length, 0);
   assert.deepEqual(d.frames[d.frames.length - 1]!.fields['tcp.stream'], [0]);
+});
+
+test('delivered-bytes histories share -o tcp.history_limit across conversations: past it, one finding per direction refused', async () => {
+  const n = 40;
+  const findings = async (options: { historyBytes?: number }) =>
+    (await dissect(openInsideMessage(n), { bufferedBytes: 64 * 1024 * 1024, ...options })).frames.flatMap((f) => f.findings).filter((x) => x.id === 'tcp.history-limit');
+  // Each client direction delivers ~8 KB: a 16 KiB ring, of which all but the first 512 bytes count.
+  assert.equal((await findings({})).length, 0);
+  const capped = await findings({ historyBytes: 64 * 1024 });
+  // Four rings of 16 KiB fit; the rest of the connections are refused once each.
+  assert.equal(capped.length, n - 4);
+  assert.match(capped[0]!.summary, /65536 bytes of delivered data are kept across conversations/);
 });
 
 test('of buffers with equal room, the budget gives up the one holding bytes longest (it holds the reorder window back)', () => {

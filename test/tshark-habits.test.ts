@@ -105,5 +105,5 @@ test('-o sets the engine bounds: flows.limit makes a full table forget its oldes
     assert.equal(r.stderr.trim().split('\n').length, 1, bad);
   }
   // k, M and G are accepted.
-  assert.equal(cli(['read', '-o', 'tcp.reassembly_limit:32M', '-o', 'app.buffer_limit:512k', '-o', 'tcp.half_open_limit:1k', mapi]).status, 0);
+  assert.equal(cli(['read', '-o', 'tcp.reassembly_limit:32M', '-o', 'app.buffer_limit:512k', '-o', 'tcp.half_open_limit:1k', '-o', 'tcp.history_limit:1M', mapi]).status, 0);
 });

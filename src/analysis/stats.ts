@@ -127,6 +127,8 @@ interface CommandInfo {
   readonly pduType?: FieldDef;
   /** Fields that name one call in both directions where no request_in link exists (DCE/RPC datagrams: activity and sequence number). */
   readonly callKey: FieldDef[];
+  /** All of the above: the fields looked for in a PDU's tree. */
+  readonly wanted: ReadonlySet<FieldDef>;
 }
 
 /** DCE/RPC PDU types (C706 12.1): which count as a call's request, which as its answer; others (bind, ack, ping…) are no call. */
@@ -161,9 +163,19 @@ function commandProtocols(): Map<string, CommandInfo> {
     if (command === undefined) continue;
     const link = [get('request_in'), get('response_to')].filter((d): d is FieldDef => d !== undefined);
     const callKey = [get('dg_act_id'), get('dg_seqnum')].filter((d): d is FieldDef => d !== undefined);
-    out.set(p.name, { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] });
+    const info = { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] };
+    const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
+    for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
+    out.set(p.name, { ...info, wanted });
   }
   return out;
+}
+
+/** A layer's top-level fields by name, the first of each. */
+function topFields(layer: Layer): Map<string, FieldValue> {
+  const fields = new Map<string, FieldValue>();
+  for (const node of layer.tree()) if (!fields.has(node.def.name)) fields.set(node.def.name, node.value);
+  return fields;
 }
 
 function findNodes(nodes: readonly FieldNode[], wanted: ReadonlySet<FieldDef>, into: Map<FieldDef, FieldValue>): void {
@@ -276,15 +288,15 @@ export class StatsCollector {
       if (layer.quoted === true) continue;
       const name = layer.name;
       if (name !== 'ip' && name !== 'ipv6' && name !== 'tcp' && name !== 'udp') continue;
-      const fields = new Map<string, FieldValue>();
-      for (const node of layer.tree()) if (!fields.has(node.def.name)) fields.set(node.def.name, node.value);
+      // The layer's own addresses and ports when it has them; its tree's fields otherwise.
+      const fields = layer.srcAddress === undefined && layer.srcPort === undefined ? topFields(layer) : undefined;
       if (name === 'ip' || name === 'ipv6') {
-        src = String(fields.get(`${name}.src`) ?? '');
-        dst = String(fields.get(`${name}.dst`) ?? '');
+        src = layer.srcAddress ?? String(fields?.get(`${name}.src`) ?? '');
+        dst = layer.dstAddress ?? String(fields?.get(`${name}.dst`) ?? '');
         if (src !== '' && dst !== '') this.count(this.conv[name], src, dst, t, len);
       } else if (src !== '' && dst !== '') {
-        const sp = fields.get(`${name}.srcport`);
-        const dp = fields.get(`${name}.dstport`);
+        const sp = layer.srcPort ?? fields?.get(`${name}.srcport`);
+        const dp = layer.dstPort ?? fields?.get(`${name}.dstport`);
         if (typeof sp === 'number' && typeof dp === 'number') this.count(this.conv[name], endpointText(src, sp), endpointText(dst, dp), t, len);
       }
     }
@@ -294,10 +306,8 @@ export class StatsCollector {
     for (const layer of packet.layers) {
       const info = this.commandInfo.get(layer.name);
       if (info === undefined || layer.quoted === true) continue;
-      const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
-      for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
       const found = new Map<FieldDef, FieldValue>();
-      findNodes(layer.tree(), wanted, found);
+      findNodes(layer.tree(), info.wanted, found);
       const pdu = info.pduType !== undefined ? found.get(info.pduType) : undefined;
       if (typeof pdu === 'number' && !REQUEST_PDU.has(pdu) && !ANSWER_PDU.has(pdu)) continue;
       let requestFrame: number | undefined;

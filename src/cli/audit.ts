@@ -19,7 +19,8 @@ import { Output } from '../output/writer.js';
 import { fileSha256, liveCaptureHash } from './capture-hash.js';
 import { openClickHouse, withClickHouseOptions, type ClickHouseArgs } from './clickhouse.js';
 import { AuditClickHouseOutput } from '../analysis/audit/clickhouse.js';
-import { captureList, eventFilter, fileSources, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { runEventReport } from './jobs.js';
+import { captureList, eventFilter, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export const AUDIT_FORMATS = ['text', 'json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -163,7 +164,7 @@ export async function auditCommand(args: AuditCommandArgs): Promise<void> {
   const audit = new AuditAnalysis(outputs, auditOptions(args, hashes));
   const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args) });
   try {
-    await runner.run(fileSources(captures));
+    await runEventReport({ command: 'audit', args }, captures, audit, runner);
   } catch (err) {
     // A capture that cannot be read stops the run before the outputs' end: nothing is kept.
     for (const o of outputs) await o.abort?.();

@@ -55,6 +55,7 @@ const PREFS = [
   'tcp.half_open_limit:COUNT',
   'tcp.stalled_limit:COUNT',
   'tcp.app_limit:COUNT',
+  'tcp.history_limit:BYTES',
   'flows.limit:COUNT',
 ];
 
@@ -65,6 +66,7 @@ const LIMIT_PREFS = {
   'tcp.half_open_limit': 'halfOpenLimit',
   'tcp.stalled_limit': 'stalledLimit',
   'tcp.app_limit': 'appLimit',
+  'tcp.history_limit': 'historyBytes',
   'flows.limit': 'conversationLimit',
 } as const satisfies Record<string, keyof EngineOptions>;
 
@@ -316,7 +318,7 @@ export function withCaptureOptions<T>(y: Argv<T>) {
     .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
     .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
     .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' })
-    .option('jobs', { type: 'number', default: 1, requiresArg: true, describe: 'Worker threads: read and timeline read several captures at once, one per worker, output in file order (docs/performance.md)' });
+    .option('jobs', { type: 'number', default: 1, requiresArg: true, describe: 'Worker threads: read, timeline and audit read several captures at once, one per worker, output in file order (docs/performance.md)' });
 }
 
 /** --jobs checked: a whole number of workers, at least 1. */

@@ -1,5 +1,5 @@
-// Entry point of a --jobs worker thread for read and timeline (see jobs.ts).
+// Entry point of a --jobs worker thread for read, timeline and audit (see jobs.ts).
 import { serveFiles } from '../runner/parallel/serve.js';
-import { workerRunner, type ListingJob } from './jobs.js';
+import { workerRunner, type WorkerJob } from './jobs.js';
 
-await serveFiles<ListingJob>(workerRunner);
+await serveFiles<WorkerJob>(workerRunner);

@@ -7,9 +7,11 @@ import { isStdin } from '../capture/open.js';
 import { EVENT_SINKS, PACKET_SINKS } from '../output/sinks/index.js';
 import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
-import { runFilesInParallel } from '../runner/parallel/pool.js';
+import { EventForwarder, EventRecordSink } from '../runner/parallel/events.js';
+import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
 import type { Runner, RunnerOptions } from '../runner/runner.js';
 import { eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
+import type { AuditCommandArgs } from './audit.js';
 import type { ReadArgs } from './read.js';
 import type { TimelineArgs } from './timeline.js';
 
@@ -17,6 +19,18 @@ import type { TimelineArgs } from './timeline.js';
 export type ListingJob =
   | { readonly command: 'read'; readonly args: ReadArgs; readonly view: TerminalView }
   | { readonly command: 'timeline'; readonly args: TimelineArgs; readonly view: TerminalView };
+
+/** A report command whose analysis takes events only: its workers forward the events it wants. */
+export interface EventReportJob {
+  readonly command: 'audit';
+  readonly args: AuditCommandArgs;
+}
+
+/** Whatever a --jobs worker can be given. */
+export type WorkerJob = ListingJob | EventReportJob;
+
+/** The audit looks at message events only: the others need not cross threads. */
+const auditWants = (event: { readonly kind: string }): boolean => event.kind === 'message';
 
 /** The analysis of the job writing to `out`, and the runner options it needs. */
 async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: Analysis; options: Partial<RunnerOptions> }> {
@@ -30,8 +44,14 @@ async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: A
   return { analysis: new Timeline([sink]), options: { eventFilter: await eventFilter(job.args) } };
 }
 
-/** A worker's runner: the job's analysis without its start and finish (the main thread's sink begins and ends the output). */
-export async function workerRunner(job: ListingJob, out: Output, onWarning: (message: string) => void): Promise<Runner> {
+/**
+ * A worker's runner: the job's analysis without its start and finish (the main thread's sink
+ * begins and ends the output); for a report, a forwarder of the events its analysis wants.
+ */
+export async function workerRunner(job: WorkerJob, out: Output, onWarning: (message: string) => void): Promise<Runner> {
+  if (job.command === 'audit') {
+    return makeRunner([new EventForwarder(out, auditWants)], job.args, { eventFilter: await eventFilter(job.args), progress: false, onWarning });
+  }
   const { analysis, options } = await listingParts(job, out);
   const part: Analysis = {
     beginFile: analysis.beginFile?.bind(analysis),
@@ -47,22 +67,24 @@ export async function workerRunner(job: ListingJob, out: Output, onWarning: (mes
  * them: one capture (not split by flow), standard input, a frame limit across the files (-c),
  * or a JSON array (its commas run across files).
  */
-function sequentialReason(job: ListingJob, paths: readonly string[]): string | undefined {
+function sequentialReason(job: WorkerJob, paths: readonly string[]): string | undefined {
   if (paths.length < 2) return 'one capture';
   if (paths.some(isStdin)) return 'standard input';
+  if (job.command === 'audit') return undefined;
   if (job.command === 'read' && job.args.count !== undefined) return '-c';
   if (job.args.format === 'json') return '--format json';
   return undefined;
 }
 
-/** Runs a listing command over its captures, on workers when --jobs and the captures allow it. */
-export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
-  const { analysis, options } = await listingParts(job, out);
-  const runner = makeRunner([analysis], job.args, options);
+/**
+ * Runs `analysis` over the captures: in turn with `runner`, or with --jobs on workers whose
+ * chunks (formatted output, or forwarded events) go to `sink` in file order.
+ */
+async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink): Promise<void> {
   const jobs = jobCount(job.args);
   if (jobs === 1 || sequentialReason(job, paths) !== undefined) {
     await runner.run(fileSources(paths));
-    return runner;
+    return;
   }
   analysis.start?.();
   runner.errors += await runFilesInParallel({
@@ -70,9 +92,21 @@ export async function runListing(job: ListingJob, paths: readonly string[], out:
     job,
     jobs,
     paths,
-    out,
+    sink,
     warn: (message) => warn(job.args, message),
   });
   await analysis.finish?.();
+}
+
+/** Runs an event report's analysis over its captures; with --jobs its workers forward the events to it. */
+export function runEventReport(job: EventReportJob, paths: readonly string[], analysis: Analysis, runner: Runner): Promise<void> {
+  return runJob(job, paths, analysis, runner, new EventRecordSink(analysis));
+}
+
+/** Runs a listing command over its captures, on workers when --jobs and the captures allow it. */
+export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
+  const { analysis, options } = await listingParts(job, out);
+  const runner = makeRunner([analysis], job.args, options);
+  await runJob(job, paths, analysis, runner, { write: (data, done) => out.bytes(data, done) });
   return runner;
 }

@@ -24,6 +24,11 @@ export interface EngineOptions {
   readonly stalledLimit: number;
   /** Open TCP conversations holding application state (`-o tcp.app_limit`). */
   readonly appLimit: number;
+  /**
+   * Delivered-bytes histories (kept to compare retransmissions with) past each direction's
+   * first 512 bytes, across all conversations (`-o tcp.history_limit`).
+   */
+  readonly historyBytes: number;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {
@@ -34,6 +39,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   conversationLimit: 262_144,
   stalledLimit: 1024,
   appLimit: 16_384,
+  historyBytes: 32 * 1024 * 1024,
 };
 
 /** Where an event or finding travelled and between whom, for the timeline's common fields. */

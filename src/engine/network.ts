@@ -50,6 +50,14 @@ class Ipv4Layer implements Layer {
     this.length = h.headerLength;
   }
 
+  get srcAddress(): string {
+    return this.h.src;
+  }
+
+  get dstAddress(): string {
+    return this.h.dst;
+  }
+
   tree(): FieldNode[] {
     return ipv4Tree(this.bytes, this.offset, this.h);
   }
@@ -145,7 +153,7 @@ export class Network {
     }
     const end = Math.min(d.length, o + 40 + h.payloadLength);
     const layerIndex = packet.layers.length;
-    packet.layers.push({ name: 'ipv6', bytes: d, offset: o, length: h.headerLength, quoted: isQuoted, column: 'IPv6', tree: () => ipv6Tree(d, o, h) });
+    packet.layers.push({ name: 'ipv6', bytes: d, offset: o, length: h.headerLength, quoted: isQuoted, column: 'IPv6', srcAddress: h.src, dstAddress: h.dst, tree: () => ipv6Tree(d, o, h) });
     let payload = d.subarray(Math.min(end, o + h.headerLength), end);
     let frames = [packet.frame.number];
     if (h.fragment !== undefined) {

@@ -34,8 +34,6 @@ import type { IpInfo } from './network.js';
 
 /** Payload segments per conversation on which app detection is tried before giving up. */
 const DETECT_TRIES = 16;
-/** Delivered-bytes history (for comparing retransmissions) past each direction's first 512 bytes, across every conversation. */
-export const MAX_HISTORY_BYTES = 32 * 1024 * 1024;
 // Out-of-order bytes waiting across every conversation (EngineOptions.reassemblyBytes): past
 // it the largest wait is given up. Conversations that have carried no data yet (a SYN with no
 // answer, a handshake with nothing after it) kept at once (EngineOptions.halfOpenLimit): past
@@ -275,6 +273,14 @@ class TcpLayer implements Layer {
     this.length = h.headerLength;
   }
 
+  get srcPort(): number {
+    return this.h.srcPort;
+  }
+
+  get dstPort(): number {
+    return this.h.dstPort;
+  }
+
   /** Built when a summary line asks for it (the timeline never does). */
   get info(): string {
     const h = this.h;
@@ -289,6 +295,38 @@ class TcpLayer implements Layer {
     if ((a & TA_SPURIOUS_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.spurious_retransmission'], true));
     if ((a & TA_OUT_OF_ORDER) !== 0) nodes.push(f(TCP['analysis.out_of_order'], true));
     return nodes;
+  }
+}
+
+/**
+ * A handshake segment's layer whose values come from replaying the compact record into a
+ * throw-away conversation, done on first use: only summary lines, trees and filters use them.
+ */
+class HandshakeLayer implements Layer {
+  readonly name = 'tcp';
+  readonly offset = 0;
+  readonly length: number;
+  private built: TcpLayer | undefined;
+
+  readonly srcPort: number;
+  readonly dstPort: number;
+
+  constructor(readonly bytes: Uint8Array, h: TcpHeader, private readonly build: () => TcpLayer) {
+    this.length = h.headerLength;
+    this.srcPort = h.srcPort;
+    this.dstPort = h.dstPort;
+  }
+
+  get info(): string {
+    return this.layer().info;
+  }
+
+  tree(): FieldNode[] {
+    return this.layer().tree();
+  }
+
+  private layer(): TcpLayer {
+    return (this.built ??= this.build());
   }
 }
 
@@ -382,7 +420,7 @@ export class TcpConversations {
   private readonly retired = new RetiredNumbers(RETIRED_TCP_LIMIT, RETIRED_WORDS);
 
   constructor(readonly core: EngineCore, private readonly apps: readonly TcpAppFactory[]) {
-    this.budget = new ReassemblyBudget(core.options.reassemblyBytes, MAX_HISTORY_BYTES);
+    this.budget = new ReassemblyBudget(core.options.reassemblyBytes, core.options.historyBytes);
   }
 
   /** Ends conversations idle past the limit and forgets closed ones (all of them at the end). */
@@ -534,7 +572,7 @@ export class TcpConversations {
       if (this.budget.historyRefused) {
         this.budget.historyRefused = false;
         this.report(sinks[dir], TCP_FINDINGS.historyLimit,
-          `TCP stream ${conv.index}: ${MAX_HISTORY_BYTES} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
+          `TCP stream ${conv.index}: ${this.budget.historyLimit} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
       }
       if (mine.waiting > 0) this.waiting.add(mine);
       else this.waiting.delete(mine);
@@ -617,6 +655,8 @@ export class TcpConversations {
       offset: 0,
       length: Math.min(d.length, 20),
       quoted: true,
+      srcPort: sp,
+      dstPort: dp,
       info: `${sp} → ${dp}`,
       tree: () => [f(TCP.srcport, sp, 0, 2), f(TCP.dstport, dp, 2, 2)],
     });
@@ -713,7 +753,7 @@ export class TcpConversations {
    * The full conversation a compact record stands for, its segments replayed as `segment` handles
    * them (outside the table), and the layer values of the last one replayed.
    */
-  private materialize(syn: SynOnly): { conv: TcpConversation; last: LayerValues | undefined } {
+  private materialize(syn: SynOnly, withAck = true): { conv: TcpConversation; last: LayerValues | undefined } {
     const rest = syn.rest;
     const conv = new TcpConversation(syn.index, syn.addrA, syn.addrB, syn.portA, syn.portB, syn.v4A, syn.v4B, syn.hash, rest?.synSec ?? syn.lastSec, this.budget);
     conv.mark(SENT, 0);
@@ -722,7 +762,7 @@ export class TcpConversations {
     if (rest === undefined) return { conv, last: undefined };
     const serverIsn = rest.seq;
     let last = replayHandshakeSegment(conv, 1, serverIsn, (syn.seq + 1) >>> 0, SYN | ACK, rest.window, rest.windowScale, rest.sec, rest.nsec);
-    if (rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
+    if (withAck && rest.ackWindow !== undefined) last = replayHandshakeSegment(conv, 0, (syn.seq + 1) >>> 0, (serverIsn + 1) >>> 0, ACK, rest.ackWindow, undefined, rest.ackSec, rest.ackNsec);
     return { conv, last };
   }
 
@@ -755,10 +795,17 @@ export class TcpConversations {
     return true;
   }
 
-  /** The layer of a handshake segment a compact record took: what the full conversation would show. */
-  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): TcpLayer {
-    const v = this.materialize(syn).last!;
-    return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
+  /**
+   * The layer of a handshake segment a compact record took: what the full conversation would show,
+   * worked out when an output asks for it (the timeline and the audit never do).
+   */
+  private handshakeLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly): Layer {
+    // The record keeps the SYN/ACK and the ACK; this segment is the last of them it has now.
+    const withAck = syn.rest?.ackWindow !== undefined;
+    return new HandshakeLayer(d, h, () => {
+      const v = this.materialize(syn, withAck).last!;
+      return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
+    });
   }
 
   /** The table is full: the oldest conversations are ended and forgotten, with one finding. */

@@ -34,6 +34,14 @@ class UdpLayer implements Layer {
     return `${this.h.srcPort} → ${this.h.dstPort} Len=${this.payloadLength}`;
   }
 
+  get srcPort(): number {
+    return this.h.srcPort;
+  }
+
+  get dstPort(): number {
+    return this.h.dstPort;
+  }
+
   tree(): FieldNode[] {
     return udpTree(0, this.h, this.stream);
   }

@@ -19,6 +19,12 @@ export interface Layer {
   readonly column?: string;
   /** True for a layer decoded from bytes quoted inside an ICMP error. */
   readonly quoted?: boolean;
+  /** ip, ipv6: the addresses as the `src`/`dst` fields hold them (conversation tables read them without a tree). */
+  readonly srcAddress?: string;
+  readonly dstAddress?: string;
+  /** tcp, udp: the ports, likewise. */
+  readonly srcPort?: number;
+  readonly dstPort?: number;
 }
 
 export interface Packet {

@@ -196,7 +196,7 @@ export const TCP_FINDINGS = declareFindings({ protocol: 'tcp' }, {
   historyLimit: {
     id: 'tcp.history-limit', severity: 'note', spec: 'bound', scope: 'conversation',
     summary: 'the delivered bytes kept to compare retransmissions against stopped growing in one direction: the budget across conversations was reached',
-    requirement: 'Each direction of a TCP conversation keeps its last delivered bytes (up to 64 KiB) to check that retransmitted bytes equal the first copy; past the first 512 bytes these histories share 32 MiB across all conversations. One finding per direction refused.',
+    requirement: 'Each direction of a TCP conversation keeps its last delivered bytes (up to 64 KiB) to check that retransmitted bytes equal the first copy; past the first 512 bytes these histories share 32 MiB across all conversations by default (-o tcp.history_limit). One finding per direction refused.',
   },
   tableFull: {
     id: 'tcp.table-full', severity: 'warning', spec: 'bound', scope: 'conversation',

@@ -25,8 +25,21 @@ export const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 export const MAX_PENDING_SEGMENTS = 4096;
 /** Delivered bytes kept to compare retransmissions against. */
 const HISTORY_BYTES = 64 * 1024;
+/** A history's first 512 bytes are outside the budget across conversations. */
 const FIRST_HISTORY = 512;
+/**
+ * The smallest history ring: a ring starts as small as what was delivered, since most
+ * conversations with an application deliver a few short messages per direction (an NBSS session
+ * request of 72 bytes and its 4-byte answer, then silence), and open ones are kept by the
+ * thousand.
+ */
+const MIN_HISTORY = 64;
 const TWO32 = 4294967296;
+
+/** The part of a history ring of `size` bytes counted against the budget across conversations. */
+function counted(size: number): number {
+  return Math.max(0, size - FIRST_HISTORY);
+}
 
 /**
  * What reassembly holds across every direction of every conversation: out-of-order bytes
@@ -169,7 +182,7 @@ export class TcpDirection {
   release(): void {
     this.dropPending();
     if (this.history !== undefined) {
-      if (this.budget !== undefined) this.budget.historyBytes -= this.history.length - FIRST_HISTORY;
+      if (this.budget !== undefined) this.budget.historyBytes -= counted(this.history.length);
       giveBack(this.history);
     }
     this.history = undefined;
@@ -257,13 +270,12 @@ export class TcpDirection {
     const want = Math.min(HISTORY_BYTES, this.historyLength + data.length);
     if (ring === undefined || (ring.length < want && !this.historyCapped)) {
       const old = ring?.length ?? 0;
-      let size = ring?.length ?? FIRST_HISTORY;
+      let size = ring?.length ?? MIN_HISTORY;
       while (size < want) size *= 2;
       size = Math.min(size, HISTORY_BYTES);
       // Past the first 512 bytes a history grows only within the budget across directions; a
       // direction refused once keeps the size it has (retransmissions are compared over less).
       const budget = this.budget;
-      const counted = (n: number): number => Math.max(0, n - FIRST_HISTORY);
       if (budget !== undefined && counted(size) > counted(old)) {
         if (budget.historyBytes + counted(size) - counted(old) > budget.historyLimit) {
           this.historyCapped = true;

@@ -34,6 +34,8 @@ const MAX_RANGES = 4096;
 export class MsnpShared {
   private readonly referrals: Referral[] = [];
   private readonly byCookie = new Map<string, Referral>();
+  /** The referrals per client address and server endpoint, oldest first (a lookup must not scan all 4,096). */
+  private readonly byRoute = new Map<string, Referral[]>();
   /** Announced server endpoints (`ip:port`), for detection on any port. */
   readonly announced = new Set<string>();
   private readonly logins = new Map<string, Login>();
@@ -46,11 +48,22 @@ export class MsnpShared {
   addReferral(r: Referral): void {
     if (this.referrals.length >= MAX_REFERRALS) {
       const old = this.referrals.shift()!;
-      this.byCookie.delete(old.cookie);
+      if (this.byCookie.get(old.cookie) === old) this.byCookie.delete(old.cookie);
+      const key = routeKey(old.clientIp, normaliseAddress(old.address));
+      const same = this.byRoute.get(key);
+      // The oldest referral of all is the oldest of its route too.
+      if (same !== undefined && same[0] === old) {
+        same.shift();
+        if (same.length === 0) this.byRoute.delete(key);
+      }
       this.full = true;
     }
     this.referrals.push(r);
     this.byCookie.set(r.cookie, r);
+    const key = routeKey(r.clientIp, normaliseAddress(r.address));
+    const same = this.byRoute.get(key);
+    if (same === undefined) this.byRoute.set(key, [r]);
+    else same.push(r);
     if (this.announced.size < MAX_REFERRALS) this.announced.add(normaliseAddress(r.address));
   }
 
@@ -60,9 +73,11 @@ export class MsnpShared {
 
   /** The latest referral to this server for this client, made before `frame`. */
   referralTo(serverEndpoint: string, clientIp: string, frame: number): Referral | undefined {
-    for (let i = this.referrals.length - 1; i >= 0; i--) {
-      const r = this.referrals[i]!;
-      if (r.frame <= frame && r.clientIp === clientIp && normaliseAddress(r.address) === serverEndpoint) return r;
+    const same = this.byRoute.get(routeKey(clientIp, serverEndpoint));
+    if (same === undefined) return undefined;
+    for (let i = same.length - 1; i >= 0; i--) {
+      const r = same[i]!;
+      if (r.frame <= frame) return r;
     }
     return undefined;
   }
@@ -93,6 +108,10 @@ export class MsnpShared {
 }
 
 /** `host[:port]` → `host:port` with the default port 1863 (draft §7.4: optional `:PortNo`). */
+function routeKey(clientIp: string, serverEndpoint: string): string {
+  return `${clientIp} ${serverEndpoint}`;
+}
+
 export function normaliseAddress(address: string): string {
   if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address;
   return `${address}:1863`;

@@ -1,11 +1,20 @@
 // The main-thread side of --jobs for several captures: up to N workers, each reading one
 // capture at a time with its own engine, and the output written in file order — the capture
 // being written streams straight to stdout, the later ones wait in memory (at most
-// BACKLOG_LIMIT per worker: a worker ahead of its turn stops until its file is written).
+// BACKLOG_LIMIT per worker) and past that in a spill file of the worker's, copied to stdout
+// when its turn comes: no worker waits for the captures before its own.
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CaptureFormatError } from '../../capture/frame.js';
-import type { Output } from '../../output/writer.js';
 import type { FileOrder, WorkerReport, WorkerSetup } from './protocol.js';
+
+/** Where the captures' chunks go, in file order: stdout for the listings, an analysis for the reports. */
+export interface ChunkSink {
+  /** Takes the bytes; `done` once they are written (or handled), never synchronously. */
+  write(data: Uint8Array, done: () => void): void;
+}
 
 export interface ParallelFiles<J> {
   /** The worker's entry module (it calls serveFiles with the command's runner factory). */
@@ -13,7 +22,7 @@ export interface ParallelFiles<J> {
   readonly job: J;
   readonly jobs: number;
   readonly paths: readonly string[];
-  readonly out: Output;
+  readonly sink: ChunkSink;
   readonly warn: (message: string) => void;
 }
 
@@ -21,12 +30,26 @@ interface Pending {
   readonly chunks: { readonly data: Uint8Array; readonly worker: WorkerSlot }[];
   readonly warnings: string[];
   done: boolean;
+  /** The rest of the output, in a spill file (after the chunks). */
+  spill?: string;
   failure?: { readonly message: string; readonly input: boolean };
 }
+
+/** Bytes of a spill file copied to stdout at a time. */
+const COPY_CHUNK = 1 << 20;
 
 interface WorkerSlot {
   readonly worker: Worker;
   readonly backlog: Int32Array;
+}
+
+/** A directory of this run's own for spill files, or undefined when none can be made (workers then wait their turn). */
+function makeSpillDir(): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), 'msgscope-jobs-'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads every capture on workers and writes their output in file order; returns the error findings. */
@@ -35,24 +58,52 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
   const slots: WorkerSlot[] = [];
   let next = 0;
   let head = 0;
+  /** `head` as the workers see it: a worker ahead of it spills rather than waits. */
+  const sharedHead = new Int32Array(new SharedArrayBuffer(4));
+  const spillDir = makeSpillDir();
+  const removeSpills = (): void => {
+    if (spillDir !== undefined) rmSync(spillDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeSpills);
+  let copying = false;
   let errors = 0;
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     const end = (err?: unknown): void => {
       if (settled) return;
       settled = true;
-      for (const slot of slots) void slot.worker.terminate();
+      void Promise.all(slots.map((slot) => slot.worker.terminate())).finally(() => {
+        removeSpills();
+        process.removeListener('exit', removeSpills);
+      });
       if (err === undefined) resolve(errors);
       else reject(err);
     };
+    // Copies a finished capture's spill file to the sink, a chunk at a time as the sink takes them.
+    const copySpill = (path: string, then: () => void): void => {
+      copying = true;
+      const fd = openSync(path, 'r');
+      const step = (): void => {
+        if (settled) return closeSync(fd);
+        const buf = Buffer.allocUnsafe(COPY_CHUNK);
+        const n = readSync(fd, buf, 0, COPY_CHUNK, null);
+        if (n > 0) return run.sink.write(buf.subarray(0, n), step);
+        closeSync(fd);
+        rmSync(path, { force: true });
+        copying = false;
+        then();
+      };
+      step();
+    };
     const write = (data: Uint8Array, slot: WorkerSlot): void => {
-      run.out.bytes(data, () => {
+      run.sink.write(data, () => {
         Atomics.sub(slot.backlog, 0, data.byteLength);
         Atomics.notify(slot.backlog, 0);
       });
     };
     // Writes what the files at the head have ready, and moves on past the finished ones.
     const drain = (): void => {
+      if (copying || settled) return;
       while (head < files.length) {
         const file = files[head]!;
         for (const chunk of file.chunks) write(chunk.data, chunk.worker);
@@ -64,7 +115,14 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
           end(file.failure.input ? new CaptureFormatError(file.failure.message) : new Error(`worker: ${file.failure.message}`));
           return;
         }
+        const spill = file.spill;
         head++;
+        Atomics.store(sharedHead, 0, head);
+        if (spill !== undefined) {
+          file.spill = undefined;
+          copySpill(spill, drain);
+          return;
+        }
       }
       end();
     };
@@ -85,6 +143,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
           break;
         case 'done':
           file.done = true;
+          file.spill = report.spill;
           errors += report.errors;
           assign(slot);
           break;
@@ -98,7 +157,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
     const count = Math.min(run.jobs, run.paths.length);
     for (let i = 0; i < count; i++) {
       const backlog = new SharedArrayBuffer(4);
-      const setup: WorkerSetup<J> = { job: run.job, backlog };
+      const setup: WorkerSetup<J> = { job: run.job, backlog, head: sharedHead.buffer as SharedArrayBuffer, spillDir };
       const slot: WorkerSlot = { worker: new Worker(run.entry, { workerData: setup }), backlog: new Int32Array(backlog) };
       slots.push(slot);
       slot.worker.on('message', (report: WorkerReport) => onReport(slot, report));
