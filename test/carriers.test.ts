@@ -1,6 +1,7 @@
 // Timeline events keep the warnings of the layers that carried them (issue 13): a mailslot
 // datagram whose NetBIOS and UDP lengths lie must not look clean in the timeline.
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,4 +106,41 @@ test('the oldest hold of any age: holds past the horizon still count for what ev
   assert.equal(holds.oldestAny, 10);
   holds.release(10);
   assert.equal(holds.oldestAny, Infinity);
+});
+
+test('carrier findings (property): the frames kept and attached are those of a map by frame number, forgotten below each bound', () => {
+  const at = (frame: number, id: string) => ({ id, severity: 'warning' as const, summary: id, frame, spec: 'anomaly' });
+  const packet = (frame: number, ids: string[]): Packet => ({ frame: { number: frame, tsSec: 0, tsNsec: 0, caplen: 0, len: 0, linkType: 1, data: new Uint8Array(0), interfaceId: 0 }, layers: [], src: '', dst: '', findings: ids.map((id) => at(frame, id)) });
+  const step = fc.record({
+    // Frames advance by 1 to 40,000 (the 65,536-frame distance is crossed now and then).
+    gap: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40_000 })),
+    ids: fc.subarray(['tcp.gap', 'udp.bad-length', 'ip.bad-length']),
+    forget: fc.option(fc.integer({ min: 0, max: 70_000 }), { nil: undefined }),
+    ask: fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 3 }),
+  });
+  fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 300 }), (steps) => {
+    const carriers = new CarrierFindings();
+    const model = new Map<number, string[]>();
+    const forget = (below: number): void => {
+      for (const k of [...model.keys()]) if (k < below) model.delete(k);
+    };
+    let frame = 0;
+    for (const s of steps) {
+      frame += s.gap;
+      carriers.packet(packet(frame, s.ids));
+      forget(frame - 65_536 + 1);
+      if (s.ids.length > 0) model.set(frame, s.ids);
+      if (s.forget !== undefined) {
+        carriers.forgetBelow(frame - s.forget);
+        forget(frame - s.forget);
+      }
+      assert.equal(carriers.size, model.size);
+      for (const back of s.ask) {
+        const asked = frame - back;
+        const event: MessageEvent = { kind: 'message', tsSec: 0, tsNsec: 0, frames: [asked, asked + 1], protocol: 'smb', transport: 'udp/nbdgm', src: 'a', dst: 'b', findings: [], from: 'x', to: [], text: '', status: 'ok' };
+        const want = [asked, asked + 1].flatMap((n) => (model.get(n) ?? []).filter((id) => id !== 'tcp.gap').map((id) => `${id}@${n}`));
+        assert.deepEqual(carriers.attach(event).findings.map((x) => `${x.id}@${x.frame}`), want);
+      }
+    }
+  }), { numRuns: 200 });
 });

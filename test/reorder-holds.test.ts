@@ -203,3 +203,49 @@ test('timeline from standard input: the first event is printed while the input i
   const keys = all.map((l) => (JSON.parse(l) as { frames: number[] }).frames[0] ?? Infinity);
   assert.deepEqual(keys, [...keys].sort((a, b) => a - b));
 });
+
+test('window (property): events leave by first frame, then arrival (frameless last), through the bounds and the watermark as a sorted list would', () => {
+  const op = fc.oneof(
+    fc.record({ push: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }),
+    fc.record({ below: fc.integer({ min: 0, max: 60 }) }),
+  );
+  fc.assert(fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (ops, maxEvents) => {
+    const out: TimelineEvent[] = [];
+    const window = new ReorderWindow((e) => out.push(e), { maxEvents, maxSeconds: 1e9 });
+    // The model: held events sorted by (first frame, arrival); what leaves is its front.
+    const model: { key: number; seq: number; event: TimelineEvent }[] = [];
+    const expected: TimelineEvent[] = [];
+    let released = 0;
+    let seq = 0;
+    const take = (): void => {
+      model.sort((a, b) => a.key - b.key || a.seq - b.seq);
+      const first = model.shift()!;
+      released = first.key;
+      expected.push(first.event);
+    };
+    for (const o of ops) {
+      if ('push' in o) {
+        const e = o.push === undefined ? { ...event(0), frames: [] } : event(o.push);
+        const key = e.frames[0] ?? Number.MAX_SAFE_INTEGER;
+        window.push(e);
+        if (key < released) expected.push(e); // late: out at once, with its note
+        else {
+          model.push({ key, seq: seq++, event: e });
+          while (model.length > maxEvents) take();
+        }
+      } else {
+        window.releaseBelow(o.below);
+        for (;;) {
+          model.sort((a, b) => a.key - b.key || a.seq - b.seq);
+          if (model.length === 0 || model[0]!.key >= o.below) break;
+          take();
+        }
+      }
+      assert.equal(window.size, model.length);
+    }
+    window.flush();
+    while (model.length > 0) take();
+    assert.equal(out.length, expected.length);
+    out.forEach((e, i) => assert.equal(e, expected[i]));
+  }), { numRuns: 300 });
+});

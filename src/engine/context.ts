@@ -80,6 +80,13 @@ export interface EngineContext {
    * dropped (src/util/frame-holds.ts). Every `hold` is matched by one `release`.
    */
   readonly holds?: FrameHolds;
+  /**
+   * False when nothing consumes timeline events (a frame listing such as `read`): `emit` then
+   * drops them, so a dissector may skip building an event (its details, decoded texts and the
+   * findings only the event carries). What the frame shows — its layers and `packetFinding` —
+   * must stay the same either way. Undefined counts as true.
+   */
+  readonly wantsEvents?: boolean;
 }
 
 /** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */

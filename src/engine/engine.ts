@@ -54,6 +54,8 @@ export class Engine implements EngineCore {
    * wanted (a frame listing has no window, and its dissectors then keep no holds).
    */
   readonly holds: HoldRegistry | undefined;
+  /** Whether an analysis consumes events (see EngineContext.wantsEvents). */
+  readonly wantsEvents: boolean;
   private frameCount = 0;
   private lastFrame = 0;
   private latestSec = 0;
@@ -63,7 +65,8 @@ export class Engine implements EngineCore {
   constructor(private readonly handlers: EngineHandlers, options: Partial<EngineOptions>, protocols: ProtocolSet) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
     this.buffers = new BufferBudget(this.options.bufferedBytes);
-    this.holds = handlers.event !== undefined ? new HoldRegistry() : undefined;
+    this.wantsEvents = handlers.event !== undefined;
+    this.holds = this.wantsEvents ? new HoldRegistry() : undefined;
     const apps = instantiate(protocols);
     this.tcp = new TcpConversations(this, apps.tcp);
     this.udp = new UdpFlows(this, apps.udp);
@@ -82,7 +85,7 @@ export class Engine implements EngineCore {
 
   standaloneFinding(item: Finding, protocol: string, route: Route, tsSec: number, tsNsec: number): void {
     this.packetFinding(item);
-    this.emit({ kind: 'finding', tsSec, tsNsec, frames: item.frame > 0 ? [item.frame] : [], protocol, transport: route.transport, src: route.src, dst: route.dst, findings: [item] });
+    if (this.wantsEvents) this.emit({ kind: 'finding', tsSec, tsNsec, frames: item.frame > 0 ? [item.frame] : [], protocol, transport: route.transport, src: route.src, dst: route.dst, findings: [item] });
   }
 
   schedule(atSec: number, fire: () => void): Timer {

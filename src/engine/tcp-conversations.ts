@@ -56,6 +56,9 @@ const IDLE_SECONDS = 900;
 /** Conversations ended idle and then forgotten whose numbers are kept (28 bytes each, in a table at most three quarters full). */
 export const RETIRED_TCP_LIMIT = 1 << 18;
 
+/** The payload of a segment that carries none (read only, never kept). */
+const NO_PAYLOAD = new Uint8Array(0);
+
 const START_HERE = 0;
 const FIN_SEEN = 2;
 const SENT = 4;
@@ -508,7 +511,8 @@ export class TcpConversations {
       this.quoted(packet, d);
       return;
     }
-    const payload = d.subarray(h.headerLength);
+    // Many segments carry nothing (ACKs, the handshake, FINs): no view is made for them.
+    const payload = h.headerLength < d.length ? d.subarray(h.headerLength) : NO_PAYLOAD;
     const frame = packet.frame;
     const compact = payload.length === 0 && (h.flags & (SYN | ACK | FIN | RST)) === SYN;
     const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact, payload.length);

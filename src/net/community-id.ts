@@ -3,7 +3,7 @@
 // SHA-1 over seed (2 bytes, big-endian), the two addresses, the protocol, a zero pad byte and
 // the two ports (or ICMP type/code equivalents), the smaller (address, port) first; base64,
 // prefixed with the version `1:`.
-import { createHash } from 'node:crypto';
+import { sha1 } from '../util/sha1.js';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -50,15 +50,23 @@ export function communityId(flow: FlowTuple, seed = 0): string {
     [src, dst] = [dst, src];
     if (ports !== undefined) ports = [ports[1], ports[0]];
   }
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(seed & 0xffff, 0);
-  const middle = Buffer.from([flow.proto & 0xff, 0]);
-  const hash = createHash('sha1').update(head.subarray(0, 2)).update(src).update(dst).update(middle);
+  // The hashed bytes, laid out in one buffer (at most 2 + 16 + 16 + 2 + 4).
+  const input = new Uint8Array(8 + src.length + dst.length);
+  let n = 0;
+  input[n++] = (seed >>> 8) & 0xff;
+  input[n++] = seed & 0xff;
+  input.set(src, n);
+  n += src.length;
+  input.set(dst, n);
+  n += dst.length;
+  input[n++] = flow.proto & 0xff;
+  input[n++] = 0;
   if (ports !== undefined) {
-    const tail = Buffer.alloc(4);
-    tail.writeUInt16BE(ports[0] & 0xffff, 0);
-    tail.writeUInt16BE(ports[1] & 0xffff, 2);
-    hash.update(tail);
+    input[n++] = (ports[0] >>> 8) & 0xff;
+    input[n++] = ports[0] & 0xff;
+    input[n++] = (ports[1] >>> 8) & 0xff;
+    input[n++] = ports[1] & 0xff;
   }
-  return `1:${hash.digest('base64')}`;
+  const digest = sha1(input, n);
+  return `1:${Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('base64')}`;
 }

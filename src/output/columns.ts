@@ -28,19 +28,26 @@ export function infoColumn(packet: Packet): string {
     }
   }
   if (transport >= 0 && transport < layers.length - 1) {
-    const parts: string[] = [];
+    // Most frames carry one PDU: its text is the column, without a list to join.
+    let first: string | undefined;
+    let parts: string[] | undefined;
     const groupStart = layers[transport + 1]!.name;
     let pending: string | undefined;
     for (let i = transport + 1; i < layers.length; i++) {
       const layer = layers[i]!;
       if (layer.name === groupStart && i > transport + 1 && pending !== undefined) {
-        parts.push(pending);
+        if (first === undefined) first = pending;
+        else (parts ??= [first]).push(pending);
         pending = undefined;
       }
       if (layer.info !== undefined && layer.quoted !== true) pending = layer.info;
     }
-    if (pending !== undefined) parts.push(pending);
-    if (parts.length > 0) return parts.join(' ; ');
+    if (pending !== undefined) {
+      if (first === undefined) first = pending;
+      else (parts ??= [first]).push(pending);
+    }
+    if (parts !== undefined) return parts.join(' ; ');
+    if (first !== undefined) return first;
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;

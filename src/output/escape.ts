@@ -33,6 +33,22 @@ function plainUpTo(text: string, max: number): boolean {
   return true;
 }
 
+/**
+ * Whether `text` from code unit `from` on holds a character `escapeText` escapes (UNSAFE's class,
+ * tested in a loop: text that needs none is written as it is, without a copy).
+ */
+export function needsEscapeFrom(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x7f) {
+      if (c < 0x20) return true;
+    } else if (c <= 0x9f || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c === 0xfeff || (c >= 0xfff9 && c <= 0xfffb)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** For terminals and text output: control characters become visible escapes (`\n`, `\x1b`). */
 export function escapeText(text: string): string {
   // Most texts are printable ASCII, which holds nothing to escape: a loop over the code units

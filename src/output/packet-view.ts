@@ -7,7 +7,7 @@ import type { Severity } from '../model/findings.js';
 import { hexDump } from './hex.js';
 import { isoTime, relativeSeconds } from './time.js';
 import { makeStyle, type Style } from './style.js';
-import type { Output } from './writer.js';
+import { decimalDigits, type Output } from './writer.js';
 
 export interface SummaryColumns {
   readonly no: number;
@@ -60,9 +60,13 @@ export class ColumnWidths {
 
   /** The spaces `text` needs to fill the column, which grows to hold it. */
   pad(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', text: string): number {
-    const w = displayWidth(text);
-    if (w > this[column]) this[column] = w;
-    return this[column] - w;
+    return this.padTo(column, displayWidth(text));
+  }
+
+  /** The spaces a text `width` columns wide needs to fill the column, which grows to hold it. */
+  padTo(column: 'no' | 'time' | 'protocol' | 'length' | 'kind', width: number): number {
+    if (width > this[column]) this[column] = width;
+    return this[column] - width;
   }
 }
 
@@ -143,6 +147,71 @@ export function writeSummaryLine(out: Output, c: SummaryColumns, widths: ColumnW
   out.spaces(1);
   out.piece(info);
   out.endLine();
+}
+
+const ARROW = Buffer.from(' → ', 'utf8');
+const NO_ARROW = Buffer.from('   ', 'utf8');
+
+/**
+ * `writeSummaryLine(out, summaryColumns(packet, first), widths)` without the columns: the frame
+ * number, time (seconds since `first`) and length are written as digits and the texts copied as
+ * they are checked, so a line makes no string but its Info. Text that needs escaping (or a
+ * protocol name beyond ASCII), a time before `first`, or a line longer than the output's buffer
+ * goes the way of writeSummaryLine (the widths grown here are ones it grows too).
+ */
+export function writeFrameSummary(out: Output, packet: Packet, first: { tsSec: number; tsNsec: number }, widths: ColumnWidths): void {
+  const frame = packet.frame;
+  let sec = frame.tsSec - first.tsSec;
+  let nsec = frame.tsNsec - first.tsNsec;
+  if (nsec < 0) {
+    nsec += 1e9;
+    sec -= 1;
+  }
+  const usec = Math.floor(nsec / 1000);
+  const src = packet.src;
+  const dst = packet.dst;
+  const protocol = protocolColumn(packet);
+  const info = infoColumn(packet);
+  if (sec >= 0 && Number.isSafeInteger(sec) && Number.isSafeInteger(usec) && usec >= 0) {
+    const noDigits = decimalDigits(frame.number);
+    const secDigits = decimalDigits(sec);
+    const usecDigits = Math.max(6, decimalDigits(usec));
+    const lengthDigits = decimalDigits(frame.len);
+    const noPad = widths.padTo('no', noDigits);
+    const timePad = widths.padTo('time', secDigits + 1 + usecDigits);
+    const srcPad = Math.max(0, 15 - src.length);
+    const dstPad = Math.max(0, 15 - dst.length);
+    // The protocol's own width is known once it proved plain; room for the widest it may pad to.
+    const chars = noPad + noDigits + 1 + timePad + secDigits + 1 + usecDigits + 1 + srcPad + src.length + 3 + dst.length + dstPad + 1
+      + Math.max(protocol.length, widths.protocol) + 1 + widths.length + lengthDigits + 1 + info.length;
+    if (out.beginLine(chars)) {
+      out.spaces(noPad);
+      out.decimal(frame.number, noDigits);
+      out.spaces(1 + timePad);
+      out.decimal(sec, secDigits);
+      out.piece('.');
+      out.decimal(usec, usecDigits);
+      out.spaces(1 + srcPad);
+      // src and dst are padded by their length, the protocol by its width (its length when plain ASCII).
+      if (out.unescapedPiece(src)) {
+        out.encoded(src !== '' || dst !== '' ? ARROW : NO_ARROW);
+        if (out.unescapedPiece(dst)) {
+          out.spaces(dstPad + 1);
+          if (out.plainPiece(protocol)) {
+            out.spaces(widths.padTo('protocol', protocol.length) + 1 + widths.padTo('length', lengthDigits));
+            out.decimal(frame.len, lengthDigits);
+            out.spaces(1);
+            if (out.unescapedPiece(info)) {
+              out.endLine();
+              return;
+            }
+          }
+        }
+      }
+      out.abandonLine();
+    }
+  }
+  writeSummaryLine(out, summaryColumns(packet, first), widths);
 }
 
 /** The most severe finding of a frame, for colouring its line. */

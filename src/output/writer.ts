@@ -1,9 +1,18 @@
 // Buffered writing to stdout. A closed pipe (`| head`) ends the program quietly, as in tshark.
 
+import { needsEscapeFrom } from './escape.js';
+
 /** Bytes gathered before a write (fewer, larger writes). */
 const CHUNK = 1 << 18;
 /** Milliseconds a line waits in the buffer at most: a slow stream (the timeline's first events, live capture) is not held back. */
 const LINGER_MS = 100;
+
+/** Digits of a non-negative safe integer in decimal (`String(n).length`). */
+export function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
 
 export class Output {
   // Lines are encoded straight into a byte buffer: no array of parts to join and no
@@ -16,6 +25,8 @@ export class Output {
   /** Of the line being written: the wall time at its start, and whether it is the first line. */
   private now = 0;
   private first = false;
+  /** Where the line begun starts in the buffer (`abandonLine` goes back to it). */
+  private lineStart = 0;
 
   constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly threshold = CHUNK) {
     this.buf = Buffer.allocUnsafe(Math.max(threshold, 1024) + 1024);
@@ -50,6 +61,7 @@ export class Output {
     }
     this.now = Date.now();
     this.first = this.since < 0;
+    this.lineStart = this.pos;
     if (this.pos === 0) {
       this.since = this.now;
       if (this.timer === undefined) {
@@ -60,20 +72,89 @@ export class Output {
     return true;
   }
 
-  /** A piece of the line begun: ASCII copied byte by byte, the rest from the first other character encoded as UTF-8. */
+  /** A piece of the line begun: ASCII copied byte by byte; text with any other character encoded as UTF-8 from its start (no copy of its rest). */
   piece(text: string): void {
     const buf = this.buf;
-    let pos = this.pos;
+    const start = this.pos;
+    let pos = start;
     const n = text.length;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c >= 0x80) {
-        pos += buf.write(i === 0 ? text : text.slice(i), pos, 'utf8');
+        pos = start + buf.write(text, start, 'utf8');
         break;
       }
       buf[pos++] = c;
     }
     this.pos = pos;
+  }
+
+  /**
+   * A piece of the line begun if it is printable ASCII (U+0020–U+007E: nothing to escape, one
+   * byte a character), copied as it is checked; false when it is not, the line then being unusable
+   * (`abandonLine`).
+   */
+  plainPiece(text: string): boolean {
+    const buf = this.buf;
+    let pos = this.pos;
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e) return false;
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+    return true;
+  }
+
+  /**
+   * A piece of the line begun if `escapeText` leaves it as it is: printable ASCII copied as it
+   * is checked, any other text checked and then encoded as UTF-8 from its start. False, with
+   * nothing written, when it holds a character to escape.
+   */
+  unescapedPiece(text: string): boolean {
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x20 && c <= 0x7e) {
+        buf[pos++] = c;
+        continue;
+      }
+      if (needsEscapeFrom(text, i)) return false;
+      this.pos = start + buf.write(text, start, 'utf8');
+      return true;
+    }
+    this.pos = pos;
+    return true;
+  }
+
+  /** A non-negative safe integer in decimal, zero-padded to `digits` (its `decimalDigits` or more), in the line begun. */
+  decimal(value: number, digits: number): void {
+    const buf = this.buf;
+    let pos = this.pos + digits;
+    this.pos = pos;
+    let n = value;
+    for (let i = 0; i < digits; i++) {
+      const q = Math.floor(n / 10);
+      buf[--pos] = 0x30 + (n - q * 10);
+      n = q;
+    }
+  }
+
+  /** Bytes (a few: a piece's UTF-8 made once) in the line begun; `beginLine` counts them as their characters. */
+  encoded(bytes: Uint8Array): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < bytes.length; i++) buf[pos++] = bytes[i]!;
+    this.pos = pos;
+  }
+
+  /** Forgets what was written of the line begun (it is then written otherwise). */
+  abandonLine(): void {
+    this.pos = this.lineStart;
   }
 
   /** `n` spaces in the line begun. */

@@ -5,7 +5,6 @@
 import type { TimelineEvent } from '../model/events.js';
 import type { Finding } from '../model/findings.js';
 import type { Packet } from '../model/packet.js';
-import { FifoMap } from '../util/fifo-map.js';
 
 /**
  * How far back (in frames) carrier findings are remembered at most; events reach back at most
@@ -24,8 +23,11 @@ function protocolOf(id: string): string {
 }
 
 export class CarrierFindings {
-  /** By frame number, oldest first (a FifoMap: the oldest is found without a scan). */
-  private readonly byFrame = new FifoMap<number, Finding[]>();
+  // Frames with warnings in increasing order (frames come in order, and are forgotten from the
+  // oldest): two arrays from `head` on, searched by bisection. No map to keep up per frame.
+  private frames: number[] = [];
+  private lists: Finding[][] = [];
+  private head = 0;
 
   /** Remembers a dissected frame's warnings and errors. */
   packet(packet: Packet): void {
@@ -37,20 +39,30 @@ export class CarrierFindings {
       (kept ??= []).push(item);
     }
     if (kept === undefined) return;
-    if (this.byFrame.size >= MAX_FRAMES && !this.byFrame.has(number)) this.byFrame.deleteOldest();
-    this.byFrame.set(number, kept);
+    const last = this.frames.length - 1;
+    if (last >= this.head && this.frames[last]! >= number) {
+      // Not after the newest (frames come in order): keep the order, as a map would by number.
+      const at = this.find(number);
+      if (at >= 0) this.lists[at] = kept;
+      return;
+    }
+    if (this.size >= MAX_FRAMES) this.head++;
+    this.frames.push(number);
+    this.lists.push(kept);
   }
 
   /** The event with the carrier findings of its frames added (itself when there are none). */
   attach(event: TimelineEvent): TimelineEvent {
-    if (this.byFrame.size === 0 || event.kind === 'finding') return event;
+    if (this.size === 0 || event.kind === 'finding') return event;
     // Most events' frames carried no warning: look before building the carrier set.
-    if (!event.frames.some((frame) => this.byFrame.has(frame))) return event;
+    if (!event.frames.some((frame) => this.find(frame) >= 0)) return event;
     const carriers = new Set([...ALWAYS, ...event.transport.split('/')]);
     carriers.delete(event.protocol);
     let added: Finding[] | undefined;
     for (const frame of event.frames) {
-      for (const item of this.byFrame.get(frame) ?? []) {
+      const at = this.find(frame);
+      if (at < 0) continue;
+      for (const item of this.lists[at]!) {
         if (!carriers.has(protocolOf(item.id))) continue;
         const known = event.findings.some((x) => x.id === item.id && x.frame === item.frame && x.summary === item.summary);
         if (!known && added?.includes(item) !== true) (added ??= []).push(item);
@@ -65,16 +77,44 @@ export class CarrierFindings {
    * the distance bound. Frames arrive in increasing order, so the oldest entry is the lowest frame.
    */
   forgetBelow(frame: number): void {
-    for (let oldest = this.byFrame.oldestKey(); oldest !== undefined && oldest < frame; oldest = this.byFrame.oldestKey()) this.byFrame.deleteOldest();
+    const frames = this.frames;
+    let head = this.head;
+    while (head < frames.length && frames[head]! < frame) head++;
+    if (head === this.head) return;
+    this.head = head;
+    // The forgotten front is dropped once it is most of the arrays (amortised constant time).
+    if (head === frames.length) this.clear();
+    else if (head > 1024 && head * 2 > frames.length) {
+      this.frames = frames.slice(head);
+      this.lists = this.lists.slice(head);
+      this.head = 0;
+    }
   }
 
   /** Frames remembered. */
   get size(): number {
-    return this.byFrame.size;
+    return this.frames.length - this.head;
   }
 
   /** A new capture: frame numbers start again. */
   clear(): void {
-    this.byFrame.clear();
+    this.frames = [];
+    this.lists = [];
+    this.head = 0;
+  }
+
+  /** Index of `frame` in the arrays, or -1. */
+  private find(frame: number): number {
+    const frames = this.frames;
+    let lo = this.head;
+    let hi = frames.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = frames[mid]!;
+      if (at === frame) return mid;
+      if (at < frame) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 }

@@ -18,7 +18,6 @@
 // event that completes after the window has passed its place is released at once, with a note
 // saying so (TIMELINE_FINDINGS.late), rather than held.
 import type { TimelineEvent } from '../model/events.js';
-import { BinaryHeap } from '../util/binary-heap.js';
 import { TIMELINE_FINDINGS } from './findings.js';
 
 export interface ReorderLimits {
@@ -39,15 +38,103 @@ export const DEFAULT_REORDER: ReorderLimits = { maxEvents: 200_000, maxSeconds: 
 /** Live capture: each event as soon as it is complete. */
 export const NO_REORDER: ReorderLimits = { maxEvents: 0, maxSeconds: 0 };
 
-interface Held {
-  readonly event: TimelineEvent;
-  /** First frame; events without frames (file-level findings) sort last, as before. */
-  readonly key: number;
-  readonly seq: number;
-  readonly bytes: number;
-}
+/**
+ * The held events: a binary min-heap by first frame (events without frames, file-level
+ * findings, sort last) and then arrival. The keys sit in typed arrays beside the events, so the
+ * comparisons of a push or pop (tens of thousands of events are held on spam-shaped traffic,
+ * waiting for unanswered requests' timeouts) read contiguous numbers, not scattered objects.
+ */
+class EventHeap {
+  private keys = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
+  private events: TimelineEvent[] = [];
+  private sizes: number[] = [];
+  private n = 0;
 
-const before = (a: Held, b: Held): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+  get size(): number {
+    return this.n;
+  }
+
+  /** First frame of the first event; undefined when empty. */
+  get topKey(): number | undefined {
+    return this.n > 0 ? this.keys[0] : undefined;
+  }
+
+  get topEvent(): TimelineEvent | undefined {
+    return this.events[0];
+  }
+
+  /** Estimated bytes of the first event (see `eventBytes`). */
+  get topBytes(): number {
+    return this.sizes[0] ?? 0;
+  }
+
+  push(event: TimelineEvent, key: number, seq: number, bytes: number): void {
+    if (this.n === this.keys.length) this.grow();
+    const keys = this.keys;
+    const seqs = this.seqs;
+    let i = this.n++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pk = keys[parent]!;
+      if (!(key < pk || (key === pk && seq < seqs[parent]!))) break;
+      this.move(parent, i);
+      i = parent;
+    }
+    this.place(i, event, key, seq, bytes);
+  }
+
+  /** Removes the first event (the heap is not empty). */
+  pop(): TimelineEvent {
+    const top = this.events[0]!;
+    const last = --this.n;
+    const key = this.keys[last]!;
+    const seq = this.seqs[last]!;
+    const event = this.events[last]!;
+    const bytes = this.sizes[last]!;
+    this.events.pop();
+    this.sizes.pop();
+    if (last === 0) return top;
+    const keys = this.keys;
+    const seqs = this.seqs;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= last) break;
+      const right = left + 1;
+      const child = right < last && (keys[right]! < keys[left]! || (keys[right] === keys[left] && seqs[right]! < seqs[left]!)) ? right : left;
+      const ck = keys[child]!;
+      if (!(ck < key || (ck === key && seqs[child]! < seq))) break;
+      this.move(child, i);
+      i = child;
+    }
+    this.place(i, event, key, seq, bytes);
+    return top;
+  }
+
+  private move(from: number, to: number): void {
+    this.keys[to] = this.keys[from]!;
+    this.seqs[to] = this.seqs[from]!;
+    this.events[to] = this.events[from]!;
+    this.sizes[to] = this.sizes[from]!;
+  }
+
+  private place(at: number, event: TimelineEvent, key: number, seq: number, bytes: number): void {
+    this.keys[at] = key;
+    this.seqs[at] = seq;
+    this.events[at] = event;
+    this.sizes[at] = bytes;
+  }
+
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
+}
 
 const NO_FRAME = Number.MAX_SAFE_INTEGER;
 
@@ -65,7 +152,7 @@ export function eventBytes(event: TimelineEvent): number {
 }
 
 export class ReorderWindow {
-  private readonly heap = new BinaryHeap<Held>(before);
+  private readonly heap = new EventHeap();
   private seq = 0;
   /** Key of the last event released (events must not be released before it any more). */
   private released = 0;
@@ -101,7 +188,7 @@ export class ReorderWindow {
       return;
     }
     const bytes = eventBytes(event);
-    this.heap.push({ event, key, seq: this.seq++, bytes });
+    this.heap.push(event, key, this.seq++, bytes);
     this.bytes += bytes;
     while (this.heap.size > this.limits.maxEvents || this.bytes > this.maxBytes) this.pop(true);
   }
@@ -111,13 +198,13 @@ export class ReorderWindow {
    * pending state holds, or the next frame): releases every held event below it.
    */
   releaseBelow(watermark: number): void {
-    for (let top = this.heap.peek(); top !== undefined && top.key < watermark; top = this.heap.peek()) this.pop(false);
+    for (let top = this.heap.topKey; top !== undefined && top < watermark; top = this.heap.topKey) this.pop(false);
   }
 
   /** Capture time has reached `nowSec`: releases what has been held long enough. */
   advance(nowSec: number): void {
     const horizon = nowSec - this.limits.maxSeconds;
-    for (let top = this.heap.peek(); top !== undefined && top.event.tsSec <= horizon && top.key !== NO_FRAME; top = this.heap.peek()) this.pop(true);
+    for (let top = this.heap.topEvent; top !== undefined && top.tsSec <= horizon && this.heap.topKey !== NO_FRAME; top = this.heap.topEvent) this.pop(true);
   }
 
   /** End of a capture: releases everything, in order, and starts afresh. */
@@ -127,10 +214,10 @@ export class ReorderWindow {
   }
 
   private pop(forced: boolean): void {
-    const top = this.heap.pop()!;
-    this.released = top.key;
-    this.bytes -= top.bytes;
+    this.released = this.heap.topKey!;
+    this.bytes -= this.heap.topBytes;
+    const event = this.heap.pop();
     if (forced) this.forced++;
-    this.release(top.event);
+    this.release(event);
   }
 }

@@ -102,6 +102,8 @@ export class Runner {
     // Events wait for the end of their frame: its packet (and its carrier findings) comes first.
     const framed: TimelineEvent[] = [];
     const release = (): void => {
+      // Most frames complete no event (and setting an empty array's length still costs a call).
+      if (framed.length === 0) return;
       for (const event of framed) window?.push(carriers !== undefined ? carriers.attach(event) : event);
       framed.length = 0;
     };

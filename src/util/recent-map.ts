@@ -37,8 +37,8 @@ export class RecentMap<K, V> {
 
   /** Forgets entries older than the age bound (oldest first; stops at the first young one). */
   expire(now: number): void {
-    for (let key = this.entries.oldestKey(); key !== undefined; key = this.entries.oldestKey()) {
-      if (now - this.entries.get(key)!.sec <= this.maxAgeSeconds) return;
+    for (let oldest = this.entries.oldestValue(); oldest !== undefined; oldest = this.entries.oldestValue()) {
+      if (now - oldest.sec <= this.maxAgeSeconds) return;
       this.entries.deleteOldest();
     }
   }

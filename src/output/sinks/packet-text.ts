@@ -1,7 +1,7 @@
 // Frames as text: tshark's summary line, or the detail tree (-V), with a hex dump (-x).
 import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
-import { ColumnWidths, detailTree, hexView, summaryColumns, summaryLine, worstSeverity, writeSummaryLine } from '../packet-view.js';
+import { ColumnWidths, detailTree, hexView, summaryColumns, summaryLine, worstSeverity, writeFrameSummary, writeSummaryLine } from '../packet-view.js';
 import type { Style } from '../style.js';
 import { TimeColumn, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
@@ -36,10 +36,11 @@ export class PacketTextSink implements PacketSink {
     else {
       if (this.sizedFile !== file.index) this.sizeNumberColumn(file);
       const first = file.start ?? packet.frame;
-      const columns = summaryColumns(packet, first, this.clock?.text(packet.frame, first));
       // Without colour or a width to cut to (a pipe or a file), the line is written in pieces.
-      if (style.plain === true && width === undefined) writeSummaryLine(this.out, columns, this.widths);
-      else this.out.line(summaryLine(columns, style, width, worstSeverity(packet), this.widths));
+      if (style.plain === true && width === undefined) {
+        if (this.clock === undefined) writeFrameSummary(this.out, packet, first, this.widths);
+        else writeSummaryLine(this.out, summaryColumns(packet, first, this.clock.text(packet.frame, first)), this.widths);
+      } else this.out.line(summaryLine(summaryColumns(packet, first, this.clock?.text(packet.frame, first)), style, width, worstSeverity(packet), this.widths));
     }
     if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
     else if (verbose) this.out.line('');

@@ -26,6 +26,8 @@ export interface CallRecord {
 }
 
 export function finishCall(ctx: EngineContext, rec: CallRecord, outcome: RpcOutcome, responseParsed: unknown, extraFindings: Finding[] = []): void {
+  // What follows only builds the call's event (interface handlers' `complete` emit and nothing else).
+  if (ctx.wantsEvents === false) return;
   const handler = rec.handler;
   const findings = [...rec.findings, ...extraFindings];
   const call: RpcCall<unknown, unknown> = {

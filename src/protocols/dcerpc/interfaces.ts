@@ -74,6 +74,7 @@ export interface RpcInterfaceHandler<Req = unknown, Resp = unknown> {
   dissectRequest(stub: Uint8Array, drep: Drep, opnum: number, ctx: EngineContext, frame: number): StubDissection<Req>;
   dissectResponse(stub: Uint8Array, drep: Drep, opnum: number, request: Req | undefined, ctx: EngineContext, frame: number): StubDissection<Resp>;
   /** A call is over: emit its events. */
+  /** Emits the call's event; nothing else (not called when nothing consumes events). */
   complete(call: RpcCall<Req, Resp>, ctx: EngineContext): void;
 }
 

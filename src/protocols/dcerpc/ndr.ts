@@ -560,7 +560,10 @@ export function decodeParams(
     const before = r.issues.length;
     try {
       values.set(p.name, d.param(p.type, p.switchIs !== undefined ? intOf(p.switchIs) : undefined));
-      for (let i = before; i < r.issues.length; i++) r.issues[i] = { ...r.issues[i]!, summary: `${p.name}: ${r.issues[i]!.summary}` };
+      for (let i = before; i < r.issues.length; i++) {
+        const issue = r.issues[i]!;
+        r.issues[i] = { id: issue.id, offset: issue.offset, summary: `${p.name}: ${issue.summary}` };
+      }
     } catch (err) {
       if (!(err instanceof NdrError)) throw err;
       return { values, error: { param: p.name, err }, issues: r.issues, trailing: 0 };

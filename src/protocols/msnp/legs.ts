@@ -208,6 +208,9 @@ export class LegRoutingContext implements EngineContext {
   get holds(): FrameHolds | undefined {
     return this.inner.holds;
   }
+  get wantsEvents(): boolean | undefined {
+    return this.inner.wantsEvents;
+  }
   emit(event: TimelineEvent): void {
     const { server, localUser } = this.source();
     if (event.kind === 'presence' && event.protocol === 'msnp' && event.src === server) {

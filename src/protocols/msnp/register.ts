@@ -127,6 +127,9 @@ class ReplayContext implements EngineContext {
   get packet(): Packet | undefined {
     return this.replaying ?? this.inner.packet;
   }
+  get wantsEvents(): boolean | undefined {
+    return this.inner.wantsEvents;
+  }
   set packet(p: Packet | undefined) {
     this.replaying = p;
   }

@@ -49,7 +49,7 @@ export function decodeName(b: Uint8Array, o: number, allowPointers: boolean): Ne
   let hops = 0;
   let first: Uint8Array | undefined;
   let wellFormed = true;
-  const labels: string[] = [];
+  let labels: string[] | undefined;
   let total = 0;
   for (;;) {
     if (pos >= b.length) return 'name runs past the end of the packet';
@@ -68,38 +68,32 @@ export function decodeName(b: Uint8Array, o: number, allowPointers: boolean): Ne
     if (pos + len > b.length) return 'name label runs past the end of the packet';
     total += len + 1;
     if (total > MAX_NAME_BYTES) return 'name longer than 255 bytes';
-    const label = b.subarray(pos, pos + len);
     if (first === undefined) {
-      if (len !== 32) {
-        wellFormed = false;
-        first = new Uint8Array(16);
-        const half = decodeHalves(label.subarray(0, Math.min(32, len & ~1)));
-        first.set(half.bytes.subarray(0, 16));
-      } else {
-        const half = decodeHalves(label);
-        if (!half.ok) wellFormed = false;
-        first = half.bytes;
-      }
+      // Decoded in place (every frame of the datagram service carries two names). A first label
+      // not 32 letters long is ill-formed: what pairs it has fill the name, the rest stays zero.
+      first = new Uint8Array(16);
+      const ok = decodeHalves(b, pos, len === 32 ? 32 : Math.min(32, len & ~1), first);
+      if (len !== 32 || !ok) wellFormed = false;
     } else {
-      labels.push(asciiLabel(label));
+      (labels ??= []).push(asciiLabel(b.subarray(pos, pos + len)));
     }
     pos += len;
   }
   if (end < 0) end = pos;
   if (first === undefined) return 'empty NetBIOS name';
-  return { raw: first, scope: labels.join('.'), end, length: end - o, wellFormed };
+  return { raw: first, scope: labels === undefined ? '' : labels.join('.'), end, length: end - o, wellFormed };
 }
 
-function decodeHalves(label: Uint8Array): { bytes: Uint8Array; ok: boolean } {
-  const out = new Uint8Array(label.length >> 1);
+/** `letters` (even, at most 32) first-level letters at `b[at]` into `out`; false when one is not 'A'..'P'. */
+function decodeHalves(b: Uint8Array, at: number, letters: number, out: Uint8Array): boolean {
   let ok = true;
-  for (let i = 0; i + 1 < label.length; i += 2) {
-    const hi = label[i]! - 0x41;
-    const lo = label[i + 1]! - 0x41;
+  for (let i = 0; i + 1 < letters; i += 2) {
+    const hi = b[at + i]! - 0x41;
+    const lo = b[at + i + 1]! - 0x41;
     if (hi < 0 || hi > 15 || lo < 0 || lo > 15) ok = false;
     out[i >> 1] = ((hi & 0x0f) << 4) | (lo & 0x0f);
   }
-  return { bytes: out, ok };
+  return ok;
 }
 
 function asciiLabel(label: Uint8Array): string {
@@ -134,9 +128,17 @@ export function encodeName(name: string, suffix: number, scope = ''): Uint8Array
 export function namePart(raw: Uint8Array, codepage: string): string {
   let n = Math.min(15, raw.length);
   while (n > 0 && (raw[n - 1] === 0x20 || raw[n - 1] === 0x00)) n--;
+  // Printable ASCII (most names) is its own text: made without a view or a regular expression.
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const c = raw[i]!;
+    if (c < 0x20 || c > 0x7e) break;
+    text += String.fromCharCode(c);
+  }
+  if (text.length === n) return text;
   // The wildcard name is '*' followed by NULs (RFC 1002 §4.1): shown as '*'. Control bytes
   // (e.g. in \x01\x02__MSBROWSE__\x02) are shown as <xx>, as tshark does.
-  const text = oemString(raw.subarray(0, n), codepage);
+  text = oemString(raw.subarray(0, n), codepage);
   return /[\x00-\x1f\x7f]/.test(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => `<${c.charCodeAt(0).toString(16).padStart(2, '0')}>`) : text;
 }
 

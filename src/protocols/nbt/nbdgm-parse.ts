@@ -26,7 +26,11 @@ export interface NbdgmPacket {
 export function parseNbdgm(b: Uint8Array): NbdgmPacket | string {
   if (b.length < 10) return `NBDGM header truncated: ${b.length} of 10 bytes`;
   const type = b[0]!;
-  const base = { type, flags: b[1]!, id: (b[2]! << 8) | b[3]!, srcIp: ipv4String(b, 4), srcPort: (b[8]! << 8) | b[9]!, problems: [] as string[] };
+  const flags = b[1]!;
+  const id = (b[2]! << 8) | b[3]!;
+  const srcIp = ipv4String(b, 4);
+  const srcPort = (b[8]! << 8) | b[9]!;
+  // Each kind's object written out whole (no spread of a common part: one shape, no copy).
   switch (type) {
     case 0x10:
     case 0x11:
@@ -38,18 +42,19 @@ export function parseNbdgm(b: Uint8Array): NbdgmPacket | string {
       if (typeof source === 'string') return `source name: ${source}`;
       const destination = decodeName(b, source.end, false);
       if (typeof destination === 'string') return `destination name: ${destination}`;
-      if (14 + dgmLength !== b.length) base.problems.push(`DGM_LENGTH ${dgmLength} but ${b.length - 14} bytes follow the header`);
-      return { ...base, dgmLength, packetOffset, source, sourceOffset: 14, destination, destinationOffset: source.end, userDataOffset: destination.end };
+      const problems: string[] = [];
+      if (14 + dgmLength !== b.length) problems.push(`DGM_LENGTH ${dgmLength} but ${b.length - 14} bytes follow the header`);
+      return { type, flags, id, srcIp, srcPort, problems, dgmLength, packetOffset, source, sourceOffset: 14, destination, destinationOffset: source.end, userDataOffset: destination.end };
     }
     case 0x13:
       if (b.length < 11) return 'NBDGM error code missing';
-      return { ...base, errorCode: b[10]! };
+      return { type, flags, id, srcIp, srcPort, problems: [], errorCode: b[10]! };
     case 0x14:
     case 0x15:
     case 0x16: {
       const destination = decodeName(b, 10, false);
       if (typeof destination === 'string') return `destination name: ${destination}`;
-      return { ...base, destination, destinationOffset: 10 };
+      return { type, flags, id, srcIp, srcPort, problems: [], destination, destinationOffset: 10 };
     }
     default:
       return `unknown NBDGM message type 0x${type.toString(16).padStart(2, '0')}`;

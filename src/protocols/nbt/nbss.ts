@@ -206,13 +206,15 @@ export class NbssApp implements TcpApp {
         if (p !== undefined && dir === 1) {
           this.pending = undefined;
           ctx.holds?.release(p.frames[0] ?? 0);
-          const action = h.type === 0x82 ? 'accepted' : h.type === 0x83 ? 'refused' : 'retarget';
-          const details: Record<string, unknown> = { called: p.called, calling: p.calling };
-          if (code !== undefined) details.error = NBSS_ERRORS.get(code) ?? `0x${code.toString(16)}`;
-          if (code !== undefined) details.errorCode = code;
-          if (retarget !== undefined) details.retarget = `${retarget.ip}:${retarget.port}`;
-          ctx.emit({ kind: 'session', action, tsSec: p.tsSec, tsNsec: p.tsNsec, frames: [...p.frames, ...frames.filter((n) => !p.frames.includes(n))],
-            protocol: 'nbss', transport: this.transport, src: this.conv.endpoint[0], dst: this.conv.endpoint[1], findings: [], details });
+          if (ctx.wantsEvents !== false) {
+            const action = h.type === 0x82 ? 'accepted' : h.type === 0x83 ? 'refused' : 'retarget';
+            const details: Record<string, unknown> = { called: p.called, calling: p.calling };
+            if (code !== undefined) details.error = NBSS_ERRORS.get(code) ?? `0x${code.toString(16)}`;
+            if (code !== undefined) details.errorCode = code;
+            if (retarget !== undefined) details.retarget = `${retarget.ip}:${retarget.port}`;
+            ctx.emit({ kind: 'session', action, tsSec: p.tsSec, tsNsec: p.tsNsec, frames: [...p.frames, ...frames.filter((n) => !p.frames.includes(n))],
+              protocol: 'nbss', transport: this.transport, src: this.conv.endpoint[0], dst: this.conv.endpoint[1], findings: [], details });
+          }
         } else if (dir === 0) {
           ctx.packetFinding(NBSS_FINDINGS.responseFromClient.at(frameNo, `${NBSS_TYPES.get(h.type)} sent by the calling side`));
         }

@@ -126,6 +126,8 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   } else if (dest !== undefined && !dest.group && !to.startsWith('*') && dest.name.toUpperCase() !== to.toUpperCase()) {
     add(MAILSLOT_FINDINGS.messngrToMismatch, `To '${to}' differs from the datagram's destination name ${dest.name}<03>`);
   }
+  // The findings above are the frame's too; the rest is the message's event.
+  if (ctx.wantsEvents === false) return;
   const details: Record<string, unknown> = { mailslot: name.replace(/\0+$/, '') };
   if (dest !== undefined) details.destinationName = `${dest.name}<${dest.suffix.toString(16).padStart(2, '0')}>`;
   if (mc.source !== undefined) details.sourceName = mc.source;
