@@ -4,7 +4,7 @@
 // time of `read` and `timeline` on each. Memory must come out flat across sizes and time
 // linear in the size.
 //
-//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,open-idle,syn-collide]
+//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,open-idle,msnp-open,syn-collide]
 //                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
 //                                [--commands read,timeline]
 //
@@ -16,6 +16,7 @@
 //   nbdgm-frag  NBDGM first fragments (UDP 138) whose other fragments never come
 //   connect-scan full TCP handshakes to port 139, every one from a new address and port, then nothing
 //   open-idle   connections to 139 that open an NBSS session and then stay silent, open
+//   msnp-open   connections to 1863 whose MSG declares a 1 MB payload, 84 KB sent, left open
 //   syn-collide  the SYN flood, with sources chosen to collide under the old (public) flow hash
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
@@ -332,6 +333,20 @@ const PATTERNS = {
       const c = new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, VICTIM, 1024 + (i & 1023), 139);
       c.handshake(i * 500);
       c.fromServer(c.fromClient(i * 500 + 100, request), nbss(0x82, Buffer.alloc(0)));
+    }
+  },
+
+  /** Connections to 1863: VER, then an MSG declaring a 1 MB payload (MSNP's limit), 84 KB of it sent, left open. */
+  'msnp-open'(out) {
+    const payload = Buffer.concat([Buffer.from('MSG 2 N 1048576\r\n'), Buffer.alloc(84 * 1024, 0x41)]);
+    let t = 0;
+    for (let i = 0; !out.full; i++) {
+      const c = new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, ipNum('207.46.108.39'), 1024 + (i & 1023), 1863);
+      c.handshake(t);
+      let u = c.fromClient(t + 1000, Buffer.from('VER 1 MSNP8 CVR0\r\n'));
+      u = c.fromServer(u, Buffer.from('VER 1 MSNP8 CVR0\r\n'));
+      c.fromClient(u, payload);
+      t += 100_000;
     }
   },
 

@@ -293,6 +293,29 @@ test('connections left inside a message the buffer budget gave up are bounded by
   assert.equal(kept.frames.flatMap((f) => f.findings).filter((x) => x.id === 'tcp.stalled-limit').length, 0);
 });
 
+test('MSNP connections count in the buffer budget too: unfinished payloads across connections are given up past it', async () => {
+  // n connections to 1863, each announcing a 100,000-byte MSG payload of which 8 KB come, then silence.
+  const n = 40;
+  const frames: { data: Uint8Array; ts: number }[] = [];
+  const server = '207.46.0.10';
+  const head = bytes('MSG 2 N 100000\r\n');
+  const part = bytes(head, new Uint8Array(8192).fill(0x41));
+  for (let i = 0; i < n; i++) {
+    const client = `10.1.${i >>> 8}.${(i & 255) + 1}`;
+    const sp = 2000 + i;
+    const ts = 1_000_000_000 + i * 0.1;
+    frames.push({ data: tcp(client, sp, server, 1863, 1000, 0, SYN), ts });
+    frames.push({ data: tcp(server, 1863, client, sp, 5000, 1001, SYN | ACK), ts });
+    frames.push({ data: tcp(client, sp, server, 1863, 1001, 5001, ACK), ts });
+    frames.push({ data: tcp(client, sp, server, 1863, 1001, 5001, ACK | PSH, part), ts });
+  }
+  const findings = async (bufferedBytes: number) =>
+    (await dissect(writePcap(frames), { bufferedBytes })).frames.flatMap((f) => f.findings).filter((x) => x.id === 'tcp.buffer-budget');
+  assert.equal((await findings(64 * 1024 * 1024)).length, 0);
+  // 64 KiB: four of the 16 KiB rooms an 8 KB partial payload takes; every later connection makes the budget give one up.
+  assert.equal((await findings(64 * 1024)).length, n - 4);
+});
+
 test('a stalled connection that sends again leaves the stalled list (only connections making no progress are evicted)', async () => {
   const n = 40;
   const d = await dissect(openInsideMessage(n), { bufferedBytes: 64 * 1024, stalledLimit: n - 4 });

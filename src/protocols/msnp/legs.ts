@@ -208,6 +208,10 @@ export class LegRoutingContext implements EngineContext {
   get holds(): FrameHolds | undefined {
     return this.inner.holds;
   }
+  /** The connection's stream buffers count in the engine's budget across connections (issue 13). */
+  get buffers(): EngineContext['buffers'] {
+    return this.inner.buffers;
+  }
   get wantsEvents(): boolean | undefined {
     return this.inner.wantsEvents;
   }

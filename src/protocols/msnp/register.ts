@@ -130,6 +130,14 @@ class ReplayContext implements EngineContext {
   get wantsEvents(): boolean | undefined {
     return this.inner.wantsEvents;
   }
+  // The connection made during a replay keeps this context: its stream buffers must count in the
+  // engine's buffer budget and hold their frames for the reorder window, as any connection's do.
+  get buffers(): EngineContext['buffers'] {
+    return this.inner.buffers;
+  }
+  get holds(): EngineContext['holds'] {
+    return this.inner.holds;
+  }
   set packet(p: Packet | undefined) {
     this.replaying = p;
   }
