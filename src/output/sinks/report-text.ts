@@ -25,7 +25,14 @@ export class ReportTextSink implements ReportSink {
       return;
     }
     const cells = t.rows.map((row) => row.map((c: Cell) => escapeText(c === undefined ? '' : String(c))));
-    const widths = t.headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((row) => displayWidth(row[i] ?? ''))));
+    // A loop, not Math.max(...cells): a table of 200,000 rows would pass as many arguments and overflow the stack.
+    const widths = t.headers.map((h) => displayWidth(h));
+    for (const row of cells) {
+      for (let i = 0; i < widths.length; i++) {
+        const w = displayWidth(row[i] ?? '');
+        if (w > widths[i]!) widths[i] = w;
+      }
+    }
     const pad = (text: string, i: number): string => {
       const gap = ' '.repeat(Math.max(0, widths[i]! - displayWidth(text)));
       return t.align[i] === 'r' ? `${gap}${text}` : `${text}${gap}`;
