@@ -301,7 +301,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
         nodes.push(...uniqueStringNode(MSRP.server_name, v.get('ServerName'), text));
         if (msgName !== undefined) nodes.push(stringNode(MSRP.msg_name, msgName, text(msgName)));
         if (level !== undefined) nodes.push(f(MSRP.level, level));
-        if (ev !== undefined) nodes.push(...enumNodes(ev, text));
+        if (ev !== undefined) for (const node of enumNodes(ev, text)) nodes.push(node);
         const pref = intParam(v.get('PrefMaxLen'));
         if (pref !== undefined) nodes.push(f(MSRP.pref_max_len, pref));
         const resume = v.get('ResumeHandle');
@@ -340,7 +340,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
       layer: 'msrp', column: 'MSRP', info: `${op.name} response${name !== undefined ? `, ${name}` : ''}`, findings, parsed,
       tree: () => {
         const nodes: FieldNode[] = [f(MSRP.interface, 'msgsvc'), f(MSRP.opnum, opnum, undefined, undefined, undefined, `Operation: ${op.name} (${opnum})`)];
-        if (ev !== undefined) nodes.push(...enumNodes(ev, text));
+        if (ev !== undefined) for (const node of enumNodes(ev, text)) nodes.push(node);
         if (gi !== undefined) {
           if (gi.tag !== undefined) nodes.push(f(MSRP.info_level, gi.tag));
           if (gi.entry !== undefined) nodes.push(...entryNodes(gi.entry, text));
