@@ -35,6 +35,9 @@ interface Pending {
   failure?: { readonly message: string; readonly input: boolean };
 }
 
+/** Signals after which the spill directory is removed before the process ends. */
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** Bytes of a spill file copied to stdout at a time. */
 const COPY_CHUNK = 1 << 20;
 
@@ -65,6 +68,12 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
     if (spillDir !== undefined) rmSync(spillDir, { recursive: true, force: true });
   };
   process.once('exit', removeSpills);
+  // Interrupted (Ctrl-C, kill): the spill files go, then the signal takes its default course.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    removeSpills();
+    process.kill(process.pid, signal);
+  };
+  for (const signal of INTERRUPTS) process.once(signal, onSignal);
   let copying = false;
   let errors = 0;
   return new Promise<number>((resolve, reject) => {
@@ -75,6 +84,7 @@ export function runFilesInParallel<J>(run: ParallelFiles<J>): Promise<number> {
       void Promise.all(slots.map((slot) => slot.worker.terminate())).finally(() => {
         removeSpills();
         process.removeListener('exit', removeSpills);
+        for (const signal of INTERRUPTS) process.removeListener(signal, onSignal);
       });
       if (err === undefined) resolve(errors);
       else reject(err);
