@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, FIXTURES, SAMPLES } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { BIN, cli, FIXTURES, SAMPLES } from './helpers.js';
 
 const CAPTURES = [
   ...readdirSync(FIXTURES).filter((name) => name.endsWith('.pcap')).sort().map((name) => join(FIXTURES, name)),
@@ -58,6 +59,28 @@ test('--jobs: output ahead of its turn past the backlog goes to spill files, cop
     const waiting = cli(['read', '-V', '--jobs', '3', ...CAPTURES], undefined, { MSGSCOPE_JOBS_BACKLOG: '4096', TMPDIR: join(dir, 'missing') });
     assert.equal(waiting.status, 0, waiting.stderr);
     assert.equal(waiting.stdout, cli(['read', '-V', '--jobs', '1', ...CAPTURES]).stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--jobs: a run killed while it spills leaves no spill files behind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msgscope-spill-kill-'));
+  try {
+    // stdout is never read: the pipe fills, the capture being written waits, the others spill.
+    const child = spawn(process.execPath, [BIN, 'read', '-V', '-x', '--jobs', '3', ...CAPTURES], {
+      env: { ...process.env, MSGSCOPE_JOBS_BACKLOG: '4096', TMPDIR: dir },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)));
+    const spilled = (): boolean => readdirSync(dir).some((sub) => readdirSync(join(dir, sub)).length > 0);
+    for (let waited = 0; !spilled(); waited += 50) {
+      assert.ok(waited < 20_000, 'a spill file appears');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 'SIGTERM');
+    assert.deepEqual(readdirSync(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
