@@ -6,31 +6,13 @@
 // and presence, NBSS session answers, finding events) are not built at all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import type { TimelineEvent } from '../src/model/events.js';
 import type { Packet } from '../src/model/packet.js';
 import { infoColumn, protocolColumn } from '../src/output/columns.js';
-import { FIXTURES, PUBLIC, SAMPLES, exists } from './helpers.js';
-
-function captures(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, keep: (name: string) => boolean): void => {
-    if (!exists(dir)) return;
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path, keep);
-      else if (keep(name)) out.push(path);
-    }
-  };
-  walk(PUBLIC, (n) => !n.endsWith('.md'));
-  walk(FIXTURES, (n) => /\.(pcap|pcapng|cap)$/.test(n));
-  walk(SAMPLES, (n) => /\.(pcap|pcapng|cap)$/.test(n));
-  return out.sort();
-}
+import { allCaptures } from './helpers.js';
 
 /** One frame as `read` shows it (summary columns, layers and every finding). */
 function frameText(p: Packet): string {
@@ -61,7 +43,7 @@ async function run(path: string, withEvents: boolean): Promise<{ frames: string[
 test('every public capture and fixture: the same frames without an event consumer, and the skipped events not built', async () => {
   const problems: string[] = [];
   let eventsWithConsumer = 0;
-  for (const path of captures()) {
+  for (const path of allCaptures()) {
     const wanted = await run(path, true);
     const unwanted = await run(path, false);
     for (const n of wanted.built.values()) eventsWithConsumer += n;

@@ -5,20 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CATALOGUE } from '../src/protocols/catalogue.js';
 import { declarationProblems } from '../src/model/catalogue.js';
 import type { Finding } from '../src/model/findings.js';
-import { cli, dissect, FIXTURES, PUBLIC, ROOT, SAMPLES } from './helpers.js';
-
-function walk(dir: string, keep: (name: string) => boolean): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
-    const path = join(dir, d.name);
-    return d.isDirectory() ? walk(path, keep) : keep(d.name) ? [path] : [];
-  });
-}
+import { allCaptures, cli, dissect, filesUnder, ROOT } from './helpers.js';
 
 /** The catalogue machinery: the only files allowed to spell finding ids and severities. */
 function isCatalogueFile(path: string): boolean {
@@ -27,7 +19,7 @@ function isCatalogueFile(path: string): boolean {
 }
 
 test('no code path builds a finding from a bare id string', () => {
-  const sources = walk(join(ROOT, 'src'), (n) => n.endsWith('.ts')).filter((p) => !isCatalogueFile(p));
+  const sources = filesUnder(join(ROOT, 'src'), (n) => n.endsWith('.ts')).filter((p) => !isCatalogueFile(p));
   assert.ok(sources.length > 50, `${sources.length} source files scanned`);
   const ids = CATALOGUE.list().map((d) => d.id);
   const problems: string[] = [];
@@ -75,11 +67,7 @@ test('rulesApplying: the rules of the protocols seen on a conversation', () => {
   assert.deepEqual(CATALOGUE.ofProtocol('msnpgw').map((d) => d.id), ['msnpgw.chunked', 'msnpgw.limit', 'msnpgw.malformed']);
 });
 
-const captures = [
-  ...walk(PUBLIC, (n) => !n.endsWith('.md')),
-  ...walk(FIXTURES, (n) => /\.(pcap|pcapng|cap)$/.test(n)),
-  ...walk(SAMPLES, (n) => /\.(pcap|pcapng|cap)$/.test(n)),
-].sort();
+const captures = allCaptures();
 
 test('every public capture, fixture and sample emits only declared findings, with allowed severities and their clause', { skip: captures.length === 0 ? 'no captures' : false }, async () => {
   const seen = new Map<string, number>();

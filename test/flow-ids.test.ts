@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { communityId } from '../src/net/community-id.js';
 import { conversationUid, parseEndpoint } from '../src/runner/flow-ids.js';
-import { cli, FIXTURES, hasTshark, SAMPLES } from './helpers.js';
+import { cli, FIXTURES, hasTshark, SAMPLES, uidByDefinition } from './helpers.js';
 
 function addr(text: string): Uint8Array {
   const ep = parseEndpoint(text.includes(':') ? `[${text}]:0` : `${text}:0`);
@@ -116,19 +115,10 @@ test('uid and community_id: the same in a second run, shared by a flow\'s events
   assert.deepEqual(byCommunity.map((e) => e.frames), sameFlow.map((e) => e.frames));
 });
 
-// The uid's base 62 is long division on 32-bit words; this is the definition it must equal:
-// the first 12 bytes of the SHA-1 as one big-endian number, in base 62, last 16 digits.
+// The uid's base 62 is long division on 32-bit words; this is the definition it must equal
+// (helpers.ts: the first 12 bytes of the SHA-1 as one big-endian number, in base 62).
 function referenceUid(start: string, proto: string, a: string, b: string): string {
-  const digest = createHash('sha1').update(`${start}|${proto}|${a}|${b}`).digest().subarray(0, 12);
-  let n = 0n;
-  for (const byte of digest) n = (n << 8n) | BigInt(byte);
-  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let out = '';
-  do {
-    out = digits[Number(n % 62n)] + out;
-    n /= 62n;
-  } while (n > 0n);
-  return `C${out.padStart(17, '0').slice(-16)}`;
+  return uidByDefinition(`${start}|${proto}|${a}|${b}`);
 }
 
 test('uid: the base-62 digits equal the big-integer definition for any flow', () => {

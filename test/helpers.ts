@@ -1,7 +1,8 @@
 // Shared test helpers: paths, running captures through the engine, and driving the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/capture/open.js';
@@ -25,6 +26,33 @@ export const BIN = join(ROOT, 'bin', 'msgscope');
 
 export function publicCapture(name: string): string {
   return join(PUBLIC, name);
+}
+
+/** The files under `dir` (recursively) whose name `keep` accepts. */
+export function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const path = join(dir, d.name);
+    return d.isDirectory() ? filesUnder(path, keep) : keep(d.name) ? [path] : [];
+  });
+}
+
+/** Every public capture, fixture and sample, sorted (what the corpus tests run over). */
+export function allCaptures(): string[] {
+  const capture = (n: string): boolean => /\.(pcap|pcapng|cap)$/.test(n);
+  return [...filesUnder(PUBLIC, (n) => !n.endsWith('.md')), ...filesUnder(FIXTURES, capture), ...filesUnder(SAMPLES, capture)].sort();
+}
+
+/** The uid as docs/schema.md defines it: `C` and the last 16 of 17 zero-padded base-62 digits of the SHA-1's first 12 bytes, by big integers. */
+export function uidByDefinition(text: string): string {
+  let n = BigInt(`0x${createHash('sha1').update(text).digest().subarray(0, 12).toString('hex')}`);
+  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  do {
+    out = digits[Number(n % 62n)] + out;
+    n /= 62n;
+  } while (n > 0n);
+  return `C${out.padStart(17, '0').slice(-16)}`;
 }
 
 export function hasTshark(): boolean {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { HoldRegistry, MovingHold } from '../src/util/frame-holds.js';
@@ -16,7 +16,7 @@ import { readCapture } from '../src/capture/open.js';
 import { Engine } from '../src/engine/engine.js';
 import { defaultProtocols } from '../src/protocols/index.js';
 import type { TimelineEvent } from '../src/model/events.js';
-import { BIN, FIXTURES, PUBLIC, SAMPLES, exists } from './helpers.js';
+import { allCaptures, BIN, FIXTURES } from './helpers.js';
 
 function event(frame: number, tsSec = 0): TimelineEvent {
   return { kind: 'finding', tsSec, tsNsec: 0, frames: [frame], protocol: 'x', transport: 'udp', src: '', dst: '', findings: [] };
@@ -115,25 +115,9 @@ test('window: bounded in estimated bytes as well as in events', () => {
   assert.equal(window.forced, 90);
 });
 
-function captures(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, keep: (name: string) => boolean): void => {
-    if (!exists(dir)) return;
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path, keep);
-      else if (keep(name)) out.push(path);
-    }
-  };
-  walk(PUBLIC, (n) => !n.endsWith('.md'));
-  walk(FIXTURES, (n) => /\.(pcap|pcapng|cap)$/.test(n));
-  walk(SAMPLES, (n) => /\.(pcap|pcapng|cap)$/.test(n));
-  return out.sort();
-}
-
 test('every public capture and fixture: no event arrives below the watermark, and no hold outlives the capture', async () => {
   const problems: string[] = [];
-  for (const path of captures()) {
+  for (const path of allCaptures()) {
     let engine: Engine | undefined = undefined;
     let late = 0;
     let firstLate = '';

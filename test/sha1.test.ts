@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { sha1 } from '../src/util/sha1.js';
 import { conversationUid } from '../src/runner/flow-ids.js';
+import { uidByDefinition } from './helpers.js';
 
 const reference = (data: Uint8Array): string => createHash('sha1').update(data).digest('hex');
 const hex = (d: Uint8Array): string => Buffer.from(d).toString('hex');
@@ -27,19 +28,6 @@ test('sha1 (property): equals node:crypto on any message, and on a prefix given 
   }), { numRuns: 1000 });
 });
 
-/** The uid as defined (docs/schema.md): `C` and the last 16 of 17 zero-padded base-62 digits of the SHA-1's first 12 bytes. */
-function uidReference(text: string): string {
-  const digest = createHash('sha1').update(text).digest();
-  let n = BigInt(`0x${digest.subarray(0, 12).toString('hex')}`);
-  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let out = '';
-  do {
-    out = digits[Number(n % 62n)] + out;
-    n /= 62n;
-  } while (n > 0n);
-  return `C${out.padStart(17, '0').slice(-16)}`;
-}
-
 test('conversationUid: the SHA-1 of its text, short (scratch buffer) or long, ASCII or not', () => {
   const capture = { tsSec: 1_066_122_000, tsNsec: 5 };
   const cases = [
@@ -51,6 +39,6 @@ test('conversationUid: the SHA-1 of its text, short (scratch buffer) or long, AS
   for (const event of cases) {
     const [a, b] = event.src <= event.dst ? [event.src, event.dst] : [event.dst, event.src];
     const proto = event.transport.split('/', 1)[0];
-    assert.equal(conversationUid(capture, event), uidReference(`${capture.tsSec}.${capture.tsNsec}|${proto}|${a}|${b}`));
+    assert.equal(conversationUid(capture, event), uidByDefinition(`${capture.tsSec}.${capture.tsNsec}|${proto}|${a}|${b}`));
   }
 });
