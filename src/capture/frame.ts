@@ -22,6 +22,16 @@ export interface CaptureSink {
   frame(frame: Frame): void;
   /** A problem with the file itself (truncation, bad block); processing goes on where it can. */
   warning(message: string): void;
+  /**
+   * After each chunk of the file: a promise when the sink wants the reader to wait before the
+   * next one (its consumers are behind), undefined to go on.
+   */
+  ready?(): Promise<void> | undefined;
+  /**
+   * A frame of the capture that this reader is not given (a lane of a capture split by flow):
+   * its number and capture time (seconds) move time and the periodic sweeps on (Engine.tick).
+   */
+  tick?(number: number, tsSec: number): void;
 }
 
 /** A push parser for one capture-file format: fed chunks in order, calls the sink per frame. */

@@ -107,7 +107,11 @@ export async function readCapture(path: string, sink: CaptureSink, onProgress?: 
     const parser = parserFor(head, sink);
     if (parser === undefined) throw new CaptureFormatError('not a capture file (pcap, pcapng, snoop, NetMon, or one of them gzipped)');
     try {
-      for await (const chunk of prepend(head, rest)) parser.push(chunk);
+      for await (const chunk of prepend(head, rest)) {
+        parser.push(chunk);
+        const wait = sink.ready?.();
+        if (wait !== undefined) await wait;
+      }
     } catch (err) {
       if (!isZlibError(err)) throw err;
       sink.warning('gzip stream is truncated or corrupt; the frames before that point were read');

@@ -1,5 +1,9 @@
-// Entry point of a --jobs worker thread for read, timeline and audit (see jobs.ts).
+// Entry point of a --jobs worker thread: a reader of whole captures (read, timeline, audit
+// over several captures) or a lane of one capture split by flow (timeline, audit).
+import { workerData } from 'node:worker_threads';
+import { serveLane } from '../runner/parallel/lane.js';
 import { serveFiles } from '../runner/parallel/serve.js';
-import { workerRunner, type WorkerJob } from './jobs.js';
+import { laneRunner, workerRunner, type WorkerJob } from './jobs.js';
 
-await serveFiles<WorkerJob>(workerRunner);
+if (typeof workerData === 'object' && workerData !== null && 'lane' in workerData) await serveLane<WorkerJob>(laneRunner);
+else await serveFiles<WorkerJob>(workerRunner);

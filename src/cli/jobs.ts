@@ -9,6 +9,12 @@ import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { EventForwarder, EventRecordSink } from '../runner/parallel/events.js';
 import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
+import { runCaptureSplit } from '../runner/parallel/split.js';
+import { fileSource } from '../runner/sources.js';
+import { wantProgress } from '../output/progress.js';
+import type { TimelineEvent } from '../model/events.js';
+import type { TcpStreamNumbers } from '../engine/context.js';
+import { NO_REORDER } from '../runner/reorder.js';
 import type { Runner, RunnerOptions } from '../runner/runner.js';
 import { eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
 import type { AuditCommandArgs } from './audit.js';
@@ -63,12 +69,23 @@ export async function workerRunner(job: WorkerJob, out: Output, onWarning: (mess
 }
 
 /**
+ * A lane's runner, for a capture split by flow: it forwards every event as it completes (no
+ * reordering, no filter: the main thread's window and filter take them, and the window must
+ * see every event to release them as one engine's would).
+ */
+export function laneRunner(job: WorkerJob, forward: (event: TimelineEvent) => void, onWarning: (message: string) => void, tcpStreams: TcpStreamNumbers): Promise<Runner> {
+  if (job.command === 'read') throw new Error('read is not split by flow');
+  return Promise.resolve(makeRunner([{ event: forward }], job.args, { reorder: NO_REORDER, progress: false, onWarning, tcpStreams }));
+}
+
+/**
  * Why these captures are read in turn even with --jobs N, or undefined when workers can read
- * them: one capture (not split by flow), standard input, a frame limit across the files (-c),
- * or a JSON array (its commas run across files).
+ * them: one capture of `read` (its lines are not split by flow: column widths and stream
+ * numbers run across the capture), standard input, a frame limit across the files (-c), or a
+ * JSON array (its commas run across files).
  */
 function sequentialReason(job: WorkerJob, paths: readonly string[]): string | undefined {
-  if (paths.length < 2) return 'one capture';
+  if (paths.length < 2) return job.command === 'read' ? 'one capture' : undefined;
   if (paths.some(isStdin)) return 'standard input';
   if (job.command === 'audit') return undefined;
   if (job.command === 'read' && job.args.count !== undefined) return '-c';
@@ -87,6 +104,21 @@ async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analys
     return;
   }
   analysis.start?.();
+  if (paths.length === 1) {
+    // One capture of an event command: split by flow across the workers.
+    runner.errors += await runCaptureSplit({
+      entry: new URL('./job-worker.js', import.meta.url),
+      job,
+      lanes: jobs,
+      source: fileSource(paths[0]!),
+      analysis,
+      warn: (message) => warn(job.args, message),
+      progress: wantProgress(job.args.quiet),
+      filter: await eventFilter(job.args),
+    });
+    await analysis.finish?.();
+    return;
+  }
   runner.errors += await runFilesInParallel({
     entry: new URL('./job-worker.js', import.meta.url),
     job,

@@ -87,10 +87,35 @@ export interface EngineContext {
    * must stay the same either way. Undefined counts as true.
    */
   readonly wantsEvents?: boolean;
+  /**
+   * The tcp.stream number to show for a conversation's index (TcpConversationInfo.index) in an
+   * event's text. The same number, except in a lane of a capture split by flow, whose indices
+   * count its own conversations only (the lane then works out the capture's number). Undefined: the index.
+   */
+  tcpStream?(index: number): number;
+}
+
+/** The tcp.stream number an event shows for a conversation's index (see EngineContext.tcpStream). */
+export function tcpStreamNumber(ctx: EngineContext, index: number): number {
+  return ctx.tcpStream?.(index) ?? index;
+}
+
+/**
+ * The capture's tcp.stream numbers in a lane of a capture split by flow: told of each
+ * conversation the lane numbers, in frame order, it gives the capture-wide number of one.
+ */
+export interface TcpStreamNumbers {
+  /** The lane's conversation `index` (0, 1, 2, … in turn) was first seen in frame `frame`. */
+  created(index: number, frame: number): void;
+  /** The capture-wide tcp.stream of the lane's conversation `index`, asked while frame `current` is being read. */
+  number(index: number, current: number): number;
 }
 
 /** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */
 export interface EngineCore extends EngineContext {
+  /** A TCP conversation got a new tcp.stream index (see TcpStreamNumbers). */
+  tcpStreamCreated(index: number): void;
+  tcpStream(index: number): number;
   /** Capture time (seconds) of the latest frame. */
   readonly lastSec: number;
   /** Runs protocol code so that a bug in it never stops the capture: it becomes a finding. */

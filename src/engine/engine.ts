@@ -10,7 +10,7 @@ import { FramePacket, type Packet } from '../model/packet.js';
 import { decodeLink, settleLinkAddresses } from '../net/link.js';
 import { decodeArp } from '../net/arp.js';
 import { decodeIpx } from '../net/ipx.js';
-import type { EngineCore, EngineOptions, Route } from './context.js';
+import type { EngineCore, EngineOptions, Route, TcpStreamNumbers } from './context.js';
 import { DEFAULT_OPTIONS } from './context.js';
 import { Network } from './network.js';
 import { instantiate, type ProtocolSet } from './protocols.js';
@@ -26,6 +26,8 @@ export interface EngineHandlers {
   packet?(packet: Packet): void;
   /** Every timeline event, when it is complete (not necessarily in frame order). */
   event?(event: TimelineEvent): void;
+  /** The capture-wide tcp.stream numbers, in a lane of a capture split by flow (else each index is its number). */
+  readonly tcpStreams?: TcpStreamNumbers;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface EngineHandlers {
 export const HOLD_HORIZON = 300;
 
 /** Frames between sweeps of idle conversations and expired fragments. */
-const SWEEP_EVERY = 65536;
+export const SWEEP_EVERY = 65536;
 
 export class Engine implements EngineCore {
   readonly options: EngineOptions;
@@ -92,6 +94,15 @@ export class Engine implements EngineCore {
     return this.timers.schedule(atSec, fire);
   }
 
+  tcpStream(index: number): number {
+    return this.handlers.tcpStreams?.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
+  }
+
+  /** TCP conversations tell the engine each new tcp.stream index, in turn. */
+  tcpStreamCreated(index: number): void {
+    this.handlers.tcpStreams?.created(index, this.packet?.frame.number ?? this.lastFrame);
+  }
+
   // ---- frames ----
 
   frame(frame: Frame): void {
@@ -117,10 +128,25 @@ export class Engine implements EngineCore {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
       packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
     }
-    if (this.frameCount % SWEEP_EVERY === 0) this.sweep(false);
+    // By frame number (the frame count within one capture): a lane of a capture split by flow sweeps at the same frames (see tick).
+    if (frame.number % SWEEP_EVERY === 0) this.sweep(false);
     if (this.buffers.exceeded) this.relieveBuffers(packet);
     this.handlers.packet?.(packet);
     this.packet = undefined;
+  }
+
+  /**
+   * A frame of the capture that another lane dissects (a capture split by flow): what reading
+   * it does besides dissecting — time moves on (timers fire, holds age) and the periodic sweep
+   * comes at the same frame as in one engine. The main thread sends one when capture time
+   * passes a new second or the frame number is a multiple of SWEEP_EVERY.
+   */
+  tick(number: number, tsSec: number): void {
+    if (this.holds !== undefined) this.holds.now = tsSec;
+    this.timers.advance(tsSec, this.runTimer);
+    this.lastFrame = number;
+    this.latestSec = tsSec;
+    if (number % SWEEP_EVERY === 0) this.sweep(false);
   }
 
   /** End of input: closes every conversation, reports incomplete reassemblies, flushes apps. */
@@ -139,7 +165,12 @@ export class Engine implements EngineCore {
    * holds its frame until it does.
    */
   get watermark(): number {
-    return Math.min(this.holds?.oldestSince(this.latestSec - HOLD_HORIZON) ?? Infinity, this.lastFrame + 1);
+    return Math.min(this.heldFrom, this.lastFrame + 1);
+  }
+
+  /** The oldest frame pending state holds (within HOLD_HORIZON), or Infinity: the watermark without the next frame. */
+  get heldFrom(): number {
+    return this.holds?.oldestSince(this.latestSec - HOLD_HORIZON) ?? Infinity;
   }
 
   /**

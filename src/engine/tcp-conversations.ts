@@ -233,7 +233,7 @@ class DirectionSink implements ReassemblySink {
   }
 
   gap(from: number, length: number): void {
-    this.owner.report(this, TCP_FINDINGS.gap, `TCP stream ${this.conv.index}: ${length} byte(s) from ${this.route().src} not captured (relative seq ${from}–${from + length - 1})`);
+    this.owner.report(this, TCP_FINDINGS.gap, `TCP stream ${this.owner.streamNumber(this.conv)}: ${length} byte(s) from ${this.route().src} not captured (relative seq ${from}–${from + length - 1})`);
     const app = this.conv.app;
     if (app === null || app === undefined) return;
     try {
@@ -244,11 +244,11 @@ class DirectionSink implements ReassemblySink {
   }
 
   conflict(from: number, length: number): void {
-    this.owner.report(this, TCP_FINDINGS.overlapConflict, `TCP stream ${this.conv.index}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
+    this.owner.report(this, TCP_FINDINGS.overlapConflict, `TCP stream ${this.owner.streamNumber(this.conv)}: retransmitted bytes at relative seq ${from} (${length} byte(s)) differ from the first copy; the first copy was kept`);
   }
 
   limitHit(bytes: number): void {
-    this.owner.report(this, TCP_FINDINGS.reassemblyLimit, `TCP stream ${this.conv.index}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
+    this.owner.report(this, TCP_FINDINGS.reassemblyLimit, `TCP stream ${this.owner.streamNumber(this.conv)}: ${bytes} bytes of out-of-order data waiting; the oldest hole is declared a gap`);
   }
 }
 
@@ -413,6 +413,18 @@ export class TcpConversations {
   private readonly withApp = new Set<TcpConversation>();
   private streams = 0;
   private readonly budget: ReassemblyBudget;
+
+  /** The next tcp.stream index, told to the engine (a lane of a split capture keeps a log of them). */
+  private newStream(): number {
+    const index = this.streams++;
+    this.core.tcpStreamCreated(index);
+    return index;
+  }
+
+  /** The tcp.stream number a finding's text shows for a conversation. */
+  streamNumber(conv: TcpConversation): number {
+    return this.core.tcpStream(conv.index);
+  }
   /** Directions holding out-of-order data, for the shared budget. */
   private readonly waiting = new Set<TcpDirection>();
   private readonly sinkOf = new Map<TcpDirection, DirectionSink>();
@@ -572,7 +584,7 @@ export class TcpConversations {
       if (this.budget.historyRefused) {
         this.budget.historyRefused = false;
         this.report(sinks[dir], TCP_FINDINGS.historyLimit,
-          `TCP stream ${conv.index}: ${this.budget.historyLimit} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
+          `TCP stream ${this.streamNumber(conv)}: ${this.budget.historyLimit} bytes of delivered data are kept across conversations to compare retransmissions against; this stream's history stops growing (retransmissions are compared with its last ${Math.max(mine.historyRoom, peer.historyRoom)} bytes at most)`);
       }
       if (mine.waiting > 0) this.waiting.add(mine);
       else this.waiting.delete(mine);
@@ -706,7 +718,7 @@ export class TcpConversations {
       if (this.table.size >= this.core.options.conversationLimit) this.evictOldest();
       if (compact && carried === undefined) {
         // The first segment is a SYN: a compact record until anything else arrives.
-        const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.streams++, h, nsec);
+        const syn = new SynOnly(src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, reuseIndex ?? this.newStream(), h, nsec);
         this.table.insert(syn);
         this.enterHalfOpen(syn);
         if (this.halfOpen.size > this.core.options.halfOpenLimit) this.evictHalfOpen();
@@ -716,8 +728,8 @@ export class TcpConversations {
       // The SYN's sender is the client; otherwise guess the side on the well-known (lower) port is the server.
       const srcIsClient = pureSyn || (h.flags & (SYN | ACK)) !== (SYN | ACK) ? !(sp < dp && sp < 1024 && dp >= 1024) : false;
       conv = srcIsClient
-        ? new TcpConversation(reuseIndex ?? this.streams++, src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, this.budget)
-        : new TcpConversation(reuseIndex ?? this.streams++, dst4 >= 0 ? '' : dst, src4 >= 0 ? '' : src, dp, sp, dst4, src4, hash, now, this.budget);
+        ? new TcpConversation(reuseIndex ?? this.newStream(), src4 >= 0 ? '' : src, dst4 >= 0 ? '' : dst, sp, dp, src4, dst4, hash, now, this.budget)
+        : new TcpConversation(reuseIndex ?? this.newStream(), dst4 >= 0 ? '' : dst, src4 >= 0 ? '' : src, dp, sp, dst4, src4, hash, now, this.budget);
       this.table.insert(conv);
       conv.halfOpen = true;
       this.enterHalfOpen(conv);

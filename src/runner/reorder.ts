@@ -16,7 +16,10 @@
 // release): the window holds at most `maxEvents` events, `maxBytes` bytes (estimated) and
 // `maxSeconds` of capture time; past them the earliest goes out even below a live hold, and an
 // event that completes after the window has passed its place is released at once, with a note
-// saying so (TIMELINE_FINDINGS.late), rather than held.
+// saying so (TIMELINE_FINDINGS.late), rather than held. Late events completed in one frame go
+// out together after that frame's other events are pushed, in first-frame order: their order
+// then depends on the frames alone, not on which conversation's state finished first (so a
+// capture split by flow across lanes, whose lanes finish state in another order, gives the same).
 import type { TimelineEvent } from '../model/events.js';
 import { TIMELINE_FINDINGS } from './findings.js';
 
@@ -159,6 +162,8 @@ export class ReorderWindow {
   private bytes = 0;
   private readonly maxBytes: number;
   lateEvents = 0;
+  /** Late events pushed since the last releaseLate, in arrival order. */
+  private late: TimelineEvent[] = [];
   /** Events released by a bound (count, bytes, time) rather than by the watermark. */
   forced = 0;
 
@@ -184,7 +189,7 @@ export class ReorderWindow {
     if (key < this.released) {
       this.lateEvents++;
       event.findings.push(TIMELINE_FINDINGS.late.at(key, `event completed after the reorder window had passed its place (frame ${key}); shown out of order`));
-      this.release(event);
+      this.late.push(event);
       return;
     }
     const bytes = eventBytes(event);
@@ -197,6 +202,16 @@ export class ReorderWindow {
    * No event can arrive any more whose first frame is below `watermark` (the oldest frame
    * pending state holds, or the next frame): releases every held event below it.
    */
+  /** Releases the late events pushed since the last call, by first frame (then arrival): after each frame's pushes. */
+  releaseLate(): void {
+    if (this.late.length === 0) return;
+    const late = this.late;
+    this.late = [];
+    // Array.prototype.sort is stable: events of one first frame keep their arrival order.
+    if (late.length > 1) late.sort((a, b) => (a.frames[0] ?? NO_FRAME) - (b.frames[0] ?? NO_FRAME));
+    for (const event of late) this.release(event);
+  }
+
   releaseBelow(watermark: number): void {
     for (let top = this.heap.topKey; top !== undefined && top < watermark; top = this.heap.topKey) this.pop(false);
   }
@@ -209,6 +224,7 @@ export class ReorderWindow {
 
   /** End of a capture: releases everything, in order, and starts afresh. */
   flush(): void {
+    this.releaseLate();
     while (this.heap.size > 0) this.pop(false);
     this.released = 0;
   }

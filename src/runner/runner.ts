@@ -5,7 +5,7 @@
 // and the tally of error findings behind --fail-on-error's exit status.
 import type { Frame } from '../capture/frame.js';
 import { Engine } from '../engine/engine.js';
-import type { EngineOptions } from '../engine/context.js';
+import type { EngineOptions, TcpStreamNumbers } from '../engine/context.js';
 import type { ProtocolSet } from '../engine/protocols.js';
 import type { Packet } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
@@ -37,6 +37,8 @@ export interface RunnerOptions {
   readonly reorder?: ReorderLimits;
   /** Where warnings about the input go (default: stderr unless quiet); a worker sends them to the main thread. */
   readonly onWarning?: (message: string) => void;
+  /** The capture-wide tcp.stream numbers, for a lane of a capture split by flow. */
+  readonly tcpStreams?: TcpStreamNumbers;
 }
 
 class RunFile implements FileInfo {
@@ -51,6 +53,8 @@ export class Runner {
   private readonly eventAnalyses: Analysis[];
   private shown = 0;
   private readonly carriers = new CarrierFindings();
+  /** The engine of the capture being read. */
+  private engine: Engine | undefined;
 
   constructor(private readonly analyses: readonly Analysis[], private readonly options: RunnerOptions) {
     this.packetAnalyses = analyses.filter((a) => a.packet !== undefined);
@@ -74,6 +78,14 @@ export class Runner {
    */
   runPart(source: FrameSource, index: number, multi: boolean): Promise<boolean> {
     return this.runOne(source, new RunFile(source.path, source.label, index, multi, source.size));
+  }
+
+  /**
+   * No event handed to the analyses from now on has a first frame below this, save the frames
+   * still to come (see Engine.heldFrom): a lane of a split capture reports it with its events.
+   */
+  get heldFrom(): number {
+    return this.engine?.heldFrom ?? Infinity;
   }
 
   /** Sets exit status 1 (with a warning) when asked to fail on errors and there were some. */
@@ -106,6 +118,7 @@ export class Runner {
       if (framed.length === 0) return;
       for (const event of framed) window?.push(carriers !== undefined ? carriers.attach(event) : event);
       framed.length = 0;
+      window?.releaseLate();
     };
     const onPacket = packetAnalyses.length > 0 || frameLimit !== undefined || carriers !== undefined
       ? (packet: Packet): void => {
@@ -118,24 +131,39 @@ export class Runner {
         for (const analysis of packetAnalyses) analysis.packet!(packet, file);
       }
       : undefined;
-    const engine = new Engine({ packet: onPacket, event: window !== undefined ? (event) => framed.push(event) : undefined }, this.options.engine, this.options.protocols());
+    const engine = new Engine(
+      { packet: onPacket, event: window !== undefined ? (event) => framed.push(event) : undefined, tcpStreams: this.options.tcpStreams },
+      this.options.engine,
+      this.options.protocols(),
+    );
+    this.engine = engine;
     const progress = source.progress && this.options.progress && wantProgress(this.options.quiet) ? new Progress(source.label, source.size) : undefined;
     let stopped = false;
+    const settle = (tsSec: number): void => {
+      if (window === undefined) return;
+      window.releaseBelow(engine.watermark);
+      window.advance(tsSec);
+      carriers?.forgetBelow(engine.oldestHeld);
+    };
     try {
       await source.read(
         {
           frame: (frame: Frame) => {
-            file.start ??= { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
+            file.start ??= source.start ?? { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
             try {
               engine.frame(frame);
             } finally {
               release();
             }
-            if (window !== undefined) {
-              window.releaseBelow(engine.watermark);
-              window.advance(frame.tsSec);
-              carriers?.forgetBelow(engine.oldestHeld);
+            settle(frame.tsSec);
+          },
+          tick: (number: number, tsSec: number) => {
+            try {
+              engine.tick(number, tsSec);
+            } finally {
+              release();
             }
+            settle(tsSec);
           },
           warning: (message) => {
             progress?.done();
@@ -153,6 +181,7 @@ export class Runner {
     engine.finish();
     release();
     window?.flush();
+    this.engine = undefined;
     for (const analysis of this.analyses) analysis.endFile?.(file);
     return stopped;
   }

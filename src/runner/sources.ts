@@ -5,6 +5,7 @@ import type { CaptureSink, Frame } from '../capture/frame.js';
 import { isStdin, readCapture } from '../capture/open.js';
 import { displayName } from '../capture/display-name.js';
 import type { PcapngWriter } from '../capture/pcapng-writer.js';
+import type { Timestamp } from './analysis.js';
 
 export interface FrameSource {
   /** The path as given, or the interface name. */
@@ -15,6 +16,11 @@ export interface FrameSource {
   readonly size: number | undefined;
   /** Whether a progress bar makes sense (files, not live capture). */
   readonly progress: boolean;
+  /**
+   * The time of the capture's first frame when the source knows it better than its own first
+   * frame does (a lane of a capture split by flow gets some of the frames); read at the first frame.
+   */
+  readonly start?: Timestamp | undefined;
   /**
    * Pushes every frame into `sink` until the input ends. An exception thrown by `sink.frame`
    * stops the source and is rethrown from here.

@@ -5,7 +5,7 @@
 // leg, with the participants it was delivered to. A message seen on one leg only is emitted as it
 // was. The same for presence fan-out: one NLN/FLN change the server sends to every watcher is one
 // presence event with its watchers. Legs wait (in capture time) for their siblings; memory is bounded.
-import type { EngineContext, Route } from '../../engine/context.js';
+import { tcpStreamNumber, type EngineContext, type Route } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import type { Packet } from '../../model/packet.js';
 import type { MessageEvent, PresenceEvent, TimelineEvent } from '../../model/events.js';
@@ -236,5 +236,8 @@ export class LegRoutingContext implements EngineContext {
   }
   schedule(atSec: number, fire: () => void): Timer {
     return this.inner.schedule(atSec, fire);
+  }
+  tcpStream(index: number): number {
+    return tcpStreamNumber(this.inner, index);
   }
 }

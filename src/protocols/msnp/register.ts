@@ -5,7 +5,7 @@ import type { Direction, EngineContext, TcpApp, TcpAppFactory, TcpConversationIn
 import type { Packet } from '../../model/packet.js';
 import type { Finding } from '../../model/findings.js';
 import type { TimelineEvent } from '../../model/events.js';
-import type { Route } from '../../engine/context.js';
+import { tcpStreamNumber, type Route } from '../../engine/context.js';
 import { commandSpec, isClientOnly, isServerOnly, type Side } from './commands.js';
 import { MsnpConnection } from './connection.js';
 import { frameCommand } from './parse.js';
@@ -153,6 +153,9 @@ class ReplayContext implements EngineContext {
   }
   schedule(atSec: number, fire: () => void): Timer {
     return this.inner.schedule(atSec, fire);
+  }
+  tcpStream(index: number): number {
+    return tcpStreamNumber(this.inner, index);
   }
 }
 

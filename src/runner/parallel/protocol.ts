@@ -47,3 +47,52 @@ function backlogLimit(text: string | undefined): number {
   const n = text === undefined ? NaN : Number(text);
   return Number.isSafeInteger(n) && n > 0 ? n : 16 << 20;
 }
+
+// ---- one capture split by flow (split.ts, lane.ts) ----
+
+/** What a lane worker starts with: the job, and that it is a lane (not a reader of whole captures). */
+export interface LaneSetup<J> {
+  readonly job: J;
+  readonly lane: number;
+  /** Every lane's log of tcp.stream first frames (stream-numbers.ts), in lane order. */
+  readonly streams: readonly SharedArrayBuffer[];
+}
+
+/**
+ * Main → lane: a batch of frames (their headers and bytes packed in `data`, see FRAME_HEADER),
+ * `through`: the number of the last frame the main thread had dispatched to any lane when it
+ * sent the batch; `start`: the time of the capture's first frame.
+ */
+export type LaneOrder =
+  | {
+    readonly kind: 'frames';
+    readonly data: ArrayBuffer;
+    readonly count: number;
+    readonly through: number;
+    readonly start: { readonly tsSec: number; readonly tsNsec: number };
+    readonly comments: BatchComments | undefined;
+  }
+  | { readonly kind: 'end' };
+
+/** pcapng comments of a batch's frames, by position in the batch (rare: most batches have none). */
+export type BatchComments = readonly (readonly [number, readonly string[]])[];
+
+/**
+ * Lane → main. `events`: the batch of `bytes` bytes (up to frame `through`) is done: the events
+ * completed meanwhile, in the order they completed, each with the frame (or tick) during which it
+ * did (`emitted`), and `held`: pairs (frame, oldest frame the lane's state holds after it,
+ * Infinity for none) where that changed. `done`: the events the end of the capture completed.
+ */
+export type LaneReport<E> =
+  | { readonly kind: 'events'; readonly events: E[]; readonly emitted: number[]; readonly held: number[]; readonly through: number; readonly bytes: number }
+  | { readonly kind: 'warning'; readonly message: string }
+  | { readonly kind: 'done'; readonly events: E[]; readonly emitted: number[] }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/**
+ * A frame in a batch: number (f64), seconds (f64), nanoseconds, captured length, length on the
+ * wire, link type, interface (u32 each, little-endian), then the captured bytes.
+ */
+export const FRAME_HEADER = 36;
+/** The link type of a tick: a frame another lane dissects, given by number and seconds only (Engine.tick). */
+export const TICK = 0xffffffff;
