@@ -7,7 +7,7 @@
 // and counts the entries below f in its log (a binary search). Nothing is computed per frame.
 //
 // The logs are rings of LOG_CAPACITY entries: a conversation first seen more than that many
-// conversations ago in another lane gets a lower bound, and the lane warns once.
+// conversations ago in another lane gets an approximate number, and the lane warns once.
 import type { TcpStreamNumbers } from '../../engine/context.js';
 
 /** Entries of each lane's log: 4 MiB of shared memory per lane. */
@@ -31,7 +31,7 @@ export class LaneStreamNumbers implements TcpStreamNumbers {
   private readonly capacity: number;
   private warned = false;
 
-  /** `logs`: every lane's log, `lane`: this lane's place among them; `warn`: told once when a number is only a lower bound. */
+  /** `logs`: every lane's log, `lane`: this lane's place among them; `warn`: told once when a number is only approximate. */
   constructor(logs: readonly SharedArrayBuffer[], private readonly lane: number, private readonly warn: (message: string) => void) {
     this.logs = logs.map((buffer) => new Int32Array(buffer));
     this.capacity = this.logs[lane]!.length - HEADER;
@@ -99,7 +99,7 @@ export class LaneStreamNumbers implements TcpStreamNumbers {
   private bound(value: number): number {
     if (!this.warned) {
       this.warned = true;
-      this.warn(`--jobs: a TCP conversation began more than ${LOG_CAPACITY} conversations before a finding about it: its tcp.stream number in that finding is a lower bound (--jobs 1 gives the exact number)`);
+      this.warn(`--jobs: a TCP conversation began more than ${LOG_CAPACITY} conversations before a finding about it: its tcp.stream number in that finding is approximate (--jobs 1 gives the exact number)`);
     }
     return value;
   }

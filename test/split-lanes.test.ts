@@ -1,0 +1,78 @@
+// The lane chooser of a capture split by flow (src/runner/parallel/lanes.ts): every frame whose
+// dissection may read state another frame left lands in that frame's lane.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LaneChooser } from '../src/runner/parallel/lanes.js';
+import { bytes, eth, ipv4, ipv6, tcp, udp } from './capture-builders.js';
+
+const addr = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 }));
+const port = fc.integer({ min: 1, max: 65535 });
+const lanesArb = fc.integer({ min: 2, max: 8 });
+const PAYLOAD = new Uint8Array(32).fill(4);
+
+function icmpUnreachable(router: number[], quoted: Uint8Array, to: number[]): Uint8Array {
+  return eth(0x0800, ipv4({ src: router, dst: to, proto: 1 }, bytes([3, 3, 0, 0, 0, 0, 0, 0], quoted)));
+}
+
+test('lanes: both directions of a pair-local flow land in one lane, and an ICMP error in the lane of the datagram it quotes', () => {
+  fc.assert(fc.property(lanesArb, addr, addr, addr, port, port, fc.boolean(), (lanes, a, b, router, sp, dp, isTcp) => {
+    fc.pre(a.join('.') !== b.join('.'));
+    // Pair-local: TCP on 139/445, or UDP outside NetBIOS.
+    const tcpPort = isTcp ? (sp % 2 === 0 ? 139 : 445) : dp;
+    fc.pre(isTcp || (dp !== 137 && dp !== 138 && sp !== 137 && sp !== 138));
+    const chooser = new LaneChooser(lanes);
+    const proto = isTcp ? 6 : 17;
+    const seg = (s: number, d: number): Uint8Array => (isTcp ? tcp({ sp: s, dp: d, flags: 0x18 }, PAYLOAD) : udp(s, d, PAYLOAD));
+    const forward = ipv4({ src: a, dst: b, proto }, seg(sp, tcpPort));
+    const backward = ipv4({ src: b, dst: a, proto }, seg(tcpPort, sp));
+    const lane = chooser.lane(eth(0x0800, forward), 1);
+    assert.ok(lane >= 0 && lane < lanes);
+    assert.equal(chooser.lane(eth(0x0800, backward), 1), lane);
+    // A host's bounce quotes the whole datagram, a router's its first 8 bytes.
+    assert.equal(chooser.lane(icmpUnreachable(b, forward, a), 1), lane);
+    assert.equal(chooser.lane(icmpUnreachable(router, forward.subarray(0, 28), a), 1), lane);
+    // Raw IPv4 link type: the same lane.
+    assert.equal(chooser.lane(forward, 101), lane);
+  }));
+});
+
+test('lanes: fragments follow the first fragment seen of their datagram, whatever their order', () => {
+  fc.assert(fc.property(lanesArb, addr, addr, port, port, fc.integer({ min: 1, max: 65535 }), fc.boolean(), (lanes, a, b, sp, dp, id, firstFirst) => {
+    fc.pre(a.join('.') !== b.join('.') && ![137, 138].includes(sp) && ![137, 138].includes(dp));
+    const chooser = new LaneChooser(lanes);
+    const first = eth(0x0800, ipv4({ src: a, dst: b, proto: 17, id, mf: true }, udp(sp, dp, PAYLOAD, 2000)));
+    const second = eth(0x0800, ipv4({ src: a, dst: b, proto: 17, id, offset: 1480 }, new Uint8Array(520)));
+    const lanesSeen = firstFirst ? [chooser.lane(first, 1), chooser.lane(second, 1)] : [chooser.lane(second, 1), chooser.lane(first, 1)];
+    assert.equal(lanesSeen[0], lanesSeen[1]);
+    // In order, the datagram keeps its flow's lane.
+    if (firstFirst) assert.equal(lanesSeen[0], new LaneChooser(lanes).lane(eth(0x0800, ipv4({ src: a, dst: b, proto: 17 }, udp(sp, dp, PAYLOAD))), 1));
+  }));
+});
+
+test('lanes: state that crosses address pairs goes to lane 0 (MSNP and other TCP, NetBIOS names and datagrams, broadcasts, non-IP)', () => {
+  fc.assert(fc.property(lanesArb, addr, addr, port, (lanes, a, b, sp) => {
+    const chooser = new LaneChooser(lanes);
+    for (const dp of [1863, 80, 443, 135, 5000]) assert.equal(chooser.lane(eth(0x0800, ipv4({ src: a, dst: b, proto: 6 }, tcp({ sp, dp, flags: 2 }))), 1), 0, `tcp ${dp}`);
+    for (const dp of [137, 138]) assert.equal(chooser.lane(eth(0x0800, ipv4({ src: a, dst: b, proto: 17 }, udp(sp, dp, PAYLOAD))), 1), 0, `udp ${dp}`);
+    assert.equal(chooser.lane(eth(0x0800, ipv4({ src: a, dst: [255, 255, 255, 255], proto: 17 }, udp(sp, 1026, PAYLOAD))), 1), 0);
+    assert.equal(chooser.lane(eth(0x0800, ipv4({ src: a, dst: [239, 1, 2, 3], proto: 17 }, udp(sp, 1026, PAYLOAD))), 1), 0);
+    assert.equal(chooser.lane(eth(0x0806, new Uint8Array(28)), 1), 0, 'ARP');
+    assert.equal(chooser.lane(eth(0x0800, ipv4({ src: a, dst: b, proto: 47 }, PAYLOAD)), 1), 0, 'GRE');
+    assert.equal(chooser.lane(new Uint8Array(0), 1), 0, 'empty frame');
+  }));
+});
+
+test('lanes: IPv6 and 802.1Q frames are split by pair too, and any bytes at all give a lane in range', () => {
+  const chooser = new LaneChooser(4);
+  const v6 = ipv6(17, udp(1026, 40000, PAYLOAD));
+  const back = ipv6(17, udp(40000, 1026, PAYLOAD), '20010db8000000000000000000000002', '20010db8000000000000000000000001');
+  assert.equal(chooser.lane(eth(0x86dd, v6), 1), chooser.lane(eth(0x86dd, back), 1));
+  const plain = chooser.lane(eth(0x0800, ipv4({ src: [10, 0, 0, 1], dst: [10, 0, 0, 9], proto: 17 }, udp(1026, 40000, PAYLOAD))), 1);
+  const tagged = eth(0x8100, bytes([0, 5, 0x08, 0x00], ipv4({ src: [10, 0, 0, 1], dst: [10, 0, 0, 9], proto: 17 }, udp(1026, 40000, PAYLOAD))));
+  assert.equal(chooser.lane(tagged, 1), plain);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(0, 1, 12, 101, 105, 108, 113, 228, 229, 276), lanesArb, (data, linkType, lanes) => {
+    const lane = new LaneChooser(lanes).lane(data, linkType);
+    assert.ok(Number.isInteger(lane) && lane >= 0 && lane < lanes);
+  }));
+});
