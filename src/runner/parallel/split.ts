@@ -23,10 +23,15 @@ import { LaneChooser } from './lanes.js';
 import { streamLog } from './stream-numbers.js';
 import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
 
-/** Bytes a batch of frames holds before it is sent. */
-const BATCH_BYTES = 256 * 1024;
+/** Bytes a batch of frames holds before it is sent (MSGSCOPE_SPLIT_BATCH sets it lower, for tests of the merge). */
+const BATCH_BYTES = batchBytes(process.env['MSGSCOPE_SPLIT_BATCH']);
 /** Bytes of frames sent to the lanes and not yet dissected, per lane, before the reader waits. */
 const MAX_AHEAD = 8 * 1024 * 1024;
+
+function batchBytes(text: string | undefined): number {
+  const n = text === undefined ? NaN : Number(text);
+  return Number.isSafeInteger(n) && n > 0 ? n : 256 * 1024;
+}
 
 export interface SplitCapture<J> {
   /** The worker's entry module (it calls serveLane with the command's runner factory). */

@@ -12,10 +12,11 @@ import type { TcpStreamNumbers } from '../../engine/context.js';
 
 /** Entries of each lane's log: 4 MiB of shared memory per lane. */
 export const LOG_CAPACITY = 1 << 20;
-/** Int32 slots before the ring: entries written, progress. */
-const HEADER = 2;
+/** Int32 slots before the ring: entries written, progress, lanes waiting on this lane's progress. */
+const HEADER = 3;
 const WRITTEN = 0;
 const PROGRESS = 1;
+const WAITERS = 2;
 /** Progress of a lane that has read its last frame (as an unsigned 32-bit value). */
 const DONE = 0xffffffff;
 /** How long a wait lasts before the progress is read again (a notify usually comes first). */
@@ -49,7 +50,8 @@ export class LaneStreamNumbers implements TcpStreamNumbers {
     // Never back: a number asked at the end of the capture must not undo `done`.
     if (Atomics.load(log, PROGRESS) >>> 0 >= frame) return;
     Atomics.store(log, PROGRESS, Math.min(frame, DONE - 1) | 0);
-    Atomics.notify(log, PROGRESS);
+    // Waking is a system call: only when a lane waits (numbers are asked rarely).
+    if (Atomics.load(log, WAITERS) > 0) Atomics.notify(log, PROGRESS);
   }
 
   /** The lane has read its last frame. */
@@ -73,7 +75,9 @@ export class LaneStreamNumbers implements TcpStreamNumbers {
       for (;;) {
         const progress = Atomics.load(log, PROGRESS);
         if (progress >>> 0 >= first - 1) break;
+        Atomics.add(log, WAITERS, 1);
         Atomics.wait(log, PROGRESS, progress, WAIT_MS);
+        Atomics.sub(log, WAITERS, 1);
       }
       const below = this.countBelow(log, first);
       if (below === undefined) return this.bound(total + Math.max(0, Atomics.load(log, WRITTEN) - this.capacity));
