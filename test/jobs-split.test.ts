@@ -9,7 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { cli, exists, FIXTURES, publicCapture, ROOT, SAMPLES } from './helpers.js';
+import { parseBytes } from './capture-builders.js';
+import { writePcap } from './nbt-builder.js';
 
 const SMALL_BATCHES = { MSGSCOPE_SPLIT_BATCH: '3000' };
 let dir = '';
@@ -85,4 +88,21 @@ test('split by flow: standard input, --fail-on-error, an empty capture and a cap
   const bad = cli(['timeline', '--jobs', '2', notCapture]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^msgscope: .*not\.pcap: not a capture file.*\n$/);
+});
+
+test('split by flow: a lane with no frames for an hour still times out its request when one engine would (ticks)', () => {
+  // A NetrSendMessage request nobody answers, then \MAILSLOT\MESSNGR datagrams (lane 0) every
+  // 100 s for 75 minutes. One engine finishes the request on its 60 s timeout, at the first
+  // datagram. A lane that saw only the request would finish it at the end of the capture, after
+  // the window had let an hour of events go: shown late. Ticks move its time on as one engine's.
+  const request = parseBytes(readFileSync(join(FIXTURES, 'msrp-udp.pcap'))).frames[0]!;
+  const mail = parseBytes(readFileSync(join(FIXTURES, 'mailslot-messngr.pcap'))).frames;
+  const frames = [{ data: request.data.slice(), ts: request.tsSec }];
+  for (let i = 1; i <= 45; i++) frames.push({ data: mail[i % mail.length]!.data.slice(), ts: request.tsSec + 100 * i });
+  const capture = writePcap(frames);
+  const one = cli(['timeline', '--jobs', '1', capture]);
+  assert.equal(one.status, 0, one.stderr);
+  assert.doesNotMatch(one.stdout, /shown out of order/);
+  // Three lanes: the request's pair is never in lane 0 with the datagrams.
+  assert.equal(cli(['timeline', '--jobs', '3', capture]).stdout, one.stdout);
 });

@@ -1,15 +1,19 @@
 // One capture split by flow across worker threads (`--jobs N` with one capture, for the
 // commands whose analysis takes events: timeline, audit). Suricata's "autofp" run mode: the
-// main thread reads the capture, sends each frame to the lane its flow belongs to (lanes.ts),
-// and each lane's worker runs an engine and the runner over its frames (lane.ts). The lanes'
-// events come back in first-frame order with a mark (no later event of the lane has a first
-// frame below it); the main thread merges them by first frame into the one analysis, which
-// therefore sees what reading the capture in one engine gives. Frame numbers, the capture's
-// start (relative times, flow ids) and the frame order within a flow are the capture's own.
+// main thread reads the capture and sends each frame to the lane its flow belongs to
+// (lanes.ts); each lane's worker runs an engine and a runner over its frames (lane.ts). The
+// other lanes get a tick when capture time passes a new second or a sweep is due, so timers
+// fire, holds age and idle state is swept at the frames where one engine would do it.
 //
-// Bounds: the main thread reads ahead at most MAX_AHEAD bytes of frames not yet dissected, and
-// holds at most the reorder window's limits of events waiting for another lane's mark (past
-// them the earliest goes out, as the window's bounds do).
+// Lanes do not reorder: each forwards its events as they complete, tagged with the frame during
+// which they did, and logs when its oldest hold changes. The main thread runs the one reorder
+// window over them as the runner would over one engine's (see runCaptureSplit), then the event
+// filter and the analysis. So the output is what reading the capture with one engine gives,
+// frame numbers, relative times, flow ids and tcp.stream numbers (stream-numbers.ts) included.
+//
+// Bounds: the main thread reads ahead at most MAX_AHEAD bytes of frames per lane not yet
+// dissected; the window keeps its own limits; events wait in the main thread only until every
+// lane has reported on their frame, which the read-ahead bound keeps short.
 import { Worker } from 'node:worker_threads';
 import type { Frame } from '../../capture/frame.js';
 import type { TimelineEvent } from '../../model/events.js';
@@ -172,7 +176,7 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
   let maxSec = -Infinity;
   let replayedSec = -Infinity;
 
-  const window = new ReorderWindow((event) => {
+  const reorder = new ReorderWindow((event) => {
     if (run.filter !== undefined && !run.filter.match(event)) return;
     for (const item of event.findings) if (item.severity === 'error') errors++;
     run.analysis.event?.(event, file);
@@ -193,10 +197,10 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
 
   /** What the runner does after a frame: releases below the watermark and ages the window, until neither frees more. */
   const settle = (watermark: number, seconds: number): void => {
-    for (let size = -1; size !== window.size;) {
-      size = window.size;
-      window.releaseBelow(watermark);
-      if (seconds > -Infinity) window.advance(seconds);
+    for (let size = -1; size !== reorder.size;) {
+      size = reorder.size;
+      reorder.releaseBelow(watermark);
+      if (seconds > -Infinity) reorder.advance(seconds);
     }
   };
 
@@ -219,9 +223,9 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
       if (frame > reported || frame === Infinity) break;
       settle(Math.min(frame, oldestHold()), secondsThrough(frame - 1));
       for (const lane of lanes) {
-        while (lane.eventHead < lane.events.length && lane.emitted[lane.eventHead] === frame) window.push(lane.events[lane.eventHead++]!);
+        while (lane.eventHead < lane.events.length && lane.emitted[lane.eventHead] === frame) reorder.push(lane.events[lane.eventHead++]!);
       }
-      window.releaseLate();
+      reorder.releaseLate();
       for (const lane of lanes) {
         while (lane.heldHead < lane.held.length && lane.held[lane.heldHead] === frame) {
           lane.heldFrom = lane.held[lane.heldHead + 1]!;
@@ -352,9 +356,9 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
     if (failure !== undefined) throw failure;
     replay();
     // The end of the capture, as the runner ends it: the events the engine's finish completed, then everything held.
-    for (const lane of lanes) for (const event of lane.finish ?? []) window.push(event);
-    window.releaseLate();
-    window.flush();
+    for (const lane of lanes) for (const event of lane.finish ?? []) reorder.push(event);
+    reorder.releaseLate();
+    reorder.flush();
     run.analysis.endFile?.(file);
     return errors;
   };
