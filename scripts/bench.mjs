@@ -2,8 +2,10 @@
 // `npm run bench`: msgscope against tshark on the same large captures, command by command.
 //
 //   npm run bench [-- --capture spam|long|PATH] [--frames N] [--only read,timeline]
-//                 [--no-tshark] [--json]
+//                 [--jobs N] [--no-tshark] [--json]
 //
+// --jobs N: msgscope runs with --jobs N (timeline and audit then split the capture by flow
+// across N lanes; read, stats and verify read one capture in one engine whatever N).
 // --json: the results as JSON on stdout (the tables then go to stderr).
 //
 // Captures (built once in bench-data/, reused; --capture may be given more than once, default
@@ -42,19 +44,21 @@ const MSGSCOPE = join(ROOT, 'bin', 'msgscope');
 const argv = process.argv.slice(2);
 const values = (name) => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]] : []));
 const flag = (name) => argv.includes(name);
-const known = new Set(['--capture', '--frames', '--only', '--no-tshark', '--json']);
+const known = new Set(['--capture', '--frames', '--only', '--jobs', '--no-tshark', '--json']);
 for (const [i, a] of argv.entries()) {
   if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
-  if (!a.startsWith('--') && !['--capture', '--frames', '--only'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
+  if (!a.startsWith('--') && !['--capture', '--frames', '--only', '--jobs'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
 }
 const frames = Number(values('--frames').at(-1) ?? 1_000_000);
 if (!Number.isInteger(frames) || frames <= 0) usage('--frames wants a positive integer');
 const captureArgs = values('--capture').flatMap((v) => v.split(','));
 const only = values('--only').flatMap((v) => v.split(','));
+const workers = Number(values('--jobs').at(-1) ?? 1);
+if (!Number.isInteger(workers) || workers <= 0) usage('--jobs wants a positive integer');
 const json = flag('--json');
 
 function usage(message) {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--capture spam|long|PATH] [--frames N] [--only read,read-V,read-ndjson,timeline,stats,audit] [--no-tshark] [--json]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--capture spam|long|PATH] [--frames N] [--only read,read-V,read-ndjson,timeline,stats,audit] [--jobs N] [--no-tshark] [--json]`);
   process.exit(2);
 }
 
@@ -179,10 +183,17 @@ for (const captureName of captureArgs.length > 0 ? captureArgs : ['spam', 'long'
   const entry = { capture: capture.name, path: capture.path, frames: floor.frames, bytes: size, minutes: floor.minutes, shape, floor: { wall: floor.wall, cpu: floor.cpu }, runs: [] };
   results.push(entry);
   say(`\ncapture ${capture.name}: ${capture.path}: ${floor.frames.toLocaleString('en-US')} frames, ${(size / 1e6).toFixed(1)} MB, ${floor.minutes.toFixed(1)} min`);
+  // timeline and audit compare with the same tshark command: measured once per capture.
+  const tsharkRuns = new Map();
   for (const job of jobs) {
     if (job.name === 'audit' && !hasAudit) continue;
-    const run = { job: job.name, msgscope: { command: `msgscope ${job.msgscope('F').join(' ')}`, ...measure(process.execPath, [MSGSCOPE, ...job.msgscope(capture.path)]) } };
-    if (hasTshark) run.tshark = { command: `tshark ${job.tshark('F').map((a) => (/[ |&"()\\]/.test(a) ? `'${a}'` : a)).join(' ')}`, ...measure('tshark', job.tshark(capture.path)) };
+    const args = [...job.msgscope(capture.path), '--jobs', String(workers)];
+    const run = { job: job.name, msgscope: { command: `msgscope ${[...job.msgscope('F'), '--jobs', String(workers)].join(' ')}`, ...measure(process.execPath, [MSGSCOPE, ...args]) } };
+    if (hasTshark) {
+      const key = job.tshark(capture.path).join('\0');
+      if (!tsharkRuns.has(key)) tsharkRuns.set(key, { command: `tshark ${job.tshark('F').map((a) => (/[ |&"()\\]/.test(a) ? `'${a}'` : a)).join(' ')}`, ...measure('tshark', job.tshark(capture.path)) });
+      run.tshark = tsharkRuns.get(key);
+    }
     entry.runs.push(run);
     say(`  ${job.name.padEnd(12)} msgscope ${brief(run.msgscope)}${run.tshark !== undefined ? `   tshark ${brief(run.tshark)}` : ''}`);
   }
