@@ -188,10 +188,11 @@ test('timeline from standard input: the first event is printed while the input i
   assert.deepEqual(keys, [...keys].sort((a, b) => a - b));
 });
 
-test('window (property): events leave by first frame, then arrival (frameless last), through the bounds and the watermark as a sorted list would', () => {
+test('window (property): events leave by first frame, then arrival (frameless last), through the bounds and the watermark as a sorted list would; late ones at the end of their frame, by first frame', () => {
   const op = fc.oneof(
     fc.record({ push: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }),
     fc.record({ below: fc.integer({ min: 0, max: 60 }) }),
+    fc.record({ frameEnd: fc.constant(true) }),
   );
   fc.assert(fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (ops, maxEvents) => {
     const out: TimelineEvent[] = [];
@@ -199,6 +200,12 @@ test('window (property): events leave by first frame, then arrival (frameless la
     // The model: held events sorted by (first frame, arrival); what leaves is its front.
     const model: { key: number; seq: number; event: TimelineEvent }[] = [];
     const expected: TimelineEvent[] = [];
+    /** Late events of the current frame: out at its end, by first frame (a stable sort keeps arrival order). */
+    let late: TimelineEvent[] = [];
+    const endFrame = (): void => {
+      expected.push(...late.sort((a, b) => (a.frames[0] ?? Infinity) - (b.frames[0] ?? Infinity)));
+      late = [];
+    };
     let released = 0;
     let seq = 0;
     const take = (): void => {
@@ -212,11 +219,14 @@ test('window (property): events leave by first frame, then arrival (frameless la
         const e = o.push === undefined ? { ...event(0), frames: [] } : event(o.push);
         const key = e.frames[0] ?? Number.MAX_SAFE_INTEGER;
         window.push(e);
-        if (key < released) expected.push(e); // late: out at once, with its note
+        if (key < released) late.push(e); // late: out at the end of the frame, with its note
         else {
           model.push({ key, seq: seq++, event: e });
           while (model.length > maxEvents) take();
         }
+      } else if ('frameEnd' in o) {
+        window.releaseLate();
+        endFrame();
       } else {
         window.releaseBelow(o.below);
         for (;;) {
@@ -228,6 +238,7 @@ test('window (property): events leave by first frame, then arrival (frameless la
       assert.equal(window.size, model.length);
     }
     window.flush();
+    endFrame();
     while (model.length > 0) take();
     assert.equal(out.length, expected.length);
     out.forEach((e, i) => assert.equal(e, expected[i]));

@@ -198,10 +198,6 @@ export class ReorderWindow {
     while (this.heap.size > this.limits.maxEvents || this.bytes > this.maxBytes) this.pop(true);
   }
 
-  /**
-   * No event can arrive any more whose first frame is below `watermark` (the oldest frame
-   * pending state holds, or the next frame): releases every held event below it.
-   */
   /** Releases the late events pushed since the last call, by first frame (then arrival): after each frame's pushes. */
   releaseLate(): void {
     if (this.late.length === 0) return;
@@ -212,6 +208,10 @@ export class ReorderWindow {
     for (const event of late) this.release(event);
   }
 
+  /**
+   * No event can arrive any more whose first frame is below `watermark` (the oldest frame
+   * pending state holds, or the next frame): releases every held event below it.
+   */
   releaseBelow(watermark: number): void {
     for (let top = this.heap.topKey; top !== undefined && top < watermark; top = this.heap.topKey) this.pop(false);
   }
