@@ -58,7 +58,7 @@ for (const run of RUNS) {
   });
 }
 
-test('split by flow: the spam capture does give late-free events in every lane, MSNP and SMB alike', () => {
+test('split by flow: the generated spam capture exercises the merge: thousands of events of SMB, MS-MSRP and MSNP', () => {
   // The capture must exercise the merge: events from several kinds of traffic, thousands of them.
   const out = cli(['timeline', '--format', 'ndjson', '--jobs', '1', spam]).stdout.trim().split('\n');
   assert.ok(out.length > 5000, `${out.length} events`);
