@@ -76,3 +76,26 @@ test('lanes: IPv6 and 802.1Q frames are split by pair too, and any bytes at all 
     assert.ok(Number.isInteger(lane) && lane >= 0 && lane < lanes);
   }));
 });
+
+test('lanes: balance gives lane 0 only the share of the pairs that brings it to 1/N of the work', () => {
+  const pairs = Array.from({ length: 20_000 }, (_, i) => eth(0x0800, ipv4({ src: [10, (i >> 8) & 255, i & 255, 1], dst: [24, 64, (i * 7) & 255, 2], proto: 17 }, udp(40000, 1026, PAYLOAD))));
+  const shares = (chooser: LaneChooser): number[] => {
+    const counts = new Array<number>(chooser.lanes).fill(0);
+    for (const frame of pairs) counts[chooser.lane(frame, 1)]!++;
+    return counts.map((n) => n / pairs.length);
+  };
+  // Before any sample: the pairs spread evenly.
+  for (const share of shares(new LaneChooser(4))) assert.ok(Math.abs(share - 0.25) < 0.02, `${share}`);
+  // A seventh of the frames shared, a quarter of the work (a shared frame is 2 pair frames' work),
+  // two lanes: lane 0 takes (1/2 - 1/4) / (3/4) = 1/3 of the pairs.
+  const two = new LaneChooser(2);
+  two.balance(1 / 7);
+  const [zero, one] = shares(two);
+  assert.ok(Math.abs(zero! - 1 / 3) < 0.02 && Math.abs(one! - 2 / 3) < 0.02, `${zero} ${one}`);
+  // Shared work at or past 1/N: lane 0 takes no pair, the others share them evenly.
+  const four = new LaneChooser(4);
+  four.balance(1 / 7);
+  const spread = shares(four);
+  assert.equal(spread[0], 0);
+  for (const share of spread.slice(1)) assert.ok(Math.abs(share - 1 / 3) < 0.02, `${share}`);
+});

@@ -15,8 +15,12 @@
 // two clients through a server; found on any TCP port by content), NetBIOS name and datagram
 // service on UDP 137/138 (a broadcast query answered by unicast), broadcasts and multicasts,
 // non-IP frames, tunnels, and whatever this parse does not recognise.
-// IP fragments carry ports in the first fragment only: the lane chosen for the first fragment
+// IP fragments carry ports in the first fragment only: the class found for the first fragment
 // seen of a datagram is remembered (bounded), so the others follow it.
+//
+// Balance: lane 0 has all the shared traffic, so it takes only the share of the pairs that
+// brings it to 1/N of the work, given the shared traffic's share of a sample of the capture
+// (`balance`, called once before the first frame is dispatched).
 import { LINKTYPE } from '../../capture/frame.js';
 import { FifoMap } from '../../util/fifo-map.js';
 
@@ -24,6 +28,13 @@ import { FifoMap } from '../../util/fifo-map.js';
 const MAX_FRAGMENTED = 65536;
 
 const PAIR_TCP_PORTS = new Set([139, 445]);
+/**
+ * The work of a shared frame against a pair frame's, for `balance`. Measured on the 250k spam
+ * bench capture (stop 21), its shared and pair frames written to two captures and each read by
+ * `timeline` alone: 36 µs of CPU per shared frame (MSNP sessions, LAN noise: web and other TCP,
+ * NetBIOS) against 17 µs per pair frame (the SMB and DCE/RPC exchanges of spam).
+ */
+const SHARED_COST = 2;
 const SHARED_UDP_PORTS = new Set([137, 138]);
 
 const TCP = 6;
@@ -31,23 +42,55 @@ const UDP = 17;
 const ICMP = 1;
 const ICMPV6 = 58;
 
+/** The class of a frame whose state may cross address pairs: lane 0. Any other class is a pair's hash (unsigned 32 bits). */
+export const SHARED = -1;
+
 export class LaneChooser {
   private readonly fragments = new FifoMap<string, number>();
+  /** The share of the pairs' hash space that goes to lane 0 (the rest is split evenly). */
+  private zeroShare: number;
 
-  constructor(readonly lanes: number) {}
+  constructor(readonly lanes: number) {
+    this.zeroShare = 1 / lanes;
+  }
+
+  /**
+   * Sets lane 0's share of the pairs from the share of shared-class frames in a sample, so that
+   * each lane gets about 1/N of the frames. Call before the first frame is dispatched: a pair
+   * must keep its lane.
+   */
+  balance(sharedShare: number): void {
+    // In work rather than frames: a shared frame costs about SHARED_COST pair frames.
+    const work = (SHARED_COST * sharedShare) / (SHARED_COST * sharedShare + 1 - sharedShare);
+    const fair = 1 / this.lanes;
+    this.zeroShare = work >= fair ? 0 : (fair - work) / (1 - work);
+  }
 
   /** The lane of a frame, 0 ≤ lane < lanes. */
   lane(data: Uint8Array, linkType: number): number {
-    if (this.lanes === 1) return 0;
+    return this.laneOf(this.classify(data, linkType));
+  }
+
+  /** The lane of a class (see `classify`). */
+  laneOf(klass: number): number {
+    if (klass < 0 || this.lanes === 1) return 0;
+    const u = klass / 4294967296;
+    if (u < this.zeroShare) return 0;
+    return Math.min(this.lanes - 1, 1 + Math.floor(((u - this.zeroShare) / (1 - this.zeroShare)) * (this.lanes - 1)));
+  }
+
+  /** SHARED, or the hash of the frame's address pair (the same both ways). */
+  classify(data: Uint8Array, linkType: number): number {
+    if (this.lanes === 1) return SHARED;
     const start = networkStart(data, linkType);
-    if (start < 0) return 0;
+    if (start < 0) return SHARED;
     return (start & 1) === 1 ? this.ipv6(data, start >> 1) : this.ipv4(data, start >> 1);
   }
 
   private ipv4(d: Uint8Array, o: number): number {
-    if (d.length < o + 20 || d[o]! >> 4 !== 4) return 0;
+    if (d.length < o + 20 || d[o]! >> 4 !== 4) return SHARED;
     const ihl = (d[o]! & 0x0f) * 4;
-    if (ihl < 20) return 0;
+    if (ihl < 20) return SHARED;
     const src = readU32(d, o + 12);
     const dst = readU32(d, o + 16);
     const proto = d[o + 9]!;
@@ -57,11 +100,11 @@ export class LaneChooser {
     const group = isGroup4(dst);
     if (offset === 0 && !more) return this.transport(proto, d, o + ihl, src, dst, group, false);
     const key = `4|${src}|${dst}|${proto}|${(d[o + 4]! << 8) | d[o + 5]!}`;
-    return this.fragment(key, () => (offset === 0 ? this.transport(proto, d, o + ihl, src, dst, group, true) : 0));
+    return this.fragment(key, () => (offset === 0 ? this.transport(proto, d, o + ihl, src, dst, group, true) : SHARED));
   }
 
   private ipv6(d: Uint8Array, o: number): number {
-    if (d.length < o + 40 || d[o]! >> 4 !== 6) return 0;
+    if (d.length < o + 40 || d[o]! >> 4 !== 6) return SHARED;
     const src = addressHash(d, o + 8, 16);
     const dst = addressHash(d, o + 24, 16);
     const group = d[o + 24] === 0xff;
@@ -70,32 +113,32 @@ export class LaneChooser {
     // Hop-by-hop, routing and destination options, then perhaps a fragment header.
     for (let hops = 0; hops < 8; hops++) {
       if (next === 0 || next === 43 || next === 60) {
-        if (d.length < at + 2) return 0;
+        if (d.length < at + 2) return SHARED;
         next = d[at]!;
         at += (d[at + 1]! + 1) * 8;
         continue;
       }
       if (next === 44) {
-        if (d.length < at + 8) return 0;
+        if (d.length < at + 8) return SHARED;
         const fragField = (d[at + 2]! << 8) | d[at + 3]!;
         const offset = fragField >> 3;
         const proto = d[at]!;
         const key = `6|${src}|${dst}|${readU32(d, at + 4)}`;
-        return this.fragment(key, () => (offset === 0 ? this.transport(proto, d, at + 8, src, dst, group, true) : 0));
+        return this.fragment(key, () => (offset === 0 ? this.transport(proto, d, at + 8, src, dst, group, true) : SHARED));
       }
       return this.transport(next, d, at, src, dst, group, false);
     }
-    return 0;
+    return SHARED;
   }
 
-  /** The lane of a datagram's fragments: the one chosen for the first fragment seen of it. */
+  /** The class of a datagram's fragments: the one found for the first fragment seen of it. */
   private fragment(key: string, choose: () => number): number {
     const known = this.fragments.get(key);
     if (known !== undefined) return known;
-    const lane = choose();
+    const klass = choose();
     if (this.fragments.size >= MAX_FRAGMENTED) this.fragments.deleteOldest();
-    this.fragments.set(key, lane);
-    return lane;
+    this.fragments.set(key, klass);
+    return klass;
   }
 
   /**
@@ -104,57 +147,54 @@ export class LaneChooser {
    */
   private transport(proto: number, d: Uint8Array, at: number, src: number, dst: number, group: boolean, partial: boolean): number {
     if (proto === TCP || proto === UDP) {
-      if (d.length < at + 4) return 0;
+      if (d.length < at + 4) return SHARED;
       const sp = (d[at]! << 8) | d[at + 1]!;
       const dp = (d[at + 2]! << 8) | d[at + 3]!;
       return this.ports(proto, src, dst, group, sp, dp);
     }
-    if (proto === ICMP || proto === ICMPV6) return partial ? 0 : this.icmp(proto, d, at, src, dst);
-    return 0;
+    if (proto === ICMP || proto === ICMPV6) return partial ? SHARED : this.icmp(proto, d, at, src, dst);
+    return SHARED;
   }
 
   private ports(proto: number, src: number, dst: number, group: boolean, sp: number, dp: number): number {
-    if (proto === TCP) return PAIR_TCP_PORTS.has(sp) || PAIR_TCP_PORTS.has(dp) ? this.pairLane(src, dst) : 0;
-    if (group || SHARED_UDP_PORTS.has(sp) || SHARED_UDP_PORTS.has(dp)) return 0;
-    return this.pairLane(src, dst);
+    if (proto === TCP) return PAIR_TCP_PORTS.has(sp) || PAIR_TCP_PORTS.has(dp) ? pairHash(src, dst) : SHARED;
+    if (group || SHARED_UDP_PORTS.has(sp) || SHARED_UDP_PORTS.has(dp)) return SHARED;
+    return pairHash(src, dst);
   }
 
   /** An ICMP error goes where the datagram it quotes went; other ICMP by its own pair. */
   private icmp(proto: number, d: Uint8Array, at: number, src: number, dst: number): number {
-    if (d.length < at + 8) return 0;
+    if (d.length < at + 8) return SHARED;
     const type = d[at]!;
     const error = proto === ICMP ? type === 3 || type === 4 || type === 5 || type === 11 || type === 12 : type >= 1 && type <= 4;
-    if (!error) return this.pairLane(src, dst);
+    if (!error) return pairHash(src, dst);
     const q = at + 8;
     if (proto === ICMP) {
-      if (d.length < q + 20 || d[q]! >> 4 !== 4) return 0;
+      if (d.length < q + 20 || d[q]! >> 4 !== 4) return SHARED;
       const ihl = (d[q]! & 0x0f) * 4;
-      if (ihl < 20 || (((d[q + 6]! << 8) | d[q + 7]!) & 0x1fff) !== 0) return 0;
+      if (ihl < 20 || (((d[q + 6]! << 8) | d[q + 7]!) & 0x1fff) !== 0) return SHARED;
       const qp = d[q + 9]!;
-      if ((qp !== TCP && qp !== UDP) || d.length < q + ihl + 4) return 0;
+      if ((qp !== TCP && qp !== UDP) || d.length < q + ihl + 4) return SHARED;
       const qdst = readU32(d, q + 16);
       return this.ports(qp, readU32(d, q + 12), qdst, isGroup4(qdst), (d[q + ihl]! << 8) | d[q + ihl + 1]!, (d[q + ihl + 2]! << 8) | d[q + ihl + 3]!);
     }
-    if (d.length < q + 44 || d[q]! >> 4 !== 6) return 0;
+    if (d.length < q + 44 || d[q]! >> 4 !== 6) return SHARED;
     const qp = d[q + 6]!;
-    if (qp !== TCP && qp !== UDP) return 0;
+    if (qp !== TCP && qp !== UDP) return SHARED;
     const t = q + 40;
     return this.ports(qp, addressHash(d, q + 8, 16), addressHash(d, q + 24, 16), d[q + 24] === 0xff, (d[t]! << 8) | d[t + 1]!, (d[t + 2]! << 8) | d[t + 3]!);
   }
+}
 
-  /**
-   * The same lane for both directions. With three lanes or more, lane 0 takes no pair: it has
-   * the shared traffic (a third of a spam-shaped capture) and would otherwise be the slowest.
-   */
-  private pairLane(a: number, b: number): number {
-    const lo = a < b ? a : b;
-    const hi = a < b ? b : a;
-    let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((hi >>> 16) | (hi << 16), 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x27d4eb2d);
-    h ^= h >>> 13;
-    return this.lanes >= 3 ? 1 + ((h >>> 0) % (this.lanes - 1)) : (h >>> 0) % this.lanes;
-  }
+/** The hash of an address pair, the same both ways (unsigned 32 bits). */
+function pairHash(a: number, b: number): number {
+  const lo = a < b ? a : b;
+  const hi = a < b ? b : a;
+  let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((hi >>> 16) | (hi << 16), 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x27d4eb2d);
+  h ^= h >>> 13;
+  return h >>> 0;
 }
 
 function readU32(d: Uint8Array, at: number): number {
