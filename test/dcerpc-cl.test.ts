@@ -213,3 +213,17 @@ test('MyFirstTeste.pcap: the malformed Ping is flagged, not a message', async ()
   assert.ok(ping.findings.some((x) => x.id === 'dcerpc.cl.unexpected-body'));
   assert.equal(messages(d.events).length, 1);
 });
+
+test('a response from another port matches its own victim\'s request when another victim\'s request shares the activity', () => {
+  // Spam tools and replayed captures reuse one activity for every victim. The second victim's
+  // request must not hide the first's: the answer from the first server's other port is the first's.
+  const VICTIM2 = [192, 0, 2, 9];
+  const req = cl({ ptype: 0, act: 7, body: sendStub('A', 'B', 'hi') });
+  const { events } = decodeFrames([
+    { data: toServer(req) },
+    { data: eth(0x0800, ipv4({ proto: 17, src: CLIENT, dst: VICTIM2 }, udp(40000, 1026, req))) },
+    { data: toClient(cl({ ptype: 2, act: 7, flags1: 0, body: Uint8Array.from(u32(0, true)) }), 1030) },
+  ]);
+  const m = messages(events);
+  assert.deepEqual(m.map((x) => [x.dst, x.status, x.frames]), [['192.0.2.2:1026', 'ok', [1, 3]], ['192.0.2.9:1026', 'no-response', [2]]]);
+});

@@ -60,6 +60,8 @@ type AssemblyEntry = FragmentEntry<Assembly, NumberedParts>;
 
 interface Pending extends CallRecord {
   readonly key: string;
+  /** Its key in `byActivity`: client and server hosts (no ports), activity, sequence number. */
+  readonly activityKey: string;
   readonly maybe: boolean;
   /** Finishes the call unanswered after RESPONSE_TIMEOUT. */
   timer?: Timer;
@@ -71,7 +73,11 @@ export class ClEngine {
     () => new NumberedParts(),
   );
   private readonly pending = new Map<string, Pending>();
-  /** activity|seq → key of the pending request, for responses from another port. */
+  /**
+   * client host|server host|activity|seq → key of the pending request, for responses from another
+   * port of the server. The hosts are part of the key: spam tools and replayed captures reuse one
+   * activity for many victims, and one victim's request must not hide another's.
+   */
   private readonly byActivity = new Map<string, string>();
   /** Calls already finished (answered or bounced): a later copy is a retransmission. */
   private readonly done = new RecentMap<string, true>(MAX_DONE, MEMO_SECONDS);
@@ -215,10 +221,11 @@ export class ClEngine {
     const p: Pending = {
       key, interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route, request: stub, requestParsed: parsed,
       findings: callFindings, ids: { activity: h.activity, seq: h.seq }, extraFrames: [], maybe: (h.flags1 & (F1_MAYBE | F1_BROADCAST)) !== 0,
+      activityKey: `${dg.src}|${dg.dst}|${h.activity}|${h.seq}`,
     };
     this.pending.set(key, p);
     ctx.holds?.hold(stub.frames[0] ?? 0); // released when the call is finished
-    this.byActivity.set(`${h.activity}|${h.seq}`, key);
+    this.byActivity.set(p.activityKey, key);
     p.timer = ctx.schedule(dg.tsSec + RESPONSE_TIMEOUT, () => {
       if (this.pending.get(key) === p) this.finish(ctx, p, { kind: 'none', expected: !p.maybe }, undefined, []);
     });
@@ -277,6 +284,7 @@ export class ClEngine {
     const rec: Pending = {
       key: byIds ?? '', interfaceUuid: h.ifId, handler: this.interfaces.get(h.ifId), version: h.ifVersion & 0xffff, opnum: h.opnum, route: { transport: TRANSPORT, client: src, server: dst }, request: stub,
       requestParsed: d?.parsed, findings: [note, ...(d?.findings ?? [])], ids: { activity: h.activity, seq: h.seq, quoted_only: 'true' }, extraFrames: [], maybe: false,
+      activityKey: `${dg.src}|${dg.dst}|${h.activity}|${h.seq}`,
     };
     this.finish(ctx, rec, outcome, undefined, []);
   }
@@ -298,14 +306,13 @@ export class ClEngine {
 
   // ---- answers ----
 
-  /** The pending request an answer from `src` to `dst` belongs to. */
-  private lookup(src: string, dst: string, h: ClHeader, clientIp: string): Pending | undefined {
+  /** The pending request an answer from `src` to `dst` (endpoints; hosts `serverIp`, `clientIp`) belongs to. */
+  private lookup(src: string, dst: string, h: ClHeader, clientIp: string, serverIp: string): Pending | undefined {
     const p = this.pending.get(`${dst}|${src}|${h.activity}|${h.seq}`);
     if (p !== undefined) return p;
-    // A server may answer from another port: match on the activity, to the same client address.
-    const key = this.byActivity.get(`${h.activity}|${h.seq}`);
-    const q = key !== undefined ? this.pending.get(key) : undefined;
-    return q !== undefined && q.route.client.startsWith(endpoint(clientIp, 0).slice(0, -1)) ? q : undefined;
+    // A server may answer from another port: match on the hosts and the activity.
+    const key = this.byActivity.get(`${clientIp}|${serverIp}|${h.activity}|${h.seq}`);
+    return key !== undefined ? this.pending.get(key) : undefined;
   }
 
   private response(ctx: EngineContext, dg: UdpDatagram, pdu: ClPdu, src: string, dst: string, frame: number, findings: Finding[]): void {
@@ -313,7 +320,7 @@ export class ClEngine {
     const route: RpcRoute = { transport: TRANSPORT, client: dst, server: src };
     const joined = this.join(ctx, `${dst}|${src}|${h.activity}|${h.seq}|2`, pdu, route, dg, frame, findings, () => undefined);
     if (joined === undefined) return;
-    const p = this.lookup(src, dst, h, dg.dst);
+    const p = this.lookup(src, dst, h, dg.dst, dg.src);
     const request = p?.requestParsed;
     const d = dissectResponseStub(this.interfaces, p?.interfaceUuid ?? h.ifId, joined.stub, h.drep, p?.opnum ?? h.opnum, request, ctx, frame);
     if (d !== undefined) {
@@ -337,7 +344,7 @@ export class ClEngine {
     if (status === undefined) {
       ctx.packetFinding(CL.shortStatus.at(frame, `${ptypeName(h.ptype)} body has no status (${pdu.body.length} bytes)`, { clause: h.ptype === 3 ? 'C706 12.5.3.5' : 'C706 12.5.3.9' }));
     }
-    const p = this.lookup(src, dst, h, dg.dst);
+    const p = this.lookup(src, dst, h, dg.dst, dg.src);
     if (p === undefined) return;
     const code = status ?? 0;
     this.finish(ctx, p, { kind: h.ptype === 3 ? 'fault' : 'reject', status: code, name: rpcStatusName(code), frames: [frame] }, undefined, findings);
@@ -347,8 +354,7 @@ export class ClEngine {
     p.timer?.cancel();
     this.pending.delete(p.key);
     ctx.holds?.release(p.request.frames[0] ?? 0);
-    const akey = `${p.ids.activity}|${p.ids.seq}`;
-    if (this.byActivity.get(akey) === p.key) this.byActivity.delete(akey);
+    if (this.byActivity.get(p.activityKey) === p.key) this.byActivity.delete(p.activityKey);
     this.done.set(p.key, true, ctx.packet?.frame.tsSec ?? p.request.tsSec);
     finishCall(ctx, p, outcome, responseParsed, extra);
   }
