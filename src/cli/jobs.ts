@@ -12,11 +12,11 @@ import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
 import { runCaptureSplit } from '../runner/parallel/split.js';
 import { fileSource } from '../runner/sources.js';
 import { wantProgress } from '../output/progress.js';
-import type { TimelineEvent } from '../model/events.js';
-import type { TcpStreamNumbers } from '../engine/context.js';
+import type { EngineOptions } from '../engine/context.js';
+import type { LaneContext } from '../runner/parallel/lane.js';
 import { NO_REORDER } from '../runner/reorder.js';
 import type { Runner, RunnerOptions } from '../runner/runner.js';
-import { eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
+import { engineOptions, eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
 import type { AuditCommandArgs } from './audit.js';
 import type { ReadArgs } from './read.js';
 import type { TimelineArgs } from './timeline.js';
@@ -73,9 +73,17 @@ export async function workerRunner(job: WorkerJob, out: Output, onWarning: (mess
  * reordering, no filter: the main thread's window and filter take them, and the window must
  * see every event to release them as one engine's would).
  */
-export function laneRunner(job: WorkerJob, forward: (event: TimelineEvent) => void, onWarning: (message: string) => void, tcpStreams: TcpStreamNumbers): Promise<Runner> {
+export function laneRunner(job: WorkerJob, lane: LaneContext): Promise<Runner> {
   if (job.command === 'read') throw new Error('read is not split by flow');
-  return Promise.resolve(makeRunner([{ event: forward }], job.args, { reorder: NO_REORDER, progress: false, onWarning, tcpStreams }));
+  // The byte budgets are the capture's: each lane gets its share, so memory stays what one engine's is.
+  const whole = engineOptions(job.args);
+  const engine: EngineOptions = {
+    ...whole,
+    bufferedBytes: Math.ceil(whole.bufferedBytes / lane.lanes),
+    reassemblyBytes: Math.ceil(whole.reassemblyBytes / lane.lanes),
+    historyBytes: Math.ceil(whole.historyBytes / lane.lanes),
+  };
+  return Promise.resolve(makeRunner([{ event: lane.forward }], job.args, { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams }));
 }
 
 /**

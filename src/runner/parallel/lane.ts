@@ -13,12 +13,22 @@ import type { FrameSource } from '../sources.js';
 import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
 import { LaneStreamNumbers } from './stream-numbers.js';
 
+/** What a lane's runner is built with. */
+export interface LaneContext {
+  /** Takes every event the lane's analysis is handed. */
+  readonly forward: (event: TimelineEvent) => void;
+  readonly warn: (message: string) => void;
+  /** The capture-wide tcp.stream numbers. */
+  readonly tcpStreams: TcpStreamNumbers;
+  /** How many lanes share the capture (the byte budgets are shared out among them). */
+  readonly lanes: number;
+}
+
 /**
  * Builds the lane's runner: no reordering and no event filter (the main thread's window and
- * filter take the events), its analysis handing every event to `forward`, its engine numbering
- * TCP streams with `streams`.
+ * filter take the events), its analysis handing every event to `lane.forward`.
  */
-export type LaneRunnerFactory<J> = (job: J, forward: (event: TimelineEvent) => void, warn: (message: string) => void, streams: TcpStreamNumbers) => Promise<Runner>;
+export type LaneRunnerFactory<J> = (job: J, lane: LaneContext) => Promise<Runner>;
 
 /**
  * Hands every record of a batch to `sink`, in order: frames (their bytes are views into `data`,
@@ -67,10 +77,11 @@ export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<vo
   const send = (report: LaneReport<TimelineEvent>): void => port.postMessage(report);
   const warn = (message: string): void => send({ kind: 'warning', message });
   const streams = new LaneStreamNumbers(setup.streams, setup.lane, warn);
-  const runner = await makeRunner(setup.job, (event) => {
+  const forward = (event: TimelineEvent): void => {
     events.push(event);
     emitted.push(current);
-  }, warn, streams);
+  };
+  const runner = await makeRunner(setup.job, { forward, warn, tcpStreams: streams, lanes: setup.streams.length });
   /** After each record: when the lane's oldest hold moved, the log says so (frame, new value). */
   const logHeld = (): void => {
     const now = runner.heldFrom;
