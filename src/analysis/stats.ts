@@ -6,7 +6,7 @@
 // declares a command field (`<p>.cmd`, `<p>.command`, `<p>.opnum`, `<p>.opcode`) gets a
 // command table; one that links responses to requests (`<p>.request_in`, `<p>.response_to`)
 // gets response times.
-import type { Packet, Layer } from '../model/packet.js';
+import { NEEDS_TREE, type Packet, type Layer } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
 import type { ReportSink } from '../output/sinks/index.js';
@@ -127,8 +127,10 @@ interface CommandInfo {
   readonly pduType?: FieldDef;
   /** Fields that name one call in both directions where no request_in link exists (DCE/RPC datagrams: activity and sequence number). */
   readonly callKey: FieldDef[];
-  /** All of the above: the fields looked for in a PDU's tree. */
-  readonly wanted: ReadonlySet<FieldDef>;
+  /** All of the above, each once: the fields read from a PDU, into an array in this order. */
+  readonly wanted: readonly FieldDef[];
+  /** Each wanted field's place in that array. */
+  readonly slot: ReadonlyMap<FieldDef, number>;
 }
 
 /** DCE/RPC PDU types (C706 12.1): which count as a call's request, which as its answer; others (bind, ack, ping…) are no call. */
@@ -166,9 +168,14 @@ function commandProtocols(): Map<string, CommandInfo> {
     const info = { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] };
     const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
     for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
-    out.set(p.name, { ...info, wanted });
+    out.set(p.name, { ...info, wanted: [...wanted], slot: new Map([...wanted].map((def, i) => [def, i])) });
   }
   return out;
+}
+
+/** The fields the command table reads from each protocol's PDUs (what `Layer.fieldValue` should give without the tree). */
+export function commandFields(): Map<string, readonly FieldDef[]> {
+  return new Map([...commandProtocols()].map(([name, info]) => [name, info.wanted]));
 }
 
 /** A layer's top-level fields by name, the first of each. */
@@ -178,10 +185,40 @@ function topFields(layer: Layer): Map<string, FieldValue> {
   return fields;
 }
 
-function findNodes(nodes: readonly FieldNode[], wanted: ReadonlySet<FieldDef>, into: Map<FieldDef, FieldValue>): void {
+/** The values of a PDU's wanted fields, by `info.slot`: a layer's own answers (`Layer.fieldValue`), else its tree's first node of each. */
+class WantedValues {
+  private readonly values: (FieldValue | undefined)[] = [];
+
+  constructor(readonly info: CommandInfo) {}
+
+  read(layer: Layer): void {
+    const { wanted } = this.info;
+    const values = this.values;
+    if (layer.fieldValue !== undefined) {
+      let i = 0;
+      for (; i < wanted.length; i++) {
+        const v = layer.fieldValue(wanted[i]!);
+        if (v === NEEDS_TREE) break;
+        values[i] = v;
+      }
+      if (i === wanted.length) return;
+    }
+    values.length = 0;
+    findNodes(layer.tree(), this.info.slot, values);
+  }
+
+  get(def: FieldDef | undefined): FieldValue | undefined {
+    if (def === undefined) return undefined;
+    const i = this.info.slot.get(def);
+    return i === undefined ? undefined : this.values[i];
+  }
+}
+
+function findNodes(nodes: readonly FieldNode[], slot: ReadonlyMap<FieldDef, number>, into: (FieldValue | undefined)[]): void {
   for (const node of nodes) {
-    if (wanted.has(node.def) && !into.has(node.def)) into.set(node.def, node.value);
-    if (node.children !== undefined) findNodes(node.children, wanted, into);
+    const i = slot.get(node.def);
+    if (i !== undefined && into[i] === undefined) into[i] = node.value;
+    if (node.children !== undefined) findNodes(node.children, slot, into);
   }
 }
 
@@ -210,7 +247,8 @@ export class StatsCollector {
   private base: { sec: number; nsec: number } | undefined;
   private readonly phsRoot: PhsNode = { protocol: '', frames: 0, bytes: 0, children: [] };
   private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
-  private readonly commandInfo = commandProtocols();
+  /** Per protocol with a command field: what to read and where its values go (one array, reused). */
+  private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
   /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
   /** A FifoMap: a full Map evicting from its front scans the holes deletions left there (~50 µs each). */
@@ -304,11 +342,11 @@ export class StatsCollector {
 
   private commandStats(packet: Packet, t: number): void {
     for (const layer of packet.layers) {
-      const info = this.commandInfo.get(layer.name);
-      if (info === undefined || layer.quoted === true) continue;
-      const found = new Map<FieldDef, FieldValue>();
-      findNodes(layer.tree(), info.wanted, found);
-      const pdu = info.pduType !== undefined ? found.get(info.pduType) : undefined;
+      const found = this.commandInfo.get(layer.name);
+      if (found === undefined || layer.quoted === true) continue;
+      const info = found.info;
+      found.read(layer);
+      const pdu = found.get(info.pduType);
       if (typeof pdu === 'number' && !REQUEST_PDU.has(pdu) && !ANSWER_PDU.has(pdu)) continue;
       let requestFrame: number | undefined;
       for (const def of info.link) {
@@ -346,13 +384,13 @@ export class StatsCollector {
   }
 
   /** The row of a command: its value named, with the operation and interface where the layer gives them. */
-  private commandRow(protocol: string, info: CommandInfo, found: ReadonlyMap<FieldDef, FieldValue>): CmdAcc | undefined {
+  private commandRow(protocol: string, info: CommandInfo, found: WantedValues): CmdAcc | undefined {
     const value = found.get(info.command);
     if (value === undefined || value === null) return undefined;
     let code = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
-    const op = info.operation !== undefined ? found.get(info.operation) : undefined;
+    const op = found.get(info.operation);
     if (typeof op === 'string' && op !== '') code = `${code} (${op})`;
-    const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
+    const iface = found.get(info.iface);
     const group = typeof iface === 'string' && iface !== '' ? iface : undefined;
     const label = group !== undefined ? `${group} ${code}` : code;
     return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
