@@ -15,7 +15,7 @@ import type { Severity } from '../model/findings.js';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
-import { FifoMap } from '../util/fifo-map.js';
+import { PendingCalls } from './pending-calls.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -250,9 +250,8 @@ export class StatsCollector {
   /** Per protocol with a command field: what to read and where its values go (one array, reused). */
   private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
-  /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
-  /** A FifoMap: a full Map evicting from its front scans the holes deletions left there (~50 µs each). */
-  private readonly pendingCalls = new FifoMap<string, PendingCall>();
+  /** Requests waiting for their answer, by frame (request_in links) or call key; cleared per file. */
+  private readonly pendingCalls = new PendingCalls<PendingCall>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -357,12 +356,12 @@ export class StatsCollector {
       const callKey = keyParts.length > 0 && keyParts.every((v) => v !== undefined && v !== null) ? `call:${layer.name}:${keyParts.map(String).join(':')}` : undefined;
       const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
       if (answer) {
-        const pending = requestFrame !== undefined ? this.pendingCalls.get(`frame:${layer.name}:${requestFrame}`) : callKey !== undefined ? this.pendingCalls.get(callKey) : undefined;
+        const pending = requestFrame !== undefined ? this.pendingCalls.getFrame(layer.name, requestFrame) : callKey !== undefined ? this.pendingCalls.getCall(callKey) : undefined;
         const row = pending?.row ?? this.commandRow(layer.name, info, found);
         if (row === undefined) continue;
         row.responses++;
         if (pending !== undefined && requestFrame !== packet.frame.number) {
-          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.delete(callKey);
+          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.deleteCall(callKey);
           const rt = t - pending.t;
           row.matched++;
           row.sum += rt;
@@ -376,9 +375,12 @@ export class StatsCollector {
       row.requests++;
       if (info.link.length > 0 || callKey !== undefined) {
         if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.deleteOldest();
-        const key = callKey ?? `frame:${layer.name}:${packet.frame.number}`;
         // Several PDUs of one frame: the first request is the one an answer's request_in names.
-        if (!this.pendingCalls.has(key)) this.pendingCalls.set(key, { t, row });
+        if (callKey !== undefined) {
+          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, { t, row });
+        } else if (!this.pendingCalls.hasFrame(layer.name, packet.frame.number)) {
+          this.pendingCalls.setFrame(layer.name, packet.frame.number, { t, row });
+        }
       }
     }
   }
