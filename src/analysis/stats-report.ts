@@ -37,25 +37,41 @@ function jsonReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Record<str
 const CONV_HEADERS = ['Address A', 'Address B', 'Frames A→B', 'Bytes A→B', 'Frames B→A', 'Bytes B→A', 'Frames', 'Bytes', 'Rel. start', 'Duration'];
 const CONV_CSV = ['address_a', 'address_b', 'frames_ab', 'bytes_ab', 'frames_ba', 'bytes_ba', 'frames', 'bytes', 'rel_start', 'duration'];
 
-function convTable(title: string, name: string, rows: ConversationRow[]): ReportTable {
-  const cells = (durationDigits: number): Cell[][] =>
-    rows.map((c) => [c.a, c.b, c.framesAB, c.bytesAB, c.framesBA, c.bytesBA, c.frames, c.bytes, seconds(c.relStart, 9), seconds(c.duration, durationDigits)]);
-  return { title, name, headers: CONV_HEADERS, csvHeaders: CONV_CSV, align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows: cells(4), csvRows: cells(9) };
-}
-
-function endpointTable(title: string, name: string, rows: EndpointRow[]): ReportTable {
+/**
+ * The big tables (conversations, endpoints, senders: up to 200,000 rows each) make their cells
+ * when a sink reads them, each time it does: a sink draws one table at a time, so only that
+ * table's cells are alive, and the text cells of a JSON or CSV report are never made (made
+ * eagerly, the cells of every table, text and CSV, were about 100 MB at the end of spam-1m).
+ */
+function lazyRows(table: Omit<ReportTable, 'rows' | 'csvRows'>, rows: () => Cell[][], csvRows?: () => Cell[][]): ReportTable {
   return {
-    title,
-    name,
-    headers: ['Address', 'Frames', 'Bytes', 'Tx frames', 'Tx bytes', 'Rx frames', 'Rx bytes'],
-    csvHeaders: ['address', 'frames', 'bytes', 'tx_frames', 'tx_bytes', 'rx_frames', 'rx_bytes'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: rows.map((e) => [e.address, e.frames, e.bytes, e.txFrames, e.txBytes, e.rxFrames, e.rxBytes]),
+    ...table,
+    get rows(): Cell[][] {
+      return rows();
+    },
+    ...(csvRows !== undefined ? { get csvRows(): Cell[][] { return csvRows(); } } : {}),
   };
 }
 
+function convTable(title: string, name: string, rows: ConversationRow[], optional?: boolean): ReportTable {
+  const cells = (durationDigits: number) => (): Cell[][] =>
+    rows.map((c) => [c.a, c.b, c.framesAB, c.bytesAB, c.framesBA, c.bytesBA, c.frames, c.bytes, seconds(c.relStart, 9), seconds(c.duration, durationDigits)]);
+  return lazyRows({ title, name, headers: CONV_HEADERS, csvHeaders: CONV_CSV, align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], ...(optional !== undefined ? { optional } : {}) }, cells(4), cells(9));
+}
+
+function endpointTable(title: string, name: string, rows: EndpointRow[], optional?: boolean): ReportTable {
+  return lazyRows({
+    title,
+    name,
+    ...(optional !== undefined ? { optional } : {}),
+    headers: ['Address', 'Frames', 'Bytes', 'Tx frames', 'Tx bytes', 'Rx frames', 'Rx bytes'],
+    csvHeaders: ['address', 'frames', 'bytes', 'tx_frames', 'tx_bytes', 'rx_frames', 'rx_bytes'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  }, () => rows.map((e) => [e.address, e.frames, e.bytes, e.txFrames, e.txBytes, e.rxFrames, e.rxBytes]));
+}
+
 function countTable(title: string, name: string, what: string, rows: CountRow[]): ReportTable {
-  return { title, name, headers: [what, 'Messages'], csvHeaders: [what.toLowerCase(), 'messages'], align: ['l', 'r'], rows: rows.map((c) => [c.key, c.messages]) };
+  return lazyRows({ title, name, headers: [what, 'Messages'], csvHeaders: [what.toLowerCase(), 'messages'], align: ['l', 'r'] }, () => rows.map((c) => [c.key, c.messages]));
 }
 
 function phsTable(nodes: PhsNode[]): ReportTable {
@@ -84,9 +100,9 @@ export function statsReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Re
   if (tables.has('conv,tcp')) table(convTable('TCP conversations', 'conv_tcp', r.conversations.tcp));
   if (tables.has('conv,udp')) table(convTable('UDP conversations', 'conv_udp', r.conversations.udp));
   if (tables.has('conv,ip')) table(convTable('IPv4 conversations', 'conv_ip', r.conversations.ip));
-  if (tables.has('conv,ipv6')) table({ ...convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6), optional: v6Optional });
+  if (tables.has('conv,ipv6')) table(convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6, v6Optional));
   if (tables.has('endpoints,ip')) table(endpointTable('IPv4 endpoints', 'endpoints_ip', r.endpoints.ip));
-  if (tables.has('endpoints,ipv6')) table({ ...endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6), optional: v6Optional });
+  if (tables.has('endpoints,ipv6')) table(endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6, v6Optional));
   if (tables.has('commands')) {
     table({
       title: 'Commands (response times in seconds)',

@@ -488,7 +488,7 @@ function endpointText(address: string, port: number): string {
 
 /** `msgscope stats` as an analysis: frames (after -Y) and every event in, one report out. */
 export class StatsAnalysis implements Analysis {
-  private readonly collector = new StatsCollector();
+  private collector = new StatsCollector();
 
   constructor(private readonly tables: ReadonlySet<StatsTable>, private readonly sinks: readonly ReportSink[], private readonly warn: (message: string) => void) {}
 
@@ -505,7 +505,10 @@ export class StatsAnalysis implements Analysis {
   }
 
   async finish(): Promise<void> {
-    const report = statsReport(this.collector.report(), this.tables);
+    const collected = this.collector.report();
+    // The tables' rows, keys and pending calls are garbage from here on (the report has copies): let the collector go while the sinks write.
+    this.collector = new StatsCollector();
+    const report = statsReport(collected, this.tables);
     for (const sink of this.sinks) await sink.write(report);
     for (const warning of report.warnings ?? []) this.warn(warning);
   }
