@@ -16,6 +16,7 @@ import type { Severity } from '../model/findings.js';
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
 import { PendingCalls } from './pending-calls.js';
+import { Conversations } from './conversations.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -107,17 +108,6 @@ export interface StatsReport {
   truncated: string[];
 }
 
-interface ConvAcc {
-  a: string;
-  b: string;
-  framesAB: number;
-  bytesAB: number;
-  framesBA: number;
-  bytesBA: number;
-  firstSec: number;
-  lastSec: number;
-}
-
 interface CommandInfo {
   readonly command: FieldDef;
   readonly link: FieldDef[];
@@ -176,13 +166,6 @@ function commandProtocols(): Map<string, CommandInfo> {
 /** The fields the command table reads from each protocol's PDUs (what `Layer.fieldValue` should give without the tree). */
 export function commandFields(): Map<string, readonly FieldDef[]> {
   return new Map([...commandProtocols()].map(([name, info]) => [name, info.wanted]));
-}
-
-/** A layer's top-level fields by name, the first of each. */
-function topFields(layer: Layer): Map<string, FieldValue> {
-  const fields = new Map<string, FieldValue>();
-  for (const node of layer.tree()) if (!fields.has(node.def.name)) fields.set(node.def.name, node.value);
-  return fields;
 }
 
 /** The values of a PDU's wanted fields, by `info.slot`: a layer's own answers (`Layer.fieldValue`), else its tree's first node of each. */
@@ -246,7 +229,7 @@ export class StatsCollector {
   /** The first frame's time; every other time is kept relative to it (doubles keep ns precision that way). */
   private base: { sec: number; nsec: number } | undefined;
   private readonly phsRoot: PhsNode = { protocol: '', frames: 0, bytes: 0, children: [] };
-  private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
+  private readonly conv = new Conversations();
   /** Per protocol with a command field: what to read and where its values go (one array, reused). */
   private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
@@ -273,7 +256,7 @@ export class StatsCollector {
     this.frames++;
     this.bytes += frame.len;
     this.hierarchy(packet.layers, frame.len);
-    this.conversations(packet, t, frame.len);
+    this.conv.packet(packet.layers, t, frame.len);
     if (this.commandInfo.size > 0) this.commandStats(packet, t);
     for (const f of packet.findings) {
       const row = this.expert.get(f.id, () => ({ severity: f.severity, protocol: f.id.split('.')[0]!, id: f.id, summary: f.summary, count: 0, firstFrame: f.frame }));
@@ -298,44 +281,6 @@ export class StatsCollector {
       child.frames++;
       child.bytes += len;
       node = child;
-    }
-  }
-
-  private count(table: Table<ConvAcc>, src: string, dst: string, t: number, len: number): void {
-    const forward = src < dst;
-    const key = forward ? `${src}\u0000${dst}` : `${dst}\u0000${src}`;
-    const row = table.get(key, () => ({ a: src, b: dst, framesAB: 0, bytesAB: 0, framesBA: 0, bytesBA: 0, firstSec: t, lastSec: t }));
-    if (row === undefined) return;
-    if (row.a === src && row.b === dst) {
-      row.framesAB++;
-      row.bytesAB += len;
-    } else {
-      row.framesBA++;
-      row.bytesBA += len;
-    }
-    if (t < row.firstSec) row.firstSec = t;
-    if (t > row.lastSec) row.lastSec = t;
-  }
-
-  private conversations(packet: Packet, t: number, len: number): void {
-    let src = '';
-    let dst = '';
-    for (const layer of packet.layers) {
-      // Headers quoted in ICMP errors are not conversations of their own (as in tshark).
-      if (layer.quoted === true) continue;
-      const name = layer.name;
-      if (name !== 'ip' && name !== 'ipv6' && name !== 'tcp' && name !== 'udp') continue;
-      // The layer's own addresses and ports when it has them; its tree's fields otherwise.
-      const fields = layer.srcAddress === undefined && layer.srcPort === undefined ? topFields(layer) : undefined;
-      if (name === 'ip' || name === 'ipv6') {
-        src = layer.srcAddress ?? String(fields?.get(`${name}.src`) ?? '');
-        dst = layer.dstAddress ?? String(fields?.get(`${name}.dst`) ?? '');
-        if (src !== '' && dst !== '') this.count(this.conv[name], src, dst, t, len);
-      } else if (src !== '' && dst !== '') {
-        const sp = layer.srcPort ?? fields?.get(`${name}.srcport`);
-        const dp = layer.dstPort ?? fields?.get(`${name}.dstport`);
-        if (typeof sp === 'number' && typeof dp === 'number') this.count(this.conv[name], endpointText(src, sp), endpointText(dst, dp), t, len);
-      }
     }
   }
 
@@ -412,48 +357,10 @@ export class StatsCollector {
   }
 
   report(): StatsReport {
-    const convRows = (table: Table<ConvAcc>): ConversationRow[] =>
-      [...table.rows.values()]
-        .map((r) => ({
-          a: r.a, b: r.b, framesAB: r.framesAB, bytesAB: r.bytesAB, framesBA: r.framesBA, bytesBA: r.bytesBA,
-          frames: r.framesAB + r.framesBA, bytes: r.bytesAB + r.bytesBA, relStart: r.firstSec, duration: r.lastSec - r.firstSec,
-        }))
-        .sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || x.relStart - y.relStart);
-    const endpoints = (table: Table<ConvAcc>): EndpointRow[] => {
-      const map = new Map<string, EndpointRow>();
-      const get = (address: string): EndpointRow => {
-        let row = map.get(address);
-        if (row === undefined) map.set(address, (row = { address, frames: 0, bytes: 0, txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 }));
-        return row;
-      };
-      for (const c of table.rows.values()) {
-        const a = get(c.a);
-        const b = get(c.b);
-        a.txFrames += c.framesAB;
-        a.txBytes += c.bytesAB;
-        a.rxFrames += c.framesBA;
-        a.rxBytes += c.bytesBA;
-        b.txFrames += c.framesBA;
-        b.txBytes += c.bytesBA;
-        b.rxFrames += c.framesAB;
-        b.rxBytes += c.bytesAB;
-      }
-      for (const r of map.values()) {
-        r.frames = r.txFrames + r.rxFrames;
-        r.bytes = r.txBytes + r.rxBytes;
-        // A host talking to itself counts each frame once, as tshark does.
-        const self = table.rows.get(`${r.address}\u0000${r.address}`);
-        if (self !== undefined) {
-          r.frames -= self.framesAB + self.framesBA;
-          r.bytes -= self.bytesAB + self.bytesBA;
-        }
-      }
-      return [...map.values()].sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || (x.address < y.address ? -1 : 1));
-    };
     const counts = (table: Table<CountRow>): CountRow[] => [...table.rows.values()].sort((x, y) => y.messages - x.messages || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const sortPhs = (nodes: PhsNode[]): PhsNode[] => nodes.map((n) => ({ ...n, children: sortPhs(n.children) })).sort((x, y) => y.frames - x.frames || y.bytes - x.bytes);
     const truncated: string[] = [];
-    for (const [name, table] of Object.entries(this.conv)) if (table.full) truncated.push(`conversations.${name}`);
+    for (const name of this.conv.truncated()) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
     if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
@@ -463,8 +370,8 @@ export class StatsCollector {
       frames: this.frames,
       bytes: this.bytes,
       phs: sortPhs(this.phsRoot.children),
-      conversations: { tcp: convRows(this.conv.tcp), udp: convRows(this.conv.udp), ip: convRows(this.conv.ip), ipv6: convRows(this.conv.ipv6) },
-      endpoints: { ip: endpoints(this.conv.ip), ipv6: endpoints(this.conv.ipv6) },
+      conversations: { tcp: this.conv.rows('tcp'), udp: this.conv.rows('udp'), ip: this.conv.rows('ip'), ipv6: this.conv.rows('ipv6') },
+      endpoints: { ip: this.conv.endpoints('ip'), ipv6: this.conv.endpoints('ipv6') },
       commands: [...this.commands.rows.values()]
         .map((r) => ({
           protocol: r.protocol, command: r.command, requests: r.requests, responses: r.responses, matched: r.matched,
@@ -480,10 +387,6 @@ export class StatsCollector {
       truncated,
     };
   }
-}
-
-function endpointText(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** `msgscope stats` as an analysis: frames (after -Y) and every event in, one report out. */
