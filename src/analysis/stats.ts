@@ -392,6 +392,8 @@ export class StatsCollector {
 /** `msgscope stats` as an analysis: frames (after -Y) and every event in, one report out. */
 export class StatsAnalysis implements Analysis {
   private collector = new StatsCollector();
+  /** Messages are counted by protocol, sender, recipient and status: no flow ids. */
+  readonly flowIds = false;
 
   constructor(private readonly tables: ReadonlySet<StatsTable>, private readonly sinks: readonly ReportSink[], private readonly warn: (message: string) => void) {}
 
