@@ -45,7 +45,7 @@ test('PendingCalls is the FifoMap of frame: and call: keys (property)', () => {
             assert.equal(fast.hasFrame(o.protocol, frame), model.has(key));
             if (!model.has(key)) {
               model.set(key, ++value);
-              fast.setFrame(o.protocol, frame, value);
+              fast.setFrame(o.protocol, frame, value / 8, value);
             }
             break;
           }
@@ -58,16 +58,22 @@ test('PendingCalls is the FifoMap of frame: and call: keys (property)', () => {
             assert.equal(fast.hasCall(key), model.has(key));
             if (!model.has(key)) {
               model.set(key, ++value);
-              fast.setCall(key, value);
+              fast.setCall(key, value / 8, value);
             }
             break;
           }
-          case 'answerFrame':
-            assert.equal(fast.getFrame(o.protocol, frame - o.back), model.get(`frame:${o.protocol}:${frame - o.back}`));
+          case 'answerFrame': {
+            const found = fast.getFrame(o.protocol, frame - o.back);
+            assert.equal(found, model.get(`frame:${o.protocol}:${frame - o.back}`));
+            // The request's time comes with it.
+            if (found !== undefined) assert.equal(fast.foundTime, found / 8);
             break;
+          }
           case 'answerCall': {
             const key = `call:${o.protocol}:${o.key}`;
-            assert.equal(fast.getCall(key), model.get(key));
+            const found = fast.getCall(key);
+            assert.equal(found, model.get(key));
+            if (found !== undefined) assert.equal(fast.foundTime, found / 8);
             model.delete(key);
             fast.deleteCall(key);
             break;
@@ -93,15 +99,16 @@ test('PendingCalls: many frame entries (the queue grows and moves) and eviction 
   const p = new PendingCalls<number>();
   for (let f = 1; f <= 100_000; f++) {
     if (p.size >= 50_000) p.deleteOldest();
-    p.setFrame(f % 3 === 0 ? 'msnp' : 'smb', f, f);
+    p.setFrame(f % 3 === 0 ? 'msnp' : 'smb', f, f / 2, f);
     if (f % 7 === 0) {
       if (p.size >= 50_000) p.deleteOldest();
-      p.setCall(`call:dcerpc:${f}`, -f);
+      p.setCall(`call:dcerpc:${f}`, f / 2, -f);
     }
   }
   assert.equal(p.size, 50_000);
   assert.equal(p.getFrame('smb', 100_000), 100_000);
   assert.equal(p.getFrame('msnp', 99_999), 99_999);
+  assert.equal(p.foundTime, 99_999 / 2);
   assert.equal(p.getFrame('smb', 99_999), undefined);
   assert.equal(p.getCall('call:dcerpc:99995'), -99_995);
   assert.equal(p.getFrame('smb', 10), undefined);

@@ -8,8 +8,8 @@
 // stays after its answer (several answers may name one request), so the table fills to its
 // bound; as strings, slot objects and Map entries that was about 200 bytes an entry (50 MB at
 // 900,000 frames of spam-1m, 200 MB at the bound). Requests come in frame order, so the
-// frame-linked entries are a sorted queue: typed arrays, looked up by bisection, 33 bytes an
-// entry. Call keys are answered or not, and stay a FifoMap.
+// frame-linked entries are a sorted queue: typed arrays, looked up by bisection, 41 bytes an
+// entry, with no object per request. Call keys are answered or not, and stay a FifoMap.
 import { FifoMap } from '../util/fifo-map.js';
 
 /** A frame entry's key among the call keys (which all start `call:`). */
@@ -17,17 +17,21 @@ const frameKey = (protocol: string, frame: number): string => `frame:${protocol}
 
 interface CallEntry<V> {
   readonly value: V;
+  /** The request's time. */
+  readonly t: number;
   /** Insertion number across both kinds (what the oldest is). */
   readonly seq: number;
 }
 
+/** Each entry: a value and the request's time (kept apart, so no object per request is needed). */
 export class PendingCalls<V> {
   /** Protocol names as small numbers, for the frame queue. */
   private readonly protocols = new Map<string, number>();
-  // The frame queue, from `head` to `tail`: frame number, protocol, insertion number, value.
+  // The frame queue, from `head` to `tail`: frame number, protocol, insertion number, time, value.
   private frames = new Float64Array(1024);
   private protos = new Uint8Array(1024);
   private seqs = new Float64Array(1024);
+  private times = new Float64Array(1024);
   private values: (V | undefined)[] = new Array<V | undefined>(1024);
   private head = 0;
   private tail = 0;
@@ -35,15 +39,21 @@ export class PendingCalls<V> {
   private seq = 0;
   /** Whether some frame entries went with the call keys (see setFrame). */
   private spilled = false;
+  /** The time of the request the last successful getFrame or getCall found. */
+  foundTime = 0;
 
   get size(): number {
     return this.tail - this.head + this.calls.size;
   }
 
+  /** The value of a frame's request (its time in `foundTime`). */
   getFrame(protocol: string, frame: number): V | undefined {
     const i = this.findFrame(protocol, frame);
-    if (i >= 0) return this.values[i];
-    return this.spilled ? this.calls.get(frameKey(protocol, frame))?.value : undefined;
+    if (i >= 0) {
+      this.foundTime = this.times[i]!;
+      return this.values[i];
+    }
+    return this.spilled ? this.getCall(frameKey(protocol, frame)) : undefined;
   }
 
   hasFrame(protocol: string, frame: number): boolean {
@@ -51,7 +61,7 @@ export class PendingCalls<V> {
   }
 
   /** A request by its frame. Frames come in order; one that does not (or a 257th protocol) goes with the call keys. */
-  setFrame(protocol: string, frame: number, value: V): void {
+  setFrame(protocol: string, frame: number, t: number, value: V): void {
     let proto = this.protocols.get(protocol);
     if (proto === undefined && this.protocols.size < 256) {
       proto = this.protocols.size;
@@ -59,7 +69,7 @@ export class PendingCalls<V> {
     }
     if (proto === undefined || (this.tail > this.head && frame < this.frames[this.tail - 1]!)) {
       this.spilled = true;
-      this.setCall(frameKey(protocol, frame), value);
+      this.setCall(frameKey(protocol, frame), t, value);
       return;
     }
     if (this.tail === this.frames.length) this.makeRoom();
@@ -67,19 +77,24 @@ export class PendingCalls<V> {
     this.frames[at] = frame;
     this.protos[at] = proto;
     this.seqs[at] = this.seq++;
+    this.times[at] = t;
     this.values[at] = value;
   }
 
+  /** The value of a call's request (its time in `foundTime`). */
   getCall(key: string): V | undefined {
-    return this.calls.get(key)?.value;
+    const entry = this.calls.get(key);
+    if (entry === undefined) return undefined;
+    this.foundTime = entry.t;
+    return entry.value;
   }
 
   hasCall(key: string): boolean {
     return this.calls.has(key);
   }
 
-  setCall(key: string, value: V): void {
-    this.calls.set(key, { value, seq: this.seq++ });
+  setCall(key: string, t: number, value: V): void {
+    this.calls.set(key, { value, t, seq: this.seq++ });
   }
 
   deleteCall(key: string): void {
@@ -129,6 +144,7 @@ export class PendingCalls<V> {
       this.frames.copyWithin(0, this.head, this.tail);
       this.protos.copyWithin(0, this.head, this.tail);
       this.seqs.copyWithin(0, this.head, this.tail);
+      this.times.copyWithin(0, this.head, this.tail);
       this.values.copyWithin(0, this.head, this.tail);
       this.values.fill(undefined, live);
     } else {
@@ -140,6 +156,7 @@ export class PendingCalls<V> {
       this.frames = grow(this.frames, new Float64Array(size));
       this.protos = grow(this.protos, new Uint8Array(size));
       this.seqs = grow(this.seqs, new Float64Array(size));
+      this.times = grow(this.times, new Float64Array(size));
       const values = new Array<V | undefined>(size);
       for (let i = 0; i < live; i++) values[i] = this.values[this.head + i];
       this.values = values;

@@ -127,12 +127,6 @@ interface CommandInfo {
 const REQUEST_PDU = new Set([0]);
 const ANSWER_PDU = new Set([2, 3]);
 
-/** A request seen: when, and its row (the answer often does not repeat the command, e.g. DCE/RPC's opnum). */
-interface PendingCall {
-  readonly t: number;
-  readonly row: CmdAcc;
-}
-
 interface CmdAcc {
   protocol: string;
   command: string;
@@ -234,7 +228,7 @@ export class StatsCollector {
   private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
   /** Requests waiting for their answer, by frame (request_in links) or call key; cleared per file. */
-  private readonly pendingCalls = new PendingCalls<PendingCall>();
+  private readonly pendingCalls = new PendingCalls<CmdAcc>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -301,13 +295,15 @@ export class StatsCollector {
       const callKey = keyParts.length > 0 && keyParts.every((v) => v !== undefined && v !== null) ? `call:${layer.name}:${keyParts.map(String).join(':')}` : undefined;
       const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
       if (answer) {
+        // The request's row (the answer often does not repeat the command, e.g. DCE/RPC's opnum) and time.
         const pending = requestFrame !== undefined ? this.pendingCalls.getFrame(layer.name, requestFrame) : callKey !== undefined ? this.pendingCalls.getCall(callKey) : undefined;
-        const row = pending?.row ?? this.commandRow(layer.name, info, found);
+        const requestTime = this.pendingCalls.foundTime;
+        const row = pending ?? this.commandRow(layer.name, info, found);
         if (row === undefined) continue;
         row.responses++;
         if (pending !== undefined && requestFrame !== packet.frame.number) {
           if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.deleteCall(callKey);
-          const rt = t - pending.t;
+          const rt = t - requestTime;
           row.matched++;
           row.sum += rt;
           if (rt < row.min) row.min = rt;
@@ -322,9 +318,9 @@ export class StatsCollector {
         if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.deleteOldest();
         // Several PDUs of one frame: the first request is the one an answer's request_in names.
         if (callKey !== undefined) {
-          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, { t, row });
+          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, t, row);
         } else if (!this.pendingCalls.hasFrame(layer.name, packet.frame.number)) {
-          this.pendingCalls.setFrame(layer.name, packet.frame.number, { t, row });
+          this.pendingCalls.setFrame(layer.name, packet.frame.number, t, row);
         }
       }
     }
