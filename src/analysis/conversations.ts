@@ -107,6 +107,12 @@ class ConvTable {
 
 export type ConvKind = 'tcp' | 'udp' | 'ip' | 'ipv6';
 
+/** Rows in order, each made when asked for. */
+export interface SortedRows<T> {
+  readonly length: number;
+  at(i: number): T;
+}
+
 export class Conversations {
   /** `maxRows`: the bound of each table (smaller in tests). */
   constructor(private readonly maxRows = MAX_CONVERSATIONS) {}
@@ -201,10 +207,24 @@ export class Conversations {
 
   /** A table's rows, most frames first (then most bytes, then the earliest; else first seen first). */
   rows(kind: ConvKind): ConversationRow[] {
-    const table = this.tables[kind];
+    const sorted = this.sorted(kind);
     const out: ConversationRow[] = [];
-    for (let r = 0; r < table.size; r++) out.push(table.row(r));
-    return out.sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || x.relStart - y.relStart);
+    for (let i = 0; i < sorted.length; i++) out.push(sorted.at(i));
+    return out;
+  }
+
+  /** The same rows in the same order, each made when asked for: only the order (4 bytes a row) is kept. */
+  sorted(kind: ConvKind): SortedRows<ConversationRow> {
+    const table = this.tables[kind];
+    const n = table.nums;
+    const order = new Int32Array(table.size);
+    for (let r = 0; r < order.length; r++) order[r] = r;
+    order.sort((x, y) => {
+      const ox = x * FIELDS;
+      const oy = y * FIELDS;
+      return n[oy]! + n[oy + 2]! - (n[ox]! + n[ox + 2]!) || n[oy + 1]! + n[oy + 3]! - (n[ox + 1]! + n[ox + 3]!) || n[ox + 4]! - n[oy + 4]! || x - y;
+    });
+    return { length: order.length, at: (i) => table.row(order[i]!) };
   }
 
   /** The endpoints of an address table (tshark's -z endpoints). */

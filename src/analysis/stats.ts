@@ -16,7 +16,7 @@ import type { Severity } from '../model/findings.js';
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
 import { PendingCalls } from './pending-calls.js';
-import { Conversations } from './conversations.js';
+import { Conversations, type ConvKind, type SortedRows } from './conversations.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -98,8 +98,11 @@ export interface StatsReport {
   frames: number;
   bytes: number;
   phs: PhsNode[];
-  conversations: { tcp: ConversationRow[]; udp: ConversationRow[]; ip: ConversationRow[]; ipv6: ConversationRow[] };
-  endpoints: { ip: EndpointRow[]; ipv6: EndpointRow[] };
+  /** Conversation and endpoint tables: each made (sorted) when read. */
+  conversations: { readonly tcp: ConversationRow[]; readonly udp: ConversationRow[]; readonly ip: ConversationRow[]; readonly ipv6: ConversationRow[] };
+  endpoints: { readonly ip: EndpointRow[]; readonly ipv6: EndpointRow[] };
+  /** A conversation table's rows in the order of `conversations`, each made when asked for (what text and CSV draw). */
+  conversationRows(kind: ConvKind): SortedRows<ConversationRow>;
   commands: CommandRow[];
   srt: SrtRow[];
   expert: ExpertRow[];
@@ -356,7 +359,8 @@ export class StatsCollector {
     const counts = (table: Table<CountRow>): CountRow[] => [...table.rows.values()].sort((x, y) => y.messages - x.messages || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const sortPhs = (nodes: PhsNode[]): PhsNode[] => nodes.map((n) => ({ ...n, children: sortPhs(n.children) })).sort((x, y) => y.frames - x.frames || y.bytes - x.bytes);
     const truncated: string[] = [];
-    for (const name of this.conv.truncated()) truncated.push(`conversations.${name}`);
+    const conv = this.conv;
+    for (const name of conv.truncated()) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
     if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
@@ -366,8 +370,19 @@ export class StatsCollector {
       frames: this.frames,
       bytes: this.bytes,
       phs: sortPhs(this.phsRoot.children),
-      conversations: { tcp: this.conv.rows('tcp'), udp: this.conv.rows('udp'), ip: this.conv.rows('ip'), ipv6: this.conv.rows('ipv6') },
-      endpoints: { ip: this.conv.endpoints('ip'), ipv6: this.conv.endpoints('ipv6') },
+      // Made when read, each time: a sink takes one table at a time (up to 200,000 rows each), so
+      // the others' rows need not be alive at once (about 80 MB of rows at the end of spam-1m).
+      conversations: {
+        get tcp() { return conv.rows('tcp'); },
+        get udp() { return conv.rows('udp'); },
+        get ip() { return conv.rows('ip'); },
+        get ipv6() { return conv.rows('ipv6'); },
+      },
+      endpoints: {
+        get ip() { return conv.endpoints('ip'); },
+        get ipv6() { return conv.endpoints('ipv6'); },
+      },
+      conversationRows: (kind) => conv.sorted(kind),
       commands: [...this.commands.rows.values()]
         .map((r) => ({
           protocol: r.protocol, command: r.command, requests: r.requests, responses: r.responses, matched: r.matched,
