@@ -135,3 +135,26 @@ test('runner: -c stops after N shown frames; --fail-on-error exits 1 on an error
   assert.equal(failing.status, 1);
   assert.match(failing.stderr, /finding\(s\) of error severity/);
 });
+
+test('runner: flow ids are worked out only when an analysis or the event filter may read them', { skip: !exists(messenger) }, async () => {
+  const run = async (analyses: Analysis[]): Promise<void> => {
+    await new Runner(analyses, { engine: DEFAULT_OPTIONS, protocols: defaultProtocols, progress: false, quiet: true }).run([fileSource(messenger)]);
+  };
+  const without: TimelineEvent[] = [];
+  const blind: Analysis = { flowIds: false, event: (e) => void without.push(e) };
+  await run([blind]);
+  assert.ok(without.length > 10, `${without.length} events`);
+  assert.ok(without.every((e) => e.uid === undefined && e.communityId === undefined));
+  const seen: TimelineEvent[] = [];
+  const reading: Analysis = { event: (e) => void seen.push(e) };
+  without.length = 0;
+  await run([blind, reading]);
+  assert.equal(seen.length, without.length);
+  assert.ok(seen.every((e) => typeof e.uid === 'string'));
+  // stats reads none: its report is the same either way.
+  const reports: Report[] = [];
+  const stats = (): StatsAnalysis => new StatsAnalysis(new Set(DEFAULT_STATS_TABLES), [{ write: (r) => void reports.push(r) }], () => {});
+  await run([stats()]);
+  await run([stats(), reading]);
+  assert.equal(JSON.stringify(reports[0]!.json), JSON.stringify(reports[1]!.json));
+});

@@ -1,6 +1,7 @@
 // The `stats` report: the collector's tables as a Report (JSON contract object plus the lines
 // and tables the text and CSV sinks draw).
-import type { Cell, Report, ReportBlock, ReportTable } from '../output/report.js';
+import type { Cell, Report, ReportBlock, ReportTable, RowList } from '../output/report.js';
+import type { SortedRows } from './conversations.js';
 import type { ConversationRow, CountRow, EndpointRow, PhsNode, SrtRow, StatsReport } from './stats.js';
 
 /** Every table `stats` draws, named as tshark's -z spells them where tshark has one. */
@@ -19,13 +20,20 @@ function seconds(v: number | undefined, digits = 6): string {
   return v === undefined ? '' : v.toFixed(digits);
 }
 
+/** Some of an object's properties, each read from it when read (JSON.stringify reads one table, writes it, then the next). */
+function lazyPick(source: object, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) Object.defineProperty(out, key, { enumerable: true, get: (): unknown => (source as Record<string, unknown>)[key] });
+  return out;
+}
+
 function jsonReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Record<string, unknown> {
   const out: Record<string, unknown> = { frames: r.frames, bytes: r.bytes };
   if (tables.has('phs')) out.phs = r.phs;
-  const conv = Object.entries(r.conversations).filter(([k]) => tables.has(`conv,${k}` as StatsTable));
-  if (conv.length > 0) out.conversations = Object.fromEntries(conv);
-  const endpoints = Object.entries(r.endpoints).filter(([k]) => tables.has(`endpoints,${k}` as StatsTable));
-  if (endpoints.length > 0) out.endpoints = Object.fromEntries(endpoints);
+  const conv = Object.keys(r.conversations).filter((k) => tables.has(`conv,${k}` as StatsTable));
+  if (conv.length > 0) out.conversations = lazyPick(r.conversations, conv);
+  const endpoints = Object.keys(r.endpoints).filter((k) => tables.has(`endpoints,${k}` as StatsTable));
+  if (endpoints.length > 0) out.endpoints = lazyPick(r.endpoints, endpoints);
   if (tables.has('commands')) out.commands = r.commands;
   if (tables.has('messages')) out.messages = r.messages;
   if (tables.has('expert')) out.expert = r.expert;
@@ -37,25 +45,59 @@ function jsonReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Record<str
 const CONV_HEADERS = ['Address A', 'Address B', 'Frames A→B', 'Bytes A→B', 'Frames B→A', 'Bytes B→A', 'Frames', 'Bytes', 'Rel. start', 'Duration'];
 const CONV_CSV = ['address_a', 'address_b', 'frames_ab', 'bytes_ab', 'frames_ba', 'bytes_ba', 'frames', 'bytes', 'rel_start', 'duration'];
 
-function convTable(title: string, name: string, rows: ConversationRow[]): ReportTable {
-  const cells = (durationDigits: number): Cell[][] =>
-    rows.map((c) => [c.a, c.b, c.framesAB, c.bytesAB, c.framesBA, c.bytesBA, c.frames, c.bytes, seconds(c.relStart, 9), seconds(c.duration, durationDigits)]);
-  return { title, name, headers: CONV_HEADERS, csvHeaders: CONV_CSV, align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows: cells(4), csvRows: cells(9) };
+/**
+ * The big tables (conversations, endpoints, senders: up to 200,000 rows each) make each row's
+ * cells when a sink iterates them, each time it does: no table has all its cells alive at once,
+ * and the text cells of a JSON or CSV report are never made. (Made eagerly, the rows and cells
+ * of every table were some 170 MB of garbage at the end of spam-1m, the run's peak.)
+ */
+function rowList<T>(source: () => SortedRows<T>, cells: (item: T) => Cell[]): RowList {
+  // The order is worked out once (4 bytes a row for conversations); the rows again at each pass.
+  let sorted: SortedRows<T> | undefined;
+  const rows = (): SortedRows<T> => (sorted ??= source());
+  return {
+    get length(): number {
+      return rows().length;
+    },
+    *[Symbol.iterator](): Iterator<Cell[]> {
+      const all = rows();
+      for (let i = 0; i < all.length; i++) yield cells(all.at(i));
+    },
+  };
 }
 
-function endpointTable(title: string, name: string, rows: EndpointRow[]): ReportTable {
+/** An array's items in order (what rowList draws from). */
+function inOrder<T>(items: () => readonly T[]): () => SortedRows<T> {
+  return () => {
+    const all = items();
+    return { length: all.length, at: (i) => all[i]! };
+  };
+}
+
+function convTable(title: string, name: string, rows: () => SortedRows<ConversationRow>, optional?: boolean): ReportTable {
+  const cells = (durationDigits: number) => (c: ConversationRow): Cell[] =>
+    [c.a, c.b, c.framesAB, c.bytesAB, c.framesBA, c.bytesBA, c.frames, c.bytes, seconds(c.relStart, 9), seconds(c.duration, durationDigits)];
+  return {
+    title, name, headers: CONV_HEADERS, csvHeaders: CONV_CSV, align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], ...(optional !== undefined ? { optional } : {}),
+    rows: rowList(rows, cells(4)),
+    csvRows: rowList(rows, cells(9)),
+  };
+}
+
+function endpointTable(title: string, name: string, rows: () => readonly EndpointRow[], optional?: boolean): ReportTable {
   return {
     title,
     name,
+    ...(optional !== undefined ? { optional } : {}),
     headers: ['Address', 'Frames', 'Bytes', 'Tx frames', 'Tx bytes', 'Rx frames', 'Rx bytes'],
     csvHeaders: ['address', 'frames', 'bytes', 'tx_frames', 'tx_bytes', 'rx_frames', 'rx_bytes'],
     align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: rows.map((e) => [e.address, e.frames, e.bytes, e.txFrames, e.txBytes, e.rxFrames, e.rxBytes]),
+    rows: rowList(inOrder(rows), (e) => [e.address, e.frames, e.bytes, e.txFrames, e.txBytes, e.rxFrames, e.rxBytes]),
   };
 }
 
 function countTable(title: string, name: string, what: string, rows: CountRow[]): ReportTable {
-  return { title, name, headers: [what, 'Messages'], csvHeaders: [what.toLowerCase(), 'messages'], align: ['l', 'r'], rows: rows.map((c) => [c.key, c.messages]) };
+  return { title, name, headers: [what, 'Messages'], csvHeaders: [what.toLowerCase(), 'messages'], align: ['l', 'r'], rows: rowList(inOrder(() => rows), (c) => [c.key, c.messages]) };
 }
 
 function phsTable(nodes: PhsNode[]): ReportTable {
@@ -81,12 +123,12 @@ export function statsReport(r: StatsReport, tables: ReadonlySet<StatsTable>): Re
   if (tables.has('phs')) table(phsTable(r.phs));
   // IPv6 tables are left out of the text when empty, unless asked for by name alone.
   const v6Optional = tables.has('conv,ip') || tables.has('endpoints,ip');
-  if (tables.has('conv,tcp')) table(convTable('TCP conversations', 'conv_tcp', r.conversations.tcp));
-  if (tables.has('conv,udp')) table(convTable('UDP conversations', 'conv_udp', r.conversations.udp));
-  if (tables.has('conv,ip')) table(convTable('IPv4 conversations', 'conv_ip', r.conversations.ip));
-  if (tables.has('conv,ipv6')) table({ ...convTable('IPv6 conversations', 'conv_ipv6', r.conversations.ipv6), optional: v6Optional });
-  if (tables.has('endpoints,ip')) table(endpointTable('IPv4 endpoints', 'endpoints_ip', r.endpoints.ip));
-  if (tables.has('endpoints,ipv6')) table({ ...endpointTable('IPv6 endpoints', 'endpoints_ipv6', r.endpoints.ipv6), optional: v6Optional });
+  if (tables.has('conv,tcp')) table(convTable('TCP conversations', 'conv_tcp', () => r.conversationRows('tcp')));
+  if (tables.has('conv,udp')) table(convTable('UDP conversations', 'conv_udp', () => r.conversationRows('udp')));
+  if (tables.has('conv,ip')) table(convTable('IPv4 conversations', 'conv_ip', () => r.conversationRows('ip')));
+  if (tables.has('conv,ipv6')) table(convTable('IPv6 conversations', 'conv_ipv6', () => r.conversationRows('ipv6'), v6Optional));
+  if (tables.has('endpoints,ip')) table(endpointTable('IPv4 endpoints', 'endpoints_ip', () => r.endpoints.ip));
+  if (tables.has('endpoints,ipv6')) table(endpointTable('IPv6 endpoints', 'endpoints_ipv6', () => r.endpoints.ipv6, v6Optional));
   if (tables.has('commands')) {
     table({
       title: 'Commands (response times in seconds)',

@@ -6,7 +6,7 @@
 // declares a command field (`<p>.cmd`, `<p>.command`, `<p>.opnum`, `<p>.opcode`) gets a
 // command table; one that links responses to requests (`<p>.request_in`, `<p>.response_to`)
 // gets response times.
-import type { Packet, Layer } from '../model/packet.js';
+import { NEEDS_TREE, type Packet, type Layer } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
 import { formatValue, listProtocols, type FieldDef, type FieldNode, type FieldValue } from '../model/fields.js';
 import type { ReportSink } from '../output/sinks/index.js';
@@ -15,7 +15,8 @@ import type { Severity } from '../model/findings.js';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, note: 2 };
 import { statsReport, type StatsTable } from './stats-report.js';
-import { FifoMap } from '../util/fifo-map.js';
+import { PendingCalls } from './pending-calls.js';
+import { Conversations, type ConvKind, type SortedRows } from './conversations.js';
 
 /** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
 const MAX_ROWS = 200_000;
@@ -97,25 +98,17 @@ export interface StatsReport {
   frames: number;
   bytes: number;
   phs: PhsNode[];
-  conversations: { tcp: ConversationRow[]; udp: ConversationRow[]; ip: ConversationRow[]; ipv6: ConversationRow[] };
-  endpoints: { ip: EndpointRow[]; ipv6: EndpointRow[] };
+  /** Conversation and endpoint tables: each made (sorted) when read. */
+  conversations: { readonly tcp: ConversationRow[]; readonly udp: ConversationRow[]; readonly ip: ConversationRow[]; readonly ipv6: ConversationRow[] };
+  endpoints: { readonly ip: EndpointRow[]; readonly ipv6: EndpointRow[] };
+  /** A conversation table's rows in the order of `conversations`, each made when asked for (what text and CSV draw). */
+  conversationRows(kind: ConvKind): SortedRows<ConversationRow>;
   commands: CommandRow[];
   srt: SrtRow[];
   expert: ExpertRow[];
   messages: { total: number; byProtocol: CountRow[]; bySender: CountRow[]; byRecipient: CountRow[]; byStatus: CountRow[] };
   /** Tables that hit their bound (rows beyond it were not counted separately). */
   truncated: string[];
-}
-
-interface ConvAcc {
-  a: string;
-  b: string;
-  framesAB: number;
-  bytesAB: number;
-  framesBA: number;
-  bytesBA: number;
-  firstSec: number;
-  lastSec: number;
 }
 
 interface CommandInfo {
@@ -127,19 +120,15 @@ interface CommandInfo {
   readonly pduType?: FieldDef;
   /** Fields that name one call in both directions where no request_in link exists (DCE/RPC datagrams: activity and sequence number). */
   readonly callKey: FieldDef[];
-  /** All of the above: the fields looked for in a PDU's tree. */
-  readonly wanted: ReadonlySet<FieldDef>;
+  /** All of the above, each once: the fields read from a PDU, into an array in this order. */
+  readonly wanted: readonly FieldDef[];
+  /** Each wanted field's place in that array. */
+  readonly slot: ReadonlyMap<FieldDef, number>;
 }
 
 /** DCE/RPC PDU types (C706 12.1): which count as a call's request, which as its answer; others (bind, ack, ping…) are no call. */
 const REQUEST_PDU = new Set([0]);
 const ANSWER_PDU = new Set([2, 3]);
-
-/** A request seen: when, and its row (the answer often does not repeat the command, e.g. DCE/RPC's opnum). */
-interface PendingCall {
-  readonly t: number;
-  readonly row: CmdAcc;
-}
 
 interface CmdAcc {
   protocol: string;
@@ -166,22 +155,50 @@ function commandProtocols(): Map<string, CommandInfo> {
     const info = { command, link, operation: get('operation'), iface: get('interface'), pduType: get('pkt_type'), callKey: callKey.length === 2 ? callKey : [] };
     const wanted = new Set<FieldDef>([info.command, ...info.link, ...info.callKey]);
     for (const def of [info.operation, info.iface, info.pduType]) if (def !== undefined) wanted.add(def);
-    out.set(p.name, { ...info, wanted });
+    out.set(p.name, { ...info, wanted: [...wanted], slot: new Map([...wanted].map((def, i) => [def, i])) });
   }
   return out;
 }
 
-/** A layer's top-level fields by name, the first of each. */
-function topFields(layer: Layer): Map<string, FieldValue> {
-  const fields = new Map<string, FieldValue>();
-  for (const node of layer.tree()) if (!fields.has(node.def.name)) fields.set(node.def.name, node.value);
-  return fields;
+/** The fields the command table reads from each protocol's PDUs (what `Layer.fieldValue` should give without the tree). */
+export function commandFields(): Map<string, readonly FieldDef[]> {
+  return new Map([...commandProtocols()].map(([name, info]) => [name, info.wanted]));
 }
 
-function findNodes(nodes: readonly FieldNode[], wanted: ReadonlySet<FieldDef>, into: Map<FieldDef, FieldValue>): void {
+/** The values of a PDU's wanted fields, by `info.slot`: a layer's own answers (`Layer.fieldValue`), else its tree's first node of each. */
+class WantedValues {
+  private readonly values: (FieldValue | undefined)[] = [];
+
+  constructor(readonly info: CommandInfo) {}
+
+  read(layer: Layer): void {
+    const { wanted } = this.info;
+    const values = this.values;
+    if (layer.fieldValue !== undefined) {
+      let i = 0;
+      for (; i < wanted.length; i++) {
+        const v = layer.fieldValue(wanted[i]!);
+        if (v === NEEDS_TREE) break;
+        values[i] = v;
+      }
+      if (i === wanted.length) return;
+    }
+    values.length = 0;
+    findNodes(layer.tree(), this.info.slot, values);
+  }
+
+  get(def: FieldDef | undefined): FieldValue | undefined {
+    if (def === undefined) return undefined;
+    const i = this.info.slot.get(def);
+    return i === undefined ? undefined : this.values[i];
+  }
+}
+
+function findNodes(nodes: readonly FieldNode[], slot: ReadonlyMap<FieldDef, number>, into: (FieldValue | undefined)[]): void {
   for (const node of nodes) {
-    if (wanted.has(node.def) && !into.has(node.def)) into.set(node.def, node.value);
-    if (node.children !== undefined) findNodes(node.children, wanted, into);
+    const i = slot.get(node.def);
+    if (i !== undefined && into[i] === undefined) into[i] = node.value;
+    if (node.children !== undefined) findNodes(node.children, slot, into);
   }
 }
 
@@ -209,12 +226,12 @@ export class StatsCollector {
   /** The first frame's time; every other time is kept relative to it (doubles keep ns precision that way). */
   private base: { sec: number; nsec: number } | undefined;
   private readonly phsRoot: PhsNode = { protocol: '', frames: 0, bytes: 0, children: [] };
-  private readonly conv = { tcp: new Table<ConvAcc>(), udp: new Table<ConvAcc>(), ip: new Table<ConvAcc>(), ipv6: new Table<ConvAcc>() };
-  private readonly commandInfo = commandProtocols();
+  private readonly conv = new Conversations();
+  /** Per protocol with a command field: what to read and where its values go (one array, reused). */
+  private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
-  /** Requests waiting for their answer, by `frame:N` (request_in links) or `call:…` (call keys); cleared per file. */
-  /** A FifoMap: a full Map evicting from its front scans the holes deletions left there (~50 µs each). */
-  private readonly pendingCalls = new FifoMap<string, PendingCall>();
+  /** Requests waiting for their answer, by frame (request_in links) or call key; cleared per file. */
+  private readonly pendingCalls = new PendingCalls<CmdAcc>();
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -236,7 +253,7 @@ export class StatsCollector {
     this.frames++;
     this.bytes += frame.len;
     this.hierarchy(packet.layers, frame.len);
-    this.conversations(packet, t, frame.len);
+    this.conv.packet(packet.layers, t, frame.len);
     if (this.commandInfo.size > 0) this.commandStats(packet, t);
     for (const f of packet.findings) {
       const row = this.expert.get(f.id, () => ({ severity: f.severity, protocol: f.id.split('.')[0]!, id: f.id, summary: f.summary, count: 0, firstFrame: f.frame }));
@@ -264,51 +281,13 @@ export class StatsCollector {
     }
   }
 
-  private count(table: Table<ConvAcc>, src: string, dst: string, t: number, len: number): void {
-    const forward = src < dst;
-    const key = forward ? `${src}\u0000${dst}` : `${dst}\u0000${src}`;
-    const row = table.get(key, () => ({ a: src, b: dst, framesAB: 0, bytesAB: 0, framesBA: 0, bytesBA: 0, firstSec: t, lastSec: t }));
-    if (row === undefined) return;
-    if (row.a === src && row.b === dst) {
-      row.framesAB++;
-      row.bytesAB += len;
-    } else {
-      row.framesBA++;
-      row.bytesBA += len;
-    }
-    if (t < row.firstSec) row.firstSec = t;
-    if (t > row.lastSec) row.lastSec = t;
-  }
-
-  private conversations(packet: Packet, t: number, len: number): void {
-    let src = '';
-    let dst = '';
-    for (const layer of packet.layers) {
-      // Headers quoted in ICMP errors are not conversations of their own (as in tshark).
-      if (layer.quoted === true) continue;
-      const name = layer.name;
-      if (name !== 'ip' && name !== 'ipv6' && name !== 'tcp' && name !== 'udp') continue;
-      // The layer's own addresses and ports when it has them; its tree's fields otherwise.
-      const fields = layer.srcAddress === undefined && layer.srcPort === undefined ? topFields(layer) : undefined;
-      if (name === 'ip' || name === 'ipv6') {
-        src = layer.srcAddress ?? String(fields?.get(`${name}.src`) ?? '');
-        dst = layer.dstAddress ?? String(fields?.get(`${name}.dst`) ?? '');
-        if (src !== '' && dst !== '') this.count(this.conv[name], src, dst, t, len);
-      } else if (src !== '' && dst !== '') {
-        const sp = layer.srcPort ?? fields?.get(`${name}.srcport`);
-        const dp = layer.dstPort ?? fields?.get(`${name}.dstport`);
-        if (typeof sp === 'number' && typeof dp === 'number') this.count(this.conv[name], endpointText(src, sp), endpointText(dst, dp), t, len);
-      }
-    }
-  }
-
   private commandStats(packet: Packet, t: number): void {
     for (const layer of packet.layers) {
-      const info = this.commandInfo.get(layer.name);
-      if (info === undefined || layer.quoted === true) continue;
-      const found = new Map<FieldDef, FieldValue>();
-      findNodes(layer.tree(), info.wanted, found);
-      const pdu = info.pduType !== undefined ? found.get(info.pduType) : undefined;
+      const found = this.commandInfo.get(layer.name);
+      if (found === undefined || layer.quoted === true) continue;
+      const info = found.info;
+      found.read(layer);
+      const pdu = found.get(info.pduType);
       if (typeof pdu === 'number' && !REQUEST_PDU.has(pdu) && !ANSWER_PDU.has(pdu)) continue;
       let requestFrame: number | undefined;
       for (const def of info.link) {
@@ -319,13 +298,15 @@ export class StatsCollector {
       const callKey = keyParts.length > 0 && keyParts.every((v) => v !== undefined && v !== null) ? `call:${layer.name}:${keyParts.map(String).join(':')}` : undefined;
       const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
       if (answer) {
-        const pending = requestFrame !== undefined ? this.pendingCalls.get(`frame:${layer.name}:${requestFrame}`) : callKey !== undefined ? this.pendingCalls.get(callKey) : undefined;
-        const row = pending?.row ?? this.commandRow(layer.name, info, found);
+        // The request's row (the answer often does not repeat the command, e.g. DCE/RPC's opnum) and time.
+        const pending = requestFrame !== undefined ? this.pendingCalls.getFrame(layer.name, requestFrame) : callKey !== undefined ? this.pendingCalls.getCall(callKey) : undefined;
+        const requestTime = this.pendingCalls.foundTime;
+        const row = pending ?? this.commandRow(layer.name, info, found);
         if (row === undefined) continue;
         row.responses++;
         if (pending !== undefined && requestFrame !== packet.frame.number) {
-          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.delete(callKey);
-          const rt = t - pending.t;
+          if (callKey !== undefined && requestFrame === undefined) this.pendingCalls.deleteCall(callKey);
+          const rt = t - requestTime;
           row.matched++;
           row.sum += rt;
           if (rt < row.min) row.min = rt;
@@ -338,21 +319,24 @@ export class StatsCollector {
       row.requests++;
       if (info.link.length > 0 || callKey !== undefined) {
         if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.deleteOldest();
-        const key = callKey ?? `frame:${layer.name}:${packet.frame.number}`;
         // Several PDUs of one frame: the first request is the one an answer's request_in names.
-        if (!this.pendingCalls.has(key)) this.pendingCalls.set(key, { t, row });
+        if (callKey !== undefined) {
+          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, t, row);
+        } else if (!this.pendingCalls.hasFrame(layer.name, packet.frame.number)) {
+          this.pendingCalls.setFrame(layer.name, packet.frame.number, t, row);
+        }
       }
     }
   }
 
   /** The row of a command: its value named, with the operation and interface where the layer gives them. */
-  private commandRow(protocol: string, info: CommandInfo, found: ReadonlyMap<FieldDef, FieldValue>): CmdAcc | undefined {
+  private commandRow(protocol: string, info: CommandInfo, found: WantedValues): CmdAcc | undefined {
     const value = found.get(info.command);
     if (value === undefined || value === null) return undefined;
     let code = info.command.values !== undefined || typeof value === 'string' ? formatValue(info.command, value) : String(value);
-    const op = info.operation !== undefined ? found.get(info.operation) : undefined;
+    const op = found.get(info.operation);
     if (typeof op === 'string' && op !== '') code = `${code} (${op})`;
-    const iface = info.iface !== undefined ? found.get(info.iface) : undefined;
+    const iface = found.get(info.iface);
     const group = typeof iface === 'string' && iface !== '' ? iface : undefined;
     const label = group !== undefined ? `${group} ${code}` : code;
     return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
@@ -372,48 +356,11 @@ export class StatsCollector {
   }
 
   report(): StatsReport {
-    const convRows = (table: Table<ConvAcc>): ConversationRow[] =>
-      [...table.rows.values()]
-        .map((r) => ({
-          a: r.a, b: r.b, framesAB: r.framesAB, bytesAB: r.bytesAB, framesBA: r.framesBA, bytesBA: r.bytesBA,
-          frames: r.framesAB + r.framesBA, bytes: r.bytesAB + r.bytesBA, relStart: r.firstSec, duration: r.lastSec - r.firstSec,
-        }))
-        .sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || x.relStart - y.relStart);
-    const endpoints = (table: Table<ConvAcc>): EndpointRow[] => {
-      const map = new Map<string, EndpointRow>();
-      const get = (address: string): EndpointRow => {
-        let row = map.get(address);
-        if (row === undefined) map.set(address, (row = { address, frames: 0, bytes: 0, txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 }));
-        return row;
-      };
-      for (const c of table.rows.values()) {
-        const a = get(c.a);
-        const b = get(c.b);
-        a.txFrames += c.framesAB;
-        a.txBytes += c.bytesAB;
-        a.rxFrames += c.framesBA;
-        a.rxBytes += c.bytesBA;
-        b.txFrames += c.framesBA;
-        b.txBytes += c.bytesBA;
-        b.rxFrames += c.framesAB;
-        b.rxBytes += c.bytesAB;
-      }
-      for (const r of map.values()) {
-        r.frames = r.txFrames + r.rxFrames;
-        r.bytes = r.txBytes + r.rxBytes;
-        // A host talking to itself counts each frame once, as tshark does.
-        const self = table.rows.get(`${r.address}\u0000${r.address}`);
-        if (self !== undefined) {
-          r.frames -= self.framesAB + self.framesBA;
-          r.bytes -= self.bytesAB + self.bytesBA;
-        }
-      }
-      return [...map.values()].sort((x, y) => y.frames - x.frames || y.bytes - x.bytes || (x.address < y.address ? -1 : 1));
-    };
     const counts = (table: Table<CountRow>): CountRow[] => [...table.rows.values()].sort((x, y) => y.messages - x.messages || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const sortPhs = (nodes: PhsNode[]): PhsNode[] => nodes.map((n) => ({ ...n, children: sortPhs(n.children) })).sort((x, y) => y.frames - x.frames || y.bytes - x.bytes);
     const truncated: string[] = [];
-    for (const [name, table] of Object.entries(this.conv)) if (table.full) truncated.push(`conversations.${name}`);
+    const conv = this.conv;
+    for (const name of conv.truncated()) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
     if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
@@ -423,8 +370,19 @@ export class StatsCollector {
       frames: this.frames,
       bytes: this.bytes,
       phs: sortPhs(this.phsRoot.children),
-      conversations: { tcp: convRows(this.conv.tcp), udp: convRows(this.conv.udp), ip: convRows(this.conv.ip), ipv6: convRows(this.conv.ipv6) },
-      endpoints: { ip: endpoints(this.conv.ip), ipv6: endpoints(this.conv.ipv6) },
+      // Made when read, each time: a sink takes one table at a time (up to 200,000 rows each), so
+      // the others' rows need not be alive at once (about 80 MB of rows at the end of spam-1m).
+      conversations: {
+        get tcp() { return conv.rows('tcp'); },
+        get udp() { return conv.rows('udp'); },
+        get ip() { return conv.rows('ip'); },
+        get ipv6() { return conv.rows('ipv6'); },
+      },
+      endpoints: {
+        get ip() { return conv.endpoints('ip'); },
+        get ipv6() { return conv.endpoints('ipv6'); },
+      },
+      conversationRows: (kind) => conv.sorted(kind),
       commands: [...this.commands.rows.values()]
         .map((r) => ({
           protocol: r.protocol, command: r.command, requests: r.requests, responses: r.responses, matched: r.matched,
@@ -442,13 +400,11 @@ export class StatsCollector {
   }
 }
 
-function endpointText(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** `msgscope stats` as an analysis: frames (after -Y) and every event in, one report out. */
 export class StatsAnalysis implements Analysis {
-  private readonly collector = new StatsCollector();
+  private collector = new StatsCollector();
+  /** Messages are counted by protocol, sender, recipient and status: no flow ids. */
+  readonly flowIds = false;
 
   constructor(private readonly tables: ReadonlySet<StatsTable>, private readonly sinks: readonly ReportSink[], private readonly warn: (message: string) => void) {}
 
@@ -465,7 +421,10 @@ export class StatsAnalysis implements Analysis {
   }
 
   async finish(): Promise<void> {
-    const report = statsReport(this.collector.report(), this.tables);
+    const collected = this.collector.report();
+    // The tables' rows, keys and pending calls are garbage from here on (the report has copies): let the collector go while the sinks write.
+    this.collector = new StatsCollector();
+    const report = statsReport(collected, this.tables);
     for (const sink of this.sinks) await sink.write(report);
     for (const warning of report.warnings ?? []) this.warn(warning);
   }

@@ -103,6 +103,18 @@ export interface FieldNode {
   readonly children?: FieldNode[];
 }
 
+/** The value of the first node of `def` among `nodes` and their children (depth first, in order); undefined when there is none. */
+export function firstValue(nodes: readonly FieldNode[], def: FieldDef): FieldValue | undefined {
+  for (const node of nodes) {
+    if (node.def === def) return node.value;
+    if (node.children !== undefined) {
+      const v = firstValue(node.children, def);
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
 /** Builds tree nodes tersely: `f(IP.src, '1.2.3.4', 12, 4)`. */
 export function f(
   def: FieldDef,

@@ -1,7 +1,7 @@
 // A dissected frame: its layers (outermost first), its addresses and its findings. The
 // summary columns are derived from the layers in src/output/columns.ts.
 import type { Frame } from '../capture/frame.js';
-import type { FieldNode } from './fields.js';
+import type { FieldDef, FieldNode, FieldValue } from './fields.js';
 import type { Finding } from './findings.js';
 
 export interface Layer {
@@ -25,7 +25,20 @@ export interface Layer {
   /** tcp, udp: the ports, likewise. */
   readonly srcPort?: number;
   readonly dstPort?: number;
+  /**
+   * A field's value without building the tree: the value of the first node of `def` in
+   * `tree()` (depth first, in order), undefined when the tree has none, or NEEDS_TREE for a
+   * field this layer does not give this way. For the few fields read from every PDU (the
+   * command table of `stats`: commands, request/response links, call keys); the layers of the
+   * protocols with a command field give those. test/field-value.test.ts holds every answer
+   * other than NEEDS_TREE to the tree, over every capture.
+   */
+  fieldValue?(def: FieldDef): PeekedValue;
 }
+
+/** `Layer.fieldValue`'s answer for a field it does not give without the tree. */
+export const NEEDS_TREE: unique symbol = Symbol('needs tree');
+export type PeekedValue = FieldValue | undefined | typeof NEEDS_TREE;
 
 export interface Packet {
   readonly frame: Frame;

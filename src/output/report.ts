@@ -4,6 +4,16 @@
 
 export type Cell = string | number | undefined;
 
+/**
+ * A table's rows: an array, or rows made one at a time each time they are iterated (a big
+ * table then never has all its cells alive at once; a sink may iterate more than once).
+ */
+export type Rows = readonly Cell[][] | RowList;
+
+export interface RowList extends Iterable<Cell[]> {
+  readonly length: number;
+}
+
 export interface ReportTable {
   /** Heading in the text output. */
   readonly title: string;
@@ -14,9 +24,9 @@ export interface ReportTable {
   readonly csvHeaders: readonly string[];
   /** Text alignment per column: left or right. */
   readonly align: readonly ('l' | 'r')[];
-  readonly rows: readonly Cell[][];
+  readonly rows: Rows;
   /** CSV cells, when they differ from the text cells (more digits, a path instead of indenting). */
-  readonly csvRows?: readonly Cell[][];
+  readonly csvRows?: Rows;
   /** Text leaves the table out when it has no rows (CSV always has its block). */
   readonly optional?: boolean;
 }

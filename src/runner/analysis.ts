@@ -40,6 +40,12 @@ export interface Analysis {
    * runner's reorder window; a late event carries a note saying so, TIMELINE_FINDINGS.late).
    */
   event?(event: TimelineEvent, file: FileInfo): void;
+  /**
+   * False when `event` never reads an event's `uid` or `communityId`: if no other analysis of
+   * the run and no event filter does either, the runner does not work them out (two SHA-1s for
+   * most events of spam). Undefined counts as true.
+   */
+  readonly flowIds?: boolean;
   /** After the last frame and event of a capture. */
   endFile?(file: FileInfo): void;
   /** End of all input: print or store the report. */

@@ -55,10 +55,13 @@ export class Runner {
   private readonly carriers = new CarrierFindings();
   /** The engine of the capture being read. */
   private engine: Engine | undefined;
+  /** Whether an analysis or the event filter may read the events' flow ids. */
+  private readonly flowIds: boolean;
 
   constructor(private readonly analyses: readonly Analysis[], private readonly options: RunnerOptions) {
     this.packetAnalyses = analyses.filter((a) => a.packet !== undefined);
     this.eventAnalyses = analyses.filter((a) => a.event !== undefined);
+    this.flowIds = options.eventFilter !== undefined || this.eventAnalyses.some((a) => a.flowIds !== false);
   }
 
   /** Reads every source in turn (frame numbers restart at 1 in each), then finishes the analyses. */
@@ -187,7 +190,7 @@ export class Runner {
   }
 
   private deliverEvent(found: TimelineEvent, file: FileInfo): void {
-    const event = withFlowIds(found, file.start);
+    const event = this.flowIds ? withFlowIds(found, file.start) : found;
     if (this.options.eventFilter !== undefined && !this.options.eventFilter.match(event)) return;
     this.tally(event.findings);
     for (const analysis of this.eventAnalyses) analysis.event!(event, file);

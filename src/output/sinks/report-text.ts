@@ -17,19 +17,22 @@ export class ReportTextSink implements ReportSink {
 
   private table(t: ReportTable): void {
     const out = this.out;
-    if (t.optional === true && t.rows.length === 0) return;
+    // Read once: a table may make its rows when asked (src/analysis/stats-report.ts).
+    const rows = t.rows;
+    if (t.optional === true && rows.length === 0) return;
     out.line(this.style.heading(t.title));
-    if (t.rows.length === 0) {
+    if (rows.length === 0) {
       out.line('  (none)');
       out.line('');
       return;
     }
-    const cells = t.rows.map((row) => row.map((c: Cell) => escapeText(c === undefined ? '' : String(c))));
-    // A loop, not Math.max(...cells): a table of 200,000 rows would pass as many arguments and overflow the stack.
+    // Two passes over the rows, escaping each cell in both: the widths, then the lines. Not an
+    // array of every escaped cell: on tables of 200,000 rows that was tens of MB at once.
+    // A loop, not Math.max(...): a table of 200,000 rows would pass as many arguments and overflow the stack.
     const widths = t.headers.map((h) => displayWidth(h));
-    for (const row of cells) {
+    for (const row of rows) {
       for (let i = 0; i < widths.length; i++) {
-        const w = displayWidth(row[i] ?? '');
+        const w = displayWidth(cellText(row[i]));
         if (w > widths[i]!) widths[i] = w;
       }
     }
@@ -38,7 +41,11 @@ export class ReportTextSink implements ReportSink {
       return t.align[i] === 'r' ? `${gap}${text}` : `${text}${gap}`;
     };
     out.line(`  ${t.headers.map((h, i) => pad(h, i)).join('  ')}`.trimEnd());
-    for (const row of cells) out.line(`  ${row.map((c, i) => pad(c, i)).join('  ')}`.trimEnd());
+    for (const row of rows) out.line(`  ${row.map((c, i) => pad(cellText(c), i)).join('  ')}`.trimEnd());
     out.line('');
   }
+}
+
+function cellText(c: Cell): string {
+  return escapeText(c === undefined ? '' : String(c));
 }

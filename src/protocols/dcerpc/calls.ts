@@ -83,7 +83,7 @@ export function stubLayer<P>(
   quoted: boolean,
 ): { layer: Layer; dissection: StubDissection<P> } {
   const d = run();
-  const layer: Layer = { name: d.layer, bytes, offset: 0, length: bytes.length, info: d.info, column: d.column, tree: d.tree, quoted };
+  const layer: Layer = { name: d.layer, bytes, offset: 0, length: bytes.length, info: d.info, column: d.column, tree: d.tree, quoted, fieldValue: d.fieldValue };
   return { layer, dissection: d };
 }
 

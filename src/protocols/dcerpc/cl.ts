@@ -6,10 +6,10 @@
 import { datagramKey, type EngineContext, type UdpAppFactory, type UdpDatagram } from '../../engine/context.js';
 import type { Finding } from '../../model/findings.js';
 import { DCERPC_CL_FINDINGS as CL } from './findings.js';
-import { f } from '../../model/fields.js';
+import { f, firstValue, type FieldDef, type FieldNode } from '../../model/fields.js';
 import { endpoint } from '../../net/addr.js';
 import { FragmentTable, NumberedParts, type FragmentEntry } from '../../net/fragment-table.js';
-import type { Layer } from '../../model/packet.js';
+import { NEEDS_TREE, type Layer, type PeekedValue } from '../../model/packet.js';
 import {
   CL_HEADER_LEN, clStatus, F1_FRAG, F1_LASTFRAG, F1_MAYBE, F1_BROADCAST, looksLikeCl, parseClHeaderPrefix, parseClPdu,
   type ClHeader, type ClHeaderPrefix, type ClPdu,
@@ -21,6 +21,44 @@ import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
 import type { Timer } from '../../engine/timers.js';
 import { RecentMap } from '../../util/recent-map.js';
+
+/**
+ * A connectionless PDU's layer: the tree when asked (header, body, then `extra`: the stub's
+ * bytes when no interface decodes them); the header fields the command table reads without it.
+ */
+class ClLayer implements Layer {
+  readonly name = 'dcerpc';
+  readonly column = 'DCERPC';
+  readonly offset = 0;
+  readonly length: number;
+
+  constructor(readonly bytes: Uint8Array, private readonly pdu: ClPdu, readonly info: string, readonly quoted: boolean, private readonly extra: readonly FieldNode[]) {
+    this.length = Math.min(bytes.length, CL_HEADER_LEN + pdu.body.length);
+  }
+
+  /** The same layer with more nodes after the tree's own. */
+  with(nodes: readonly FieldNode[]): ClLayer {
+    return new ClLayer(this.bytes, this.pdu, this.info, this.quoted, [...this.extra, ...nodes]);
+  }
+
+  tree(): FieldNode[] {
+    return [...clHeaderTree(this.pdu), ...clBodyTree(this.pdu), ...this.extra];
+  }
+
+  fieldValue(def: FieldDef): PeekedValue {
+    const h = this.pdu.header;
+    switch (def) {
+      case DCERPC.pkt_type: return h.ptype;
+      case DCERPC.interface: return interfaceName(h.ifId);
+      case DCERPC.dg_act_id: return h.activity;
+      case DCERPC.dg_seqnum: return h.seq;
+      case DCERPC.opnum: return h.opnum;
+      // Header and body never link to the request (connection-oriented PDUs do).
+      case DCERPC.request_in: return firstValue(this.extra, def);
+      default: return NEEDS_TREE;
+    }
+  }
+}
 
 const MAX_ASSEMBLIES = 4096;
 const MAX_FRAGMENTS = 4096;
@@ -138,7 +176,7 @@ export class ClEngine {
   private addStubInfo(layers: Layer[] | undefined, index: number, nodes: ReturnType<typeof f>[]): void {
     const layer = layers?.[index];
     if (layer === undefined || layers === undefined) return;
-    layers[index] = { ...layer, tree: () => [...layer.tree(), ...nodes] };
+    layers[index] = layer instanceof ClLayer ? layer.with(nodes) : { ...layer, tree: () => [...layer.tree(), ...nodes] };
   }
 
   private info(pdu: ClPdu): string {
@@ -169,17 +207,7 @@ export class ClEngine {
   }
 
   private layer(dg: UdpDatagram, pdu: ClPdu, info: string): Layer {
-    const bytes = dg.payload;
-    return {
-      name: 'dcerpc',
-      bytes,
-      offset: 0,
-      length: Math.min(bytes.length, CL_HEADER_LEN + pdu.body.length),
-      info,
-      column: 'DCERPC',
-      quoted: dg.quoted,
-      tree: () => [...clHeaderTree(pdu), ...clBodyTree(pdu)],
-    };
+    return new ClLayer(dg.payload, pdu, info, dg.quoted, []);
   }
 
   // ---- requests ----

@@ -4,7 +4,8 @@
 // silence) into timeline events. DCE/RPC itself never knows what a stub means; it is given
 // the handlers as an RpcInterfaces table (src/protocols/index.ts builds the default one).
 import type { EngineContext, IcmpError } from '../../engine/context.js';
-import type { FieldNode } from '../../model/fields.js';
+import type { FieldDef, FieldNode } from '../../model/fields.js';
+import type { PeekedValue } from '../../model/packet.js';
 import type { Finding } from '../../model/findings.js';
 import type { Drep } from './ndr.js';
 
@@ -42,6 +43,8 @@ export interface StubDissection<P> {
   readonly column?: string;
   readonly info: string;
   readonly tree: () => FieldNode[];
+  /** The layer's `fieldValue` (model/packet.ts): some fields of the tree without building it. */
+  readonly fieldValue?: (def: FieldDef) => PeekedValue;
   /** Problems found in the stub, for the frame and for the call's event. */
   readonly findings: Finding[];
   /** The decoded arguments, kept with the call until it completes. */

@@ -322,6 +322,16 @@ function serverFormIsResponse(spec: CommandSpec, params: readonly string[]): boo
 }
 
 /** The field keys for each parameter of a line, per the version's syntax. */
+/** Parameter names some syntax of each command uses (USR's come from usrNames, which `mayHaveParam` does not list). */
+const PARAM_KEYS = new Map<string, ReadonlySet<string>>(TABLE.map((c) => [c.name, new Set(c.syntax.flatMap((s) => [s.c, s.s, s.a]).flatMap((t) => (t === undefined || t === '' ? [] : t.split(' '))).map((k) => k.replace('*', '')))]));
+
+/** Whether `paramNames` may name a parameter of command `name` `key` (false: it never does). */
+export function mayHaveParam(name: string, key: string): boolean {
+  if (key === 'param' || name === 'USR') return true;
+  if (/^\d{3}$/.test(name)) return key === 'trid';
+  return PARAM_KEYS.get(name)?.has(key) ?? false;
+}
+
 export function paramNames(name: string, side: Side, params: readonly string[], version: number | undefined): string[] {
   if (/^\d{3}$/.test(name)) return params.map((_, i) => (i === 0 ? 'trid' : 'param'));
   const spec = BY_NAME.get(name);

@@ -1,7 +1,7 @@
 // Presentation: the `msnp` layer of one command (Info text, lazy field tree).
 import { f, type FieldDef, type FieldNode } from '../../model/fields.js';
-import type { Layer } from '../../model/packet.js';
-import { commandSpec, errorName, paramNames, STATUS_NAMES, type Side } from './commands.js';
+import { NEEDS_TREE, type Layer, type PeekedValue } from '../../model/packet.js';
+import { commandSpec, errorName, mayHaveParam, paramNames, STATUS_NAMES, type Side } from './commands.js';
 import type { RawCommand } from './parse.js';
 import { MSNP, type ParamKey } from './fields.js';
 import { header, urlDecode, type Header } from './mime.js';
@@ -31,16 +31,44 @@ export function commandInfo(cmd: RawCommand): string {
   return text;
 }
 
+/** One command's layer: Info made now, the tree when asked; the command, its request link and its operation parameter without the tree. */
+class CommandLayer implements Layer {
+  readonly name = 'msnp';
+  readonly column = 'MSNP';
+  readonly offset = 0;
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  readonly info: string;
+
+  constructor(private readonly v: CommandView) {
+    this.bytes = v.bytes;
+    this.length = v.bytes.length;
+    this.info = commandInfo(v.cmd) + (v.missing !== undefined && v.missing > 0 ? ` [${v.missing} payload bytes missing]` : '');
+  }
+
+  tree(): FieldNode[] {
+    return commandTree(this.v);
+  }
+
+  fieldValue(def: FieldDef): PeekedValue {
+    const v = this.v;
+    // commandTree's order: the line, the command, the parameters, then the request link.
+    if (def === MSNP.command) return v.cmd.name;
+    if (def === MSNP.operation) return paramValue(v, 'operation');
+    if (def === MSNP.request_in) return v.requestFrame;
+    return NEEDS_TREE;
+  }
+}
+
 export function commandLayer(v: CommandView): Layer {
-  return {
-    name: 'msnp',
-    bytes: v.bytes,
-    offset: 0,
-    length: v.bytes.length,
-    column: 'MSNP',
-    info: commandInfo(v.cmd) + (v.missing !== undefined && v.missing > 0 ? ` [${v.missing} payload bytes missing]` : ''),
-    tree: () => commandTree(v),
-  };
+  return new CommandLayer(v);
+}
+
+/** The first parameter named `key` as a string field's node holds it (not for names decoded or shown otherwise: FRIENDLY_KEYS, status). */
+function paramValue(v: CommandView, key: string): string | undefined {
+  if (!mayHaveParam(v.cmd.name, key)) return undefined;
+  const i = paramNames(v.cmd.name, v.side, v.cmd.params, v.version).indexOf(key);
+  return i < 0 ? undefined : v.cmd.params[i];
 }
 
 export function continuationLayer(bytes: Uint8Array, info: string): Layer {

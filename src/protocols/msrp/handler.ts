@@ -3,7 +3,8 @@
 // event (NetrSendMessage) or a `name` event (NetrMessageName*).
 import type { EngineContext } from '../../engine/context.js';
 import type { CallEvent, MessageEvent, MessageStatus, NameEvent } from '../../model/events.js';
-import { f, type FieldNode } from '../../model/fields.js';
+import { f, type FieldDef, type FieldNode } from '../../model/fields.js';
+import { NEEDS_TREE, type PeekedValue } from '../../model/packet.js';
 import type { Finding } from '../../model/findings.js';
 import { MSRP_FINDINGS } from './findings.js';
 import type { RpcCall, RpcInterfaceHandler, RpcOutcome, StubDissection } from '../dcerpc/interfaces.js';
@@ -71,6 +72,11 @@ function ndrFindings(d: DecodedParams, frame: number, what: string, clause: stri
   return out;
 }
 
+/** Every MS-MSRP tree starts with the interface and the opnum, and none has an `msrp.operation` node. */
+function headFields(iface: string, opnum: number): (def: FieldDef) => PeekedValue {
+  return (def) => (def === MSRP.interface ? iface : def === MSRP.opnum ? opnum : def === MSRP.operation ? undefined : NEEDS_TREE);
+}
+
 function statusNodes(code: number, name: string): FieldNode[] {
   return [f(MSRP.status, code, undefined, undefined, undefined, `Return value: ${name} (0x${code.toString(16).padStart(8, '0')})`), f(MSRP.status_name, name)];
 }
@@ -81,7 +87,7 @@ function errorNode(d: DecodedParams | undefined): FieldNode[] {
 
 function unknownOp(name: string, uuid: string, opnum: number, frame: number, clause: string): StubDissection<Parsed> {
   return {
-    layer: 'msrp', column: 'MSRP', info: `${name} unknown operation ${opnum}`,
+    layer: 'msrp', column: 'MSRP', info: `${name} unknown operation ${opnum}`, fieldValue: headFields(name, opnum),
     tree: () => [f(MSRP.interface, name), f(MSRP.opnum, opnum)],
     findings: [MSRP_FINDINGS.unknownOpnum.at(frame, `${name} (${uuid}) has no operation ${opnum}`, { clause })],
     parsed: { op: undefined, decoded: undefined, drep: { little: true, ebcdic: false, float: 0 }, codepage: '' },
@@ -182,7 +188,7 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
     if (drep.ebcdic) findings.push(MSRP_FINDINGS.ebcdic.at(frame, 'strings are EBCDIC (drep): shown as Latin-1'));
     const info = `NetrSendMessage request${from !== undefined ? `, From: ${text(from)}` : ''}${to !== undefined ? `, To: ${text(to)}` : ''}`;
     return {
-      layer: 'msrp', column: 'MSRP', info, findings, parsed,
+      layer: 'msrp', column: 'MSRP', info, findings, parsed, fieldValue: headFields('msgsvcsend', opnum),
       tree: () => {
         const nodes: FieldNode[] = [f(MSRP.interface, 'msgsvcsend'), f(MSRP.opnum, opnum, undefined, undefined, undefined, 'Operation: NetrSendMessage (0)')];
         if (from !== undefined) nodes.push(stringNode(MSRP.from, from, text(from)));
@@ -206,7 +212,7 @@ export const msgsvcsend: RpcInterfaceHandler<Parsed, Parsed> = {
       if (unlisted !== undefined) findings.push(unlisted);
     }
     return {
-      layer: 'msrp', column: 'MSRP', info: `NetrSendMessage response${name !== undefined ? `, ${name}` : ''}`, findings, parsed,
+      layer: 'msrp', column: 'MSRP', info: `NetrSendMessage response${name !== undefined ? `, ${name}` : ''}`, findings, parsed, fieldValue: headFields('msgsvcsend', opnum),
       tree: () => [f(MSRP.interface, 'msgsvcsend'), f(MSRP.opnum, opnum), ...(code !== undefined && name !== undefined ? statusNodes(code, name) : []), ...errorNode(decoded)],
     };
   },
@@ -295,7 +301,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
     findings.push(...levelFinding(level ?? ev?.level, op.name, frame, opnum === 1 ? 'MS-MSRP 2.2.2.5' : c.clause));
     const info = `${op.name} request${msgName !== undefined ? `, MsgName: ${text(msgName)}` : ''}${level !== undefined ? `, Level: ${level}` : ''}${ev?.level !== undefined ? `, Level: ${ev.level}` : ''}`;
     return {
-      layer: 'msrp', column: 'MSRP', info, findings, parsed,
+      layer: 'msrp', column: 'MSRP', info, findings, parsed, fieldValue: headFields('msgsvc', opnum),
       tree: () => {
         const nodes: FieldNode[] = [f(MSRP.interface, 'msgsvc'), f(MSRP.opnum, opnum, undefined, undefined, undefined, `Operation: ${op.name} (${opnum})`)];
         nodes.push(...uniqueStringNode(MSRP.server_name, v.get('ServerName'), text));
@@ -337,7 +343,7 @@ export const msgsvc: RpcInterfaceHandler<Parsed, Parsed> = {
     }
     if (gi?.entry !== undefined) findings.push(...entryFindings([gi.entry], frame));
     return {
-      layer: 'msrp', column: 'MSRP', info: `${op.name} response${name !== undefined ? `, ${name}` : ''}`, findings, parsed,
+      layer: 'msrp', column: 'MSRP', info: `${op.name} response${name !== undefined ? `, ${name}` : ''}`, findings, parsed, fieldValue: headFields('msgsvc', opnum),
       tree: () => {
         const nodes: FieldNode[] = [f(MSRP.interface, 'msgsvc'), f(MSRP.opnum, opnum, undefined, undefined, undefined, `Operation: ${op.name} (${opnum})`)];
         if (ev !== undefined) for (const node of enumNodes(ev, text)) nodes.push(node);

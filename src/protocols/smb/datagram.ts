@@ -7,7 +7,7 @@ import { SMB_FINDINGS } from './findings.js';
 import { decodeSmb } from './decode.js';
 import { dissectMailslot } from './mailslot.js';
 import { MESSENGER_COMMANDS, MessengerTracker } from './messenger.js';
-import { smbInfo, smbTree } from './tree.js';
+import { SmbLayer } from './tree.js';
 
 export function dissectSmbDatagram(ctx: EngineContext, dc: DatagramPayload): void {
   const bytes = dc.bytes;
@@ -18,7 +18,7 @@ export function dissectSmbDatagram(ctx: EngineContext, dc: DatagramPayload): voi
     ctx.standaloneFinding(SMB_FINDINGS.malformed.at(frame, pdu, { clause: 'MS-CIFS 2.2.3.1' }), 'smb', dc.route, dc.tsSec, dc.tsNsec);
     return;
   }
-  ctx.packet?.layers.push({ name: 'smb', bytes, offset: 0, length: bytes.length, info: smbInfo(pdu, cp), column: 'SMB', tree: () => smbTree(pdu, cp, []) });
+  ctx.packet?.layers.push(new SmbLayer(bytes, pdu, cp, []));
   for (const p of pdu.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frame, p, { clause: 'MS-CIFS 2.2.3.4' }));
   for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frame, p, { severity: 'warning', clause: 'MS-CIFS 2.2.3' }));
   const transport = `${dc.transport}/smb`;

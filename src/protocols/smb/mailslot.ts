@@ -7,6 +7,7 @@ import type { DatagramPayload } from '../../engine/seams.js';
 import type { MessageEvent } from '../../model/events.js';
 import { f, type FieldNode } from '../../model/fields.js';
 import type { Finding, FindingDef } from '../../model/findings.js';
+import { NEEDS_TREE } from '../../model/packet.js';
 import { MAILSLOT_FINDINGS } from './findings.js';
 import { messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
@@ -77,6 +78,8 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
   if (packet !== undefined) {
     packet.layers.push({
       name: 'mailslot', bytes: b, offset: w + 28, length: Math.max(0, b.length - (w + 28)), info, column: 'SMB Mailslot',
+      // The tree's first node, when there is a setup word.
+      fieldValue: (def) => (def === MAILSLOT.opcode ? setup[0] : NEEDS_TREE),
       tree: () => {
         const nodes: FieldNode[] = [];
         if (setup.length > 0) nodes.push(f(MAILSLOT.opcode, setup[0]!, w + 28, 2));
@@ -105,6 +108,7 @@ export function dissectMailslot(ctx: EngineContext, pdu: SmbPdu, c: SmbCommand, 
       packet.layers.push({
         name: 'browser', bytes: data, offset: 0, length: data.length, column: 'BROWSER',
         info: `${BROWSER_COMMANDS.get(cmd) ?? `Unknown command 0x${cmd.toString(16).padStart(2, '0')}`}${server !== undefined ? ` ${server}` : ''}`,
+        fieldValue: (def) => (def === BROWSER.command ? cmd : NEEDS_TREE),
         tree: () => [f(BROWSER.command, cmd, 0, 1), ...(server !== undefined ? [f(BROWSER.server, server, 6, 16)] : [])],
       });
     }

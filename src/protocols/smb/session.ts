@@ -12,7 +12,7 @@ import { MESSENGER_COMMANDS, MessengerTracker, type FrameInfo, type MessengerTok
 import { CMD, type TransRequest, type TransSecondaryRequest } from './parse.js';
 import { SMB } from './fields.js';
 import { f, type FieldNode } from '../../model/fields.js';
-import { smbInfo, smbTree } from './tree.js';
+import { SmbLayer } from './tree.js';
 
 const MAX_PENDING = 4096;
 const MAX_FIDS = 1024;
@@ -130,10 +130,7 @@ export class Smb1Session implements SessionPayloadHandler {
     }
     const extra: FieldNode[] = request !== undefined ? [f(SMB.response_to, request.frame)] : [];
     if (packet !== undefined) {
-      packet.layers.push({
-        name: 'smb', bytes: msg.bytes, offset: 0, length: msg.bytes.length, info: smbInfo(pdu, cp), column: 'SMB',
-        tree: () => smbTree(pdu, cp, extra),
-      });
+      packet.layers.push(new SmbLayer(msg.bytes, pdu, cp, extra));
     }
     for (const p of pdu.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frameNo, p, { clause: 'MS-CIFS 2.2.3.4' }));
     for (const c of pdu.commands) for (const p of c.problems) ctx.packetFinding(SMB_FINDINGS.malformed.at(frameNo, `${c.command.toString(16)}: ${p}`, { severity: 'warning', clause: 'MS-CIFS 2.2.3' }));

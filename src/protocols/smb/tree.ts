@@ -1,6 +1,7 @@
 // Presentation of an SMB1 message: the Info column text and the detail tree, built from the
 // decoded records (decode.ts) only when a view asks for them.
-import { f, type FieldNode } from '../../model/fields.js';
+import { f, firstValue, type FieldDef, type FieldNode } from '../../model/fields.js';
+import { NEEDS_TREE, type Layer, type PeekedValue } from '../../model/packet.js';
 import { messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { SMB } from './fields.js';
@@ -61,6 +62,36 @@ export function smbInfo(pdu: SmbPdu, codepage: string): string {
   let info = parts.join(', ');
   if (h.isResponse && !st.ok) info += `, Error: ${st.name}`;
   return info;
+}
+
+/**
+ * An SMB1 message's layer: Info made now, the tree when asked; its command and its link to the
+ * request (`smb.response_to`, a node of `extra`) without the tree.
+ */
+export class SmbLayer implements Layer {
+  readonly name = 'smb';
+  readonly column = 'SMB';
+  readonly offset = 0;
+  readonly length: number;
+  readonly info: string;
+
+  /** `extra`: nodes shown among the header's (the link to the request, transaction parts). */
+  constructor(readonly bytes: Uint8Array, private readonly pdu: SmbPdu, private readonly codepage: string, private readonly extra: FieldNode[]) {
+    this.length = bytes.length;
+    this.info = smbInfo(pdu, codepage);
+  }
+
+  tree(): FieldNode[] {
+    return smbTree(this.pdu, this.codepage, this.extra);
+  }
+
+  fieldValue(def: FieldDef): PeekedValue {
+    // The tree's first node is the header, labelled with the first command; `extra` comes first among the header's children.
+    if (def === SMB.cmd) return this.pdu.header.command;
+    // The rest of the header and the commands never carry it.
+    if (def === SMB.response_to) return firstValue(this.extra, def);
+    return NEEDS_TREE;
+  }
 }
 
 export function smbTree(pdu: SmbPdu, codepage: string, extra: FieldNode[]): FieldNode[] {
