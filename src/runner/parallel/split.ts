@@ -30,7 +30,7 @@ import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport
 /** Bytes a batch of frames holds before it is sent (MSGSCOPE_SPLIT_BATCH sets it lower, for tests of the merge). */
 const BATCH_BYTES = batchBytes(process.env['MSGSCOPE_SPLIT_BATCH']);
 /** Bytes of frames sent to the lanes and not yet dissected, per lane, before the reader waits. */
-const MAX_AHEAD = 8 * 1024 * 1024;
+const MAX_AHEAD = 2 * 1024 * 1024;
 
 function batchBytes(text: string | undefined): number {
   const n = text === undefined ? NaN : Number(text);
