@@ -355,6 +355,8 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
     });
     if (failure !== undefined) throw failure;
     replay();
+    // After the last frame, as the runner settles after it (a lane's reports may have stopped short of it).
+    if (through > 0) settle(Math.min(through + 1, oldestHold()), secondsThrough(through));
     // The end of the capture, as the runner ends it: the events the engine's finish completed, then everything held.
     for (const lane of lanes) for (const event of lane.finish ?? []) reorder.push(event);
     reorder.releaseLate();
