@@ -33,6 +33,7 @@ export function timelineBuilder(y: Argv) {
     .example('$0 timeline --log-dir logs samples/messenger-mix.pcapng', 'logs/message.log, logs/session.log, … like Zeek')
     .example('$0 timeline --format eve samples/messenger-mix.pcapng', 'Suricata eve records (flow_id, community_id)')
     .example('$0 timeline --parquet export/ samples/messenger-mix.pcapng', 'export/events/date=…/protocol=…/*.parquet')
+    .example('$0 timeline --jobs 2 samples/messenger-mix.pcapng', 'the capture split by flow across 2 worker threads: the same output as --jobs 1')
     .example('$0 timeline --sink clickhouse://127.0.0.1:8123/msgscope samples/messenger-mix.pcapng', 'events into ClickHouse (batched, spooled when it is down)');
 }
 
