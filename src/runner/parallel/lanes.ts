@@ -28,6 +28,7 @@ import { FifoMap } from '../../util/fifo-map.js';
 const MAX_FRAGMENTED = 65536;
 
 const PAIR_TCP_PORTS = new Set([139, 445]);
+const SHARED_UDP_PORTS = new Set([137, 138]);
 /**
  * The work of a shared frame against a pair frame's, for `balance`. Measured on the 250k spam
  * bench capture (stop 21), its shared and pair frames written to two captures and each read by
@@ -35,7 +36,6 @@ const PAIR_TCP_PORTS = new Set([139, 445]);
  * NetBIOS) against 17 µs per pair frame (the SMB and DCE/RPC exchanges of spam).
  */
 const SHARED_COST = 2;
-const SHARED_UDP_PORTS = new Set([137, 138]);
 
 const TCP = 6;
 const UDP = 17;
@@ -56,7 +56,7 @@ export class LaneChooser {
 
   /**
    * Sets lane 0's share of the pairs from the share of shared-class frames in a sample, so that
-   * each lane gets about 1/N of the frames. Call before the first frame is dispatched: a pair
+   * each lane gets about 1/N of the work. Call before the first frame is dispatched: a pair
    * must keep its lane.
    */
   balance(sharedShare: number): void {
