@@ -43,24 +43,25 @@ export function unpackFrames(data: ArrayBuffer, count: number, comments: BatchCo
     const number = view.getFloat64(at, true);
     const tsSec = view.getFloat64(at + 8, true);
     const caplen = view.getUint32(at + 20, true);
-    const linkType = view.getUint32(at + 28, true);
     before(number);
-    if (linkType === TICK) sink.tick?.(number, tsSec);
-    else {
+    if (caplen === TICK) {
+      sink.tick?.(number, tsSec);
+      at += FRAME_HEADER;
+    } else {
       const frame: Frame = {
         number,
         tsSec,
         tsNsec: view.getUint32(at + 16, true),
         caplen,
         len: view.getUint32(at + 24, true),
-        linkType,
+        linkType: view.getUint32(at + 28, true),
         interfaceId: view.getUint32(at + 32, true),
         data: bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + caplen),
         comments: notes?.get(i),
       };
       sink.frame(frame);
+      at += FRAME_HEADER + caplen;
     }
-    at += FRAME_HEADER + caplen;
   }
 }
 

@@ -94,5 +94,8 @@ export type LaneReport<E> =
  * wire, link type, interface (u32 each, little-endian), then the captured bytes.
  */
 export const FRAME_HEADER = 36;
-/** The link type of a tick: a frame another lane dissects, given by number and seconds only (Engine.tick). */
+/**
+ * The captured length of a tick: a frame another lane dissects, given by number and seconds only
+ * (Engine.tick). No record is that long (MAX_RECORD), whatever link type a hostile file claims.
+ */
 export const TICK = 0xffffffff;

@@ -90,9 +90,9 @@ class Batch {
     v.setFloat64(at, number, true);
     v.setFloat64(at + 8, tsSec, true);
     v.setUint32(at + 16, 0, true);
-    v.setUint32(at + 20, 0, true);
+    v.setUint32(at + 20, TICK, true);
     v.setUint32(at + 24, 0, true);
-    v.setUint32(at + 28, TICK, true);
+    v.setUint32(at + 28, 0, true);
     v.setUint32(at + 32, 0, true);
     this.used += FRAME_HEADER;
     this.count++;
