@@ -75,13 +75,18 @@ export async function workerRunner(job: WorkerJob, out: Output, onWarning: (mess
  */
 export function laneRunner(job: WorkerJob, lane: LaneContext): Promise<Runner> {
   if (job.command === 'read') throw new Error('read is not split by flow');
-  // The byte budgets are the capture's: each lane gets its share, so memory stays what one engine's is.
+  // The bounds are the capture's: each lane gets its share, so memory stays what one engine's is.
   const whole = engineOptions(job.args);
+  const share = (bound: number): number => Math.max(1, Math.ceil(bound / lane.lanes));
   const engine: EngineOptions = {
     ...whole,
-    bufferedBytes: Math.ceil(whole.bufferedBytes / lane.lanes),
-    reassemblyBytes: Math.ceil(whole.reassemblyBytes / lane.lanes),
-    historyBytes: Math.ceil(whole.historyBytes / lane.lanes),
+    bufferedBytes: share(whole.bufferedBytes),
+    reassemblyBytes: share(whole.reassemblyBytes),
+    historyBytes: share(whole.historyBytes),
+    conversationLimit: share(whole.conversationLimit),
+    halfOpenLimit: share(whole.halfOpenLimit),
+    stalledLimit: share(whole.stalledLimit),
+    appLimit: share(whole.appLimit),
   };
   return Promise.resolve(makeRunner([{ event: lane.forward }], job.args, { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams }));
 }
