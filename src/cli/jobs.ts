@@ -35,6 +35,9 @@ export interface EventReportJob {
 /** Whatever a --jobs worker can be given. */
 export type WorkerJob = ListingJob | EventReportJob;
 
+/** The module a --jobs worker thread runs (job-worker.ts). */
+const WORKER_ENTRY = new URL('./job-worker.js', import.meta.url);
+
 /** The audit looks at message events only: the others need not cross threads. */
 const auditWants = (event: { readonly kind: string }): boolean => event.kind === 'message';
 
@@ -120,7 +123,7 @@ async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analys
   if (paths.length === 1) {
     // One capture of an event command: split by flow across the workers.
     runner.errors += await runCaptureSplit({
-      entry: new URL('./job-worker.js', import.meta.url),
+      entry: WORKER_ENTRY,
       job,
       lanes: jobs,
       source: fileSource(paths[0]!),
@@ -133,7 +136,7 @@ async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analys
     return;
   }
   runner.errors += await runFilesInParallel({
-    entry: new URL('./job-worker.js', import.meta.url),
+    entry: WORKER_ENTRY,
     job,
     jobs,
     paths,

@@ -106,8 +106,7 @@ export class Engine implements EngineCore {
   // ---- frames ----
 
   frame(frame: Frame): void {
-    if (this.holds !== undefined) this.holds.now = frame.tsSec;
-    this.timers.advance(frame.tsSec, this.runTimer);
+    this.passTime(frame.tsSec);
     const packet = new FramePacket(frame);
     this.packet = packet;
     this.frameCount++;
@@ -128,8 +127,7 @@ export class Engine implements EngineCore {
       // A snap length cut the frame: upper layers may be missing, as tshark notes.
       packet.findings.push(FRAME_FINDINGS.snaplen.at(frame.number, `frame cut by the snap length: ${frame.caplen} of ${frame.len} bytes captured`));
     }
-    // By frame number (the frame count within one capture): a lane of a capture split by flow sweeps at the same frames (see tick).
-    if (frame.number % SWEEP_EVERY === 0) this.sweep(false);
+    this.sweepAt(frame.number);
     if (this.buffers.exceeded) this.relieveBuffers(packet);
     this.handlers.packet?.(packet);
     this.packet = undefined;
@@ -142,10 +140,20 @@ export class Engine implements EngineCore {
    * passes a new second or the frame number is a multiple of SWEEP_EVERY.
    */
   tick(number: number, tsSec: number): void {
-    if (this.holds !== undefined) this.holds.now = tsSec;
-    this.timers.advance(tsSec, this.runTimer);
+    this.passTime(tsSec);
     this.lastFrame = number;
     this.latestSec = tsSec;
+    this.sweepAt(number);
+  }
+
+  /** Before a frame: capture time has reached `tsSec` (holds stamped with it, due timers fired). */
+  private passTime(tsSec: number): void {
+    if (this.holds !== undefined) this.holds.now = tsSec;
+    this.timers.advance(tsSec, this.runTimer);
+  }
+
+  /** After a frame: the periodic sweep, by frame number (the frame count within one capture), so a lane sweeps where one engine does. */
+  private sweepAt(number: number): void {
     if (number % SWEEP_EVERY === 0) this.sweep(false);
   }
 

@@ -175,13 +175,18 @@ export class ReorderWindow {
     return this.heap.size;
   }
 
+  /** No reordering (maxEvents 0): every event goes out as it is pushed, nothing is ever held. */
+  get passesThrough(): boolean {
+    return this.limits.maxEvents === 0;
+  }
+
   /** Estimated bytes of the events held. */
   get heldBytes(): number {
     return this.bytes;
   }
 
   push(event: TimelineEvent): void {
-    if (this.limits.maxEvents === 0) {
+    if (this.passesThrough) {
       this.release(event);
       return;
     }

@@ -144,8 +144,11 @@ export class Runner {
     let stopped = false;
     const settle = (tsSec: number): void => {
       if (window === undefined) return;
-      window.releaseBelow(engine.watermark);
-      window.advance(tsSec);
+      // A window that holds nothing (live capture, a lane of a split capture) needs no watermark.
+      if (!window.passesThrough) {
+        window.releaseBelow(engine.watermark);
+        window.advance(tsSec);
+      }
       carriers?.forgetBelow(engine.oldestHeld);
     };
     try {

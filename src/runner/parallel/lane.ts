@@ -4,7 +4,7 @@
 // did, and logs when its oldest hold changes; the main thread runs the one reorder window over
 // every lane's events with those (split.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CaptureSink, Frame } from '../../capture/frame.js';
+import type { Frame } from '../../capture/frame.js';
 import type { TcpStreamNumbers } from '../../engine/context.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { Timestamp } from '../analysis.js';
@@ -30,11 +30,14 @@ export interface LaneContext {
  */
 export type LaneRunnerFactory<J> = (job: J, lane: LaneContext) => Promise<Runner>;
 
-/**
- * Hands every record of a batch to `sink`, in order: frames (their bytes are views into `data`,
- * valid during the call) and ticks. `before` is told each record's frame number first.
- */
-export function unpackFrames(data: ArrayBuffer, count: number, comments: BatchComments | undefined, sink: CaptureSink, before: (frame: number) => void): void {
+/** What a batch holds: frames (their bytes are views into the batch, valid during the call) and ticks. */
+interface BatchVisitor {
+  frame(frame: Frame): void;
+  tick(number: number, tsSec: number): void;
+}
+
+/** Hands every record of a batch to `visit`, in order. */
+function unpackFrames(data: ArrayBuffer, count: number, comments: BatchComments | undefined, visit: BatchVisitor): void {
   const view = new DataView(data);
   const bytes = new Uint8Array(data);
   const notes = comments === undefined ? undefined : new Map(comments);
@@ -43,9 +46,8 @@ export function unpackFrames(data: ArrayBuffer, count: number, comments: BatchCo
     const number = view.getFloat64(at, true);
     const tsSec = view.getFloat64(at + 8, true);
     const caplen = view.getUint32(at + 20, true);
-    before(number);
     if (caplen === TICK) {
-      sink.tick?.(number, tsSec);
+      visit.tick(number, tsSec);
       at += FRAME_HEADER;
     } else {
       const frame: Frame = {
@@ -59,7 +61,7 @@ export function unpackFrames(data: ArrayBuffer, count: number, comments: BatchCo
         data: bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + caplen),
         comments: notes?.get(i),
       };
-      sink.frame(frame);
+      visit.frame(frame);
       at += FRAME_HEADER + caplen;
     }
   }
@@ -118,16 +120,15 @@ export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<vo
         try {
           unpackFrames(order.data, order.count, order.comments, {
             frame: (frame) => {
+              current = frame.number;
               sink.frame(frame);
               logHeld();
             },
             tick: (number, tsSec) => {
+              current = number;
               sink.tick?.(number, tsSec);
               logHeld();
             },
-            warning: (message) => sink.warning(message),
-          }, (frame) => {
-            current = frame;
           });
         } catch (err) {
           port.off('message', onOrder);

@@ -65,37 +65,33 @@ class Batch {
   }
 
   add(frame: Frame): void {
-    const need = FRAME_HEADER + frame.data.byteLength;
-    if (this.used + need > this.buf.byteLength) this.grow(need);
-    const v = this.view;
-    const at = this.used;
-    v.setFloat64(at, frame.number, true);
-    v.setFloat64(at + 8, frame.tsSec, true);
-    v.setUint32(at + 16, frame.tsNsec, true);
-    v.setUint32(at + 20, frame.data.byteLength, true);
-    v.setUint32(at + 24, frame.len, true);
-    v.setUint32(at + 28, frame.linkType, true);
-    v.setUint32(at + 32, frame.interfaceId, true);
+    const length = frame.data.byteLength;
+    const at = this.header(frame.number, frame.tsSec, frame.tsNsec, length, frame.len, frame.linkType, frame.interfaceId, length);
     this.buf.set(frame.data, at + FRAME_HEADER);
-    if (frame.comments !== undefined && frame.comments.length > 0) (this.comments ??= []).push([this.count, frame.comments]);
-    this.used += need;
-    this.count++;
+    if (frame.comments !== undefined && frame.comments.length > 0) (this.comments ??= []).push([this.count - 1, frame.comments]);
   }
 
   /** A frame another lane dissects: its number and seconds (Engine.tick). */
   tick(number: number, tsSec: number): void {
-    if (this.used + FRAME_HEADER > this.buf.byteLength) this.grow(FRAME_HEADER);
+    this.header(number, tsSec, 0, TICK, 0, 0, 0, 0);
+  }
+
+  /** Appends a record's header (FRAME_HEADER) with room for `bytes` after it; returns where it starts. */
+  private header(number: number, tsSec: number, tsNsec: number, caplen: number, len: number, linkType: number, iface: number, bytes: number): number {
+    const need = FRAME_HEADER + bytes;
+    if (this.used + need > this.buf.byteLength) this.grow(need);
     const v = this.view;
     const at = this.used;
     v.setFloat64(at, number, true);
     v.setFloat64(at + 8, tsSec, true);
-    v.setUint32(at + 16, 0, true);
-    v.setUint32(at + 20, TICK, true);
-    v.setUint32(at + 24, 0, true);
-    v.setUint32(at + 28, 0, true);
-    v.setUint32(at + 32, 0, true);
-    this.used += FRAME_HEADER;
+    v.setUint32(at + 16, tsNsec, true);
+    v.setUint32(at + 20, caplen, true);
+    v.setUint32(at + 24, len, true);
+    v.setUint32(at + 28, linkType, true);
+    v.setUint32(at + 32, iface, true);
+    this.used += need;
     this.count++;
+    return at;
   }
 
   /** The packed frames (transferred to the lane), and a fresh buffer for the next ones. */
