@@ -15,6 +15,7 @@
 import type { Layer, Packet } from '../model/packet.js';
 import type { FieldNode } from '../model/fields.js';
 import type { Analysis, FileInfo } from '../runner/analysis.js';
+import { copyBytes } from '../util/bytes.js';
 
 export type FollowProtocol = 'tcp' | 'udp' | 'msnp';
 export type FollowMode = 'ascii' | 'hex';
@@ -143,7 +144,7 @@ class Follower {
       this.add(node, frame, bytes);
       while (this.flushWaiting(node, 0, frame, false));
     } else if (this.waiting[node].length < MAX_WAITING && this.reserve(bytes.length)) {
-      this.waiting[node].push({ seq, frame, bytes: bytes.slice() });
+      this.waiting[node].push({ seq, frame, bytes: copyBytes(bytes) });
     }
   }
 
@@ -196,7 +197,7 @@ class Follower {
   private add(node: 0 | 1, frame: number, bytes: Uint8Array, copy = true): void {
     if (bytes.length === 0) return;
     if (copy && !this.reserve(bytes.length)) return;
-    this.result.chunks.push({ node, frame, bytes: copy ? bytes.slice() : bytes });
+    this.result.chunks.push({ node, frame, bytes: copy ? copyBytes(bytes) : bytes });
   }
 }
 

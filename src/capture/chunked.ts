@@ -1,6 +1,7 @@
 // Shared machinery for push parsers: joins the tail of the previous chunk to the next one so
 // record parsers always see whole records, copying only the few bytes that straddle a chunk
 // boundary.
+import { copyBytes } from '../util/bytes.js';
 
 export class ChunkJoiner {
   private tail: Uint8Array = new Uint8Array(0);
@@ -18,7 +19,7 @@ export class ChunkJoiner {
 
   /** Keeps `buffer[consumed..]` for the next chunk. */
   keep(buffer: Uint8Array, base: number, consumed: number): void {
-    this.tail = consumed >= buffer.length ? new Uint8Array(0) : buffer.slice(consumed);
+    this.tail = consumed >= buffer.length ? new Uint8Array(0) : copyBytes(buffer.subarray(consumed));
     this.base = base + consumed;
   }
 

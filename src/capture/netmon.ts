@@ -3,6 +3,7 @@
 // usually sits at the end of the file, so the parser holds the file until it has all of it;
 // the cap below keeps that bounded.
 import { CaptureFormatError, LINKTYPE, type CaptureParser, type CaptureSink } from './frame.js';
+import { copyBytes } from '../util/bytes.js';
 
 const MAX_NETMON_FILE = 512 * 1024 * 1024;
 const HEADER_2X = 72;
@@ -32,7 +33,7 @@ export class NetmonParser implements CaptureParser {
       this.tooBig = true;
       throw new CaptureFormatError(`NetMon file larger than ${MAX_NETMON_FILE} bytes is not supported (its frame table is at the end)`);
     }
-    this.chunks.push(chunk.slice()); // the caller reuses its buffer
+    this.chunks.push(copyBytes(chunk)); // the caller reuses its buffer
   }
 
   end(): void {

@@ -9,6 +9,7 @@
 // or amortised O(log n) in the entries (a heap orders them by age).
 
 import type { FrameHolds } from '../util/frame-holds.js';
+import { copyBytes } from '../util/bytes.js';
 
 export interface FragmentLimits {
   /** Entries (datagrams, calls, transactions) in progress at once. */
@@ -88,7 +89,7 @@ class ByteSpace {
       if (c === undefined || c.start >= end || c.start > at) {
         // A gap from `at` up to the next chunk (or the part's end): new bytes.
         const gapEnd = c === undefined ? end : Math.min(end, c.start);
-        chunks.splice(i, 0, { start: at, data: bytes.slice(at - offset, gapEnd - offset) });
+        chunks.splice(i, 0, { start: at, data: copyBytes(bytes.subarray(at - offset, gapEnd - offset)) });
         added += gapEnd - at;
         at = gapEnd;
         i++;
@@ -183,7 +184,7 @@ export class NumberedParts {
   place(n: number, bytes: Uint8Array): NumberedPlaced {
     const held = this.parts.get(n);
     if (held !== undefined) return { kind: 'duplicate', same: equalBytes(held, bytes) };
-    this.parts.set(n, bytes.slice());
+    this.parts.set(n, copyBytes(bytes));
     if (n > this.highest) this.highest = n;
     if (this.lastNumber !== undefined && n <= this.lastNumber) this.upToLast++;
     return { kind: 'placed' };

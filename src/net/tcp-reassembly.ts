@@ -7,6 +7,7 @@
 // no retransmission allocates nothing but its delivered-bytes history, which starts small.
 
 import { giveBack, takeRoom } from './stream-buffer.js';
+import { copyBytes } from '../util/bytes.js';
 
 /** What the reassembler tells its owner; the owner forwards data and gaps to the application. */
 export interface ReassemblySink {
@@ -254,7 +255,7 @@ export class TcpDirection {
     }
     if (rest.length > 0) pieces.push({ offset: start, data: rest });
     for (const piece of pieces) {
-      const copy = { offset: piece.offset, data: piece.data.slice() };
+      const copy = { offset: piece.offset, data: copyBytes(piece.data) };
       let k = 0;
       while (k < pending.length && pending[k]!.offset < copy.offset) k++;
       pending.splice(k, 0, copy);

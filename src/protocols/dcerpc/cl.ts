@@ -21,6 +21,7 @@ import { rpcStatusName } from './status.js';
 import { interfaceName } from './uuid.js';
 import type { Timer } from '../../engine/timers.js';
 import { RecentMap } from '../../util/recent-map.js';
+import { copyBytes } from '../../util/bytes.js';
 
 /**
  * A connectionless PDU's layer: the tree when asked (header, body, then `extra`: the stub's
@@ -231,7 +232,7 @@ export class ClEngine {
     }
     // Kept until answered, with what is parsed from it: a copy, not a view that would keep
     // the capture reader's chunk alive.
-    const body = joined.stub.slice();
+    const body = copyBytes(joined.stub);
     const stub: RpcStub = { bytes: body, drep: h.drep, frames: joined.frames, tsSec: joined.tsSec, tsNsec: joined.tsNsec };
     let parsed: unknown;
     const callFindings = [...joined.findings];

@@ -6,6 +6,7 @@
 import type { Direction } from '../../engine/context.js';
 import { commandSpec, type Side } from './commands.js';
 import { frameCommand } from './parse.js';
+import { copyBytes } from '../../util/bytes.js';
 
 /** Complete command lines needed, across both directions. */
 export const EVIDENCE_LINES = 3;
@@ -128,7 +129,7 @@ export class MsnpEvidence<T> {
       if (v === 'undecided') undecided = true;
     }
     if (!undecided) return 'not-msnp';
-    this.held.push({ dir, bytes: bytes.slice(), tag });
+    this.held.push({ dir, bytes: copyBytes(bytes), tag });
     return 'undecided';
   }
 

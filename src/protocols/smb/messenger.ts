@@ -9,6 +9,7 @@ import { hasRawLineBreaks, messengerText, oemString } from '../oem-text.js';
 import type { SmbCommand, SmbPdu } from './decode.js';
 import { CMD, FLAGS_REPLY, type BufferField, type SendMessageRequest } from './parse.js';
 import { smbStatus } from './status.js';
+import { copyBytes } from '../../util/bytes.js';
 
 /** MS-MSRP 2.2.3.1.1 / 2.2.3.3.1: DataLength MUST NOT be greater than 128. */
 const MAX_BLOCK = 128;
@@ -200,7 +201,7 @@ export class MessengerTracker {
       this.add(msg, SMB_FINDINGS.msgGroupLimit, frame, `message text passed ${MAX_GROUP_BYTES} bytes: the rest is not kept`);
       return;
     }
-    msg.blocks.push(data.value.slice());
+    msg.blocks.push(copyBytes(data.value));
     msg.bytes += data.value.length;
   }
 
