@@ -1,5 +1,5 @@
-// --jobs N on one capture of timeline or audit: the capture is split by flow across lanes and
-// the output is byte for byte what one engine gives — on spam-shaped traffic made by the repo's
+// --jobs N on one capture of read, timeline or audit: the capture is split by flow across lanes
+// and the output is byte for byte what one engine gives — on spam-shaped traffic made by the repo's
 // generator and on the captures whose events depend on state across the capture: late events
 // (msnms.pcap), tcp.stream numbers in findings, named pipes' ids, MSNP, NetBIOS. Batches of a
 // few kilobytes (MSGSCOPE_SPLIT_BATCH) make the lanes' reports interleave as on a large capture.
@@ -41,6 +41,11 @@ const RUNS: readonly string[][] = [
   ['timeline', '--format', 'ndjson'],
   ['timeline', '--wide', '-Y', 'kind == "message" || kind == "finding"'],
   ['audit', '--format', 'json'],
+  ['read'],
+  // Colour (severity from the lanes), -t dd (the time since the previous line shown), the hex dump, a filter.
+  ['read', '--color', '-x', '-t', 'dd', '-Y', 'smb || msnp || dcerpc || expert.severity == "warning"'],
+  // Capture-wide fields: stream numbers, times since the first and the previous frame (read by one engine).
+  ['read', '-Y', '(tcp.stream >= 2 && tcp.stream <= 60) || udp.stream == 5 || frame.time_delta > 0.5 || frame.time_relative < 0.001'],
 ];
 
 for (const run of RUNS) {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import { ColumnWidths, summaryColumns, summaryLine, writeFrameSummary, writeSummaryLine, type SummaryColumns } from '../src/output/packet-view.js';
+import { ColumnWidths, frameSummary, summaryColumns, summaryLine, writeFrameSummary, writeSummaryLine, type SummaryColumns } from '../src/output/packet-view.js';
 import type { Layer, Packet } from '../src/model/packet.js';
 import { makeStyle } from '../src/output/style.js';
 import { Output } from '../src/output/writer.js';
@@ -108,9 +108,10 @@ test('writeFrameSummary writes the bytes summaryLine makes of the packet\'s colu
     const outB = new Output(b, threshold);
     const widthsA = new ColumnWidths();
     const widthsB = new ColumnWidths();
+    const scratch = { number: 0, tsSec: 0, tsNsec: 0, len: 0, src: '', dst: '', protocol: '', info: '' };
     for (const p of packets) {
       outA.line(summaryLine(summaryColumns(p, FIRST), plain, undefined, undefined, widthsA));
-      writeFrameSummary(outB, p, FIRST, widthsB);
+      writeFrameSummary(outB, frameSummary(p, scratch), FIRST, widthsB);
     }
     await outA.close();
     await outB.close();

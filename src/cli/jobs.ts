@@ -9,11 +9,18 @@ import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { EventForwarder, EventRecordSink } from '../runner/parallel/events.js';
 import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
-import { runCaptureSplit } from '../runner/parallel/split.js';
+import { runCaptureSplit, type SplitCapture } from '../runner/parallel/split.js';
+import { EventMerge } from '../runner/parallel/merge-events.js';
+import { RowMerge } from '../runner/parallel/merge-rows.js';
+import type { EventPart, RowPart } from '../runner/parallel/protocol.js';
+import { PacketTextSink } from '../output/sinks/packet-text.js';
+import { SummaryRowSink, rowHex, rowSeverity, rowSummary } from '../output/sinks/summary-rows.js';
+import type { PacketSink } from '../output/sinks/types.js';
+import type { PacketFilter } from '../filter/index.js';
 import { fileSource } from '../runner/sources.js';
 import { wantProgress } from '../output/progress.js';
 import type { EngineOptions } from '../engine/context.js';
-import type { LaneContext } from '../runner/parallel/lane.js';
+import { EventLaneWork, type LaneContext, type LaneWork } from '../runner/parallel/lane.js';
 import { NO_REORDER } from '../runner/reorder.js';
 import type { Runner, RunnerOptions } from '../runner/runner.js';
 import { engineOptions, eventFilter, fileSources, jobCount, makeRunner, packetFilter, sinkSettings, warn, type TerminalView } from './common.js';
@@ -41,16 +48,33 @@ const WORKER_ENTRY = new URL('./job-worker.js', import.meta.url);
 /** The audit looks at message events only: the others need not cross threads. */
 const auditWants = (event: { readonly kind: string }): boolean => event.kind === 'message';
 
-/** The analysis of the job writing to `out`, and the runner options it needs. */
-async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: Analysis; options: Partial<RunnerOptions> }> {
+/** The analysis of the job writing to `out`, and the runner options it needs; for `read`, its sink. */
+async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: Analysis; options: Partial<RunnerOptions>; sink?: PacketSink }> {
   if (job.command === 'read') {
     const args = job.args;
     const sink = PACKET_SINKS[args.format](sinkSettings(out, args, job.view));
     // Progress only when the lines go to a file or a pipe: on a terminal they show progress themselves.
-    return { analysis: new PacketListing([sink]), options: { frameFilter: await packetFilter(args), frameLimit: args.count, progress: process.stdout.isTTY !== true } };
+    return { analysis: new PacketListing([sink]), options: { frameFilter: await packetFilter(args), frameLimit: args.count, progress: process.stdout.isTTY !== true }, sink };
   }
   const sink = EVENT_SINKS[job.args.format](sinkSettings(out, job.args, job.view));
   return { analysis: new Timeline([sink]), options: { eventFilter: await eventFilter(job.args) } };
+}
+
+/**
+ * Fields whose value a lane of a capture split by flow does not know: stream numbers (each lane
+ * numbers its own conversations) and times counted from frames other lanes read.
+ */
+const CAPTURE_WIDE_FIELDS: ReadonlySet<string> = new Set(['tcp.stream', 'udp.stream', 'frame.time_relative', 'frame.time_delta']);
+
+/**
+ * The text sink `read`'s lines can be split by flow with (see laneWork), or undefined: they
+ * can when they are summary lines (their columns are made where the frame is dissected, and
+ * laid out in order on the main thread) and the filter reads no capture-wide field.
+ */
+function splittableLines(args: ReadArgs, sink: PacketSink | undefined, filter: PacketFilter | undefined): PacketTextSink | undefined {
+  if (!(sink instanceof PacketTextSink) || args.verbose || args.count !== undefined) return undefined;
+  if (filter !== undefined && [...filter.names].some((name) => CAPTURE_WIDE_FIELDS.has(name.toLowerCase()))) return undefined;
+  return sink;
 }
 
 /**
@@ -71,17 +95,11 @@ export async function workerRunner(job: WorkerJob, out: Output, onWarning: (mess
   return makeRunner([part], job.args, { ...options, progress: false, onWarning });
 }
 
-/**
- * A lane's runner, for a capture split by flow: it forwards every event as it completes (no
- * reordering, no filter: the main thread's window and filter take them, and the window must
- * see every event to release them as one engine's would).
- */
-export function laneRunner(job: WorkerJob, lane: LaneContext): Promise<Runner> {
-  if (job.command === 'read') throw new Error('read is not split by flow');
-  // The bounds are the capture's: each lane gets its share, so memory stays what one engine's is.
-  const whole = engineOptions(job.args);
-  const share = (bound: number): number => Math.max(1, Math.ceil(bound / lane.lanes));
-  const engine: EngineOptions = {
+/** The engine's options for one of `lanes` lanes: each gets its share of the bounds, so memory stays what one engine's is. */
+function laneEngine(args: WorkerJob['args'], lanes: number): EngineOptions {
+  const whole = engineOptions(args);
+  const share = (bound: number): number => Math.max(1, Math.ceil(bound / lanes));
+  return {
     ...whole,
     bufferedBytes: share(whole.bufferedBytes),
     reassemblyBytes: share(whole.reassemblyBytes),
@@ -91,17 +109,45 @@ export function laneRunner(job: WorkerJob, lane: LaneContext): Promise<Runner> {
     stalledLimit: share(whole.stalledLimit),
     appLimit: share(whole.appLimit),
   };
-  return Promise.resolve(makeRunner([{ event: lane.forward }], job.args, { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams }));
+}
+
+/**
+ * A lane's work, for a capture split by flow. `read`: the summary rows of the frames its filter
+ * selects. The event commands: every event as it completes (no reordering, no filter: the main
+ * thread's window and filter take them, and the window must see every event to release them as
+ * one engine's would).
+ */
+export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneWork<EventPart | RowPart>> {
+  const engine = laneEngine(job.args, lane.lanes);
+  const common = { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams };
+  if (job.command === 'read') {
+    const rows = new SummaryRowSink(job.args.hex);
+    const runner = makeRunner([new PacketListing([rows])], job.args, { ...common, frameFilter: await packetFilter(job.args) });
+    let counted = 0;
+    return {
+      runner,
+      before: () => {},
+      after: () => {},
+      take: () => {
+        const errors = runner.errors - counted;
+        counted = runner.errors;
+        return rows.take(errors);
+      },
+    };
+  }
+  const work = new EventLaneWork();
+  work.runner = makeRunner([{ event: work.forward }], job.args, common);
+  return work;
 }
 
 /**
  * Why these captures are read in turn even with --jobs N, or undefined when workers can read
- * them: one capture of `read` (its lines are not split by flow: column widths and stream
- * numbers run across the capture), standard input, a frame limit across the files (-c), or a
- * JSON array (its commas run across files).
+ * them: one capture of `read` whose lines cannot be split by flow (`lines` undefined: detail
+ * trees, JSON and filters carry stream numbers of the whole capture), standard input, a frame
+ * limit across the files (-c), or a JSON array (its commas run across files).
  */
-function sequentialReason(job: WorkerJob, paths: readonly string[]): string | undefined {
-  if (paths.length < 2) return job.command === 'read' ? 'one capture' : undefined;
+function sequentialReason(job: WorkerJob, paths: readonly string[], lines: PacketTextSink | undefined): string | undefined {
+  if (paths.length < 2) return job.command === 'read' && lines === undefined ? 'one capture' : undefined;
   if (paths.some(isStdin)) return 'standard input';
   if (job.command === 'audit') return undefined;
   if (job.command === 'read' && job.args.count !== undefined) return '-c';
@@ -111,27 +157,35 @@ function sequentialReason(job: WorkerJob, paths: readonly string[]): string | un
 
 /**
  * Runs `analysis` over the captures: in turn with `runner`, or with --jobs on workers whose
- * chunks (formatted output, or forwarded events) go to `sink` in file order.
+ * chunks (formatted output, or forwarded events) go to `sink` in file order, or for one capture
+ * split by flow across them (`lines`: read's text sink, when its lines can be split).
  */
-async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink): Promise<void> {
+async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink, lines?: PacketTextSink): Promise<void> {
   const jobs = jobCount(job.args);
-  if (jobs === 1 || sequentialReason(job, paths) !== undefined) {
+  if (jobs === 1 || sequentialReason(job, paths, lines) !== undefined) {
     await runner.run(fileSources(paths));
     return;
   }
   analysis.start?.();
   if (paths.length === 1) {
-    // One capture of an event command: split by flow across the workers.
-    runner.errors += await runCaptureSplit({
+    // One capture: split by flow across the workers.
+    const split: SplitCapture<WorkerJob> = {
       entry: WORKER_ENTRY,
       job,
       lanes: jobs,
       source: fileSource(paths[0]!),
       analysis,
       warn: (message) => warn(job.args, message),
-      progress: wantProgress(job.args.quiet),
-      filter: await eventFilter(job.args),
-    });
+      // read's lines on a terminal show progress themselves.
+      progress: wantProgress(job.args.quiet) && (job.command !== 'read' || process.stdout.isTTY !== true),
+    };
+    if (lines !== undefined) {
+      const scratch = { number: 0, tsSec: 0, tsNsec: 0, len: 0, src: '', dst: '', protocol: '', info: '' };
+      runner.errors += await runCaptureSplit(split, (file) => new RowMerge(jobs, (part, row) => lines.row(rowSummary(part, row, scratch), rowSeverity(part, row), rowHex(part, row), file)));
+    } else {
+      const filter = await eventFilter(job.args);
+      runner.errors += await runCaptureSplit(split, (file) => new EventMerge(jobs, analysis, filter, file));
+    }
     await analysis.finish?.();
     return;
   }
@@ -153,8 +207,9 @@ export function runEventReport(job: EventReportJob, paths: readonly string[], an
 
 /** Runs a listing command over its captures, on workers when --jobs and the captures allow it. */
 export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
-  const { analysis, options } = await listingParts(job, out);
+  const { analysis, options, sink } = await listingParts(job, out);
   const runner = makeRunner([analysis], job.args, options);
-  await runJob(job, paths, analysis, runner, { write: (data, done) => out.bytes(data, done) });
+  const lines = job.command === 'read' ? splittableLines(job.args, sink, options.frameFilter) : undefined;
+  await runJob(job, paths, analysis, runner, { write: (data, done) => out.bytes(data, done) }, lines);
   return runner;
 }

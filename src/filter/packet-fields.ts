@@ -331,9 +331,14 @@ export class PacketFilter {
   private readonly predicate: Predicate<PacketItem>;
   private readonly clock = new FilterClock();
 
+  /** The fields (and protocols) the filter names. */
+  readonly names: ReadonlySet<string>;
+
   /** Throws FilterError (with the column) when the text is not a valid filter. */
   constructor(readonly text: string) {
-    this.predicate = compile(parseFilter(text), packetSource);
+    const names = new Set<string>();
+    this.predicate = compile(parseFilter(text), { ...packetSource, lookup: (name) => (names.add(name), packetSource.lookup(name)) });
+    this.names = names;
   }
 
   /** A new capture file: frame.time_relative counts from its first frame. */

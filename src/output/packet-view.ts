@@ -19,6 +19,36 @@ export interface SummaryColumns {
   readonly info: string;
 }
 
+/**
+ * What a summary line shows of a frame before its columns are laid out: where the frame was
+ * dissected (a lane of a capture split by flow) it travels as this, and is laid out in order.
+ */
+export interface FrameSummary {
+  readonly number: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  /** Length on the wire. */
+  readonly len: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly protocol: string;
+  readonly info: string;
+}
+
+/** A packet's summary, written into `into` (one object reused frame after frame: nothing to collect). */
+export function frameSummary(packet: Packet, into: { -readonly [K in keyof FrameSummary]: FrameSummary[K] }): FrameSummary {
+  const frame = packet.frame;
+  into.number = frame.number;
+  into.tsSec = frame.tsSec;
+  into.tsNsec = frame.tsNsec;
+  into.len = frame.len;
+  into.src = packet.src;
+  into.dst = packet.dst;
+  into.protocol = protocolColumn(packet);
+  into.info = infoColumn(packet);
+  return into;
+}
+
 /** `time`: the time column's text when it is not the default (seconds since `first`). */
 export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: number }, time?: string): SummaryColumns {
   const frame = packet.frame;
@@ -30,6 +60,19 @@ export function summaryColumns(packet: Packet, first: { tsSec: number; tsNsec: n
     protocol: protocolColumn(packet),
     length: frame.len,
     info: infoColumn(packet),
+  };
+}
+
+/** `summaryColumns` of a frame's summary. */
+export function summaryColumnsOf(s: FrameSummary, first: { tsSec: number; tsNsec: number }, time?: string): SummaryColumns {
+  return {
+    no: s.number,
+    time: time ?? relativeSeconds(s.tsSec, s.tsNsec, first.tsSec, first.tsNsec),
+    src: s.src,
+    dst: s.dst,
+    protocol: s.protocol,
+    length: s.len,
+    info: s.info,
   };
 }
 
@@ -153,14 +196,13 @@ const ARROW = Buffer.from(' → ', 'utf8');
 const NO_ARROW = Buffer.from('   ', 'utf8');
 
 /**
- * `writeSummaryLine(out, summaryColumns(packet, first), widths)` without the columns: the frame
+ * `writeSummaryLine(out, summaryColumnsOf(frame, first), widths)` without the columns: the frame
  * number, time (seconds since `first`) and length are written as digits and the texts copied as
- * they are checked, so a line makes no string but its Info. Text that needs escaping (or a
- * protocol name beyond ASCII), a time before `first`, or a line longer than the output's buffer
- * goes the way of writeSummaryLine (the widths grown here are ones it grows too).
+ * they are checked, so a line makes no string. Text that needs escaping (or a protocol name
+ * beyond ASCII), a time before `first`, or a line longer than the output's buffer goes the way of
+ * writeSummaryLine (the widths grown here are ones it grows too).
  */
-export function writeFrameSummary(out: Output, packet: Packet, first: { tsSec: number; tsNsec: number }, widths: ColumnWidths): void {
-  const frame = packet.frame;
+export function writeFrameSummary(out: Output, frame: FrameSummary, first: { tsSec: number; tsNsec: number }, widths: ColumnWidths): void {
   let sec = frame.tsSec - first.tsSec;
   let nsec = frame.tsNsec - first.tsNsec;
   if (nsec < 0) {
@@ -168,10 +210,7 @@ export function writeFrameSummary(out: Output, packet: Packet, first: { tsSec: n
     sec -= 1;
   }
   const usec = Math.floor(nsec / 1000);
-  const src = packet.src;
-  const dst = packet.dst;
-  const protocol = protocolColumn(packet);
-  const info = infoColumn(packet);
+  const { src, dst, protocol, info } = frame;
   if (sec >= 0 && Number.isSafeInteger(sec) && Number.isSafeInteger(usec) && usec >= 0) {
     const noDigits = decimalDigits(frame.number);
     const secDigits = decimalDigits(sec);
@@ -211,7 +250,11 @@ export function writeFrameSummary(out: Output, packet: Packet, first: { tsSec: n
       out.abandonLine();
     }
   }
-  writeSummaryLine(out, summaryColumns(packet, first), widths);
+  writeSummaryLine(out, summaryColumnsOf(frame, first), widths);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The most severe finding of a frame, for colouring its line. */
@@ -257,11 +300,15 @@ function renderNodes(nodes: FieldNode[], indent: string, out: string[]): void {
 /** Hex dump of the frame, then of every reassembled buffer a layer was decoded from. */
 export function hexView(packet: Packet): string {
   const parts = [hexDump(packet.frame.data)];
-  const seen = new Set<Uint8Array>();
+  // A layer's bytes are shown when they are not a run of bytes shown already (the frame's, or
+  // an outer reassembled layer's), as tshark shows reassembled data only. By content, not by
+  // memory: a dissector may hold a copy of bytes that all came in this frame.
+  const shown: Buffer[] = [asBuffer(packet.frame.data)];
   for (const layer of packet.layers) {
-    if (layer.bytes.buffer === packet.frame.data.buffer || seen.has(layer.bytes)) continue;
-    seen.add(layer.bytes);
-    parts.push(`Reassembled ${layer.name} (${layer.bytes.length} bytes):\n${hexDump(layer.bytes)}`);
+    const bytes = layer.bytes;
+    if (bytes.length === 0 || shown.some((outer) => outer.indexOf(bytes) >= 0)) continue;
+    shown.push(asBuffer(bytes));
+    parts.push(`Reassembled ${layer.name} (${bytes.length} bytes):\n${hexDump(bytes)}`);
   }
   return parts.join('\n\n');
 }

@@ -1,9 +1,10 @@
 // Frames as text: tshark's summary line, or the detail tree (-V), with a hex dump (-x).
 import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
-import { ColumnWidths, detailTree, hexView, summaryColumns, summaryLine, worstSeverity, writeFrameSummary, writeSummaryLine } from '../packet-view.js';
+import type { Severity } from '../../model/findings.js';
+import { ColumnWidths, detailTree, frameSummary, hexView, summaryColumnsOf, summaryLine, worstSeverity, writeFrameSummary, writeSummaryLine, type FrameSummary } from '../packet-view.js';
 import type { Style } from '../style.js';
-import { TimeColumn, type TimeFormat } from '../time-format.js';
+import { TimeColumn, type Instant, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
 import type { PacketSink } from './types.js';
 
@@ -23,6 +24,8 @@ export class PacketTextSink implements PacketSink {
   // it (and --jobs N, one capture per worker, writes what --jobs 1 writes).
   private widths = new ColumnWidths();
   private sizedFile = -1;
+  /** The summary of the frame being written (one object, reused). */
+  private readonly scratch = { number: 0, tsSec: 0, tsNsec: 0, len: 0, src: '', dst: '', protocol: '', info: '' };
 
   constructor(private readonly out: Output, private readonly options: PacketTextOptions) {
     this.clock = options.time === undefined ? undefined : new TimeColumn(options.time);
@@ -31,19 +34,32 @@ export class PacketTextSink implements PacketSink {
   begin(): void {}
 
   packet(packet: Packet, file: FileInfo): void {
-    const { style, width, verbose, hex } = this.options;
+    const { style, verbose, hex } = this.options;
     if (verbose) this.out.line(detailTree(packet, style));
-    else {
-      if (this.sizedFile !== file.index) this.sizeNumberColumn(file);
-      const first = file.start ?? packet.frame;
-      // Without colour or a width to cut to (a pipe or a file), the line is written in pieces.
-      if (style.plain === true && width === undefined) {
-        if (this.clock === undefined) writeFrameSummary(this.out, packet, first, this.widths);
-        else writeSummaryLine(this.out, summaryColumns(packet, first, this.clock.text(packet.frame, first)), this.widths);
-      } else this.out.line(summaryLine(summaryColumns(packet, first, this.clock?.text(packet.frame, first)), style, width, worstSeverity(packet), this.widths));
-    }
+    else this.summary(frameSummary(packet, this.scratch), packet.frame, style.plain === true ? undefined : worstSeverity(packet), file);
     if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
     else if (verbose) this.out.line('');
+  }
+
+  /**
+   * A frame's summary line (and hex dump, with -x) from what a lane of a capture split by flow
+   * made of it: the same bytes `packet` writes (not with -V).
+   */
+  row(frame: FrameSummary, severity: Severity | undefined, hex: string | undefined, file: FileInfo): void {
+    this.summary(frame, { tsSec: frame.tsSec, tsNsec: frame.tsNsec }, severity, file);
+    if (hex !== undefined) this.out.line(`\n${hex}\n`);
+  }
+
+  /** `time`: the frame's time, kept by the -t delta formats (not the reused `frame`). */
+  private summary(frame: FrameSummary, time: Instant, severity: Severity | undefined, file: FileInfo): void {
+    const { style, width } = this.options;
+    if (this.sizedFile !== file.index) this.sizeNumberColumn(file);
+    const first = file.start ?? time;
+    // Without colour or a width to cut to (a pipe or a file), the line is written in pieces.
+    if (style.plain === true && width === undefined) {
+      if (this.clock === undefined) writeFrameSummary(this.out, frame, first, this.widths);
+      else writeSummaryLine(this.out, summaryColumnsOf(frame, first, this.clock.text(time, first)), this.widths);
+    } else this.out.line(summaryLine(summaryColumnsOf(frame, first, this.clock?.text(time, first)), style, width, severity, this.widths));
   }
 
   end(): void {}

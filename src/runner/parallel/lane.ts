@@ -1,8 +1,10 @@
 // The worker side of a capture split by flow: one lane's engine and runner over the frames the
-// main thread sends it (batches of packed frames and ticks, in capture order). The lane does
-// not reorder: it forwards each event as it completes, tagged with the frame during which it
-// did, and logs when its oldest hold changes; the main thread runs the one reorder window over
-// every lane's events with those (split.ts).
+// main thread sends it (batches of packed frames and ticks, in capture order), and what its
+// work collects from them, sent back after each batch. For an event analysis the lane does not
+// reorder: it forwards each event as it completes, tagged with the frame during which it did,
+// and logs when its oldest hold changes; the main thread runs the one reorder window over every
+// lane's events with those (split.ts). For `read`, it sends the summary rows of its frames,
+// which the main thread writes in frame order.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../../capture/frame.js';
 import type { TcpStreamNumbers } from '../../engine/context.js';
@@ -10,25 +12,81 @@ import type { TimelineEvent } from '../../model/events.js';
 import type { Timestamp } from '../analysis.js';
 import type { Runner } from '../runner.js';
 import type { FrameSource } from '../sources.js';
-import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
+import { FRAME_HEADER, TICK, type BatchComments, type EventPart, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
 import { LaneStreamNumbers } from './stream-numbers.js';
 
-/** What a lane's runner is built with. */
+/** What a lane's work is built with. */
 export interface LaneContext {
-  /** Takes every event the lane's analysis is handed. */
-  readonly forward: (event: TimelineEvent) => void;
   readonly warn: (message: string) => void;
   /** The capture-wide tcp.stream numbers. */
   readonly tcpStreams: TcpStreamNumbers;
-  /** How many lanes share the capture (the byte budgets are shared out among them). */
+  /** How many lanes share the capture (the engine's bounds are shared out among them). */
   readonly lanes: number;
 }
 
 /**
- * Builds the lane's runner: no reordering and no event filter (the main thread's window and
- * filter take the events), its analysis handing every event to `lane.forward`.
+ * A lane's runner (no reordering: the main thread merges) and what it collects for the main
+ * thread from the frames it reads: events with their frames (EventLaneWork), or summary rows.
  */
-export type LaneRunnerFactory<J> = (job: J, lane: LaneContext) => Promise<Runner>;
+export interface LaneWork<P> {
+  readonly runner: Runner;
+  /** Record `number` (a frame or a tick) is about to be read; Infinity: the end of the capture. */
+  before(number: number): void;
+  /** The record has been read. */
+  after(): void;
+  /** What was collected since the last take: after each batch, and once at the end of the capture. */
+  take(): P;
+}
+
+export type LaneWorkFactory<J, P> = (job: J, lane: LaneContext) => Promise<LaneWork<P>>;
+
+/**
+ * The lane's part for an event analysis: every event it is handed, tagged with the frame (or
+ * tick) during which it completed, and the log of the lane's oldest hold.
+ */
+export class EventLaneWork implements LaneWork<EventPart> {
+  private current = 0;
+  private events: TimelineEvent[] = [];
+  private emitted: number[] = [];
+  private held: number[] = [];
+  private lastHeld = Infinity;
+  private runner_: Runner | undefined;
+
+  /** The analysis's event handler: the runner is built with it, then given here (`runner`). */
+  readonly forward = (event: TimelineEvent): void => {
+    this.events.push(event);
+    this.emitted.push(this.current);
+  };
+
+  get runner(): Runner {
+    if (this.runner_ === undefined) throw new Error('EventLaneWork: no runner yet');
+    return this.runner_;
+  }
+
+  set runner(runner: Runner) {
+    this.runner_ = runner;
+  }
+
+  before(number: number): void {
+    this.current = number;
+  }
+
+  /** When the lane's oldest hold moved, the log says so (frame, new value). */
+  after(): void {
+    const now = this.runner.heldFrom;
+    if (now === this.lastHeld) return;
+    this.lastHeld = now;
+    this.held.push(this.current, now);
+  }
+
+  take(): EventPart {
+    const part = { events: this.events, emitted: this.emitted, held: this.held };
+    this.events = [];
+    this.emitted = [];
+    this.held = [];
+    return part;
+  }
+}
 
 /** What a batch holds: frames (their bytes are views into the batch, valid during the call) and ticks. */
 interface BatchVisitor {
@@ -67,37 +125,14 @@ function unpackFrames(data: ArrayBuffer, count: number, comments: BatchComments 
   }
 }
 
-export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<void> {
+export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('serveLane runs in a worker thread');
   const setup = workerData as LaneSetup<J>;
-  /** The frame (or tick) being read: what the events completed now are tagged with; Infinity at the end. */
-  let current = 0;
-  let events: TimelineEvent[] = [];
-  let emitted: number[] = [];
-  let held: number[] = [];
-  let lastHeld = Infinity;
-  const send = (report: LaneReport<TimelineEvent>): void => port.postMessage(report);
+  const send = (report: LaneReport<P>): void => port.postMessage(report);
   const warn = (message: string): void => send({ kind: 'warning', message });
   const streams = new LaneStreamNumbers(setup.streams, setup.lane, warn);
-  const forward = (event: TimelineEvent): void => {
-    events.push(event);
-    emitted.push(current);
-  };
-  const runner = await makeRunner(setup.job, { forward, warn, tcpStreams: streams, lanes: setup.streams.length });
-  /** After each record: when the lane's oldest hold moved, the log says so (frame, new value). */
-  const logHeld = (): void => {
-    const now = runner.heldFrom;
-    if (now === lastHeld) return;
-    lastHeld = now;
-    held.push(current, now);
-  };
-  const report = (through: number, bytes: number): void => {
-    send({ kind: 'events', events, emitted, held, through, bytes });
-    events = [];
-    emitted = [];
-    held = [];
-  };
+  const work = await makeWork(setup.job, { warn, tcpStreams: streams, lanes: setup.streams.length });
   let start: Timestamp | undefined;
   const source: FrameSource = {
     path: `lane ${setup.lane}`,
@@ -112,7 +147,7 @@ export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<vo
         if (order.kind === 'end') {
           port.off('message', onOrder);
           streams.done();
-          current = Infinity;
+          work.before(Infinity);
           resolve();
           return;
         }
@@ -120,14 +155,14 @@ export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<vo
         try {
           unpackFrames(order.data, order.count, order.comments, {
             frame: (frame) => {
-              current = frame.number;
+              work.before(frame.number);
               sink.frame(frame);
-              logHeld();
+              work.after();
             },
             tick: (number, tsSec) => {
-              current = number;
+              work.before(number);
               sink.tick?.(number, tsSec);
-              logHeld();
+              work.after();
             },
           });
         } catch (err) {
@@ -136,14 +171,14 @@ export async function serveLane<J>(makeRunner: LaneRunnerFactory<J>): Promise<vo
           return;
         }
         streams.progress(order.through);
-        report(order.through, order.data.byteLength);
+        send({ kind: 'part', part: work.take(), through: order.through, bytes: order.data.byteLength });
       };
       port.on('message', onOrder);
     }),
   };
   try {
-    await runner.runPart(source, 0, false);
-    send({ kind: 'done', events, emitted });
+    await work.runner.runPart(source, 0, false);
+    send({ kind: 'done', part: work.take() });
   } catch (err) {
     send({ kind: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
   }

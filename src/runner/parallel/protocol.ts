@@ -3,6 +3,7 @@
 // ArrayBuffers, one per flush of its output buffer: no message per frame), its warnings, and
 // the end of the file with its count of error findings. Output of a capture whose turn has not
 // come, past BACKLOG_LIMIT, goes to a spill file instead, named in the end-of-file report.
+import type { TimelineEvent } from '../../model/events.js';
 
 /** Main → worker: read this capture (the `index`-th of the run). */
 export interface FileOrder {
@@ -78,16 +79,44 @@ export type LaneOrder =
 export type BatchComments = readonly (readonly [number, readonly string[]])[];
 
 /**
- * Lane → main. `events`: the batch of `bytes` bytes (up to frame `through`) is done: the events
- * completed meanwhile, in the order they completed, each with the frame (or tick) during which it
- * did (`emitted`), and `held`: pairs (frame, oldest frame the lane's state holds after it,
- * Infinity for none) where that changed. `done`: the events the end of the capture completed.
+ * Lane → main. `part`: the batch of `bytes` bytes (up to frame `through`) is done, and this is
+ * what the lane's work made of it (a LaneWork's part: events with their frames and hold log, or
+ * summary rows). `done`: the part the end of the capture made.
  */
-export type LaneReport<E> =
-  | { readonly kind: 'events'; readonly events: E[]; readonly emitted: number[]; readonly held: number[]; readonly through: number; readonly bytes: number }
+export type LaneReport<P> =
+  | { readonly kind: 'part'; readonly part: P; readonly through: number; readonly bytes: number }
   | { readonly kind: 'warning'; readonly message: string }
-  | { readonly kind: 'done'; readonly events: E[]; readonly emitted: number[] }
+  | { readonly kind: 'done'; readonly part: P }
   | { readonly kind: 'failed'; readonly message: string };
+
+/**
+ * An event analysis's part (EventLaneWork): the events completed, in the order they completed,
+ * each with the frame (or tick) during which it did (`emitted`; Infinity: the end of the
+ * capture), and `held`: pairs (frame, oldest frame the lane's state holds after it, Infinity for
+ * none) where that changed.
+ */
+export interface EventPart {
+  readonly events: TimelineEvent[];
+  readonly emitted: number[];
+  readonly held: number[];
+}
+
+/**
+ * read's part: the summary rows of the frames the lane's filter selected, in frame order (see
+ * src/output/sinks/summary-rows.ts for what a row holds). `errors`: error findings on them.
+ */
+export interface RowPart {
+  readonly rows: number;
+  /** ROW_NUMBERS numbers per row, the first being the frame number. */
+  readonly numbers: Float64Array;
+  /** `textsPerRow` texts per row. */
+  readonly texts: string[];
+  readonly textsPerRow: number;
+  readonly errors: number;
+}
+
+/** Numbers per row of a RowPart. */
+export const ROW_NUMBERS = 5;
 
 /**
  * A frame in a batch: number (f64), seconds (f64), nanoseconds, captured length, length on the

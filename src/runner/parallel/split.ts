@@ -1,29 +1,26 @@
-// One capture split by flow across worker threads (`--jobs N` with one capture, for the
-// commands whose analysis takes events: timeline, audit). Suricata's "autofp" run mode: the
-// main thread reads the capture and sends each frame to the lane its flow belongs to
-// (lanes.ts); each lane's worker runs an engine and a runner over its frames (lane.ts). The
-// other lanes get a tick when capture time passes a new second or a sweep is due, so timers
-// fire, holds age and idle state is swept at the frames where one engine would do it.
+// One capture split by flow across worker threads (`--jobs N` with one capture). Suricata's
+// "autofp" run mode: the main thread reads the capture and sends each frame to the lane its
+// flow belongs to (lanes.ts); each lane's worker runs an engine and a runner over its frames
+// (lane.ts). The other lanes get a tick when capture time passes a new second or a sweep is
+// due, so timers fire, holds age and idle state is swept at the frames where one engine would
+// do it.
 //
-// Lanes do not reorder: each forwards its events as they complete, tagged with the frame during
-// which they did, and logs when its oldest hold changes. The main thread runs the one reorder
-// window over them as the runner would over one engine's (see runCaptureSplit), then the event
-// filter and the analysis. So the output is what reading the capture with one engine gives,
-// frame numbers, relative times, flow ids and tcp.stream numbers (stream-numbers.ts) included.
+// What the lanes send back after each batch is merged on the main thread by the command's
+// LaneMerge: the timeline's and the audit's events through the one reorder window
+// (merge-events.ts), read's summary rows in frame order (merge-rows.ts). So the output is what
+// reading the capture with one engine gives, frame numbers, relative times, flow ids and
+// tcp.stream numbers (stream-numbers.ts) included.
 //
 // Bounds: the main thread reads ahead at most MAX_AHEAD bytes of frames per lane not yet
-// dissected; the window keeps its own limits; events wait in the main thread only until every
-// lane has reported on their frame, which the read-ahead bound keeps short.
+// dissected; what the lanes sent waits in the main thread only until every lane has reported
+// on its frames, which the read-ahead bound keeps short.
 import { Worker } from 'node:worker_threads';
 import type { Frame } from '../../capture/frame.js';
-import type { TimelineEvent } from '../../model/events.js';
 import { Progress } from '../../output/progress.js';
 import type { Analysis, FileInfo, Timestamp } from '../analysis.js';
 import { SWEEP_EVERY } from '../../engine/engine.js';
-import type { EventFilter } from '../../filter/index.js';
-import { DEFAULT_REORDER, ReorderWindow } from '../reorder.js';
 import type { FrameSource } from '../sources.js';
-import { LaneChooser } from './lanes.js';
+import { LaneChooser, SHARED } from './lanes.js';
 import { streamLog } from './stream-numbers.js';
 import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
 
@@ -31,6 +28,9 @@ import { FRAME_HEADER, TICK, type BatchComments, type LaneOrder, type LaneReport
 const BATCH_BYTES = batchBytes(process.env['MSGSCOPE_SPLIT_BATCH']);
 /** Bytes of frames sent to the lanes and not yet dissected, per lane, before the reader waits. */
 const MAX_AHEAD = 2 * 1024 * 1024;
+/** The first frames, held back until their share of shared-class frames balances the lanes (LaneChooser.balance). */
+const SAMPLE_FRAMES = 65536;
+const SAMPLE_BYTES = 8 * 1024 * 1024;
 
 function batchBytes(text: string | undefined): number {
   const n = text === undefined ? NaN : Number(text);
@@ -38,18 +38,31 @@ function batchBytes(text: string | undefined): number {
 }
 
 export interface SplitCapture<J> {
-  /** The worker's entry module (it calls serveLane with the command's runner factory). */
+  /** The worker's entry module (it calls serveLane with the command's lane work). */
   readonly entry: URL;
   readonly job: J;
   readonly lanes: number;
   readonly source: FrameSource;
-  /** The command's analysis (started by the caller, finished by the caller). */
+  /** The command's analysis: told where the file begins and ends (started and finished by the caller). */
   readonly analysis: Analysis;
   readonly warn: (message: string) => void;
   /** Show a progress bar (the caller checked the terminal and --quiet). */
   readonly progress: boolean;
-  /** The events the analysis sees (-Y); all when undefined. */
-  readonly filter: EventFilter | undefined;
+}
+
+/**
+ * How the lanes' parts become the command's output, on the main thread. Each lane's parts
+ * arrive in order; `part` and `done` are never called after `finish`.
+ */
+export interface LaneMerge<P> {
+  /** Lane `lane` has read every frame up to `through` that was sent to it; `part` is what it made of them. */
+  part(lane: number, part: P, through: number): void;
+  /** Lane `lane` has read its last frame; `part` is what the end of the capture made. */
+  done(lane: number, part: P): void;
+  /** Capture time passed a new second at frame `number` (the lanes learn it by that frame or a tick). */
+  newSecond?(number: number, tsSec: number): void;
+  /** Every lane is done; `through` is the last frame read (0 for none). Returns the error findings. */
+  finish(through: number): number;
 }
 
 /** Frames packed for one lane, until sent. */
@@ -115,123 +128,26 @@ class Batch {
 interface Lane {
   readonly worker: Worker;
   readonly batch: Batch;
-  /** Events received and not yet pushed into the window (from `eventHead`), and the frame each completed in. */
-  events: TimelineEvent[];
-  emitted: number[];
-  eventHead: number;
-  /** (frame, oldest hold) pairs received and not yet applied (from `heldHead`). */
-  held: number[];
-  heldHead: number;
-  /** The oldest frame the lane's state holds, as of the frames applied so far. */
-  heldFrom: number;
-  /** The last frame the lane has reported on: every event and hold change up to it is here. */
-  through: number;
-  /** Events of the end of the capture, once the lane is done. */
-  finish: TimelineEvent[] | undefined;
   /** Bytes of frames sent and not yet dissected. */
   ahead: number;
-}
-
-/** Queues a report's events, dropping the ones already pushed when they are most of the queue. */
-function takeEvents(lane: Lane, events: readonly TimelineEvent[], emitted: readonly number[]): void {
-  if (lane.eventHead > 0 && lane.eventHead * 2 >= lane.events.length) {
-    lane.events = lane.events.slice(lane.eventHead);
-    lane.emitted = lane.emitted.slice(lane.eventHead);
-    lane.eventHead = 0;
-  }
-  for (let i = 0; i < events.length; i++) {
-    lane.events.push(events[i]!);
-    lane.emitted.push(emitted[i]!);
-  }
+  done: boolean;
 }
 
 /**
- * Reads one capture split across `lanes` workers and hands the events, through one reorder
- * window fed as one engine would feed it, to the analysis; returns the error findings.
- *
- * The window is replayed frame by frame, but only at the frames where something happens: at
- * frame F, the lanes' events completed during F are pushed (late ones released after them),
- * then everything below min(F + 1, every lane's oldest hold) is released and the capture time
- * of F ages the rest, as the runner does after each frame. Frames where nothing happens only
- * move those thresholds, and moving them once for a run of such frames releases the same
- * events in the same order.
+ * Reads one capture split across `lanes` workers; `makeMerge` makes, for the capture's file,
+ * the merge of what they send back. Returns the error findings the merge counted.
  */
-export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
+export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: FileInfo) => LaneMerge<P>): Promise<number> {
   const chooser = new LaneChooser(run.lanes);
   const lanes: Lane[] = [];
   const file: { -readonly [K in keyof FileInfo]: FileInfo[K] } = { path: run.source.path, label: run.source.label, index: 0, multi: false, size: run.source.size, start: undefined };
+  const merge = makeMerge(file);
   let start: Timestamp | undefined;
   let through = 0;
-  let errors = 0;
+  let maxSec = -Infinity;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let finished: (() => void) | undefined;
-  /** Where capture time passed a new second: (frame, seconds) pairs, for the window's ageing; and the latest applied. */
-  let timePoints: number[] = [];
-  let timeHead = 0;
-  let maxSec = -Infinity;
-  let replayedSec = -Infinity;
-
-  const reorder = new ReorderWindow((event) => {
-    if (run.filter !== undefined && !run.filter.match(event)) return;
-    for (const item of event.findings) if (item.severity === 'error') errors++;
-    run.analysis.event?.(event, file);
-  }, DEFAULT_REORDER);
-
-  /** The latest capture second at or before frame `frame`. */
-  const secondsThrough = (frame: number): number => {
-    while (timeHead < timePoints.length && timePoints[timeHead]! <= frame) {
-      replayedSec = timePoints[timeHead + 1]!;
-      timeHead += 2;
-    }
-    if (timeHead > 4096 && timeHead * 2 >= timePoints.length) {
-      timePoints = timePoints.slice(timeHead);
-      timeHead = 0;
-    }
-    return replayedSec;
-  };
-
-  /** What the runner does after a frame: releases below the watermark and ages the window, until neither frees more. */
-  const settle = (watermark: number, seconds: number): void => {
-    for (let size = -1; size !== reorder.size;) {
-      size = reorder.size;
-      reorder.releaseBelow(watermark);
-      if (seconds > -Infinity) reorder.advance(seconds);
-    }
-  };
-
-  const oldestHold = (): number => {
-    let oldest = Infinity;
-    for (const lane of lanes) if (lane.heldFrom < oldest) oldest = lane.heldFrom;
-    return oldest;
-  };
-
-  /** Replays the window up to the last frame every lane has reported on. */
-  const replay = (): void => {
-    let reported = Infinity;
-    for (const lane of lanes) if (lane.finish === undefined && lane.through < reported) reported = lane.through;
-    for (;;) {
-      let frame = Infinity;
-      for (const lane of lanes) {
-        if (lane.eventHead < lane.events.length && lane.emitted[lane.eventHead]! < frame) frame = lane.emitted[lane.eventHead]!;
-        if (lane.heldHead < lane.held.length && lane.held[lane.heldHead]! < frame) frame = lane.held[lane.heldHead]!;
-      }
-      if (frame > reported || frame === Infinity) break;
-      settle(Math.min(frame, oldestHold()), secondsThrough(frame - 1));
-      for (const lane of lanes) {
-        while (lane.eventHead < lane.events.length && lane.emitted[lane.eventHead] === frame) reorder.push(lane.events[lane.eventHead++]!);
-      }
-      reorder.releaseLate();
-      for (const lane of lanes) {
-        while (lane.heldHead < lane.held.length && lane.held[lane.heldHead] === frame) {
-          lane.heldFrom = lane.held[lane.heldHead + 1]!;
-          lane.heldHead += 2;
-        }
-      }
-      settle(Math.min(frame + 1, oldestHold()), secondsThrough(frame));
-    }
-    if (reported < Infinity && reported > 0) settle(Math.min(reported + 1, oldestHold()), secondsThrough(reported));
-  };
 
   const send = (lane: Lane): void => {
     const { data, count, comments } = lane.batch.take();
@@ -240,55 +156,53 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
     lane.worker.postMessage(order, [data]);
   };
 
-  const onReport = (lane: Lane, report: LaneReport<TimelineEvent>): void => {
-    switch (report.kind) {
-      case 'events': {
-        lane.ahead -= report.bytes;
-        lane.through = report.through;
-        takeEvents(lane, report.events, report.emitted);
-        if (lane.heldHead > 0 && lane.heldHead * 2 >= lane.held.length) {
-          lane.held = lane.held.slice(lane.heldHead);
-          lane.heldHead = 0;
-        }
-        for (const value of report.held) lane.held.push(value);
-        if (wake !== undefined && lanes.every((l) => l.ahead <= MAX_AHEAD / 2)) {
-          const go = wake;
-          wake = undefined;
-          go();
-        }
-        break;
-      }
-      case 'warning':
-        run.warn(report.message);
-        return;
-      case 'done':
-        lane.finish = report.events;
-        break;
-      case 'failed':
-        fail(new Error(`worker: ${report.message}`));
-        return;
-    }
-    replay();
-    if (finished !== undefined && lanes.every((l) => l.finish !== undefined)) finished();
-  };
-
   const fail = (err: Error): void => {
     failure ??= err;
     wake?.();
     finished?.();
   };
 
+  const onReport = (index: number, lane: Lane, report: LaneReport<P>): void => {
+    if (failure !== undefined) return;
+    switch (report.kind) {
+      case 'part':
+        lane.ahead -= report.bytes;
+        merge.part(index, report.part, report.through);
+        if (wake !== undefined && lanes.every((l) => l.ahead <= MAX_AHEAD / 2)) {
+          const go = wake;
+          wake = undefined;
+          go();
+        }
+        return;
+      case 'warning':
+        run.warn(report.message);
+        return;
+      case 'done':
+        lane.done = true;
+        merge.done(index, report.part);
+        if (finished !== undefined && lanes.every((l) => l.done)) finished();
+        return;
+      case 'failed':
+        fail(new Error(`worker: ${report.message}`));
+        return;
+    }
+  };
+
   const streams = Array.from({ length: run.lanes }, () => streamLog());
   for (let i = 0; i < run.lanes; i++) {
     const setup: LaneSetup<J> = { job: run.job, lane: i, streams };
-    const lane: Lane = {
-      worker: new Worker(run.entry, { workerData: setup }), batch: new Batch(),
-      events: [], emitted: [], eventHead: 0, held: [], heldHead: 0, heldFrom: Infinity, through: 0, finish: undefined, ahead: 0,
-    };
-    lane.worker.on('message', (report: LaneReport<TimelineEvent>) => onReport(lane, report));
+    const lane: Lane = { worker: new Worker(run.entry, { workerData: setup }), batch: new Batch(), ahead: 0, done: false };
+    lane.worker.on('message', (report: LaneReport<P>) => {
+      try {
+        onReport(i, lane, report);
+      } catch (err) {
+        // A merge that throws (the output failed, say) ends the run with its error.
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
     lane.worker.on('error', (err) => fail(err));
     lane.worker.on('exit', (code) => {
-      if (lane.finish === undefined && code !== 0) fail(new Error(`worker stopped with exit status ${code}`));
+      if (!lane.done && code !== 0) fail(new Error(`worker stopped with exit status ${code}`));
     });
     lanes.push(lane);
   }
@@ -297,10 +211,11 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
 
   /** Frame `number` goes to `owner`: the other lanes get a tick when time passes a new second or a sweep is due. */
   const dispatch = (frame: Frame, owner: Lane): void => {
+    through = frame.number;
     const newSecond = frame.tsSec > maxSec;
     if (newSecond) {
       maxSec = frame.tsSec;
-      timePoints.push(frame.number, maxSec);
+      merge.newSecond?.(frame.number, maxSec);
     }
     if (newSecond || frame.number % SWEEP_EVERY === 0) {
       for (const lane of lanes) {
@@ -313,6 +228,17 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
     if (owner.batch.bytes >= BATCH_BYTES) send(owner);
   };
 
+  // The first frames (copied) and their classes, until the sample is complete; then none.
+  let sample: { frame: Frame; klass: number }[] | undefined = [];
+  let sampleBytes = 0;
+  const endSample = (): void => {
+    if (sample === undefined) return;
+    const held = sample;
+    sample = undefined;
+    chooser.balance(held.length === 0 ? 0 : held.filter((f) => f.klass === SHARED).length / held.length);
+    for (const { frame, klass } of held) dispatch(frame, lanes[chooser.laneOf(klass)]!);
+  };
+
   const read = async (): Promise<number> => {
     run.analysis.beginFile?.(file);
     await run.source.read(
@@ -320,8 +246,15 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
         frame: (frame) => {
           start ??= { tsSec: frame.tsSec, tsNsec: frame.tsNsec };
           file.start = start;
-          through = frame.number;
-          dispatch(frame, lanes[chooser.lane(frame.data, frame.linkType)]!);
+          const klass = chooser.classify(frame.data, frame.linkType);
+          if (sample === undefined) {
+            dispatch(frame, lanes[chooser.laneOf(klass)]!);
+            return;
+          }
+          // The reader's bytes are valid during the call only.
+          sample.push({ frame: { ...frame, data: frame.data.slice() }, klass });
+          sampleBytes += frame.data.byteLength;
+          if (sample.length >= SAMPLE_FRAMES || sampleBytes >= SAMPLE_BYTES) endSample();
         },
         warning: (message) => {
           progress?.done();
@@ -341,22 +274,17 @@ export function runCaptureSplit<J>(run: SplitCapture<J>): Promise<number> {
     );
     progress?.done();
     if (failure !== undefined) throw failure;
+    endSample();
     for (const lane of lanes) {
       if (start !== undefined && lane.batch.count > 0) send(lane);
       lane.worker.postMessage({ kind: 'end' } satisfies LaneOrder);
     }
     await new Promise<void>((resolve) => {
       finished = resolve;
-      if (failure !== undefined || lanes.every((l) => l.finish !== undefined)) resolve();
+      if (failure !== undefined || lanes.every((l) => l.done)) resolve();
     });
     if (failure !== undefined) throw failure;
-    replay();
-    // After the last frame, as the runner settles after it (a lane's reports may have stopped short of it).
-    if (through > 0) settle(Math.min(through + 1, oldestHold()), secondsThrough(through));
-    // The end of the capture, as the runner ends it: the events the engine's finish completed, then everything held.
-    for (const lane of lanes) for (const event of lane.finish ?? []) reorder.push(event);
-    reorder.releaseLate();
-    reorder.flush();
+    const errors = merge.finish(through);
     run.analysis.endFile?.(file);
     return errors;
   };
