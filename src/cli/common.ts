@@ -319,7 +319,7 @@ export function withCaptureOptions<T>(y: Argv<T>) {
     .positional('captures', { type: 'string', array: true, describe: 'capture files (pcap, pcapng, snoop, NetMon; gzip ok), or - for stdin' })
     .option('read-file', { alias: 'r', type: 'string', requiresArg: true, describe: 'Read this capture (repeat for several), as tshark -r' })
     .option('n', { type: 'boolean', describe: 'Disable name resolution, as tshark -n (msgscope never resolves names)' })
-    .option('jobs', { type: 'number', default: defaultJobs(), defaultDescription: 'cores / 1.3, at least 1', requiresArg: true, describe: 'Worker threads: read, timeline and audit read several captures at once, one per worker, output in file order; one capture of timeline or audit is split by flow across them, with the same output (docs/performance.md)' });
+    .option('jobs', { type: 'number', default: defaultJobs(), defaultDescription: 'cores / 1.3, at least 1', requiresArg: true, describe: 'Worker threads: read, timeline and audit read several captures at once, one per worker, output in file order; one capture is split by flow across them, with the same output (read: its summary lines, without -c or a filter on stream numbers or relative times; docs/performance.md)' });
 }
 
 /**
