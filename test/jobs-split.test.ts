@@ -1,7 +1,7 @@
 // --jobs N on one capture of read, timeline or audit: the capture is split by flow across lanes
 // and the output is byte for byte what one engine gives — on spam-shaped traffic made by the repo's
 // generator and on the captures whose events depend on state across the capture: late events
-// (msnms.pcap), tcp.stream numbers in findings, named pipes' ids, MSNP, NetBIOS. Batches of a
+// (msnms.pcap), tcp.stream numbers in findings, named pipes, MSNP, NetBIOS. Batches of a
 // few kilobytes (MSGSCOPE_SPLIT_BATCH) make the lanes' reports interleave as on a large capture.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

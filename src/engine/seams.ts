@@ -88,8 +88,6 @@ export interface PipeRoute {
   readonly transport: string;
   /** Pipe name in lower case without the `\pipe\` prefix, e.g. `msgsvc`, `lsarpc`. */
   readonly pipe: string;
-  /** Unique per open of the pipe (conversation + file id), for keying state. */
-  readonly id: string;
 }
 
 export interface PipeStream {

@@ -2,7 +2,7 @@
 // Decodes each message, adds its layer, pairs requests with responses (by MID and PID), and
 // drives the messenger tracker and the named pipes (whose byte streams go to the consumers
 // registered through the pipe seam, e.g. DCE/RPC on \PIPE\msgsvc).
-import { tcpStreamNumber, type EngineContext, type Route } from '../../engine/context.js';
+import { type EngineContext, type Route } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
 import { SMB_FINDINGS } from './findings.js';
 import { FragmentTable, OffsetParts, type FragmentEntry } from '../../net/fragment-table.js';
@@ -428,7 +428,7 @@ export class Smb1Session implements SessionPayloadHandler {
       const consumer = this.consumers.find((c) => c.accepts(pipe.name, dir === 0 ? data : undefined));
       const conv = this.sroute.conv;
       pipe.stream = consumer === undefined ? null : consumer.open({
-        client: conv.endpoint[0], server: conv.endpoint[1], transport: `${this.route.transport}/pipe`, pipe: pipe.name, id: `${tcpStreamNumber(this.ctx, conv.index)}:${pipe.fid}`,
+        client: conv.endpoint[0], server: conv.endpoint[1], transport: `${this.route.transport}/pipe`, pipe: pipe.name,
       }, this.ctx);
     }
     pipe.stream?.data(dir, data, at.frames, at.tsSec, at.tsNsec);

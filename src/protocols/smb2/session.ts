@@ -2,7 +2,7 @@
 // interim responses kept waiting for the final one, MS-SMB2 3.3.4.2), tree ids mapped to share
 // paths, and named pipes opened on IPC$ followed by FileId so that WRITE/READ data and
 // FSCTL_PIPE_TRANSCEIVE buffers reach the pipe's consumer (DCE/RPC) as two byte streams.
-import { tcpStreamNumber, type EngineContext } from '../../engine/context.js';
+import { type EngineContext } from '../../engine/context.js';
 import type { PipeConsumerFactory, PipeStream, SessionMessage, SessionPayloadHandler, SessionRoute } from '../../engine/seams.js';
 import { SMB2_FINDINGS } from './findings.js';
 import { bodyTree, headerTree, transformTree } from './fields.js';
@@ -224,7 +224,7 @@ export class Smb2Session implements SessionPayloadHandler {
       const consumer = this.consumers.find((c) => c.accepts(pipe.name, dir === 0 ? data : undefined));
       const conv = this.route.conv;
       pipe.stream = consumer === undefined ? null : consumer.open({
-        client: conv.endpoint[0], server: conv.endpoint[1], transport: `${this.transport}/pipe`, pipe: pipe.name, id: `${tcpStreamNumber(this.ctx, conv.index)}:${pipe.fileId ?? 'pending'}`,
+        client: conv.endpoint[0], server: conv.endpoint[1], transport: `${this.transport}/pipe`, pipe: pipe.name,
       }, this.ctx);
     }
     pipe.stream?.data(dir, data, msg.frames, msg.tsSec, msg.tsNsec);

@@ -3,7 +3,7 @@
 // its lane index plus, for every other lane, how many conversations that lane first saw before
 // frame f. Each lane logs the first frames of its conversations in shared memory, with how far
 // it has read (its progress). The number is worked out only when an event's text needs it (a
-// TCP finding, a named pipe's id): then the lane waits until every other lane has read past f,
+// TCP finding): then the lane waits until every other lane has read past f,
 // and counts the entries below f in its log (a binary search). Nothing is computed per frame.
 //
 // The logs are rings of LOG_CAPACITY entries: a conversation first seen more than that many
