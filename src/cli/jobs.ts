@@ -12,7 +12,6 @@ import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
 import { runCaptureSplit, type SplitCapture } from '../runner/parallel/split.js';
 import { EventMerge } from '../runner/parallel/merge-events.js';
 import { RowMerge } from '../runner/parallel/merge-rows.js';
-import { SHARED_COST_EVENTS, SHARED_COST_READ } from '../runner/parallel/lanes.js';
 import type { EventPart, RowPart } from '../runner/parallel/protocol.js';
 import { PacketTextSink } from '../output/sinks/packet-text.js';
 import { SummaryRowSink, rowHex, rowSeverity, rowSummary } from '../output/sinks/summary-rows.js';
@@ -179,7 +178,6 @@ async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analys
       warn: (message) => warn(job.args, message),
       // read's lines on a terminal show progress themselves.
       progress: wantProgress(job.args.quiet) && (job.command !== 'read' || process.stdout.isTTY !== true),
-      sharedCost: lines !== undefined ? SHARED_COST_READ : SHARED_COST_EVENTS,
     };
     if (lines !== undefined) {
       const scratch = { number: 0, tsSec: 0, tsNsec: 0, len: 0, src: '', dst: '', protocol: '', info: '' };

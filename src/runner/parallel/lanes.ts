@@ -30,19 +30,12 @@ const MAX_FRAGMENTED = 65536;
 const PAIR_TCP_PORTS = new Set([139, 445]);
 const SHARED_UDP_PORTS = new Set([137, 138]);
 /**
- * The work of a shared frame against a pair frame's, for `balance`, when the command takes
- * events (timeline, audit). Measured on the 250k spam bench capture (stop 21), its shared and
- * pair frames written to two captures and each read by `timeline` alone: 36 µs of CPU per shared
- * frame (MSNP sessions, LAN noise: web and other TCP, NetBIOS) against 17 µs per pair frame
- * (the SMB and DCE/RPC exchanges of spam).
+ * The work of a shared frame against a pair frame's, for `balance`. Measured on the 250k spam
+ * bench capture (stop 21), its shared and pair frames written to two captures and each read by
+ * `timeline` alone: 36 µs of CPU per shared frame (MSNP sessions, LAN noise: web and other TCP,
+ * NetBIOS) against 17 µs per pair frame (the SMB and DCE/RPC exchanges of spam).
  */
-export const SHARED_COST_EVENTS = 2;
-/**
- * The same for `read`, which builds no events: the pair frames' SMB and MS-MSRP messages cost
- * less, MSNP's parsing does not. Measured on the same capture (stop 22) from the CPU time of
- * each lane's thread with `read --jobs 2`: 5.4 µs per shared frame against 1.6 µs per pair frame.
- */
-export const SHARED_COST_READ = 3.4;
+const SHARED_COST = 2;
 
 const TCP = 6;
 const UDP = 17;
@@ -57,8 +50,7 @@ export class LaneChooser {
   /** The share of the pairs' hash space that goes to lane 0 (the rest is split evenly). */
   private zeroShare: number;
 
-  /** `sharedCost`: the work of a shared frame in pair frames (SHARED_COST_EVENTS, SHARED_COST_READ). */
-  constructor(readonly lanes: number, private readonly sharedCost = SHARED_COST_EVENTS) {
+  constructor(readonly lanes: number) {
     this.zeroShare = 1 / lanes;
   }
 
@@ -68,9 +60,8 @@ export class LaneChooser {
    * must keep its lane.
    */
   balance(sharedShare: number): void {
-    // In work rather than frames: a shared frame costs about `sharedCost` pair frames.
-    const cost = this.sharedCost;
-    const work = (cost * sharedShare) / (cost * sharedShare + 1 - sharedShare);
+    // In work rather than frames: a shared frame costs about SHARED_COST pair frames.
+    const work = (SHARED_COST * sharedShare) / (SHARED_COST * sharedShare + 1 - sharedShare);
     const fair = 1 / this.lanes;
     this.zeroShare = work >= fair ? 0 : (fair - work) / (1 - work);
   }

@@ -48,8 +48,6 @@ export interface SplitCapture<J> {
   readonly warn: (message: string) => void;
   /** Show a progress bar (the caller checked the terminal and --quiet). */
   readonly progress: boolean;
-  /** The work of a shared frame in pair frames, for the balance of lane 0 (LaneChooser). */
-  readonly sharedCost?: number;
 }
 
 /**
@@ -140,7 +138,7 @@ interface Lane {
  * the merge of what they send back. Returns the error findings the merge counted.
  */
 export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: FileInfo) => LaneMerge<P>): Promise<number> {
-  const chooser = new LaneChooser(run.lanes, run.sharedCost);
+  const chooser = new LaneChooser(run.lanes);
   const lanes: Lane[] = [];
   const file: { -readonly [K in keyof FileInfo]: FileInfo[K] } = { path: run.source.path, label: run.source.label, index: 0, multi: false, size: run.source.size, start: undefined };
   const merge = makeMerge(file);
