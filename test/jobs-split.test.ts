@@ -14,7 +14,8 @@ import { cli, exists, FIXTURES, publicCapture, ROOT, SAMPLES } from './helpers.j
 import { parseBytes } from './capture-builders.js';
 import { writePcap } from './nbt-builder.js';
 
-const SMALL_BATCHES = { MSGSCOPE_SPLIT_BATCH: '3000' };
+// Small batches, and a sample of 2,000 frames: most frames are dispatched as they are read.
+const SMALL_BATCHES = { MSGSCOPE_SPLIT_BATCH: '3000', MSGSCOPE_SPLIT_SAMPLE: '2000' };
 let dir = '';
 let spam = '';
 

@@ -6,13 +6,13 @@
 // lane's events with those (split.ts). For `read`, it sends the summary rows of its frames,
 // which the main thread writes in frame order.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Frame } from '../../capture/frame.js';
 import type { TcpStreamNumbers } from '../../engine/context.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { Timestamp } from '../analysis.js';
 import type { Runner } from '../runner.js';
 import type { FrameSource } from '../sources.js';
-import { FRAME_HEADER, TICK, type BatchComments, type EventPart, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
+import { unpackFrames } from './batch.js';
+import type { EventPart, LaneOrder, LaneReport, LaneSetup } from './protocol.js';
 import { LaneStreamNumbers } from './stream-numbers.js';
 
 /** What a lane's work is built with. */
@@ -85,43 +85,6 @@ export class EventLaneWork implements LaneWork<EventPart> {
     this.emitted = [];
     this.held = [];
     return part;
-  }
-}
-
-/** What a batch holds: frames (their bytes are views into the batch, valid during the call) and ticks. */
-interface BatchVisitor {
-  frame(frame: Frame): void;
-  tick(number: number, tsSec: number): void;
-}
-
-/** Hands every record of a batch to `visit`, in order. */
-function unpackFrames(data: ArrayBuffer, count: number, comments: BatchComments | undefined, visit: BatchVisitor): void {
-  const view = new DataView(data);
-  const bytes = new Uint8Array(data);
-  const notes = comments === undefined ? undefined : new Map(comments);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const number = view.getFloat64(at, true);
-    const tsSec = view.getFloat64(at + 8, true);
-    const caplen = view.getUint32(at + 20, true);
-    if (caplen === TICK) {
-      visit.tick(number, tsSec);
-      at += FRAME_HEADER;
-    } else {
-      const frame: Frame = {
-        number,
-        tsSec,
-        tsNsec: view.getUint32(at + 16, true),
-        caplen,
-        len: view.getUint32(at + 24, true),
-        linkType: view.getUint32(at + 28, true),
-        interfaceId: view.getUint32(at + 32, true),
-        data: bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + caplen),
-        comments: notes?.get(i),
-      };
-      visit.frame(frame);
-      at += FRAME_HEADER + caplen;
-    }
   }
 }
 
