@@ -234,7 +234,7 @@ export class StatsCollector {
   /** The command rows by index. */
   private readonly commandRows: CmdAcc[] = [];
   /** Requests waiting for their answer (their command row's index), by frame (request_in links) or call key; cleared per file. */
-  private readonly pendingCalls = new PendingCalls();
+  private readonly pendingCalls: PendingCalls;
   /** Whether pending requests went because their table was full (in any file). */
   private pendingFull = false;
   private file = 0;
@@ -244,6 +244,11 @@ export class StatsCollector {
   private readonly byRecipient = new Table<CountRow>();
   private readonly byStatus = new Table<CountRow>();
   private readonly expert = new Table<ExpertRow>();
+
+  /** `bounds`: the pending requests' (smaller in tests; pending-calls.ts has the defaults). */
+  constructor(bounds: { readonly pendingFrames?: number; readonly pendingCalls?: number } = {}) {
+    this.pendingCalls = new PendingCalls(bounds.pendingFrames, bounds.pendingCalls);
+  }
 
   /** The next packets come from another capture file (frame numbers start again). */
   nextFile(): void {
