@@ -1,7 +1,8 @@
 // stats' conversation tables (src/analysis/conversations.ts) count as the plain version they
 // replace: one object per row found by the text of its ends. Property test over frames made of
-// IPv4/IPv6 and TCP/UDP layers — hosts talking to themselves, equal ports, tunnels, quoted
-// headers, layers without addresses — with small bounds, so the tables fill up too.
+// IPv4 (addresses as text, or as numbers too), IPv6 and TCP/UDP layers — hosts talking to
+// themselves, equal ports, tunnels, quoted headers, layers without addresses — with small
+// bounds, so the tables fill up too; and a large one, so the typed-array tables grow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -90,7 +91,7 @@ class Reference {
 
 const layer = (name: string, fields: Partial<Layer>): Layer => ({ name, bytes: new Uint8Array(0), offset: 0, length: 0, tree: () => [], ...fields });
 
-const v4 = fc.constantFrom('10.0.0.1', '10.0.0.2', '192.168.1.9', '2.2.2.2');
+const v4 = fc.constantFrom('10.0.0.1', '10.0.0.2', '192.168.1.9', '2.2.2.2', '255.255.255.255', '0.0.0.0');
 const v6 = fc.constantFrom('fe80::1', '2001:db8::2', '::1');
 const port = fc.constantFrom(0, 53, 135, 139, 1026, 1863, 65535);
 const ipLayer = fc.oneof(
@@ -106,9 +107,13 @@ const frame = fc.record({
   len: fc.integer({ min: 20, max: 1500 }),
 });
 
+/** An IPv4 address's text as the number an IPv4 layer gives beside it. */
+const v4Number = (text: string): number => text.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+
 test('Conversations counts as the tables of rows by text (property)', () => {
   fc.assert(
-    fc.property(fc.array(frame, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), (frames, maxRows) => {
+    // `numbers`: IPv4 layers give their addresses as numbers too (as the engine's do), or as text only.
+    fc.property(fc.array(frame, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), fc.boolean(), (frames, maxRows, numbers) => {
       const fast = new Conversations(maxRows);
       const reference = new Reference(maxRows);
       let t = 0;
@@ -116,7 +121,10 @@ test('Conversations counts as the tables of rows by text (property)', () => {
         t += f.dt / 4;
         const layers = f.layers.map((l) =>
           'src' in l
-            ? layer(l.name, { srcAddress: l.src, dstAddress: l.dst, quoted: l.quoted })
+            ? layer(l.name, {
+              srcAddress: l.src, dstAddress: l.dst, quoted: l.quoted,
+              ...(numbers && l.name === 'ip' && l.src !== '' ? { srcAddress4: v4Number(l.src), dstAddress4: v4Number(l.dst) } : {}),
+            })
             : layer(l.name, { srcPort: l.sp, dstPort: l.dp, quoted: l.quoted }));
         fast.packet(layers, t, f.len);
         reference.packet(layers, t, f.len);
@@ -126,5 +134,37 @@ test('Conversations counts as the tables of rows by text (property)', () => {
       assert.deepEqual(fast.truncated(), (['tcp', 'udp', 'ip', 'ipv6'] as const).filter((k) => reference.full.has(k)));
     }),
     { numRuns: 3000 },
+  );
+});
+
+test('Conversations: thousands of rows (the typed-array tables grow, rehash and fill) count as the tables by text', () => {
+  const text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 31 }), fc.integer({ min: 1500, max: 5000 }), (seed, maxRows) => {
+      const fast = new Conversations(maxRows);
+      const reference = new Reference(maxRows);
+      // A small linear congruential generator: a few hundred hosts each side, hosts talking to themselves, repeats.
+      let state = seed;
+      const next = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return (state >>> 8) % n;
+      };
+      for (let i = 0; i < 6000; i++) {
+        const src = (0xc0a80000 + next(300)) >>> 0;
+        const dst = next(10) === 0 ? src : (0x0a000000 + next(300)) >>> 0;
+        const [a, b] = next(2) === 0 ? [src, dst] : [dst, src];
+        const layers = [
+          layer('ip', { srcAddress: text(a), dstAddress: text(b), srcAddress4: a, dstAddress4: b }),
+          layer(next(2) === 0 ? 'tcp' : 'udp', { srcPort: 1024 + next(40), dstPort: next(3) === 0 ? 135 : 1024 + next(40) }),
+        ];
+        const len = 60 + next(1400);
+        fast.packet(layers, i / 100, len);
+        reference.packet(layers, i / 100, len);
+      }
+      for (const kind of ['tcp', 'udp', 'ip'] as const) assert.deepEqual(fast.rows(kind), reference.rows(kind), kind);
+      assert.deepEqual(fast.endpoints('ip'), reference.endpoints('ip'));
+      assert.deepEqual(fast.truncated(), (['tcp', 'udp', 'ip', 'ipv6'] as const).filter((k) => reference.full.has(k)));
+    }),
+    { numRuns: 6 },
   );
 });

@@ -18,9 +18,8 @@ import { statsReport, type StatsTable } from './stats-report.js';
 import { PendingCalls } from './pending-calls.js';
 import { Conversations, type ConvKind, type SortedRows } from './conversations.js';
 
-/** Bounds: tables stop growing here (the report says so) so memory stays bounded. */
+/** Bounds: tables stop growing here (the report says so) so memory stays bounded (pending requests: pending-calls.ts). */
 const MAX_ROWS = 200_000;
-const MAX_PENDING_TIMES = 1_000_000;
 
 export interface PhsNode {
   protocol: string;
@@ -131,6 +130,8 @@ const REQUEST_PDU = new Set([0]);
 const ANSWER_PDU = new Set([2, 3]);
 
 interface CmdAcc {
+  /** Its place in `StatsCollector.commandRows` (what a pending request names). */
+  readonly index: number;
   protocol: string;
   command: string;
   /** The interface (DCE/RPC) and the command alone, for -z dcerpc,srt. */
@@ -230,8 +231,12 @@ export class StatsCollector {
   /** Per protocol with a command field: what to read and where its values go (one array, reused). */
   private readonly commandInfo = new Map([...commandProtocols()].map(([name, info]) => [name, new WantedValues(info)]));
   private readonly commands = new Table<CmdAcc>();
-  /** Requests waiting for their answer, by frame (request_in links) or call key; cleared per file. */
-  private readonly pendingCalls = new PendingCalls<CmdAcc>();
+  /** The command rows by index. */
+  private readonly commandRows: CmdAcc[] = [];
+  /** Requests waiting for their answer (their command row's index), by frame (request_in links) or call key; cleared per file. */
+  private readonly pendingCalls: PendingCalls;
+  /** Whether pending requests went because their table was full (in any file). */
+  private pendingFull = false;
   private file = 0;
   private messages = 0;
   private readonly byProtocol = new Table<CountRow>();
@@ -240,9 +245,15 @@ export class StatsCollector {
   private readonly byStatus = new Table<CountRow>();
   private readonly expert = new Table<ExpertRow>();
 
+  /** `bounds`: the pending requests' (smaller in tests; pending-calls.ts has the defaults). */
+  constructor(bounds: { readonly pendingFrames?: number; readonly pendingCalls?: number } = {}) {
+    this.pendingCalls = new PendingCalls(bounds.pendingFrames, bounds.pendingCalls);
+  }
+
   /** The next packets come from another capture file (frame numbers start again). */
   nextFile(): void {
     this.file++;
+    this.pendingFull ||= this.pendingCalls.full;
     this.pendingCalls.clear();
   }
 
@@ -282,6 +293,7 @@ export class StatsCollector {
   }
 
   private commandStats(packet: Packet, t: number): void {
+    this.pendingCalls.expire(t);
     for (const layer of packet.layers) {
       const found = this.commandInfo.get(layer.name);
       if (found === undefined || layer.quoted === true) continue;
@@ -299,7 +311,8 @@ export class StatsCollector {
       const answer = typeof pdu === 'number' ? ANSWER_PDU.has(pdu) : requestFrame !== undefined;
       if (answer) {
         // The request's row (the answer often does not repeat the command, e.g. DCE/RPC's opnum) and time.
-        const pending = requestFrame !== undefined ? this.pendingCalls.getFrame(layer.name, requestFrame) : callKey !== undefined ? this.pendingCalls.getCall(callKey) : undefined;
+        const pendingIndex = requestFrame !== undefined ? this.pendingCalls.getFrame(layer.name, requestFrame) : callKey !== undefined ? this.pendingCalls.getCall(callKey) : -1;
+        const pending = pendingIndex >= 0 ? this.commandRows[pendingIndex] : undefined;
         const requestTime = this.pendingCalls.foundTime;
         const row = pending ?? this.commandRow(layer.name, info, found);
         if (row === undefined) continue;
@@ -318,12 +331,11 @@ export class StatsCollector {
       if (row === undefined) continue;
       row.requests++;
       if (info.link.length > 0 || callKey !== undefined) {
-        if (this.pendingCalls.size >= MAX_PENDING_TIMES) this.pendingCalls.deleteOldest();
         // Several PDUs of one frame: the first request is the one an answer's request_in names.
         if (callKey !== undefined) {
-          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, t, row);
+          if (!this.pendingCalls.hasCall(callKey)) this.pendingCalls.setCall(callKey, t, row.index);
         } else if (!this.pendingCalls.hasFrame(layer.name, packet.frame.number)) {
-          this.pendingCalls.setFrame(layer.name, packet.frame.number, t, row);
+          this.pendingCalls.setFrame(layer.name, packet.frame.number, t, row.index);
         }
       }
     }
@@ -339,7 +351,11 @@ export class StatsCollector {
     const iface = found.get(info.iface);
     const group = typeof iface === 'string' && iface !== '' ? iface : undefined;
     const label = group !== undefined ? `${group} ${code}` : code;
-    return this.commands.get(`${protocol}\u0000${label}`, () => ({ protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity }));
+    return this.commands.get(`${protocol}\u0000${label}`, () => {
+      const row = { index: this.commandRows.length, protocol, command: label, group, code, requests: 0, responses: 0, matched: 0, sum: 0, min: Infinity, max: -Infinity };
+      this.commandRows.push(row);
+      return row;
+    });
   }
 
   event(event: TimelineEvent): void {
@@ -362,6 +378,7 @@ export class StatsCollector {
     const conv = this.conv;
     for (const name of conv.truncated()) truncated.push(`conversations.${name}`);
     if (this.commands.full) truncated.push('commands');
+    if (this.pendingFull || this.pendingCalls.full) truncated.push('commands.pendingRequests');
     if (this.expert.full) truncated.push('expert');
     for (const [name, table] of [['bySender', this.bySender], ['byRecipient', this.byRecipient], ['byProtocol', this.byProtocol], ['byStatus', this.byStatus]] as const) {
       if (table.full) truncated.push(`messages.${name}`);

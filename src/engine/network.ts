@@ -58,6 +58,14 @@ class Ipv4Layer implements Layer {
     return this.h.dst;
   }
 
+  get srcAddress4(): number {
+    return u32(this.bytes, this.offset + 12);
+  }
+
+  get dstAddress4(): number {
+    return u32(this.bytes, this.offset + 16);
+  }
+
   tree(): FieldNode[] {
     return ipv4Tree(this.bytes, this.offset, this.h);
   }

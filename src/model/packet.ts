@@ -22,6 +22,9 @@ export interface Layer {
   /** ip, ipv6: the addresses as the `src`/`dst` fields hold them (conversation tables read them without a tree). */
   readonly srcAddress?: string;
   readonly dstAddress?: string;
+  /** ip: the same addresses as numbers (unsigned 32-bit), for tables keyed without text. */
+  readonly srcAddress4?: number;
+  readonly dstAddress4?: number;
   /** tcp, udp: the ports, likewise. */
   readonly srcPort?: number;
   readonly dstPort?: number;

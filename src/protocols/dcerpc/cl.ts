@@ -84,6 +84,8 @@ const ASSEMBLY_TIMEOUT = 300;
  * (clients retransmit after a few); a minute leaves room for slow links.
  */
 const RESPONSE_TIMEOUT = 60;
+/** The same timeout, for `stats` (a request unanswered this long will not be matched). */
+export const CL_RESPONSE_TIMEOUT = RESPONSE_TIMEOUT;
 const TRANSPORT = 'udp/dcerpc';
 
 /** What a call being joined keeps besides its fragments: the first PDU's header, time and route, and the findings so far. */
