@@ -5,24 +5,16 @@
 import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
 import { Distinct, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
+import { HostHits, MAX_PORTS } from './host-hits.js';
 
 /** From names kept per sender (the count of all is still exact up to Distinct's bound). */
 const MAX_NAMES = 100;
-/** Ports listed per sender and per sweep. */
-const MAX_PORTS = 64;
 /** IPv4 destinations kept per sender for sweep detection (a /16). */
 export const MAX_SWEEP_HOSTS = 65_536;
 /** Default bound on senders tracked. */
 export const DEFAULT_MAX_SENDERS = 100_000;
 /** A sweep is a run of at least this many consecutive addresses (the fixtures' sweep rule). */
 export const DEFAULT_MIN_SWEEP = 5;
-
-interface HostHits {
-  messages: number;
-  ports: number[];
-  first: number;
-  last: number;
-}
 
 export interface SweepJson {
   first: string;
@@ -46,7 +38,7 @@ export class SenderState {
   readonly protocols = new Set<string>();
   readonly outcomes = new Outcomes();
   /** IPv4 destination (as a number) → what was sent there, for sweeps; bounded by MAX_SWEEP_HOSTS. */
-  readonly v4 = new Map<number, HostHits>();
+  readonly v4 = new HostHits(MAX_SWEEP_HOSTS);
   v4Full = false;
 
   constructor(readonly src: string) {}
@@ -66,24 +58,12 @@ export class SenderState {
     this.outcomes.add(event.status, event.error);
     const v4 = ipv4Number(host);
     if (v4 === undefined) return;
-    let hits = this.v4.get(v4);
-    if (hits === undefined) {
-      if (this.v4.size >= MAX_SWEEP_HOSTS) {
-        this.v4Full = true;
-        return;
-      }
-      hits = { messages: 0, ports: [], first: time, last: time };
-      this.v4.set(v4, hits);
-    }
-    hits.messages++;
-    if (port !== undefined && hits.ports.length < MAX_PORTS && !hits.ports.includes(port)) hits.ports.push(port);
-    if (time < hits.first) hits.first = time;
-    if (time > hits.last) hits.last = time;
+    if (!this.v4.hit(v4, time, port)) this.v4Full = true;
   }
 
   /** Maximal runs of consecutive IPv4 destinations, at least `minHosts` long. */
   sweeps(minHosts: number): SweepJson[] {
-    const addresses = [...this.v4.keys()].sort((a, b) => a - b);
+    const addresses = this.v4.sortedAddresses();
     const out: SweepJson[] = [];
     let start = 0;
     for (let i = 1; i <= addresses.length; i++) {
@@ -94,13 +74,13 @@ export class SenderState {
     return out;
   }
 
-  private sweep(run: readonly number[]): SweepJson {
+  private sweep(run: Uint32Array): SweepJson {
     const ports = new Set<number>();
     let messages = 0;
     let first = Infinity;
     let last = -Infinity;
     for (const a of run) {
-      const h = this.v4.get(a)!;
+      const h = this.v4.get(a);
       messages += h.messages;
       for (const p of h.ports) if (ports.size < MAX_PORTS) ports.add(p);
       first = Math.min(first, h.first);
