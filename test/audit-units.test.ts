@@ -7,7 +7,7 @@ import { mask, messageNames, nameTokens, render, tokens } from '../src/analysis/
 import { shingles, signature, similarity, SIGNATURE_SIZE } from '../src/analysis/audit/minhash.js';
 import { mergePieces, templateText, TemplateStore } from '../src/analysis/audit/grouping.js';
 import { Distinct, EXACT_DISTINCT, hostOf, Outcomes, portOf } from '../src/analysis/audit/tally.js';
-import { ipv4Number, SenderState } from '../src/analysis/audit/senders.js';
+import { ipv4Number, Senders, SenderState } from '../src/analysis/audit/senders.js';
 import { ipv4Text } from '../src/net/addr.js';
 import { Indicators, urlHost } from '../src/analysis/audit/indicators.js';
 import { AlertMonitor } from '../src/analysis/audit/alerts.js';
@@ -167,6 +167,18 @@ test('sweeps: maximal runs of consecutive destination addresses, with ports and 
   assert.deepEqual(s.sweeps(3).map((w) => [w.first, w.last]), [['198.51.100.1', '198.51.100.10'], ['198.51.100.20', '198.51.100.22']]);
   assert.equal(s.hosts.count, 14);
   assert.deepEqual(s.ports, [1026, 1027]);
+});
+
+test('sweeps: the IPv4 destinations kept across all senders are bounded; what is left out is counted', () => {
+  const senders = new Senders(100, 10);
+  for (const src of ['203.0.113.1', '203.0.113.2']) for (let i = 1; i <= 8; i++) senders.add(message(`${src}:4000`, `198.51.100.${i}:1026`, ['A']), i * 1e6);
+  // The first sender keeps its 8 hosts, the second only the 2 left in the budget; its 6 other messages are counted.
+  assert.equal(senders.sweepHosts.used, 10);
+  assert.equal(senders.sweepHosts.refused, 6);
+  assert.equal(senders.bySrc.get('203.0.113.1')!.sweeps(5)[0]!.hosts, 8);
+  assert.deepEqual(senders.bySrc.get('203.0.113.2')!.sweeps(2).map((w) => w.hosts), [2]);
+  // The senders' own tallies still count every message.
+  assert.equal(senders.bySrc.get('203.0.113.2')!.hosts.count, 8);
 });
 
 test('sweeps (property): every sweep is a run of consecutive addresses of at least the minimum, and runs are maximal', () => {

@@ -249,6 +249,7 @@ export class AuditAnalysis implements Analysis {
         templates_forgotten: this.templates.evicted,
         messages_without_room: this.templates.overflow,
         senders_untracked_messages: this.senders.untracked,
+        sweep_messages_untracked: this.senders.sweepHosts.refused,
         indicators_untracked: this.indicators.untracked,
         members_per_campaign: limits.members,
         members_total: limits.totalMembers,

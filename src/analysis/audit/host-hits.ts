@@ -7,6 +7,19 @@
 export const MAX_PORTS = 64;
 const EMPTY = -1;
 
+/**
+ * Hosts kept for sweeps across every sender (each sender keeps at most its own bound too), and
+ * the messages whose host either bound refused: the audit's memory for sweeps is bounded by
+ * this, not by senders × hosts per sender.
+ */
+export class HostBudget {
+  used = 0;
+  /** Messages whose destination was not kept (a full table, or this budget spent). */
+  refused = 0;
+
+  constructor(readonly max: number) {}
+}
+
 export class HostHits {
   private capacity = 8;
   /** Open addressing: slot → row, EMPTY when free. */
@@ -20,14 +33,18 @@ export class HostHits {
   private readonly morePorts = new Map<number, number[]>();
   size = 0;
 
-  /** `max`: hosts kept; past it `hit` refuses new ones. */
-  constructor(private readonly max: number) {}
+  /** `max`: hosts kept; past it, or once `budget` is spent, `hit` refuses new ones. */
+  constructor(private readonly max: number, private readonly budget: HostBudget = new HostBudget(max)) {}
 
-  /** Counts a message to `address` at `time` (port if known); false when the host is new and the table full. */
+  /** Counts a message to `address` at `time` (port if known); false (counted in the budget) when the host is new and there is no room. */
   hit(address: number, time: number, port: number | undefined): boolean {
     let row = this.rowOf(address);
     if (row === EMPTY) {
-      if (this.size >= this.max) return false;
+      if (this.size >= this.max || this.budget.used >= this.budget.max) {
+        this.budget.refused++;
+        return false;
+      }
+      this.budget.used++;
       row = this.insert(address, time);
     }
     this.messageCounts[row]!++;

@@ -152,6 +152,8 @@ export interface AuditResult {
     templates_forgotten: number;
     messages_without_room: number;
     senders_untracked_messages: number;
+    /** Messages whose IPv4 destination was not kept for sweeps (a sender's 65,536 or the 2,097,152 of all senders). */
+    sweep_messages_untracked: number;
     indicators_untracked: number;
     members_per_campaign: number;
     members_total: number;

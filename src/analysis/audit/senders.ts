@@ -5,7 +5,7 @@
 import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
 import { Distinct, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
-import { HostHits, MAX_PORTS } from './host-hits.js';
+import { HostBudget, HostHits, MAX_PORTS } from './host-hits.js';
 
 /** From names kept per sender (the count of all is still exact up to Distinct's bound). */
 const MAX_NAMES = 100;
@@ -13,6 +13,8 @@ const MAX_NAMES = 100;
 export const MAX_SWEEP_HOSTS = 65_536;
 /** Default bound on senders tracked. */
 export const DEFAULT_MAX_SENDERS = 100_000;
+/** IPv4 destinations kept for sweeps across all senders (about 40 bytes each: ~80 MB). */
+export const DEFAULT_MAX_SWEEP_HOSTS_TOTAL = 2_097_152;
 /** A sweep is a run of at least this many consecutive addresses (the fixtures' sweep rule). */
 export const DEFAULT_MIN_SWEEP = 5;
 
@@ -37,11 +39,13 @@ export class SenderState {
   readonly ports: number[] = [];
   readonly protocols = new Set<string>();
   readonly outcomes = new Outcomes();
-  /** IPv4 destination (as a number) → what was sent there, for sweeps; bounded by MAX_SWEEP_HOSTS. */
-  readonly v4 = new HostHits(MAX_SWEEP_HOSTS);
-  v4Full = false;
+  /** IPv4 destination (as a number) → what was sent there, for sweeps; bounded by MAX_SWEEP_HOSTS and the senders' budget. */
+  readonly v4: HostHits;
 
-  constructor(readonly src: string) {}
+  /** `sweepBudget`: shared by every sender (Senders); a sender alone has only its own bound. */
+  constructor(readonly src: string, sweepBudget = new HostBudget(MAX_SWEEP_HOSTS)) {
+    this.v4 = new HostHits(MAX_SWEEP_HOSTS, sweepBudget);
+  }
 
   add(event: MessageEvent, time: number): void {
     this.messages++;
@@ -58,7 +62,7 @@ export class SenderState {
     this.outcomes.add(event.status, event.error);
     const v4 = ipv4Number(host);
     if (v4 === undefined) return;
-    if (!this.v4.hit(v4, time, port)) this.v4Full = true;
+    this.v4.hit(v4, time, port);
   }
 
   /** Maximal runs of consecutive IPv4 destinations, at least `minHosts` long. */
@@ -95,8 +99,12 @@ export class Senders {
   readonly bySrc = new Map<string, SenderState>();
   /** Messages from sources past the bound. */
   untracked = 0;
+  /** The IPv4 destinations every sender keeps for sweeps, and the messages left out of them. */
+  readonly sweepHosts: HostBudget;
 
-  constructor(private readonly max = DEFAULT_MAX_SENDERS) {}
+  constructor(private readonly max = DEFAULT_MAX_SENDERS, maxSweepHosts = DEFAULT_MAX_SWEEP_HOSTS_TOTAL) {
+    this.sweepHosts = new HostBudget(maxSweepHosts);
+  }
 
   add(event: MessageEvent, time: number): SenderState | undefined {
     const src = hostOf(event.src);
@@ -106,7 +114,7 @@ export class Senders {
         this.untracked++;
         return undefined;
       }
-      s = new SenderState(src);
+      s = new SenderState(src, this.sweepHosts);
       this.bySrc.set(src, s);
     }
     s.add(event, time);
