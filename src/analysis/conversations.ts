@@ -15,6 +15,7 @@
 import type { ConversationRow, EndpointRow } from './stats.js';
 import type { Layer } from '../model/packet.js';
 import { ipv4Text } from '../net/addr.js';
+import { grown } from '../util/typed-arrays.js';
 
 /** Rows per table (the report says when a table is cut). */
 export const MAX_CONVERSATIONS = 200_000;
@@ -176,21 +177,11 @@ class ConvTable {
   /** Doubles the row arrays, up to the bound (no room past it is ever used). */
   private grow(): void {
     const size = Math.max(this.capacity + 1, Math.min(this.capacity * 2, this.maxRows));
-    const nums = new Float64Array(size * FIELDS);
-    nums.set(this.nums);
-    this.nums = nums;
-    const flags = new Uint8Array(size);
-    flags.set(this.flags);
-    this.flags = flags;
-    const keyHi = new Uint32Array(size);
-    keyHi.set(this.keyHi);
-    this.keyHi = keyHi;
-    const keyLo = new Uint32Array(size);
-    keyLo.set(this.keyLo);
-    this.keyLo = keyLo;
-    const keyX = new Uint32Array(size);
-    keyX.set(this.keyX);
-    this.keyX = keyX;
+    this.nums = grown(this.nums, new Float64Array(size * FIELDS));
+    this.flags = grown(this.flags, new Uint8Array(size));
+    this.keyHi = grown(this.keyHi, new Uint32Array(size));
+    this.keyLo = grown(this.keyLo, new Uint32Array(size));
+    this.keyX = grown(this.keyX, new Uint32Array(size));
     this.capacity = size;
   }
 }
