@@ -99,3 +99,26 @@ test('lanes: balance gives lane 0 only the share of the pairs that brings it to 
   assert.equal(spread[0], 0);
   for (const share of spread.slice(1)) assert.ok(Math.abs(share - 1 / 3) < 0.02, `${share}`);
 });
+
+test('lanes: each lane\'s share of the bounds follows its share of the work, none below half of 1/N, and at most 1.5 in all', () => {
+  const close = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) < 1e-9);
+  // Balanced: 1/N each, one engine's bounds in all.
+  const two = new LaneChooser(2);
+  two.balance(1 / 7);
+  assert.ok(close(two.shares(), [0.5, 0.5]), `${two.shares()}`);
+  // Shared work past 1/N (a quarter with four lanes): lane 0 carries it, the others the rest.
+  const four = new LaneChooser(4);
+  four.balance(1 / 3);
+  const w = (2 / 3) / (2 / 3 + 2 / 3);
+  assert.ok(close(four.shares(), [w, (1 - w) / 3, (1 - w) / 3, (1 - w) / 3]), `${four.shares()}`);
+  // Nothing but shared traffic in the sample: lane 0 gets all of them, the others the floor.
+  for (const lanes of [2, 3, 8]) {
+    const chooser = new LaneChooser(lanes);
+    chooser.balance(1);
+    const shares = chooser.shares();
+    assert.equal(shares[0], 1);
+    for (const share of shares.slice(1)) assert.equal(share, 1 / (2 * lanes));
+    assert.ok(shares.reduce((a, b) => a + b, 0) <= 1.5);
+  }
+  assert.deepEqual(new LaneChooser(1).shares(), [1]);
+});

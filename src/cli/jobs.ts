@@ -95,10 +95,13 @@ export async function workerRunner(job: WorkerJob, out: Output, onWarning: (mess
   return makeRunner([part], job.args, { ...options, progress: false, onWarning });
 }
 
-/** The engine's options for one of `lanes` lanes: each gets its share of the bounds, so memory stays what one engine's is. */
-function laneEngine(args: WorkerJob['args'], lanes: number): EngineOptions {
+/**
+ * The engine's options for a lane with `fraction` of the work: it gets that share of the
+ * bounds, so the lanes together hold what one engine would.
+ */
+function laneEngine(args: WorkerJob['args'], fraction: number): EngineOptions {
   const whole = engineOptions(args);
-  const share = (bound: number): number => Math.max(1, Math.ceil(bound / lanes));
+  const share = (bound: number): number => Math.max(1, Math.ceil(bound * fraction));
   return {
     ...whole,
     bufferedBytes: share(whole.bufferedBytes),
@@ -118,7 +121,7 @@ function laneEngine(args: WorkerJob['args'], lanes: number): EngineOptions {
  * one engine's would).
  */
 export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneWork<EventPart | RowPart>> {
-  const engine = laneEngine(job.args, lane.lanes);
+  const engine = laneEngine(job.args, lane.share);
   const common = { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams };
   if (job.command === 'read') {
     const rows = new SummaryRowSink(job.args.hex);

@@ -20,8 +20,8 @@ export interface LaneContext {
   readonly warn: (message: string) => void;
   /** The capture-wide tcp.stream numbers. */
   readonly tcpStreams: TcpStreamNumbers;
-  /** How many lanes share the capture (the engine's bounds are shared out among them). */
-  readonly lanes: number;
+  /** The lane's share of the engine's bounds: its expected share of the capture's work. */
+  readonly share: number;
 }
 
 /**
@@ -95,7 +95,7 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
   const send = (report: LaneReport<P>): void => port.postMessage(report);
   const warn = (message: string): void => send({ kind: 'warning', message });
   const streams = new LaneStreamNumbers(setup.streams, setup.lane, warn);
-  const work = await makeWork(setup.job, { warn, tcpStreams: streams, lanes: setup.streams.length });
+  const work = await makeWork(setup.job, { warn, tcpStreams: streams, share: setup.share });
   let start: Timestamp | undefined;
   const source: FrameSource = {
     path: `lane ${setup.lane}`,

@@ -49,6 +49,8 @@ export class LaneChooser {
   private readonly fragments = new FifoMap<string, number>();
   /** The share of the pairs' hash space that goes to lane 0 (the rest is split evenly). */
   private zeroShare: number;
+  /** The shared frames' share of the work, as the sample gave it (none before `balance`). */
+  private sharedWork = 0;
 
   constructor(readonly lanes: number) {
     this.zeroShare = 1 / lanes;
@@ -62,8 +64,23 @@ export class LaneChooser {
   balance(sharedShare: number): void {
     // In work rather than frames: a shared frame costs about SHARED_COST pair frames.
     const work = (SHARED_COST * sharedShare) / (SHARED_COST * sharedShare + 1 - sharedShare);
+    this.sharedWork = work;
     const fair = 1 / this.lanes;
     this.zeroShare = work >= fair ? 0 : (fair - work) / (1 - work);
+  }
+
+  /**
+   * Each lane's share of the engine's bounds, from its expected share of the work as `balance`
+   * left it: lane 0 the shared frames and its share of the pairs, the others the rest of the
+   * pairs evenly. None below half of 1/N, as the sample may not show traffic that comes later:
+   * the lanes together hold at most 1.5 times one engine's bounds (1 when the work is balanced).
+   */
+  shares(): number[] {
+    if (this.lanes === 1) return [1];
+    const work = this.sharedWork;
+    const zero = work + this.zeroShare * (1 - work);
+    const floor = 1 / (2 * this.lanes);
+    return [zero, ...Array.from({ length: this.lanes - 1 }, () => (1 - zero) / (this.lanes - 1))].map((x) => Math.max(floor, x));
   }
 
   /** The lane of a frame, 0 ≤ lane < lanes. */

@@ -57,6 +57,8 @@ export interface LaneSetup<J> {
   readonly lane: number;
   /** Every lane's log of tcp.stream first frames (stream-numbers.ts), in lane order. */
   readonly streams: readonly SharedArrayBuffer[];
+  /** The lane's expected share of the work (LaneChooser.shares): its share of the engine's bounds. */
+  readonly share: number;
 }
 
 /**

@@ -132,24 +132,31 @@ export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: Fi
     }
   };
 
-  const streams = Array.from({ length: run.lanes }, () => streamLog());
-  for (let i = 0; i < run.lanes; i++) {
-    const setup: LaneSetup<J> = { job: run.job, lane: i, streams };
-    const lane: Lane = { worker: new Worker(run.entry, { workerData: setup }), batch: new Batch(), ahead: 0, done: false };
-    lane.worker.on('message', (report: LaneReport<P>) => {
-      try {
-        onReport(i, lane, report);
-      } catch (err) {
-        // A merge that throws (the output failed, say) ends the run with its error.
-        fail(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    lane.worker.on('error', (err) => fail(err));
-    lane.worker.on('exit', (code) => {
-      if (!lane.done && code !== 0) fail(new Error(`worker stopped with exit status ${code}`));
-    });
-    lanes.push(lane);
-  }
+  /**
+   * The workers start once the sample has set the balance: each lane's engine gets the share of
+   * the bounds that matches its expected share of the work (lane 0, with the traffic whose state
+   * crosses pairs, may carry more than 1/N).
+   */
+  const startLanes = (shares: readonly number[]): void => {
+    const streams = Array.from({ length: run.lanes }, () => streamLog());
+    for (let i = 0; i < run.lanes; i++) {
+      const setup: LaneSetup<J> = { job: run.job, lane: i, streams, share: shares[i]! };
+      const lane: Lane = { worker: new Worker(run.entry, { workerData: setup }), batch: new Batch(), ahead: 0, done: false };
+      lane.worker.on('message', (report: LaneReport<P>) => {
+        try {
+          onReport(i, lane, report);
+        } catch (err) {
+          // A merge that throws (the output failed, say) ends the run with its error.
+          fail(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      lane.worker.on('error', (err) => fail(err));
+      lane.worker.on('exit', (code) => {
+        if (!lane.done && code !== 0) fail(new Error(`worker stopped with exit status ${code}`));
+      });
+      lanes.push(lane);
+    }
+  };
 
   const progress = run.progress && run.source.progress ? new Progress(run.source.label, run.source.size) : undefined;
 
@@ -181,6 +188,7 @@ export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: Fi
     const held = sample;
     sample = undefined;
     chooser.balance(classes.length === 0 ? 0 : shared / classes.length);
+    startLanes(chooser.shares());
     let i = 0;
     held.visit({ frame: (frame) => dispatch(frame, lanes[chooser.laneOf(classes[i++]!)]!), tick: () => {} });
     classes.length = 0;
