@@ -138,9 +138,7 @@ export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneW
       },
     };
   }
-  const work = new EventLaneWork();
-  work.runner = makeRunner([{ event: work.forward }], job.args, common);
-  return work;
+  return new EventLaneWork((forward) => makeRunner([{ event: forward }], job.args, common));
 }
 
 /**

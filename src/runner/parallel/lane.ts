@@ -50,21 +50,14 @@ export class EventLaneWork implements LaneWork<EventPart> {
   private emitted: number[] = [];
   private held: number[] = [];
   private lastHeld = Infinity;
-  private runner_: Runner | undefined;
+  readonly runner: Runner;
 
-  /** The analysis's event handler: the runner is built with it, then given here (`runner`). */
-  readonly forward = (event: TimelineEvent): void => {
-    this.events.push(event);
-    this.emitted.push(this.current);
-  };
-
-  get runner(): Runner {
-    if (this.runner_ === undefined) throw new Error('EventLaneWork: no runner yet');
-    return this.runner_;
-  }
-
-  set runner(runner: Runner) {
-    this.runner_ = runner;
+  /** `makeRunner`: the lane's runner, its analysis handing every event to `forward`. */
+  constructor(makeRunner: (forward: (event: TimelineEvent) => void) => Runner) {
+    this.runner = makeRunner((event) => {
+      this.events.push(event);
+      this.emitted.push(this.current);
+    });
   }
 
   before(number: number): void {
