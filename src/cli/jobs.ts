@@ -61,19 +61,13 @@ async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: A
 }
 
 /**
- * Fields whose value a lane of a capture split by flow does not know: stream numbers (each lane
- * numbers its own conversations) and times counted from frames other lanes read.
- */
-const CAPTURE_WIDE_FIELDS: ReadonlySet<string> = new Set(['tcp.stream', 'udp.stream', 'frame.time_relative', 'frame.time_delta']);
-
-/**
  * The text sink `read`'s lines can be split by flow with (see laneWork), or undefined: they
  * can when they are summary lines (their columns are made where the frame is dissected, and
  * laid out in order on the main thread) and the filter reads no capture-wide field.
  */
 function splittableLines(args: ReadArgs, sink: PacketSink | undefined, filter: PacketFilter | undefined): PacketTextSink | undefined {
   if (!(sink instanceof PacketTextSink) || args.verbose || args.count !== undefined) return undefined;
-  if (filter !== undefined && [...filter.names].some((name) => CAPTURE_WIDE_FIELDS.has(name.toLowerCase()))) return undefined;
+  if (filter?.readsCaptureWide === true) return undefined;
   return sink;
 }
 
@@ -129,8 +123,6 @@ export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneW
     let counted = 0;
     return {
       runner,
-      before: () => {},
-      after: () => {},
       take: () => {
         const errors = runner.errors - counted;
         counted = runner.errors;

@@ -326,19 +326,33 @@ class FilterClock {
   }
 }
 
+/** Fields numbered or timed across the capture: stream numbers, times since the first or the previous frame. */
+const CAPTURE_WIDE: ReadonlySet<string> = new Set(['tcp.stream', 'udp.stream', 'frame.time_relative', 'frame.time_delta']);
+
 /** A compiled display filter for `read` and `live`. One instance per output; `reset()` between files. */
 export class PacketFilter {
   private readonly predicate: Predicate<PacketItem>;
   private readonly clock = new FilterClock();
 
-  /** The fields (and protocols) the filter names. */
-  readonly names: ReadonlySet<string>;
+  /**
+   * Whether the filter reads a field whose value depends on frames other than the one read
+   * (CAPTURE_WIDE): a reader given only some of a capture's frames, as a lane of a capture split
+   * by flow is, cannot evaluate it.
+   */
+  readonly readsCaptureWide: boolean;
 
   /** Throws FilterError (with the column) when the text is not a valid filter. */
   constructor(readonly text: string) {
-    const names = new Set<string>();
-    this.predicate = compile(parseFilter(text), { ...packetSource, lookup: (name) => (names.add(name), packetSource.lookup(name)) });
-    this.names = names;
+    let wide = false;
+    this.predicate = compile(parseFilter(text), {
+      ...packetSource,
+      lookup: (name) => {
+        const ref = packetSource.lookup(name);
+        if (ref !== undefined && CAPTURE_WIDE.has(ref.name)) wide = true;
+        return ref;
+      },
+    });
+    this.readsCaptureWide = wide;
   }
 
   /** A new capture file: frame.time_relative counts from its first frame. */

@@ -31,9 +31,9 @@ export interface LaneContext {
 export interface LaneWork<P> {
   readonly runner: Runner;
   /** Record `number` (a frame or a tick) is about to be read; Infinity: the end of the capture. */
-  before(number: number): void;
+  before?(number: number): void;
   /** The record has been read. */
-  after(): void;
+  after?(): void;
   /** What was collected since the last take: after each batch, and once at the end of the capture. */
   take(): P;
 }
@@ -103,7 +103,7 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
         if (order.kind === 'end') {
           port.off('message', onOrder);
           streams.done();
-          work.before(Infinity);
+          work.before?.(Infinity);
           resolve();
           return;
         }
@@ -111,14 +111,14 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
         try {
           unpackFrames(order.data, order.count, order.comments, {
             frame: (frame) => {
-              work.before(frame.number);
+              work.before?.(frame.number);
               sink.frame(frame);
-              work.after();
+              work.after?.();
             },
             tick: (number, tsSec) => {
-              work.before(number);
+              work.before?.(number);
               sink.tick?.(number, tsSec);
-              work.after();
+              work.after?.();
             },
           });
         } catch (err) {
