@@ -20,6 +20,7 @@
 // A request that goes because a bound was reached sets `full` (the report names the table).
 import { FifoMap } from '../util/fifo-map.js';
 import { CL_RESPONSE_TIMEOUT } from '../protocols/dcerpc/cl.js';
+import { grown } from '../util/typed-arrays.js';
 
 /** Frame-linked requests kept (17 bytes each: 17 MB at the bound). */
 export const MAX_FRAME_REQUESTS = 1_000_000;
@@ -197,14 +198,11 @@ export class PendingCalls {
       this.values.copyWithin(0, this.head, this.tail);
     } else {
       const size = this.frames.length * 2;
-      const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, made: T): T => {
-        made.set(old.subarray(this.head, this.tail));
-        return made;
-      };
-      this.frames = grow(this.frames, new Uint32Array(size));
-      this.protos = grow(this.protos, new Uint8Array(size));
-      this.times = grow(this.times, new Float64Array(size));
-      this.values = grow(this.values, new Uint32Array(size));
+      const { head, tail } = this;
+      this.frames = grown(this.frames.subarray(head, tail), new Uint32Array(size));
+      this.protos = grown(this.protos.subarray(head, tail), new Uint8Array(size));
+      this.times = grown(this.times.subarray(head, tail), new Float64Array(size));
+      this.values = grown(this.values.subarray(head, tail), new Uint32Array(size));
     }
     this.head = 0;
     this.tail = live;
