@@ -45,6 +45,9 @@ const RUNS: readonly string[][] = [
   ['read'],
   // Colour (severity from the lanes), -t dd (the time since the previous line shown), the hex dump, a filter.
   ['read', '--color', '-x', '-t', 'dd', '-Y', 'smb || msnp || dcerpc || expert.severity == "warning"'],
+  // Detail trees and JSON: every TCP and UDP frame shows its capture-wide stream number.
+  ['read', '-V'],
+  ['read', '--format', 'json', '-V', '-x', '-Y', 'smb || udp || expert.severity == "warning"'],
   // Capture-wide fields: stream numbers, times since the first and the previous frame (read by one engine).
   ['read', '-Y', '(tcp.stream >= 2 && tcp.stream <= 60) || udp.stream == 5 || frame.time_delta > 0.5 || frame.time_relative < 0.001'],
 ];

@@ -58,7 +58,7 @@ test('RowMerge writes every selected frame once, in frame order, only once no la
     const reported = new Array<number>(lanes).fill(0);
     const done = new Array<boolean>(lanes).fill(false);
     const received = new Set<number>();
-    const merge = new RowMerge(lanes, (p, row) => {
+    const merge = new RowMerge<RowPart>(lanes, (p, row) => {
       const frame = p.numbers[row * ROW_NUMBERS]!;
       assert.equal(p.texts[row * p.textsPerRow + 3], `i${frame}`);
       assert.ok(received.has(frame));

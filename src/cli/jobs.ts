@@ -5,17 +5,20 @@ import { PacketListing } from '../analysis/listing.js';
 import { Timeline } from '../analysis/timeline.js';
 import { isStdin } from '../capture/open.js';
 import { EVENT_SINKS, PACKET_SINKS } from '../output/sinks/index.js';
-import type { Output } from '../output/writer.js';
 import type { Analysis } from '../runner/analysis.js';
 import { EventForwarder, EventRecordSink } from '../runner/parallel/events.js';
 import { runFilesInParallel, type ChunkSink } from '../runner/parallel/pool.js';
 import { runCaptureSplit, type SplitCapture } from '../runner/parallel/split.js';
 import { EventMerge } from '../runner/parallel/merge-events.js';
 import { RowMerge } from '../runner/parallel/merge-rows.js';
-import type { EventPart, RowPart } from '../runner/parallel/protocol.js';
+import { StreamCounts } from '../runner/parallel/stream-numbers.js';
+import type { EventPart, RowPart, TextPart } from '../runner/parallel/protocol.js';
 import { PacketTextSink } from '../output/sinks/packet-text.js';
-import { SummaryRowSink, rowHex, rowSeverity, rowSummary } from '../output/sinks/summary-rows.js';
-import type { PacketSink } from '../output/sinks/types.js';
+import { FrameTextRowSink, SummaryRowSink, rowHex, rowSeverity, rowSummary, rowBytes } from '../output/sinks/summary-rows.js';
+import { PacketJsonSink } from '../output/sinks/packet-json.js';
+import type { FrameTextSink, PacketSink } from '../output/sinks/types.js';
+import { Output } from '../output/writer.js';
+import { Writable } from 'node:stream';
 import type { PacketFilter } from '../filter/index.js';
 import { fileSource } from '../runner/sources.js';
 import { wantProgress } from '../output/progress.js';
@@ -61,15 +64,26 @@ async function listingParts(job: ListingJob, out: Output): Promise<{ analysis: A
 }
 
 /**
- * The text sink `read`'s lines can be split by flow with (see laneWork), or undefined: they
- * can when they are summary lines (their columns are made where the frame is dissected, and
- * laid out in order on the main thread) and the filter reads no capture-wide field.
+ * How `read`'s output is split by flow (see laneWork): summary lines as rows of columns, which
+ * the main thread lays out in frame order (their widths are the capture's), or frames whose
+ * output stands alone (-V, JSON) as their whole text, which it writes in frame order.
  */
-function splittableLines(args: ReadArgs, sink: PacketSink | undefined, filter: PacketFilter | undefined): PacketTextSink | undefined {
-  if (!(sink instanceof PacketTextSink) || args.verbose || args.count !== undefined) return undefined;
-  if (filter?.readsCaptureWide === true) return undefined;
-  return sink;
+type ReadSplit = { readonly kind: 'rows'; readonly sink: PacketTextSink } | { readonly kind: 'text'; readonly sink: FrameTextSink };
+
+/**
+ * How `read`'s sink can be split by flow, or undefined: not with a frame limit (-c), or a
+ * filter on a capture-wide field (tcp.stream, relative times: a lane cannot know them for every
+ * frame it tests), or the fields format (its fields may be such).
+ */
+function readSplit(args: ReadArgs, sink: PacketSink | undefined, filter: PacketFilter | undefined): ReadSplit | undefined {
+  if (args.count !== undefined || filter?.readsCaptureWide === true) return undefined;
+  if (sink instanceof PacketTextSink) return args.verbose ? { kind: 'text', sink } : { kind: 'rows', sink };
+  if (sink instanceof PacketJsonSink) return { kind: 'text', sink };
+  return undefined;
 }
+
+/** Where a lane's own copy of read's sink would write: nowhere (the lane only asks it for frames' texts). */
+const NO_OUTPUT = new Writable({ write: (_chunk, _encoding, done) => done() });
 
 /**
  * A worker's runner: the job's analysis without its start and finish (the main thread's sink
@@ -114,12 +128,14 @@ function laneEngine(args: WorkerJob['args'], fraction: number): EngineOptions {
  * thread's window and filter take them, and the window must see every event to release them as
  * one engine's would).
  */
-export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneWork<EventPart | RowPart>> {
+export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneWork<EventPart | RowPart | TextPart>> {
   const engine = laneEngine(job.args, lane.share);
-  const common = { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, tcpStreams: lane.tcpStreams };
+  const common = { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, streams: lane.streams };
   if (job.command === 'read') {
-    const rows = new SummaryRowSink(job.args.hex);
-    const runner = makeRunner([new PacketListing([rows])], job.args, { ...common, frameFilter: await packetFilter(job.args) });
+    const filter = await packetFilter(job.args);
+    const split = readSplit(job.args, PACKET_SINKS[job.args.format](sinkSettings(new Output(NO_OUTPUT), job.args, job.view)), filter);
+    const rows = split?.kind === 'text' ? new FrameTextRowSink(split.sink, lane.lane, lane.marks) : new SummaryRowSink(job.args.hex);
+    const runner = makeRunner([new PacketListing([rows])], job.args, { ...common, frameFilter: filter });
     let counted = 0;
     return {
       runner,
@@ -135,11 +151,11 @@ export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneW
 
 /**
  * Why these captures are read in turn even with --jobs N, or undefined when workers can read
- * them: one capture of `read` whose lines cannot be split by flow (`lines` undefined: detail
- * trees, JSON and filters carry stream numbers of the whole capture), standard input, a frame
+ * them: one capture of `read` whose output cannot be split by flow (`lines` undefined, see
+ * readSplit), standard input, a frame
  * limit across the files (-c), or a JSON array (its commas run across files).
  */
-function sequentialReason(job: WorkerJob, paths: readonly string[], lines: PacketTextSink | undefined): string | undefined {
+function sequentialReason(job: WorkerJob, paths: readonly string[], lines: ReadSplit | undefined): string | undefined {
   if (paths.length < 2) return job.command === 'read' && lines === undefined ? 'one capture' : undefined;
   if (paths.some(isStdin)) return 'standard input';
   if (job.command === 'audit') return undefined;
@@ -151,9 +167,9 @@ function sequentialReason(job: WorkerJob, paths: readonly string[], lines: Packe
 /**
  * Runs `analysis` over the captures: in turn with `runner`, or with --jobs on workers whose
  * chunks (formatted output, or forwarded events) go to `sink` in file order, or for one capture
- * split by flow across them (`lines`: read's text sink, when its lines can be split).
+ * split by flow across them (`lines`: how read's output is split, when it can be).
  */
-async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink, lines?: PacketTextSink): Promise<void> {
+async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analysis, runner: Runner, sink: ChunkSink, lines?: ReadSplit): Promise<void> {
   const jobs = jobCount(job.args);
   if (jobs === 1 || sequentialReason(job, paths, lines) !== undefined) {
     await runner.run(fileSources(paths));
@@ -172,9 +188,16 @@ async function runJob(job: WorkerJob, paths: readonly string[], analysis: Analys
       // read's lines on a terminal show progress themselves.
       progress: wantProgress(job.args.quiet) && (job.command !== 'read' || process.stdout.isTTY !== true),
     };
-    if (lines !== undefined) {
+    if (lines?.kind === 'rows') {
       const scratch = { number: 0, tsSec: 0, tsNsec: 0, len: 0, src: '', dst: '', protocol: '', info: '' };
-      runner.errors += await runCaptureSplit(split, (file) => new RowMerge(jobs, (part, row) => lines.row(rowSummary(part, row, scratch), rowSeverity(part, row), rowHex(part, row), file)));
+      const text = lines.sink;
+      runner.errors += await runCaptureSplit(split, (file) => new RowMerge<RowPart>(jobs, (part, row) => text.row(rowSummary(part, row, scratch), rowSeverity(part, row), rowHex(part, row), file)));
+    } else if (lines?.kind === 'text') {
+      const text = lines.sink;
+      runner.errors += await runCaptureSplit(split, (_file, streams) => {
+        const numbers = new StreamCounts(streams, split.warn);
+        return new RowMerge<TextPart>(jobs, (part, row) => text.writeFrameBytes(rowBytes(part, row, numbers)));
+      });
     } else {
       const filter = await eventFilter(job.args);
       runner.errors += await runCaptureSplit(split, (file) => new EventMerge(jobs, analysis, filter, file));
@@ -202,7 +225,7 @@ export function runEventReport(job: EventReportJob, paths: readonly string[], an
 export async function runListing(job: ListingJob, paths: readonly string[], out: Output): Promise<Runner> {
   const { analysis, options, sink } = await listingParts(job, out);
   const runner = makeRunner([analysis], job.args, options);
-  const lines = job.command === 'read' ? splittableLines(job.args, sink, options.frameFilter) : undefined;
+  const lines = job.command === 'read' ? readSplit(job.args, sink, options.frameFilter) : undefined;
   await runJob(job, paths, analysis, runner, { write: (data, done) => out.bytes(data, done) }, lines);
   return runner;
 }

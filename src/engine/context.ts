@@ -101,21 +101,31 @@ export function tcpStreamNumber(ctx: EngineContext, index: number): number {
 }
 
 /**
- * The capture's tcp.stream numbers in a lane of a capture split by flow: told of each
- * conversation the lane numbers, in frame order, it gives the capture-wide number of one.
+ * The capture's tcp.stream (or udp.stream) numbers in a lane of a capture split by flow: told
+ * of each conversation the lane numbers, in frame order, it gives the capture-wide number of one.
  */
-export interface TcpStreamNumbers {
+export interface StreamNumbers {
   /** The lane's conversation `index` (0, 1, 2, … in turn) was first seen in frame `frame`. */
   created(index: number, frame: number): void;
-  /** The capture-wide tcp.stream of the lane's conversation `index`, asked while frame `current` is being read. */
+  /** The capture-wide stream number of the lane's conversation `index`, asked while frame `current` is being read. */
   number(index: number, current: number): number;
+}
+
+/** A lane's capture-wide numbers: TCP conversations and UDP flows are numbered apart. */
+export interface LaneStreams {
+  readonly tcp: StreamNumbers;
+  readonly udp: StreamNumbers;
 }
 
 /** What the engine's own parts (network layer, TCP, UDP) share besides the context given to protocols. */
 export interface EngineCore extends EngineContext {
-  /** A TCP conversation got a new tcp.stream index (see TcpStreamNumbers). */
+  /** A TCP conversation got a new tcp.stream index (see StreamNumbers). */
   tcpStreamCreated(index: number): void;
   tcpStream(index: number): number;
+  /** A UDP flow got a new udp.stream index. */
+  udpStreamCreated(index: number): void;
+  /** The udp.stream number to show for a flow's index (the index itself but in a lane of a split capture). */
+  udpStream(index: number): number;
   /** Capture time (seconds) of the latest frame. */
   readonly lastSec: number;
   /** Runs protocol code so that a bug in it never stops the capture: it becomes a finding. */

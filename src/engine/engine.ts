@@ -10,7 +10,7 @@ import { FramePacket, type Packet } from '../model/packet.js';
 import { decodeLink, settleLinkAddresses } from '../net/link.js';
 import { decodeArp } from '../net/arp.js';
 import { decodeIpx } from '../net/ipx.js';
-import type { EngineCore, EngineOptions, Route, TcpStreamNumbers } from './context.js';
+import type { EngineCore, EngineOptions, LaneStreams, Route } from './context.js';
 import { DEFAULT_OPTIONS } from './context.js';
 import { Network } from './network.js';
 import { instantiate, type ProtocolSet } from './protocols.js';
@@ -26,8 +26,8 @@ export interface EngineHandlers {
   packet?(packet: Packet): void;
   /** Every timeline event, when it is complete (not necessarily in frame order). */
   event?(event: TimelineEvent): void;
-  /** The capture-wide tcp.stream numbers, in a lane of a capture split by flow (else each index is its number). */
-  readonly tcpStreams?: TcpStreamNumbers;
+  /** The capture-wide tcp.stream and udp.stream numbers, in a lane of a capture split by flow (else each index is its number). */
+  readonly streams?: LaneStreams;
 }
 
 /**
@@ -95,12 +95,21 @@ export class Engine implements EngineCore {
   }
 
   tcpStream(index: number): number {
-    return this.handlers.tcpStreams?.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
+    return this.handlers.streams?.tcp.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
   }
 
   /** TCP conversations tell the engine each new tcp.stream index, in turn. */
   tcpStreamCreated(index: number): void {
-    this.handlers.tcpStreams?.created(index, this.packet?.frame.number ?? this.lastFrame);
+    this.handlers.streams?.tcp.created(index, this.packet?.frame.number ?? this.lastFrame);
+  }
+
+  udpStream(index: number): number {
+    return this.handlers.streams?.udp.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
+  }
+
+  /** UDP tells the engine each new udp.stream index, in turn. */
+  udpStreamCreated(index: number): void {
+    this.handlers.streams?.udp.created(index, this.packet?.frame.number ?? this.lastFrame);
   }
 
   // ---- frames ----

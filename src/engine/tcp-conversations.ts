@@ -263,6 +263,8 @@ class TcpLayer implements Layer {
     readonly bytes: Uint8Array,
     private readonly h: TcpHeader,
     private readonly stream: number,
+    /** Shows the capture's tcp.stream for `stream` (another number only in a lane of a split capture). */
+    private readonly numbers: Pick<EngineCore, 'tcpStream'>,
     private readonly relSeq: number,
     private readonly relAck: number,
     private readonly payloadLength: number,
@@ -288,7 +290,7 @@ class TcpLayer implements Layer {
   }
 
   tree(): FieldNode[] {
-    const nodes = tcpTree(this.bytes, 0, this.h, { stream: this.stream, relSeq: this.relSeq, relAck: this.relAck, payloadLength: this.payloadLength, window: this.window, scale: this.scale });
+    const nodes = tcpTree(this.bytes, 0, this.h, { stream: this.numbers.tcpStream(this.stream), relSeq: this.relSeq, relAck: this.relAck, payloadLength: this.payloadLength, window: this.window, scale: this.scale });
     const a = this.analysis;
     if ((a & TA_ANY_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.retransmission'], true));
     if ((a & TA_FAST_RETRANSMISSION) !== 0) nodes.push(f(TCP['analysis.fast_retransmission'], true));
@@ -338,11 +340,11 @@ function analyseFirstSyn(analysis: TcpAnalysis, seq: number, ack: number, flags:
 }
 
 /** The layer of a SYN that starts a SYN-only record: what a fresh conversation would show for it. */
-function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, sec: number, nsec: number): TcpLayer {
+function firstSynLayer(d: Uint8Array, h: TcpHeader, syn: SynOnly, numbers: Pick<EngineCore, 'tcpStream'>, sec: number, nsec: number): TcpLayer {
   const analysis = new TcpAnalysis();
   const flags = analyseFirstSyn(analysis, h.seq, h.ack, h.flags, h.window, h.windowScale, sec, nsec);
   // No ACK flag: tshark shows the acknowledgement field raw; the relative sequence number of the SYN is 0.
-  return new TcpLayer(d, h, syn.index, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
+  return new TcpLayer(d, h, syn.index, numbers, 0, h.ack, 0, analysis.scaledWindow(0, h.window, h.flags), scaleFactor(analysis.sides[0].winScale), flags);
 }
 
 interface LayerValues {
@@ -529,7 +531,7 @@ export class TcpConversations {
     const compact = payload.length === 0 && (h.flags & (SYN | ACK | FIN | RST)) === SYN;
     const found = this.conversation(ip, h, frame.tsSec, frame.tsNsec, compact, payload.length);
     if (found instanceof SynOnly) {
-      if (found.rest === undefined) packet.layers.push(firstSynLayer(d, h, found, frame.tsSec, frame.tsNsec));
+      if (found.rest === undefined) packet.layers.push(firstSynLayer(d, h, found, this.core, frame.tsSec, frame.tsNsec));
       else packet.layers.push(this.handshakeLayer(d, h, found));
       return;
     }
@@ -558,7 +560,7 @@ export class TcpConversations {
     const analysis = conv.analysis.analyze(dir, h.seq, h.ack, payload.length, h.flags, h.window, frame.tsSec, frame.tsNsec);
     if ((h.flags & SYN) !== 0) conv.analysis.synOptions(dir, (h.flags & ACK) !== 0, h.windowScale);
     const window = conv.analysis.scaledWindow(dir, h.window, h.flags);
-    packet.layers.push(new TcpLayer(d, h, conv.index, relSeq, relAck, payload.length, window, scaleFactor(conv.analysis.sides[dir].winScale), analysis));
+    packet.layers.push(new TcpLayer(d, h, conv.index, this.core, relSeq, relAck, payload.length, window, scaleFactor(conv.analysis.sides[dir].winScale), analysis));
 
     if (conv.app === undefined && payload.length > 0 && !conv.closed) {
       this.detectApp(conv, dir, payload);
@@ -816,7 +818,7 @@ export class TcpConversations {
     const withAck = syn.rest?.ackWindow !== undefined;
     return new HandshakeLayer(d, h, () => {
       const v = this.materialize(syn, withAck).last!;
-      return new TcpLayer(d, h, syn.index, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
+      return new TcpLayer(d, h, syn.index, this.core, v.relSeq, v.relAck, 0, v.window, v.scale, v.analysis);
     });
   }
 

@@ -28,7 +28,15 @@ class UdpLayer implements Layer {
   readonly offset = 0;
   readonly length = 8;
 
-  constructor(readonly bytes: Uint8Array, readonly quoted: boolean, private readonly h: UdpHeader, private readonly stream: number, private readonly payloadLength: number) {}
+  /** `numbers` shows the capture's udp.stream for `stream` (another number only in a lane of a split capture). */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly quoted: boolean,
+    private readonly h: UdpHeader,
+    private readonly stream: number,
+    private readonly numbers: Pick<EngineCore, 'udpStream'>,
+    private readonly payloadLength: number,
+  ) {}
 
   get info(): string {
     return `${this.h.srcPort} → ${this.h.dstPort} Len=${this.payloadLength}`;
@@ -43,7 +51,7 @@ class UdpLayer implements Layer {
   }
 
   tree(): FieldNode[] {
-    return udpTree(0, this.h, this.stream);
+    return udpTree(0, this.h, this.numbers.udpStream(this.stream));
   }
 }
 
@@ -68,7 +76,7 @@ export class UdpFlows {
     const payload = d.subarray(8, end);
     // tshark gives a quoted datagram the stream index of the conversation it belongs to (creating one if needed).
     const stream = this.stream(ip, h.srcPort, h.dstPort, packet.frame.tsSec);
-    packet.layers.push(new UdpLayer(d, ip.quoted, h, stream, payload.length));
+    packet.layers.push(new UdpLayer(d, ip.quoted, h, stream, this.core, payload.length));
     const datagram: UdpDatagram = {
       src: ip.src, dst: ip.dst, srcPort: h.srcPort, dstPort: h.dstPort, stream, payload, quoted: ip.quoted, icmpReason: ip.icmpReason, icmp: ip.icmp,
       ipId: ip.ipId, frames: ip.frames, tsSec: packet.frame.tsSec, tsNsec: packet.frame.tsNsec,
@@ -121,11 +129,18 @@ export class UdpFlows {
     if (conv === undefined) {
       if (this.flows.size >= this.core.options.conversationLimit) this.evictOldest();
       conv = new UdpConversation(ip.src, ip.dst, sp, dp, src4, dst4, hash, now);
-      conv.index = this.retired.find(hash, ip.src, sp, ip.dst, dp, src4, dst4) ?? this.streams++;
+      conv.index = this.retired.find(hash, ip.src, sp, ip.dst, dp, src4, dst4) ?? this.newStream();
       this.flows.insert(conv);
     }
     conv.lastSec = now;
     return conv.index;
+  }
+
+  /** The next udp.stream index, told to the engine (a lane of a split capture keeps a log of them). */
+  private newStream(): number {
+    const index = this.streams++;
+    this.core.udpStreamCreated(index);
+    return index;
   }
 
   /** The table is full: the oldest flows are retired (a later datagram of one keeps its udp.stream). */

@@ -47,6 +47,21 @@ export class Output {
     this.endLine();
   }
 
+  /** A line already encoded as UTF-8 (by a --jobs lane), after `lead` (ASCII). */
+  lineBytes(bytes: Uint8Array, lead = ''): void {
+    // beginLine counts UTF-16 code units, at most 3 bytes each: a third of the bytes, rounded up, is room enough.
+    if (!this.beginLine(Math.ceil((lead.length + bytes.length) / 3))) {
+      this.stream.write(lead);
+      this.stream.write(Buffer.from(bytes));
+      this.stream.write('\n');
+      return;
+    }
+    this.piece(lead);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    this.endLine();
+  }
+
   /**
    * Starts a line to be written in pieces (`piece`, `spaces`) and ended with `endLine`, of at
    * most `chars` UTF-16 code units in all: no string of the whole line is made. False when such

@@ -5,7 +5,7 @@
 // and the tally of error findings behind --fail-on-error's exit status.
 import type { Frame } from '../capture/frame.js';
 import { Engine } from '../engine/engine.js';
-import type { EngineOptions, TcpStreamNumbers } from '../engine/context.js';
+import type { EngineOptions, LaneStreams } from '../engine/context.js';
 import type { ProtocolSet } from '../engine/protocols.js';
 import type { Packet } from '../model/packet.js';
 import type { TimelineEvent } from '../model/events.js';
@@ -37,8 +37,8 @@ export interface RunnerOptions {
   readonly reorder?: ReorderLimits;
   /** Where warnings about the input go (default: stderr unless quiet); a worker sends them to the main thread. */
   readonly onWarning?: (message: string) => void;
-  /** The capture-wide tcp.stream numbers, for a lane of a capture split by flow. */
-  readonly tcpStreams?: TcpStreamNumbers;
+  /** The capture-wide tcp.stream and udp.stream numbers, for a lane of a capture split by flow. */
+  readonly streams?: LaneStreams;
 }
 
 class RunFile implements FileInfo {
@@ -135,7 +135,7 @@ export class Runner {
       }
       : undefined;
     const engine = new Engine(
-      { packet: onPacket, event: window !== undefined ? (event) => framed.push(event) : undefined, tcpStreams: this.options.tcpStreams },
+      { packet: onPacket, event: window !== undefined ? (event) => framed.push(event) : undefined, streams: this.options.streams },
       this.options.engine,
       this.options.protocols(),
     );

@@ -5,7 +5,7 @@ import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { packetJsonText } from '../packet-view.js';
 import type { Output } from '../writer.js';
-import type { PacketSink } from './types.js';
+import type { FrameTextSink } from './types.js';
 import { jsonSafe } from '../escape.js';
 
 export interface PacketJsonOptions {
@@ -16,7 +16,7 @@ export interface PacketJsonOptions {
   readonly hex: boolean;
 }
 
-export class PacketJsonSink implements PacketSink {
+export class PacketJsonSink implements FrameTextSink {
   private count = 0;
 
   constructor(private readonly out: Output, private readonly options: PacketJsonOptions) {}
@@ -26,9 +26,22 @@ export class PacketJsonSink implements PacketSink {
   }
 
   packet(packet: Packet, file: FileInfo): void {
-    const text = jsonSafe(packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? displayName(file.path) : undefined));
-    this.out.line(this.options.lines || this.count === 0 ? text : `,${text}`);
-    this.count++;
+    const text = this.frameText(packet, file);
+    this.out.line(this.comma() ? `,${text}` : text);
+  }
+
+  /** The frame's object (the array's commas are added as it is written). */
+  frameText(packet: Packet, file: FileInfo): string {
+    return jsonSafe(packetJsonText(packet, file.start ?? packet.frame, this.options, file.multi ? displayName(file.path) : undefined));
+  }
+
+  writeFrameBytes(bytes: Uint8Array): void {
+    this.out.lineBytes(bytes, this.comma() ? ',' : '');
+  }
+
+  /** Whether the next object needs a comma before it (in an array, all but the first). */
+  private comma(): boolean {
+    return !this.options.lines && this.count++ > 0;
   }
 
   end(): void {

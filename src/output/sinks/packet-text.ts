@@ -6,7 +6,7 @@ import { ColumnWidths, detailTree, frameSummary, hexView, summaryColumnsOf, summ
 import type { Style } from '../style.js';
 import { TimeColumn, type Instant, type TimeFormat } from '../time-format.js';
 import type { Output } from '../writer.js';
-import type { PacketSink } from './types.js';
+import type { FrameTextSink } from './types.js';
 
 export interface PacketTextOptions {
   readonly style: Style;
@@ -18,7 +18,7 @@ export interface PacketTextOptions {
   readonly time?: TimeFormat;
 }
 
-export class PacketTextSink implements PacketSink {
+export class PacketTextSink implements FrameTextSink {
   private readonly clock: TimeColumn | undefined;
   // Widths start afresh with each capture, so a capture's lines do not depend on the ones before
   // it (and --jobs N, one capture per worker, writes what --jobs 1 writes).
@@ -35,10 +35,26 @@ export class PacketTextSink implements PacketSink {
 
   packet(packet: Packet, file: FileInfo): void {
     const { style, verbose, hex } = this.options;
-    if (verbose) this.out.line(detailTree(packet, style));
-    else this.summary(frameSummary(packet, this.scratch), packet.frame, style.plain === true ? undefined : worstSeverity(packet), file);
-    if (hex) this.out.line(`${verbose ? '' : '\n'}${hexView(packet)}\n`);
-    else if (verbose) this.out.line('');
+    if (verbose) {
+      this.out.line(this.frameText(packet));
+      return;
+    }
+    this.summary(frameSummary(packet, this.scratch), packet.frame, style.plain === true ? undefined : worstSeverity(packet), file);
+    if (hex) this.out.line(`\n${hexView(packet)}\n`);
+  }
+
+  /**
+   * With -V, a frame's detail tree (and hex dump, with -x) and the blank line after it, but the
+   * last newline: one frame's text stands alone. (Summary lines do not: their columns are as wide
+   * as the capture's widest, see `row`.)
+   */
+  frameText(packet: Packet): string {
+    const tree = detailTree(packet, this.options.style);
+    return this.options.hex ? `${tree}\n${hexView(packet)}\n` : `${tree}\n`;
+  }
+
+  writeFrameBytes(bytes: Uint8Array): void {
+    this.out.lineBytes(bytes);
   }
 
   /**

@@ -19,6 +19,18 @@ export interface EventSink {
   end(): void | Promise<void>;
 }
 
+/**
+ * A packet sink whose output for a frame stands alone (no state across frames but what
+ * `writeFrameText` adds): a lane of a capture split by flow makes the text, the main thread
+ * writes it in frame order.
+ */
+export interface FrameTextSink extends PacketSink {
+  /** What `packet` writes for the frame, as text. */
+  frameText(packet: Packet, file: FileInfo): string;
+  /** Writes a frame's text made by `frameText` (by a copy of this sink in a lane), as UTF-8. */
+  writeFrameBytes(bytes: Uint8Array): void;
+}
+
 /** `J`: the report's JSON contract type; sinks that render any report take `unknown`. */
 export interface ReportSink<J = unknown> {
   write(report: Report<J>): void | Promise<void>;

@@ -6,20 +6,24 @@
 // lane's events with those (split.ts). For `read`, it sends the summary rows of its frames,
 // which the main thread writes in frame order.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TcpStreamNumbers } from '../../engine/context.js';
+import type { LaneStreams } from '../../engine/context.js';
 import type { TimelineEvent } from '../../model/events.js';
 import type { Timestamp } from '../analysis.js';
 import type { Runner } from '../runner.js';
 import type { FrameSource } from '../sources.js';
 import { unpackFrames } from './batch.js';
 import type { EventPart, LaneOrder, LaneReport, LaneSetup } from './protocol.js';
-import { LaneStreamNumbers } from './stream-numbers.js';
+import { LaneProgress, LaneStreamNumbers, StreamMarks, TCP_NUMBERS, UDP_NUMBERS } from './stream-numbers.js';
 
 /** What a lane's work is built with. */
 export interface LaneContext {
+  /** The lane's place among the lanes. */
+  readonly lane: number;
   readonly warn: (message: string) => void;
-  /** The capture-wide tcp.stream numbers. */
-  readonly tcpStreams: TcpStreamNumbers;
+  /** The capture-wide tcp.stream and udp.stream numbers. */
+  readonly streams: LaneStreams;
+  /** Where a frame's text leaves the numbers the lane does not know yet (see StreamMarks). */
+  readonly marks: StreamMarks;
   /** The lane's share of the engine's bounds: its expected share of the capture's work. */
   readonly share: number;
 }
@@ -87,8 +91,11 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
   const setup = workerData as LaneSetup<J>;
   const send = (report: LaneReport<P>): void => port.postMessage(report);
   const warn = (message: string): void => send({ kind: 'warning', message });
-  const streams = new LaneStreamNumbers(setup.streams, setup.lane, warn);
-  const work = await makeWork(setup.job, { warn, tcpStreams: streams, share: setup.share });
+  const lanes = new LaneProgress(setup.streams.progress, setup.lane);
+  const marks = new StreamMarks();
+  const tcp = new LaneStreamNumbers(setup.streams.tcp, lanes, TCP_NUMBERS, marks, warn);
+  const udp = new LaneStreamNumbers(setup.streams.udp, lanes, UDP_NUMBERS, marks, warn);
+  const work = await makeWork(setup.job, { lane: setup.lane, warn, streams: { tcp, udp }, marks, share: setup.share });
   let start: Timestamp | undefined;
   const source: FrameSource = {
     path: `lane ${setup.lane}`,
@@ -102,7 +109,7 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
       const onOrder = (order: LaneOrder): void => {
         if (order.kind === 'end') {
           port.off('message', onOrder);
-          streams.done();
+          lanes.done();
           work.before?.(Infinity);
           resolve();
           return;
@@ -126,7 +133,7 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
           reject(err);
           return;
         }
-        streams.progress(order.through);
+        lanes.progress(order.through);
         send({ kind: 'part', part: work.take(), through: order.through, bytes: order.data.byteLength });
       };
       port.on('message', onOrder);

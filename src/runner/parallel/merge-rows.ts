@@ -1,12 +1,12 @@
 // The merge of a capture split by flow for `read`: each lane sends the summary rows of its
 // frames in frame order; they are written in the capture's frame order. A row is written once
 // no lane can still send a smaller one: every lane has either a row waiting or reported past it.
-import { ROW_NUMBERS, type RowPart } from './protocol.js';
+import { ROW_NUMBERS, type FrameRows } from './protocol.js';
 import type { LaneMerge } from './split.js';
 
-interface LaneRows {
+interface LaneRows<P> {
   /** Parts received with rows not yet written (from `head`, row `row` of the first). */
-  parts: RowPart[];
+  parts: P[];
   head: number;
   row: number;
   /** The last frame the lane has reported on. */
@@ -14,23 +14,23 @@ interface LaneRows {
   done: boolean;
 }
 
-export class RowMerge implements LaneMerge<RowPart> {
-  private readonly lanes: LaneRows[];
+export class RowMerge<P extends FrameRows> implements LaneMerge<P> {
+  private readonly lanes: LaneRows<P>[];
   private errors = 0;
 
   /** `write`: writes row `row` of `part` (in frame order). */
-  constructor(lanes: number, private readonly write: (part: RowPart, row: number) => void) {
+  constructor(lanes: number, private readonly write: (part: P, row: number) => void) {
     this.lanes = Array.from({ length: lanes }, () => ({ parts: [], head: 0, row: 0, through: 0, done: false }));
   }
 
-  part(index: number, part: RowPart, through: number): void {
+  part(index: number, part: P, through: number): void {
     const lane = this.lanes[index]!;
     lane.through = through;
     this.take(lane, part);
     this.drain();
   }
 
-  done(index: number, part: RowPart): void {
+  done(index: number, part: P): void {
     const lane = this.lanes[index]!;
     lane.done = true;
     this.take(lane, part);
@@ -42,7 +42,7 @@ export class RowMerge implements LaneMerge<RowPart> {
     return this.errors;
   }
 
-  private take(lane: LaneRows, part: RowPart): void {
+  private take(lane: LaneRows<P>, part: P): void {
     this.errors += part.errors;
     if (part.rows === 0) return;
     if (lane.head > 0 && lane.head * 2 >= lane.parts.length) {
@@ -57,7 +57,7 @@ export class RowMerge implements LaneMerge<RowPart> {
     const lanes = this.lanes;
     for (;;) {
       // The smallest waiting row, and how far every lane without one has reported.
-      let next: LaneRows | undefined;
+      let next: LaneRows<P> | undefined;
       let nextFrame = Infinity;
       let reported = Infinity;
       for (const lane of lanes) {

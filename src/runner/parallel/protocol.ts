@@ -55,8 +55,7 @@ function backlogLimit(text: string | undefined): number {
 export interface LaneSetup<J> {
   readonly job: J;
   readonly lane: number;
-  /** Every lane's log of tcp.stream first frames (stream-numbers.ts), in lane order. */
-  readonly streams: readonly SharedArrayBuffer[];
+  readonly streams: SplitStreams;
   /** The lane's expected share of the work (LaneChooser.shares): its share of the engine's bounds. */
   readonly share: number;
 }
@@ -104,17 +103,44 @@ export interface EventPart {
 }
 
 /**
- * read's part: the summary rows of the frames the lane's filter selected, in frame order (see
+ * read's part: a row for each frame the lane's filter selected, in frame order (see
  * src/output/sinks/summary-rows.ts for what a row holds). `errors`: error findings on them.
  */
-export interface RowPart {
+export interface FrameRows {
   readonly rows: number;
   /** ROW_NUMBERS numbers per row, the first being the frame number. */
   readonly numbers: Float64Array;
-  /** `textsPerRow` texts per row. */
+  readonly errors: number;
+}
+
+/** Summary lines' rows: their columns, `textsPerRow` texts per row. */
+export interface RowPart extends FrameRows {
   readonly texts: string[];
   readonly textsPerRow: number;
-  readonly errors: number;
+}
+
+/**
+ * Rows of frames whose output stands alone (-V, JSON): row r's text is UTF-8 `bytes` from
+ * `ends[r - 1]` (0 for the first) to `ends[r]`, with stream numbers the main thread puts in:
+ * `patches` from `patchEnds[r - 1]` to `patchEnds[r]`, PATCH_NUMBERS numbers each (the place in
+ * the row's bytes, transport, the lane's index, first frame; see StreamMarks).
+ */
+export interface TextPart extends FrameRows {
+  readonly lane: number;
+  readonly ends: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly patches: Float64Array;
+  readonly patchEnds: Uint32Array;
+}
+
+/** Numbers per patch of a TextPart. */
+export const PATCH_NUMBERS = 4;
+
+/** The shared memory of a split: every lane's logs of stream first frames and its progress (stream-numbers.ts), in lane order. */
+export interface SplitStreams {
+  readonly tcp: readonly SharedArrayBuffer[];
+  readonly udp: readonly SharedArrayBuffer[];
+  readonly progress: readonly SharedArrayBuffer[];
 }
 
 /** Numbers per row of a RowPart. */

@@ -21,9 +21,9 @@ import type { Analysis, FileInfo, Timestamp } from '../analysis.js';
 import { SWEEP_EVERY } from '../../engine/engine.js';
 import type { FrameSource } from '../sources.js';
 import { LaneChooser, SHARED } from './lanes.js';
-import { streamLog } from './stream-numbers.js';
+import { laneProgress, streamLog } from './stream-numbers.js';
 import { Batch, BATCH_BYTES } from './batch.js';
-import { FRAME_HEADER, type LaneOrder, type LaneReport, type LaneSetup } from './protocol.js';
+import { FRAME_HEADER, type LaneOrder, type LaneReport, type LaneSetup, type SplitStreams } from './protocol.js';
 
 /** Bytes of frames sent to the lanes and not yet dissected, per lane, before the reader waits. */
 const MAX_AHEAD = 2 * 1024 * 1024;
@@ -78,14 +78,17 @@ interface Lane {
 }
 
 /**
- * Reads one capture split across `lanes` workers; `makeMerge` makes, for the capture's file,
- * the merge of what they send back. Returns the error findings the merge counted.
+ * Reads one capture split across `lanes` workers; `makeMerge` makes, for the capture's file and
+ * the lanes' shared memory, the merge of what they send back. Returns the error findings the
+ * merge counted.
  */
-export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: FileInfo) => LaneMerge<P>): Promise<number> {
+export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: FileInfo, streams: SplitStreams) => LaneMerge<P>): Promise<number> {
   const chooser = new LaneChooser(run.lanes);
   const lanes: Lane[] = [];
   const file: { -readonly [K in keyof FileInfo]: FileInfo[K] } = { path: run.source.path, label: run.source.label, index: 0, multi: false, size: run.source.size, start: undefined };
-  const merge = makeMerge(file);
+  const each = <T>(make: () => T): T[] => Array.from({ length: run.lanes }, make);
+  const streams: SplitStreams = { tcp: each(() => streamLog()), udp: each(() => streamLog()), progress: each(laneProgress) };
+  const merge = makeMerge(file, streams);
   let start: Timestamp | undefined;
   let through = 0;
   let maxSec = -Infinity;
@@ -138,7 +141,6 @@ export function runCaptureSplit<J, P>(run: SplitCapture<J>, makeMerge: (file: Fi
    * crosses pairs, may carry more than 1/N).
    */
   const startLanes = (shares: readonly number[]): void => {
-    const streams = Array.from({ length: run.lanes }, () => streamLog());
     for (let i = 0; i < run.lanes; i++) {
       const setup: LaneSetup<J> = { job: run.job, lane: i, streams, share: shares[i]! };
       const lane: Lane = { worker: new Worker(run.entry, { workerData: setup }), batch: new Batch(), ahead: 0, done: false };
