@@ -152,8 +152,8 @@ export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneW
 /**
  * Why these captures are read in turn even with --jobs N, or undefined when workers can read
  * them: one capture of `read` whose output cannot be split by flow (`lines` undefined, see
- * readSplit), standard input, a frame
- * limit across the files (-c), or a JSON array (its commas run across files).
+ * readSplit), standard input, a frame limit across the files (-c), or a JSON array (its commas
+ * run across files).
  */
 function sequentialReason(job: WorkerJob, paths: readonly string[], lines: ReadSplit | undefined): string | undefined {
   if (paths.length < 2) return job.command === 'read' && lines === undefined ? 'one capture' : undefined;

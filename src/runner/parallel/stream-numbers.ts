@@ -154,9 +154,12 @@ export class LaneStreamNumbers implements StreamNumbers {
     const written = Atomics.load(own, WRITTEN);
     if (index >= written || index < written - this.capacity) return this.bound(index);
     const first = own[HEADER + (index % this.capacity)]! >>> 0;
-    // Other lanes may wait for this one meanwhile: it has read every frame before the current one.
-    this.lanes.progress(current - 1);
-    if (this.marks.deferring && !this.lanes.passed(first - 1)) return this.marks.mark(this.transport, index, first);
+    if (!this.lanes.passed(first - 1)) {
+      if (this.marks.deferring) return this.marks.mark(this.transport, index, first);
+      // Before waiting, the lane says it has read every frame before the current one: a lane
+      // waiting for it meanwhile then goes on (a lane that does not wait says so after each batch).
+      this.lanes.progress(current - 1);
+    }
     const number = rankOf(this.logs, this.lanes.lane, index, first, (lane) => this.lanes.waitFor(lane, first - 1));
     return number.exact ? number.value : this.bound(number.value);
   }
