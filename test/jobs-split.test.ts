@@ -47,6 +47,9 @@ const RUNS: readonly string[][] = [
   ['read', '--color', '-x', '-t', 'dd', '-Y', 'smb || msnp || dcerpc || expert.severity == "warning"'],
   // Detail trees and JSON: every TCP and UDP frame shows its capture-wide stream number.
   ['read', '-V'],
+  // Fields: stream numbers (from the tree, as -V shows them) split; a field timed across frames read by one engine.
+  ['read', '-T', 'fields', '-E', 'header=y', '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'udp.stream', '-e', 'ip.src', '-e', 'smb.cmd'],
+  ['read', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_delta', '-e', 'tcp.stream'],
   ['read', '--format', 'json', '-V', '-x', '-Y', 'smb || udp || expert.severity == "warning"'],
   // Capture-wide fields: stream numbers, times since the first and the previous frame (read by one engine).
   ['read', '-Y', '(tcp.stream >= 2 && tcp.stream <= 60) || udp.stream == 5 || frame.time_delta > 0.5 || frame.time_relative < 0.001'],

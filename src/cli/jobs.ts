@@ -16,6 +16,7 @@ import type { EventPart, RowPart, TextPart } from '../runner/parallel/protocol.j
 import { PacketTextSink } from '../output/sinks/packet-text.js';
 import { FrameTextRowSink, SummaryRowSink, rowHex, rowSeverity, rowSummary, rowBytes } from '../output/sinks/summary-rows.js';
 import { PacketJsonSink } from '../output/sinks/packet-json.js';
+import { PacketFieldsSink } from '../output/sinks/packet-fields.js';
 import type { FrameTextSink, PacketSink } from '../output/sinks/types.js';
 import { Output } from '../output/writer.js';
 import { Writable } from 'node:stream';
@@ -73,12 +74,13 @@ type ReadSplit = { readonly kind: 'rows'; readonly sink: PacketTextSink } | { re
 /**
  * How `read`'s sink can be split by flow, or undefined: not with a frame limit (-c), or a
  * filter on a capture-wide field (tcp.stream, relative times: a lane cannot know them for every
- * frame it tests), or the fields format (its fields may be such).
+ * frame it tests), or fields timed across frames (`-e frame.time_delta`).
  */
 function readSplit(args: ReadArgs, sink: PacketSink | undefined, filter: PacketFilter | undefined): ReadSplit | undefined {
   if (args.count !== undefined || filter?.readsCaptureWide === true) return undefined;
   if (sink instanceof PacketTextSink) return args.verbose ? { kind: 'text', sink } : { kind: 'rows', sink };
   if (sink instanceof PacketJsonSink) return { kind: 'text', sink };
+  if (sink instanceof PacketFieldsSink && sink.framesStandAlone) return { kind: 'text', sink };
   return undefined;
 }
 

@@ -452,9 +452,16 @@ function protocolHeadings(name: string, i: PacketItem): FieldValue[] {
 export class PacketFieldReader {
   private readonly readers: readonly ((i: PacketItem) => FieldValues)[];
   private readonly clock = new FilterClock();
+  /**
+   * Whether a field read is timed across frames (frame.time_relative, frame.time_delta): a
+   * reader given only some of a capture's frames (a lane of a capture split by flow) cannot
+   * give it. (Stream numbers come from the frame's tree, where a lane can show them.)
+   */
+  readonly readsFrameTimes: boolean;
 
   /** Throws UnknownFieldError for a name no protocol declares (with the nearest known name). */
   constructor(readonly names: readonly string[]) {
+    this.readsFrameTimes = names.some((name) => name === 'frame.time_relative' || name === 'frame.time_delta');
     this.readers = names.map((name) => {
       if (lookupProtocol(name) !== undefined) {
         if (name === 'frame') return (i) => ({ def: undefined, values: [`Frame ${i.packet.frame.number}: ${i.packet.frame.len} bytes on wire, ${i.packet.frame.caplen} bytes captured`] });

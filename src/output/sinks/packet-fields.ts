@@ -4,9 +4,9 @@ import type { Packet } from '../../model/packet.js';
 import type { FileInfo } from '../../runner/analysis.js';
 import { fieldsLine, fieldsPreamble, fieldText, type FieldsSelection } from '../fields-text.js';
 import type { Output } from '../writer.js';
-import type { PacketSink } from './types.js';
+import type { FrameTextSink } from './types.js';
 
-export class PacketFieldsSink implements PacketSink {
+export class PacketFieldsSink implements FrameTextSink {
   private readonly reader: PacketFieldReader;
   private file = -1;
 
@@ -19,13 +19,26 @@ export class PacketFieldsSink implements PacketSink {
     if (first !== undefined) this.out.line(first);
   }
 
+  /** Whether a frame's line stands alone: not when a field is timed across frames. */
+  get framesStandAlone(): boolean {
+    return !this.reader.readsFrameTimes;
+  }
+
   packet(packet: Packet, file: FileInfo): void {
+    this.out.line(this.frameText(packet, file));
+  }
+
+  frameText(packet: Packet, file: FileInfo): string {
     if (file.index !== this.file) {
       this.file = file.index;
       this.reader.reset();
     }
     const cells = this.reader.read(packet).map((f) => f.values.map((v) => fieldText(f.def, v)));
-    this.out.line(fieldsLine(cells, this.selection.options));
+    return fieldsLine(cells, this.selection.options);
+  }
+
+  writeFrameBytes(bytes: Uint8Array): void {
+    this.out.lineBytes(bytes);
   }
 
   end(): void {}
