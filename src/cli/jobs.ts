@@ -125,30 +125,36 @@ function laneEngine(args: WorkerJob['args'], fraction: number): EngineOptions {
 }
 
 /**
- * A lane's work, for a capture split by flow. `read`: the summary rows of the frames its filter
- * selects. The event commands: every event as it completes (no reordering, no filter: the main
- * thread's window and filter take them, and the window must see every event to release them as
- * one engine's would).
+ * A lane's work, for a capture split by flow. `read`: a row for each frame its filter selects
+ * (its summary columns, or its whole text). The event commands: every event as it completes (no
+ * reordering, no filter: the main thread's window and filter take them, and the window must see
+ * every event to release them as one engine's would).
  */
 export async function laneWork(job: WorkerJob, lane: LaneContext): Promise<LaneWork<EventPart | RowPart | TextPart>> {
   const engine = laneEngine(job.args, lane.share);
   const common = { engine, reorder: NO_REORDER, progress: false, onWarning: lane.warn, streams: lane.streams };
   if (job.command === 'read') {
-    const filter = await packetFilter(job.args);
-    const split = readSplit(job.args, PACKET_SINKS[job.args.format](sinkSettings(new Output(NO_OUTPUT), job.args, job.view)), filter);
-    const rows = split?.kind === 'text' ? new FrameTextRowSink(split.sink, lane.lane, lane.marks) : new SummaryRowSink(job.args.hex);
-    const runner = makeRunner([new PacketListing([rows])], job.args, { ...common, frameFilter: filter });
-    let counted = 0;
-    return {
-      runner,
-      take: () => {
-        const errors = runner.errors - counted;
-        counted = runner.errors;
-        return rows.take(errors);
-      },
-    };
+    const options = { ...common, frameFilter: await packetFilter(job.args) };
+    const split = readSplit(job.args, PACKET_SINKS[job.args.format](sinkSettings(new Output(NO_OUTPUT), job.args, job.view)), options.frameFilter);
+    if (split?.kind === 'text') return readLane(new FrameTextRowSink(split.sink, lane.lane, lane.marks), job.args, options, FrameTextRowSink.transferable);
+    return readLane(new SummaryRowSink(job.args.hex), job.args, options);
   }
   return new EventLaneWork((forward) => makeRunner([{ event: forward }], job.args, common));
+}
+
+/** read's lane: `rows` packs the frames its filter selects; a part also carries the error findings on them. */
+function readLane<P>(rows: PacketSink & { take(errors: number): P }, args: ReadArgs, options: Partial<RunnerOptions>, transfer?: (part: P) => ArrayBuffer[]): LaneWork<P> {
+  const runner = makeRunner([new PacketListing([rows])], args, options);
+  let counted = 0;
+  return {
+    runner,
+    take: () => {
+      const errors = runner.errors - counted;
+      counted = runner.errors;
+      return rows.take(errors);
+    },
+    transfer,
+  };
 }
 
 /**

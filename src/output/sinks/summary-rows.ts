@@ -113,11 +113,17 @@ export class FrameTextRowSink implements PacketSink {
       rows, numbers, errors, lane: this.lane, ends: this.ends.slice(0, rows), bytes: this.bytes.subarray(0, this.used),
       patches: this.patches.slice(0, this.patchCount * PATCH_NUMBERS), patchEnds: this.patchEnds.slice(0, rows),
     };
-    // The part keeps the bytes until it is sent (a copy): packing starts afresh.
+    // The bytes go to the main thread as they are (see transferable): packing starts afresh.
     this.bytes = Buffer.allocUnsafe(this.bytes.length);
     this.used = 0;
     this.patchCount = 0;
     return part;
+  }
+
+  /** The buffer a part's bytes are in: it goes to the main thread without a copy (nothing else views it). */
+  static transferable(part: TextPart): ArrayBuffer[] {
+    const buffer = part.bytes.buffer;
+    return buffer instanceof ArrayBuffer ? [buffer] : [];
   }
 
   /**

@@ -40,6 +40,8 @@ export interface LaneWork<P> {
   after?(): void;
   /** What was collected since the last take: after each batch, and once at the end of the capture. */
   take(): P;
+  /** Buffers of a part taken that go to the main thread without a copy (the lane keeps no view of them). */
+  transfer?(part: P): ArrayBuffer[];
 }
 
 export type LaneWorkFactory<J, P> = (job: J, lane: LaneContext) => Promise<LaneWork<P>>;
@@ -89,7 +91,7 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
   const port = parentPort;
   if (port === null) throw new Error('serveLane runs in a worker thread');
   const setup = workerData as LaneSetup<J>;
-  const send = (report: LaneReport<P>): void => port.postMessage(report);
+  const send = (report: LaneReport<P>, transfer: ArrayBuffer[] = []): void => port.postMessage(report, transfer);
   const warn = (message: string): void => send({ kind: 'warning', message });
   const lanes = new LaneProgress(setup.streams.progress, setup.lane);
   const marks = new StreamMarks();
@@ -134,14 +136,16 @@ export async function serveLane<J, P>(makeWork: LaneWorkFactory<J, P>): Promise<
           return;
         }
         lanes.progress(order.through);
-        send({ kind: 'part', part: work.take(), through: order.through, bytes: order.data.byteLength });
+        const part = work.take();
+        send({ kind: 'part', part, through: order.through, bytes: order.data.byteLength }, work.transfer?.(part));
       };
       port.on('message', onOrder);
     }),
   };
   try {
     await work.runner.runPart(source, 0, false);
-    send({ kind: 'done', part: work.take() });
+    const part = work.take();
+    send({ kind: 'done', part }, work.transfer?.(part));
   } catch (err) {
     send({ kind: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
   }
