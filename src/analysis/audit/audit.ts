@@ -24,6 +24,11 @@ export interface AuditOptions {
   readonly minSweep: number;
   readonly campaignLimits: CampaignLimits;
   readonly thresholds: AlertThresholds;
+  /**
+   * Whether an output lists campaign members (JSON, the HTML report). The terminal summary and
+   * the CSV do not; the members are most of what the final pass holds (up to 200,000 messages).
+   */
+  readonly listMembers: boolean;
   /** SHA-256 of each capture (by index), when the run keeps history. */
   readonly captureHashes?: readonly string[];
 }
@@ -36,6 +41,7 @@ export const DEFAULT_AUDIT: AuditOptions = {
   minSweep: DEFAULT_MIN_SWEEP,
   campaignLimits: DEFAULT_CAMPAIGN_LIMITS,
   thresholds: DEFAULT_THRESHOLDS,
+  listMembers: true,
 };
 
 /** A campaign as known before the final pass (the database names it, possibly after an earlier run's). */
@@ -178,6 +184,7 @@ export class AuditAnalysis implements Analysis {
       const acc = cluster !== undefined ? byRoot.get(cluster.root) : undefined;
       if (acc !== undefined) {
         acc.add(r, bucketMicros, () => {
+          if (!this.options.listMembers) return false;
           if (acc.members.length >= limits.members || listed >= limits.totalMembers) return false;
           listed++;
           return true;

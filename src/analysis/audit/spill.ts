@@ -2,10 +2,9 @@
 // a temporary file as it arrives, and is read back once at the end, when campaigns are known, for
 // the member lists, rates, the CSV, the database and Parquet. Memory stays flat whatever the
 // number of messages; the file is removed when the audit ends (or the process exits).
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { MessageStatus } from '../../model/events.js';
 
 export interface MessageRecord {
@@ -30,6 +29,9 @@ export interface MessageRecord {
 }
 
 const FLUSH_AT = 1 << 20;
+/** Bytes read from the log at a time when it is replayed. */
+const READ_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
 
 export class MessageLog {
   private readonly dir: string;
@@ -67,12 +69,38 @@ export class MessageLog {
     this.buffered = 0;
   }
 
-  /** Every record, in arrival order. */
+  /**
+   * Every record, in arrival order. Lines are cut from each chunk one at a time, when asked for:
+   * readline would queue a whole chunk's lines at once, and those queued lines (the whole log, over
+   * the pass) outlived the young generation, so the old one grew by about the log's size
+   * (+140 MB of peak RSS on the 4M-frame spam capture) before a full collection.
+   */
   async *replay(): AsyncGenerator<MessageRecord> {
     this.flush();
     if (this.count === 0) return;
-    const lines = createInterface({ input: createReadStream(this.path, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-    for await (const line of lines) if (line !== '') yield JSON.parse(line) as MessageRecord;
+    const fd = openSync(this.path, 'r');
+    try {
+      let chunk: Buffer = Buffer.alloc(READ_CHUNK);
+      let held = 0;
+      for (;;) {
+        if (held === chunk.length) chunk = grownBuffer(chunk, held);
+        const n = readSync(fd, chunk, held, chunk.length - held, null);
+        const end = held + n;
+        let start = 0;
+        for (let nl = chunk.indexOf(NEWLINE, start); nl >= 0 && nl < end; nl = chunk.indexOf(NEWLINE, start)) {
+          if (nl > start) yield JSON.parse(chunk.toString('utf8', start, nl)) as MessageRecord;
+          start = nl + 1;
+        }
+        if (n === 0) {
+          if (end > start) yield JSON.parse(chunk.toString('utf8', start, end)) as MessageRecord;
+          return;
+        }
+        // The unfinished line moves to the front of the buffer.
+        held = chunk.copy(chunk, 0, start, end);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   remove(): void {
@@ -81,4 +109,11 @@ export class MessageLog {
     rmSync(this.dir, { recursive: true, force: true });
     process.off('exit', this.cleanup);
   }
+}
+
+/** A buffer twice as large holding the first `used` bytes of `buffer` (a line longer than a chunk). */
+function grownBuffer(buffer: Buffer, used: number): Buffer {
+  const bigger = Buffer.alloc(buffer.length * 2);
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
 }
