@@ -4,7 +4,7 @@
 // capture (live alerting per interval is alerts.ts).
 import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
-import { Distinct, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
+import { Distinct, DistinctBudget, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
 import { HostBudget, HostHits, MAX_PORTS } from './host-hits.js';
 
 /** From names kept per sender (the count of all is still exact up to Distinct's bound). */
@@ -33,18 +33,21 @@ export class SenderState {
   textless = 0;
   first = Infinity;
   last = -Infinity;
-  readonly names = new Sample(MAX_NAMES);
-  readonly recipients = new Sample(MAX_NAMES);
-  readonly hosts = new Distinct();
+  readonly names: Sample;
+  readonly recipients: Sample;
+  readonly hosts: Distinct;
   readonly ports: number[] = [];
   readonly protocols = new Set<string>();
   readonly outcomes = new Outcomes();
   /** IPv4 destination (as a number) → what was sent there, for sweeps; bounded by MAX_SWEEP_HOSTS and the senders' budget. */
   readonly v4: HostHits;
 
-  /** `sweepBudget`: shared by every sender (Senders); a sender alone has only its own bound. */
-  constructor(readonly src: string, sweepBudget = new HostBudget(MAX_SWEEP_HOSTS)) {
+  /** The budgets are shared by every sender (Senders); a sender alone has only its own bounds. */
+  constructor(readonly src: string, sweepBudget = new HostBudget(MAX_SWEEP_HOSTS), distinctBudget = new DistinctBudget()) {
     this.v4 = new HostHits(MAX_SWEEP_HOSTS, sweepBudget);
+    this.names = new Sample(MAX_NAMES, distinctBudget);
+    this.recipients = new Sample(MAX_NAMES, distinctBudget);
+    this.hosts = new Distinct(distinctBudget);
   }
 
   add(event: MessageEvent, time: number): void {
@@ -102,7 +105,8 @@ export class Senders {
   /** The IPv4 destinations every sender keeps for sweeps, and the messages left out of them. */
   readonly sweepHosts: HostBudget;
 
-  constructor(private readonly max = DEFAULT_MAX_SENDERS, maxSweepHosts = DEFAULT_MAX_SWEEP_HOSTS_TOTAL) {
+  /** `distinct`: what the senders' distinct counters may hold, shared with the campaigns'. */
+  constructor(private readonly max = DEFAULT_MAX_SENDERS, maxSweepHosts = DEFAULT_MAX_SWEEP_HOSTS_TOTAL, readonly distinct = new DistinctBudget()) {
     this.sweepHosts = new HostBudget(maxSweepHosts);
   }
 
@@ -114,7 +118,7 @@ export class Senders {
         this.untracked++;
         return undefined;
       }
-      s = new SenderState(src, this.sweepHosts);
+      s = new SenderState(src, this.sweepHosts, this.distinct);
       this.bySrc.set(src, s);
     }
     s.add(event, time);

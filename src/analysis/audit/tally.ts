@@ -7,31 +7,88 @@ import { hashString, mix } from './minhash.js';
 export const EXACT_DISTINCT = 1024;
 const HLL_BITS = 12;
 const HLL_SIZE = 1 << HLL_BITS;
+/** What an exact value is charged (bytes, roughly): a Set entry and a string header, plus its characters. */
+const VALUE_BYTES = 40;
+/** Default: exact values held by the senders' counters together, and by the campaigns' (48 MB each). */
+export const DEFAULT_MAX_EXACT_BYTES = 48 << 20;
+/** Default: HyperLogLog sketches (4 KB each) held by the senders' counters, and by the campaigns' (16 MB each). */
+export const DEFAULT_MAX_SKETCHES = 4096;
 
+/**
+ * What all the distinct counters of one audit may hold together — up to 1,024 values or a 4 KB
+ * sketch each would be gigabytes with 100,000 senders — and the counters that hit it: a counter
+ * whose exact values find no room becomes an estimate early; one that then finds no sketch left
+ * stops counting new values (its count is a lower bound).
+ */
+export class DistinctBudget {
+  /** Bytes charged for the exact values held now. */
+  exactBytes = 0;
+  sketches = 0;
+  /** Counters estimated before EXACT_DISTINCT values because the exact values' budget was spent. */
+  estimatedEarly = 0;
+  /** Counters that stopped counting new values: no sketch was left. */
+  cut = 0;
+
+  constructor(readonly maxExactBytes = DEFAULT_MAX_EXACT_BYTES, readonly maxSketches = DEFAULT_MAX_SKETCHES) {}
+}
+
+function valueBytes(value: string): number {
+  return VALUE_BYTES + 2 * value.length;
+}
+
+/**
+ * Distinct values: exact (the first value alone, then a Set) up to EXACT_DISTINCT values or the
+ * budget, then a HyperLogLog estimate. Most senders send one message, so an empty or one-value
+ * counter allocates nothing of its own.
+ */
 export class Distinct {
-  private exact: Set<string> | undefined = new Set();
+  private one: string | undefined;
+  private exact: Set<string> | undefined;
   private registers: Uint8Array | undefined;
+  /** No room for a sketch: new values are no longer counted. */
+  private cut = false;
+
+  constructor(private readonly budget: DistinctBudget = new DistinctBudget()) {}
 
   add(value: string): void {
-    if (this.exact !== undefined) {
-      this.exact.add(value);
-      if (this.exact.size <= EXACT_DISTINCT) return;
-      this.registers = new Uint8Array(HLL_SIZE);
-      for (const v of this.exact) this.hll(v);
-      this.exact = undefined;
+    if (this.registers !== undefined) {
+      this.hll(value);
       return;
     }
+    if (value === this.one || this.exact?.has(value) === true || this.cut) return;
+    const size = this.size;
+    const bytes = valueBytes(value);
+    if (size < EXACT_DISTINCT && this.budget.exactBytes + bytes <= this.budget.maxExactBytes) {
+      this.budget.exactBytes += bytes;
+      if (size === 0) this.one = value;
+      else (this.exact ??= new Set([this.one!])).add(value);
+      return;
+    }
+    if (this.budget.sketches >= this.budget.maxSketches) {
+      this.cut = true;
+      this.budget.cut++;
+      return;
+    }
+    if (size < EXACT_DISTINCT) this.budget.estimatedEarly++;
+    this.budget.sketches++;
+    this.registers = new Uint8Array(HLL_SIZE);
+    for (const v of this.values()) {
+      this.budget.exactBytes -= valueBytes(v);
+      this.hll(v);
+    }
     this.hll(value);
+    this.one = undefined;
+    this.exact = undefined;
   }
 
-  /** Whether the count is exact (false once estimated). */
+  /** Whether the count is exact (false once estimated, or cut short). */
   get isExact(): boolean {
-    return this.exact !== undefined;
+    return this.registers === undefined && !this.cut;
   }
 
   get count(): number {
-    if (this.exact !== undefined) return this.exact.size;
-    const regs = this.registers!;
+    if (this.registers === undefined) return this.size;
+    const regs = this.registers;
     let sum = 0;
     let zeros = 0;
     for (const r of regs) {
@@ -44,8 +101,19 @@ export class Distinct {
     return Math.round(raw <= 2.5 * HLL_SIZE && zeros > 0 ? HLL_SIZE * Math.log(HLL_SIZE / zeros) : raw);
   }
 
+  /** Whether `value` was counted; undefined once estimated. */
   has(value: string): boolean | undefined {
-    return this.exact?.has(value);
+    if (this.registers !== undefined) return undefined;
+    return value === this.one || this.exact?.has(value) === true;
+  }
+
+  /** Exact values held. */
+  private get size(): number {
+    return this.exact?.size ?? (this.one !== undefined ? 1 : 0);
+  }
+
+  private values(): Iterable<string> {
+    return this.exact ?? (this.one !== undefined ? [this.one] : []);
   }
 
   private hll(value: string): void {
@@ -61,9 +129,11 @@ export class Distinct {
 /** The first `limit` distinct values seen, and how many distinct values in all (bounded as Distinct). */
 export class Sample {
   readonly values: string[] = [];
-  private readonly distinct = new Distinct();
+  private readonly distinct: Distinct;
 
-  constructor(private readonly limit: number) {}
+  constructor(private readonly limit: number, budget?: DistinctBudget) {
+    this.distinct = new Distinct(budget);
+  }
 
   add(value: string): void {
     if (this.values.length < this.limit && this.distinct.has(value) !== true && !this.values.includes(value)) this.values.push(value);
