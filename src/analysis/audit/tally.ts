@@ -153,23 +153,32 @@ export class Sample {
 const MAX_ERROR_NAMES = 64;
 
 /** Delivery outcomes: status counts, error names, and bounces (errors an ICMP message reported). */
+const NO_ERRORS: ReadonlyMap<string, number> = new Map();
+
 export class Outcomes {
   readonly status: Record<MessageStatus, number> = { ok: 0, error: 0, 'no-response': 0, unknown: 0 };
-  readonly errors = new Map<string, number>();
+  /** Made on the first error (most senders have none). */
+  private errorCounts: Map<string, number> | undefined;
   bounced = 0;
+
+  /** Error name → messages. */
+  get errors(): ReadonlyMap<string, number> {
+    return this.errorCounts ?? NO_ERRORS;
+  }
 
   add(status: MessageStatus, error: string | undefined): void {
     this.status[status]++;
     if (status !== 'error') return;
     const name = error ?? 'unnamed';
     if (isBounce(name)) this.bounced++;
-    const key = this.errors.has(name) || this.errors.size < MAX_ERROR_NAMES ? name : 'other';
-    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+    const errors = (this.errorCounts ??= new Map());
+    const key = errors.has(name) || errors.size < MAX_ERROR_NAMES ? name : 'other';
+    errors.set(key, (errors.get(key) ?? 0) + 1);
   }
 
   merge(other: Outcomes): void {
     for (const k of Object.keys(this.status) as MessageStatus[]) this.status[k] += other.status[k];
-    for (const [name, n] of other.errors) this.errors.set(name, (this.errors.get(name) ?? 0) + n);
+    for (const [name, n] of other.errors) (this.errorCounts ??= new Map()).set(name, (this.errorCounts.get(name) ?? 0) + n);
     this.bounced += other.bounced;
   }
 
