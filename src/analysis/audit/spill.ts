@@ -1,6 +1,6 @@
 // The audit's per-message log: every message (addresses, names, text, outcome, template) goes to
-// a temporary file as it arrives, and is read back once at the end, when campaigns are known, for
-// the member lists, rates, the CSV, the database and Parquet. Memory stays flat whatever the
+// a temporary file as it arrives (through a 1 MB byte buffer), and is read back once at the end,
+// when campaigns are known, for the member lists, rates, the CSV, the database and Parquet. Memory stays flat whatever the
 // number of messages; the file is removed when the audit ends (or the process exits).
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +37,9 @@ export class MessageLog {
   private readonly dir: string;
   private readonly path: string;
   private fd: number | undefined;
-  private buffer: string[] = [];
-  private buffered = 0;
+  /** Lines not yet written, as bytes: strings held until a flush outlived the young generation. */
+  private readonly pending = Buffer.allocUnsafe(FLUSH_AT);
+  private pendingBytes = 0;
   count = 0;
   private readonly cleanup = (): void => this.remove();
 
@@ -55,18 +56,21 @@ export class MessageLog {
   }
 
   append(record: MessageRecord): void {
-    const line = JSON.stringify(record);
-    this.buffer.push(line);
-    this.buffered += line.length;
+    const line = `${JSON.stringify(record)}\n`;
     this.count++;
-    if (this.buffered >= FLUSH_AT) this.flush();
+    const bytes = Buffer.byteLength(line);
+    if (this.pendingBytes + bytes > this.pending.length) this.flush();
+    if (bytes > this.pending.length) {
+      if (this.fd !== undefined) writeSync(this.fd, line);
+      return;
+    }
+    this.pendingBytes += this.pending.write(line, this.pendingBytes);
   }
 
   private flush(): void {
-    if (this.fd === undefined || this.buffer.length === 0) return;
-    writeSync(this.fd, `${this.buffer.join('\n')}\n`);
-    this.buffer = [];
-    this.buffered = 0;
+    if (this.fd === undefined || this.pendingBytes === 0) return;
+    for (let at = 0; at < this.pendingBytes; ) at += writeSync(this.fd, this.pending, at, this.pendingBytes - at);
+    this.pendingBytes = 0;
   }
 
   /**
