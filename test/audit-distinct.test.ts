@@ -8,7 +8,9 @@ import { AuditAnalysis, DEFAULT_AUDIT, type AuditOptions } from '../src/analysis
 import type { AuditResult } from '../src/analysis/audit/result.js';
 import { auditReport } from '../src/analysis/audit/report.js';
 import { hashString, mix } from '../src/analysis/audit/minhash.js';
-import { Distinct, DistinctBudget, EXACT_DISTINCT, Sample } from '../src/analysis/audit/tally.js';
+import { canonicalIpv4, Distinct, DistinctBudget, EXACT_DISTINCT, Sample } from '../src/analysis/audit/tally.js';
+import { ipv4Number } from '../src/analysis/audit/senders.js';
+import { ipv4Text } from '../src/net/addr.js';
 import type { FileInfo } from '../src/runner/analysis.js';
 import type { MessageEvent } from '../src/model/events.js';
 
@@ -59,11 +61,21 @@ class UnboundedDistinct {
   }
 }
 
-// Few values (repeats, the one-value case) or many (past 1,024, into the estimate).
+// Few values (repeats, the one-value case, addresses written other ways) or many (past 1,024,
+// into the estimate), addresses and names mixed.
 const values = fc.oneof(
-  fc.array(fc.constantFrom('a', 'b', '', 'A', 'é'), { maxLength: 20 }),
-  fc.integer({ min: 0, max: 3000 }).chain((n) => fc.array(fc.integer({ min: 0, max: n }).map((i) => `10.0.${i >> 8}.${i & 255}`), { minLength: n, maxLength: n + 200 })),
+  fc.array(fc.constantFrom('a', 'b', '', 'A', 'é', '0.0.0.0', '10.0.0.1', '10.0.0.01', '10.0.0.1 ', '255.255.255.255', '256.0.0.1', '1.2.3'), { maxLength: 20 }),
+  fc.integer({ min: 0, max: 3000 }).chain((n) => fc.array(fc.integer({ min: 0, max: n }).map((i) => (i % 7 === 0 ? `name${i}` : `10.0.${i >> 8}.${i & 255}`)), { minLength: n, maxLength: n + 200 })),
 );
+
+test('canonicalIpv4: exactly the texts ipv4Text writes', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => canonicalIpv4(ipv4Text(n)) === n), { seed: SEED, numRuns: 2000 });
+  const text = fc.oneof(fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', ' ', 'x'), maxLength: 17 }), fc.ipV4(), fc.ipV4Extended());
+  fc.assert(fc.property(text, (t) => {
+    const n = canonicalIpv4(t);
+    return n === -1 ? ipv4Number(t) === undefined || ipv4Text(ipv4Number(t)!) !== t : ipv4Text(n) === t;
+  }), { seed: SEED, numRuns: 5000 });
+});
 
 test('Distinct (property): within its budget, the same count, exactness and membership as the unbounded counter', () => {
   fc.assert(fc.property(values, (vs) => {
