@@ -186,3 +186,16 @@ test('audit: within the default budget the result has no distinct limits (as bef
   assert.equal('distinct_cut' in result.limits, false);
   assert.equal(result.senders[0]!.hosts, 400);
 });
+
+test('audit: campaign members are kept only when an output lists them (JSON, --report), not for the terminal summary', async () => {
+  function* wave(): Generator<MessageEvent> {
+    for (let i = 0; i < 50; i++) yield message(i, '192.0.2.1:1025', `10.0.0.${i}:139`, 'victim', 'SPAM');
+  }
+  const listed = await audit(wave(), {});
+  assert.equal(listed.result.campaigns[0]!.messages.length, 50);
+  assert.equal(listed.result.campaigns[0]!.messages_truncated, false);
+  const unlisted = await audit(wave(), { listMembers: false });
+  assert.equal(unlisted.result.campaigns[0]!.messages.length, 0);
+  assert.equal(unlisted.result.campaigns[0]!.messages_truncated, true);
+  assert.equal(unlisted.result.campaigns[0]!.size, 50);
+});
