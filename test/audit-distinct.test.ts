@@ -131,6 +131,16 @@ test('DistinctBudget (property): counters sharing a budget never hold more than 
   }), { seed: SEED, numRuns: 200 });
 });
 
+test('Sample: a counter cut short by its budget lists only the values it counted', () => {
+  const budget = new DistinctBudget(3 * (40 + 2 * 5), 0);
+  const sample = new Sample(100, budget);
+  for (const v of ['name1', 'name2', 'name3', 'name4', 'name5', 'name1']) sample.add(v);
+  assert.deepEqual(sample.values, ['name1', 'name2', 'name3']);
+  assert.equal(sample.count, 3);
+  assert.equal(sample.isExact, false);
+  assert.equal(budget.cut, 1);
+});
+
 function file(index = 0): FileInfo {
   return { path: 'adversarial.pcap', label: 'adversarial.pcap', index, multi: false, size: undefined, start: undefined };
 }

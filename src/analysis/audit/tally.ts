@@ -240,8 +240,10 @@ export class Sample {
   }
 
   add(value: string): void {
-    if (this.values.length < this.limit && this.distinct.has(value) !== true && !this.values.includes(value)) this.values.push(value);
+    const known = this.distinct.has(value) === true;
     this.distinct.add(value);
+    // A counter cut short by its budget did not count the value (has: false): not listed either.
+    if (!known && this.values.length < this.limit && this.distinct.has(value) !== false && !this.values.includes(value)) this.values.push(value);
   }
 
   get count(): number {
