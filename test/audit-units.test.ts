@@ -10,7 +10,7 @@ import { Distinct, EXACT_DISTINCT, hostOf, Outcomes, portOf } from '../src/analy
 import { ipv4Number, Senders, SenderState } from '../src/analysis/audit/senders.js';
 import { ipv4Text } from '../src/net/addr.js';
 import { Indicators, urlHost } from '../src/analysis/audit/indicators.js';
-import { AlertMonitor } from '../src/analysis/audit/alerts.js';
+import { AlertMonitor, WindowCounter } from '../src/analysis/audit/alerts.js';
 import type { MessageEvent } from '../src/model/events.js';
 
 const SEED = 20261130;
@@ -234,4 +234,16 @@ test('alerts: one text to many recipients fires across sources (a botnet)', () =
   assert.equal(fired[0]!.kind, 'text');
   assert.equal(fired[0]!.sources, 4);
   assert.equal(fired[0]!.template, 7);
+});
+
+test('alerts: the windows of sources gone quiet are forgotten once their interval has passed; the counts are unchanged', () => {
+  const counter = new WindowCounter(3, 10);
+  // 1,000 sources once each, one time unit apart: only the last interval's windows are held.
+  for (let t = 0; t < 1000; t++) assert.equal(counter.observe(`s${t}`, ['a'], t), undefined);
+  assert.equal(counter.size, 10);
+  // A source seen again within its interval still counts toward the threshold.
+  assert.equal(counter.observe('s999', ['b'], 1000), undefined);
+  assert.deepEqual(counter.observe('s999', ['c'], 1001), { count: 3, sources: 0 });
+  // Past the interval it starts again.
+  assert.equal(counter.observe('s999', ['d', 'e'], 1010), undefined);
 });

@@ -82,8 +82,8 @@ function positive(name: string, value: number, integer = true): number {
   return value;
 }
 
-/** Audit options from the command line (checked). */
-export function auditOptions(args: AuditArgs, captureHashes?: readonly string[]): AuditOptions {
+/** Audit options from the command line (checked). `format`: what prints the result (member lists only for JSON or a report). */
+export function auditOptions(args: AuditArgs, captureHashes?: readonly string[], format = 'json'): AuditOptions {
   const similarity = args.similarity;
   if (!(similarity > 0 && similarity <= 1)) throw new UsageError('--similarity must be above 0 and at most 1');
   return {
@@ -98,6 +98,7 @@ export function auditOptions(args: AuditArgs, captureHashes?: readonly string[])
       text: positive('alert-text', args['alert-text']),
       interval: positive('alert-interval', args['alert-interval'], false),
     },
+    listMembers: format === 'json' || format === 'ndjson' || args.report !== undefined,
     ...(captureHashes !== undefined ? { captureHashes } : {}),
   };
 }
@@ -161,7 +162,7 @@ export async function auditCommand(args: AuditCommandArgs): Promise<void> {
       },
     });
   }
-  const audit = new AuditAnalysis(outputs, auditOptions(args, hashes));
+  const audit = new AuditAnalysis(outputs, auditOptions(args, hashes, args.format));
   const runner = makeRunner([audit], args, { eventFilter: await eventFilter(args) });
   try {
     await runEventReport({ command: 'audit', args }, captures, audit, runner);

@@ -128,7 +128,7 @@ async function liveAudit(args: LiveArgs, iface: string): Promise<void> {
       for (const w of report.warnings ?? []) warn(args, w);
     },
   });
-  const audit: Analysis = new AuditAnalysis(outputs, auditOptions(args, args.db !== undefined ? [hash] : undefined), (alert, capture) => {
+  const audit: Analysis = new AuditAnalysis(outputs, auditOptions(args, args.db !== undefined ? [hash] : undefined, args.format), (alert, capture) => {
     const captures = capture !== undefined ? [capture] : [];
     const json = alertJson({ ...alert, capture: 0 }, captures, undefined);
     out.line(text ? alertLine(json) : jsonText({ alert: json }));

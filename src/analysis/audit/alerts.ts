@@ -4,6 +4,7 @@
 // counter starts its interval at its first observation and fires once per interval. State is per
 // active key and bounded by the thresholds (a set stops growing once it has fired).
 import type { MessageEvent } from '../../model/events.js';
+import { FifoMap } from '../../util/fifo-map.js';
 import { hostOf, recipientsOf } from './tally.js';
 
 export interface AlertThresholds {
@@ -53,11 +54,21 @@ const MAX_KEYS = 100_000;
 /** Alerts kept for the report (live prints every one as it happens). */
 export const MAX_ALERTS = 10_000;
 
-class WindowCounter {
-  private readonly windows = new Map<string, Window>();
+export class WindowCounter {
+  /**
+   * In order of start (a window is inserted when it starts, and time runs forward): those whose
+   * interval has passed are dropped from the front, so the windows of sources gone quiet do not
+   * pile up until the key bound.
+   */
+  private readonly windows = new FifoMap<string, Window>();
 
   /** @param interval window length in microseconds (times are microseconds) */
   constructor(private readonly threshold: number, private readonly interval: number, private readonly withSources = false) {}
+
+  /** Windows held. */
+  get size(): number {
+    return this.windows.size;
+  }
 
   /** Adds values under key at time (µs); returns the count when this crosses the threshold, else undefined. */
   observe(key: string, values: readonly string[], time: number, source?: string): { count: number; sources: number } | undefined {
@@ -67,7 +78,7 @@ class WindowCounter {
       w = undefined;
     }
     if (w === undefined) {
-      if (this.windows.size >= MAX_KEYS) this.expire(time);
+      this.expire(time);
       if (this.windows.size >= MAX_KEYS) return undefined;
       w = { start: time, seen: new Set(), fired: false, ...(this.withSources ? { sources: new Set<string>() } : {}) };
       this.windows.set(key, w);
@@ -86,7 +97,7 @@ class WindowCounter {
   }
 
   private expire(now: number): void {
-    for (const [key, w] of this.windows) if (now - w.start >= this.interval) this.windows.delete(key);
+    for (let w = this.windows.oldestValue(); w !== undefined && now - w.start >= this.interval; w = this.windows.oldestValue()) this.windows.deleteOldest();
   }
 }
 

@@ -13,17 +13,29 @@ import { mask, messageNames } from './normalise.js';
 import { alertJson, campaignJson, indicatorJson, isoMicros, senderJson, type AuditResult, type CaptureJson } from './result.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_MIN_SWEEP, Senders } from './senders.js';
 import { MessageLog, type MessageRecord } from './spill.js';
-import { hostOf, Outcomes } from './tally.js';
+import { DEFAULT_MAX_EXACT_BYTES, DEFAULT_MAX_SKETCHES, DistinctBudget, hostOf, Outcomes } from './tally.js';
 
 export interface AuditOptions {
   /** Messages a cluster needs to be a campaign. */
   readonly minSize: number;
   readonly grouping: GroupingOptions;
   readonly maxSenders: number;
+  /**
+   * What the distinct counters hold together — the senders' counters, and apart from them the
+   * campaigns' (filled in last, they would otherwise find the senders' budget spent): exact
+   * values (bytes, roughly) and HyperLogLog sketches (4 KB each), for each of the two.
+   */
+  readonly maxExactBytes: number;
+  readonly maxSketches: number;
   readonly maxIndicators: number;
   readonly minSweep: number;
   readonly campaignLimits: CampaignLimits;
   readonly thresholds: AlertThresholds;
+  /**
+   * Whether an output lists campaign members (JSON, the HTML report). The terminal summary and
+   * the CSV do not; the members are most of what the final pass holds (up to 200,000 messages).
+   */
+  readonly listMembers: boolean;
   /** SHA-256 of each capture (by index), when the run keeps history. */
   readonly captureHashes?: readonly string[];
 }
@@ -32,10 +44,13 @@ export const DEFAULT_AUDIT: AuditOptions = {
   minSize: 2,
   grouping: DEFAULT_GROUPING,
   maxSenders: DEFAULT_MAX_SENDERS,
+  maxExactBytes: DEFAULT_MAX_EXACT_BYTES,
+  maxSketches: DEFAULT_MAX_SKETCHES,
   maxIndicators: DEFAULT_MAX_INDICATORS,
   minSweep: DEFAULT_MIN_SWEEP,
   campaignLimits: DEFAULT_CAMPAIGN_LIMITS,
   thresholds: DEFAULT_THRESHOLDS,
+  listMembers: true,
 };
 
 /** A campaign as known before the final pass (the database names it, possibly after an earlier run's). */
@@ -90,7 +105,7 @@ export class AuditAnalysis implements Analysis {
     private readonly onAlert?: (alert: Alert, capture: CaptureJson | undefined) => void,
   ) {
     this.templates = new TemplateStore(options.grouping);
-    this.senders = new Senders(options.maxSenders);
+    this.senders = new Senders(options.maxSenders, undefined, new DistinctBudget(options.maxExactBytes, options.maxSketches));
     this.indicators = new Indicators(options.maxIndicators);
     this.monitor = new AlertMonitor(options.thresholds);
   }
@@ -168,7 +183,8 @@ export class AuditAnalysis implements Analysis {
     const bucket = bucketSeconds(span);
     const bucketMicros = bucket * 1e6;
     const byRoot = new Map<number, CampaignAcc>();
-    for (const p of plan.campaigns) byRoot.set(p.cluster.root, new CampaignAcc(p.id, p.cluster));
+    const distinct = new DistinctBudget(this.options.maxExactBytes, this.options.maxSketches);
+    for (const p of plan.campaigns) byRoot.set(p.cluster.root, new CampaignAcc(p.id, p.cluster, distinct));
     const senderCampaigns = new Map<string, Set<string>>();
     const limits = this.options.campaignLimits;
     let listed = 0;
@@ -178,6 +194,7 @@ export class AuditAnalysis implements Analysis {
       const acc = cluster !== undefined ? byRoot.get(cluster.root) : undefined;
       if (acc !== undefined) {
         acc.add(r, bucketMicros, () => {
+          if (!this.options.listMembers) return false;
           if (acc.members.length >= limits.members || listed >= limits.totalMembers) return false;
           listed++;
           return true;
@@ -251,12 +268,20 @@ export class AuditAnalysis implements Analysis {
         senders_untracked_messages: this.senders.untracked,
         sweep_messages_untracked: this.senders.sweepHosts.refused,
         indicators_untracked: this.indicators.untracked,
+        ...distinctLimits([this.senders.distinct, distinct]),
         members_per_campaign: limits.members,
         members_total: limits.totalMembers,
         alerts_dropped: this.alertsDropped,
       },
     };
   }
+}
+
+/** The distinct counters' budget, in `limits` only when it was hit (earlier results are unchanged). */
+function distinctLimits(budgets: readonly DistinctBudget[]): Pick<AuditResult['limits'], 'distinct_estimated_early' | 'distinct_cut'> {
+  const early = budgets.reduce((n, b) => n + b.estimatedEarly, 0);
+  const cut = budgets.reduce((n, b) => n + b.cut, 0);
+  return { ...(early > 0 ? { distinct_estimated_early: early } : {}), ...(cut > 0 ? { distinct_cut: cut } : {}) };
 }
 
 /** C2 before C10. */

@@ -3,7 +3,7 @@
 // the member list (capped; the CSV, database and Parquet carry every message).
 import type { Cluster } from './grouping.js';
 import type { MessageRecord } from './spill.js';
-import { Distinct, hostOf, Outcomes, recipientKey, Sample } from './tally.js';
+import { Distinct, DistinctBudget, hostOf, Outcomes, recipientKey, Sample } from './tally.js';
 
 /** Senders and names listed per campaign (counts stay exact up to Distinct's bound). */
 const MAX_LISTED = 100;
@@ -28,10 +28,10 @@ export class CampaignAcc {
   first = Infinity;
   last = -Infinity;
   readonly protocols = new Set<string>();
-  readonly senders = new Sample(MAX_LISTED);
-  readonly names = new Sample(MAX_LISTED);
-  readonly recipients = new Sample(MAX_LISTED);
-  readonly hosts = new Distinct();
+  readonly senders: Sample;
+  readonly names: Sample;
+  readonly recipients: Sample;
+  readonly hosts: Distinct;
   readonly outcomes = new Outcomes();
   readonly members: MessageRecord[] = [];
   membersCut = false;
@@ -42,7 +42,13 @@ export class CampaignAcc {
   private second = -1;
   private inSecond = 0;
 
-  constructor(readonly id: string, readonly cluster: Cluster) {}
+  /** `distinct`: shared by every campaign and sender of the audit. */
+  constructor(readonly id: string, readonly cluster: Cluster, distinct = new DistinctBudget()) {
+    this.senders = new Sample(MAX_LISTED, distinct);
+    this.names = new Sample(MAX_LISTED, distinct);
+    this.recipients = new Sample(MAX_LISTED, distinct);
+    this.hosts = new Distinct(distinct);
+  }
 
   add(r: MessageRecord, bucketMicros: number, memberRoom: () => boolean): void {
     const t = micros(r.tsSec, r.tsNsec);

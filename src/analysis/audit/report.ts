@@ -81,6 +81,8 @@ export function auditReport(r: AuditResult, compare = false): Report {
   if (l.messages_without_room > 0) warnings.push(`${l.messages_without_room} message(s) with a new text found no room in the template table and are in no campaign`);
   if (l.senders_untracked_messages > 0) warnings.push(`sender table full: ${l.senders_untracked_messages} message(s) from further sources not tracked per sender`);
   if (l.sweep_messages_untracked > 0) warnings.push(`sweep tables full: ${l.sweep_messages_untracked} message(s) to further IPv4 destinations do not extend sweeps`);
+  if ((l.distinct_estimated_early ?? 0) > 0) warnings.push(`distinct counters' exact values full: ${l.distinct_estimated_early} count(s) of recipients, hosts, names or senders estimated before 1,024 values`);
+  if ((l.distinct_cut ?? 0) > 0) warnings.push(`distinct counters' sketches full: ${l.distinct_cut} count(s) of recipients, hosts, names or senders stopped counting new values (lower bounds)`);
   if (l.indicators_untracked > 0) warnings.push(`indicator table full: ${l.indicators_untracked} indicator(s) not tracked`);
   if (l.alerts_dropped > 0) warnings.push(`${l.alerts_dropped} alert(s) past the first ${r.alerts.length} left out of the report`);
   return { json: r, blocks, warnings };

@@ -155,6 +155,10 @@ export interface AuditResult {
     /** Messages whose IPv4 destination was not kept for sweeps (a sender's 65,536 or the 2,097,152 of all senders). */
     sweep_messages_untracked: number;
     indicators_untracked: number;
+    /** Distinct counters (per sender, per campaign) estimated before 1,024 values: the budget of exact values was spent. Only when nonzero. */
+    distinct_estimated_early?: number;
+    /** Distinct counters that stopped counting new values: no sketch was left (their counts are lower bounds). Only when nonzero. */
+    distinct_cut?: number;
     members_per_campaign: number;
     members_total: number;
     alerts_dropped: number;

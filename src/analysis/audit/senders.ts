@@ -4,8 +4,8 @@
 // capture (live alerting per interval is alerts.ts).
 import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
-import { Distinct, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
-import { HostBudget, HostHits, MAX_PORTS } from './host-hits.js';
+import { Distinct, DistinctBudget, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
+import { HostHits, MAX_PORTS } from './host-hits.js';
 
 /** From names kept per sender (the count of all is still exact up to Distinct's bound). */
 const MAX_NAMES = 100;
@@ -33,18 +33,23 @@ export class SenderState {
   textless = 0;
   first = Infinity;
   last = -Infinity;
-  readonly names = new Sample(MAX_NAMES);
-  readonly recipients = new Sample(MAX_NAMES);
-  readonly hosts = new Distinct();
+  readonly names: Sample;
+  readonly recipients: Sample;
+  readonly hosts: Distinct;
   readonly ports: number[] = [];
-  readonly protocols = new Set<string>();
+  /** Protocols used, in order of first use (a handful at most). */
+  readonly protocols: string[] = [];
   readonly outcomes = new Outcomes();
-  /** IPv4 destination (as a number) → what was sent there, for sweeps; bounded by MAX_SWEEP_HOSTS and the senders' budget. */
-  readonly v4: HostHits;
 
-  /** `sweepBudget`: shared by every sender (Senders); a sender alone has only its own bound. */
-  constructor(readonly src: string, sweepBudget = new HostBudget(MAX_SWEEP_HOSTS)) {
-    this.v4 = new HostHits(MAX_SWEEP_HOSTS, sweepBudget);
+  /**
+   * `id`: the sender's row owner in `v4`, the IPv4 destinations (as numbers) and what was sent
+   * there, for sweeps. The tables and budgets are shared by every sender (Senders); a sender
+   * alone has only its own bounds.
+   */
+  constructor(readonly src: string, private readonly v4 = new HostHits(MAX_SWEEP_HOSTS, MAX_SWEEP_HOSTS), private readonly id = 0, distinctBudget = new DistinctBudget()) {
+    this.names = new Sample(MAX_NAMES, distinctBudget);
+    this.recipients = new Sample(MAX_NAMES, distinctBudget);
+    this.hosts = new Distinct(distinctBudget);
   }
 
   add(event: MessageEvent, time: number): void {
@@ -58,16 +63,16 @@ export class SenderState {
     this.hosts.add(host);
     const port = portOf(event.dst);
     if (port !== undefined && this.ports.length < MAX_PORTS && !this.ports.includes(port)) this.ports.push(port);
-    this.protocols.add(event.protocol);
+    if (!this.protocols.includes(event.protocol)) this.protocols.push(event.protocol);
     this.outcomes.add(event.status, event.error);
     const v4 = ipv4Number(host);
     if (v4 === undefined) return;
-    this.v4.hit(v4, time, port);
+    this.v4.hit(this.id, v4, time, port);
   }
 
   /** Maximal runs of consecutive IPv4 destinations, at least `minHosts` long. */
   sweeps(minHosts: number): SweepJson[] {
-    const addresses = this.v4.sortedAddresses();
+    const addresses = this.v4.sortedAddresses(this.id);
     const out: SweepJson[] = [];
     let start = 0;
     for (let i = 1; i <= addresses.length; i++) {
@@ -84,7 +89,7 @@ export class SenderState {
     let first = Infinity;
     let last = -Infinity;
     for (const a of run) {
-      const h = this.v4.get(a);
+      const h = this.v4.get(this.id, a);
       messages += h.messages;
       for (const p of h.ports) if (ports.size < MAX_PORTS) ports.add(p);
       first = Math.min(first, h.first);
@@ -100,10 +105,11 @@ export class Senders {
   /** Messages from sources past the bound. */
   untracked = 0;
   /** The IPv4 destinations every sender keeps for sweeps, and the messages left out of them. */
-  readonly sweepHosts: HostBudget;
+  readonly sweepHosts: HostHits;
 
-  constructor(private readonly max = DEFAULT_MAX_SENDERS, maxSweepHosts = DEFAULT_MAX_SWEEP_HOSTS_TOTAL) {
-    this.sweepHosts = new HostBudget(maxSweepHosts);
+  /** `distinct`: what the senders' distinct counters may hold together. */
+  constructor(private readonly max = DEFAULT_MAX_SENDERS, maxSweepHosts = DEFAULT_MAX_SWEEP_HOSTS_TOTAL, readonly distinct = new DistinctBudget()) {
+    this.sweepHosts = new HostHits(MAX_SWEEP_HOSTS, maxSweepHosts);
   }
 
   add(event: MessageEvent, time: number): SenderState | undefined {
@@ -114,7 +120,7 @@ export class Senders {
         this.untracked++;
         return undefined;
       }
-      s = new SenderState(src, this.sweepHosts);
+      s = new SenderState(src, this.sweepHosts, this.bySrc.size, this.distinct);
       this.bySrc.set(src, s);
     }
     s.add(event, time);
