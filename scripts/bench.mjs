@@ -4,9 +4,8 @@
 //   npm run bench [-- --capture spam|long|PATH] [--frames N] [--only read,timeline]
 //                 [--jobs N] [--no-tshark] [--json]
 //
-// --jobs N: msgscope runs with --jobs N (read's summary lines, timeline and audit then split the
-// capture by flow across N lanes; read -V and ndjson, stats and verify read one capture in one
-// engine whatever N).
+// --jobs N: msgscope runs with --jobs N (read in every format, timeline and audit then split the
+// capture by flow across N lanes; stats and verify read one capture in one engine whatever N).
 // --json: the results as JSON on stdout (the tables then go to stderr).
 //
 // Captures (built once in bench-data/, reused; --capture may be given more than once, default
