@@ -43,7 +43,7 @@ export class SummaryRowSink implements PacketSink {
 /**
  * Packs the text `sink` makes of every frame it is given, encoded as UTF-8 at once: a frame's
  * text (kilobytes with -V) dies young instead of waiting for the batch's end in the heap, and
- * the bytes cross to the main thread as one copy, not as strings to rebuild there. Stream
+ * the bytes go to the main thread in one transferred buffer, not as strings to rebuild there. Stream
  * numbers the lane does not know yet are left out of the bytes, their places noted as patches
  * for the main thread (StreamMarks).
  */
