@@ -268,6 +268,15 @@ export function worstSeverity(packet: Packet): Severity | undefined {
   return worst;
 }
 
+/**
+ * Whether a node's line may hold text from the wire: its own display text, or a string value.
+ * Labels and value names are declared (defineProtocol), numbers, booleans and bytes are written
+ * by formatValue: such a line holds nothing escapeText would change, and most lines are such.
+ */
+function mayHoldWireText(node: FieldNode): boolean {
+  return node.display !== undefined || typeof node.value === 'string';
+}
+
 export function detailTree(packet: Packet, style: Style): string {
   const frame = packet.frame;
   const out: string[] = [];
@@ -292,7 +301,8 @@ export function detailTree(packet: Packet, style: Style): string {
 
 function renderNodes(nodes: FieldNode[], indent: string, out: string[]): void {
   for (const node of nodes) {
-    out.push(`${indent}${escapeText(displayNode(node))}`);
+    const text = displayNode(node);
+    out.push(`${indent}${mayHoldWireText(node) ? escapeText(text) : text}`);
     if (node.children !== undefined) renderNodes(node.children, `${indent}    `, out);
   }
 }

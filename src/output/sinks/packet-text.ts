@@ -36,7 +36,9 @@ export class PacketTextSink implements FrameTextSink {
   packet(packet: Packet, file: FileInfo): void {
     const { style, verbose, hex } = this.options;
     if (verbose) {
-      this.out.line(this.frameText(packet));
+      // As frameText, without joining the tree to what follows it (one copy of the text fewer).
+      this.out.line(detailTree(packet, style));
+      this.out.line(hex ? `${hexView(packet)}\n` : '');
       return;
     }
     this.summary(frameSummary(packet, this.scratch), packet.frame, style.plain === true ? undefined : worstSeverity(packet), file);
