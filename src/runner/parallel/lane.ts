@@ -3,8 +3,9 @@
 // work collects from them, sent back after each batch. For an event analysis the lane does not
 // reorder: it forwards each event as it completes, tagged with the frame during which it did,
 // and logs when its oldest hold changes; the main thread runs the one reorder window over every
-// lane's events with those (split.ts). For `read`, it sends the summary rows of its frames,
-// which the main thread writes in frame order.
+// lane's events with those (split.ts). For `read`, it sends a row for each of its frames (the
+// summary columns, or the frame's whole text with -V, JSON and fields), which the main thread
+// writes in frame order.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LaneStreams } from '../../engine/context.js';
 import type { TimelineEvent } from '../../model/events.js';
