@@ -31,7 +31,7 @@ export interface LaneContext {
 
 /**
  * A lane's runner (no reordering: the main thread merges) and what it collects for the main
- * thread from the frames it reads: events with their frames (EventLaneWork), or summary rows.
+ * thread from the frames it reads: events with their frames (EventLaneWork), or rows of frames (read).
  */
 export interface LaneWork<P> {
   readonly runner: Runner;

@@ -1,4 +1,4 @@
-// The merge of a capture split by flow for `read`: each lane sends the summary rows of its
+// The merge of a capture split by flow for `read`: each lane sends the rows of its
 // frames in frame order; they are written in the capture's frame order. A row is written once
 // no lane can still send a smaller one: every lane has either a row waiting or reported past it.
 import { ROW_NUMBERS, type FrameRows } from './protocol.js';

@@ -82,7 +82,7 @@ export type BatchComments = readonly (readonly [number, readonly string[]])[];
 /**
  * Lane → main. `part`: the batch of `bytes` bytes (up to frame `through`) is done, and this is
  * what the lane's work made of it (a LaneWork's part: events with their frames and hold log, or
- * summary rows). `done`: the part the end of the capture made.
+ * read's rows). `done`: the part the end of the capture made.
  */
 export type LaneReport<P> =
   | { readonly kind: 'part'; readonly part: P; readonly through: number; readonly bytes: number }

@@ -7,9 +7,10 @@
 //
 // What the lanes send back after each batch is merged on the main thread by the command's
 // LaneMerge: the timeline's and the audit's events through the one reorder window
-// (merge-events.ts), read's summary rows in frame order (merge-rows.ts). So the output is what
-// reading the capture with one engine gives, frame numbers, relative times, flow ids and
-// tcp.stream numbers (stream-numbers.ts) included.
+// (merge-events.ts), read's rows (summary columns or whole texts) in frame order
+// (merge-rows.ts). So the output is what reading the capture with one engine gives, frame
+// numbers, relative times, flow ids and tcp.stream and udp.stream numbers (stream-numbers.ts)
+// included.
 //
 // Bounds: the main thread reads ahead at most MAX_AHEAD bytes of frames per lane not yet
 // dissected; what the lanes sent waits in the main thread only until every lane has reported
