@@ -70,16 +70,22 @@ test('--jobs: a run killed while it spills leaves no spill files behind', async 
     // stdout is never read: the pipe fills, the capture being written waits, the others spill.
     const child = spawn(process.execPath, [BIN, 'read', '-V', '-x', '--jobs', '3', ...CAPTURES], {
       env: { ...process.env, MSGSCOPE_JOBS_BACKLOG: '4096', TMPDIR: dir },
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)));
+    // What the child said, should it end otherwise than by the signal (a failure once seen under load).
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
     const spilled = (): boolean => readdirSync(dir).some((sub) => readdirSync(join(dir, sub)).length > 0);
     for (let waited = 0; !spilled(); waited += 50) {
       assert.ok(waited < 20_000, 'a spill file appears');
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGTERM');
-    assert.equal(await exited, 'SIGTERM');
+    const end = await exited;
+    assert.equal(end.signal, 'SIGTERM', `the child ended with status ${end.code}; its stderr: ${stderr.slice(0, 2000)}`);
     assert.deepEqual(readdirSync(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
