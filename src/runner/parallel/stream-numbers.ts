@@ -28,7 +28,7 @@ const PROGRESS = 0;
 const WAITERS = 1;
 /** Markers are MARK + k: above any stream number, exact in a double, MARK_DIGITS decimal digits. */
 const MARK = 2 ** 52;
-export const MARK_DIGITS = 16;
+export const MARK_DIGITS = String(MARK).length;
 /** Transports, as a marker entry names them. */
 export const TCP_NUMBERS = 0;
 export const UDP_NUMBERS = 1;
