@@ -209,3 +209,38 @@ test('audit: campaign members are kept only when an output lists them (JSON, --r
   assert.equal(unlisted.result.campaigns[0]!.messages_truncated, true);
   assert.equal(unlisted.result.campaigns[0]!.size, 50);
 });
+
+test('Sample: listed values are charged to the budget; past it a value is counted but not listed', () => {
+  // Room for two 10-character names (40 + 2 × 10 bytes each), not three.
+  const budget = new DistinctBudget(1 << 20, 16, 2 * 60 + 59);
+  const a = new Sample(100, budget);
+  const b = new Sample(100, budget);
+  for (const v of ['aaaaaaaaa1', 'aaaaaaaaa2', 'aaaaaaaaa1']) a.add(v);
+  for (const v of ['bbbbbbbbb1', 'bbbbbbbbb2']) b.add(v);
+  assert.deepEqual(a.values, ['aaaaaaaaa1', 'aaaaaaaaa2']);
+  assert.deepEqual(b.values, []);
+  assert.equal(b.count, 2);
+  assert.equal(b.isExact, true);
+  assert.equal(budget.listedBytes, 120);
+  assert.equal(budget.unlisted, 2);
+});
+
+test('audit: long From names from the wire stay within the listed values\' budget, and the result says so', async () => {
+  // 50 senders × 20 names of 5,000 characters: 10 MB of names listed without a bound; 64 KB with one.
+  const maxListedBytes = 64 << 10;
+  function* longNames(): Generator<MessageEvent> {
+    for (let i = 0; i < 1000; i++) yield message(i, `192.0.2.${i % 50}:1025`, '10.0.0.1:139', 'victim', `${'N'.repeat(4995)}${String(i).padStart(5, '0')}`);
+  }
+  const { result, analysis } = await audit(longNames(), { maxListedBytes });
+  const budget = (analysis as unknown as { senders: { distinct: DistinctBudget } }).senders.distinct;
+  assert.ok(budget.listedBytes <= maxListedBytes);
+  // Each listed name is charged 40 + 2 × 5,000 bytes (and each sender's recipient 'victim' 52).
+  const listed = result.senders.reduce((n, s) => n + s.names.length, 0);
+  assert.equal(listed, Math.floor(maxListedBytes / (40 + 2 * 5000)));
+  // The campaigns' name lists have a budget of their own, spent the same way.
+  assert.equal(result.limits.values_unlisted, 2 * (1000 - listed));
+  assert.equal(result.campaigns.reduce((n, c) => n + c.from_names.length, 0), listed);
+  for (const s of result.senders) assert.equal(s.name_count, 20); // still counted
+  const warnings = auditReport(result).warnings ?? [];
+  assert.ok(warnings.some((w) => w.includes('counted but not listed')), warnings.join('\n'));
+});

@@ -13,7 +13,7 @@ import { mask, messageNames } from './normalise.js';
 import { alertJson, campaignJson, indicatorJson, isoMicros, senderJson, type AuditResult, type CaptureJson } from './result.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_MIN_SWEEP, Senders } from './senders.js';
 import { MessageLog, type MessageRecord } from './spill.js';
-import { DEFAULT_MAX_EXACT_BYTES, DEFAULT_MAX_SKETCHES, DistinctBudget, hostOf, Outcomes } from './tally.js';
+import { DEFAULT_MAX_EXACT_BYTES, DEFAULT_MAX_LISTED_BYTES, DEFAULT_MAX_SKETCHES, DistinctBudget, hostOf, Outcomes } from './tally.js';
 
 export interface AuditOptions {
   /** Messages a cluster needs to be a campaign. */
@@ -27,6 +27,8 @@ export interface AuditOptions {
    */
   readonly maxExactBytes: number;
   readonly maxSketches: number;
+  /** What the samples' listed values (names, recipients, senders) hold together, bytes, for each of the two. */
+  readonly maxListedBytes: number;
   readonly maxIndicators: number;
   readonly minSweep: number;
   readonly campaignLimits: CampaignLimits;
@@ -46,6 +48,7 @@ export const DEFAULT_AUDIT: AuditOptions = {
   maxSenders: DEFAULT_MAX_SENDERS,
   maxExactBytes: DEFAULT_MAX_EXACT_BYTES,
   maxSketches: DEFAULT_MAX_SKETCHES,
+  maxListedBytes: DEFAULT_MAX_LISTED_BYTES,
   maxIndicators: DEFAULT_MAX_INDICATORS,
   minSweep: DEFAULT_MIN_SWEEP,
   campaignLimits: DEFAULT_CAMPAIGN_LIMITS,
@@ -105,7 +108,7 @@ export class AuditAnalysis implements Analysis {
     private readonly onAlert?: (alert: Alert, capture: CaptureJson | undefined) => void,
   ) {
     this.templates = new TemplateStore(options.grouping);
-    this.senders = new Senders(options.maxSenders, undefined, new DistinctBudget(options.maxExactBytes, options.maxSketches));
+    this.senders = new Senders(options.maxSenders, undefined, new DistinctBudget(options.maxExactBytes, options.maxSketches, options.maxListedBytes));
     this.indicators = new Indicators(options.maxIndicators);
     this.monitor = new AlertMonitor(options.thresholds);
   }
@@ -183,7 +186,7 @@ export class AuditAnalysis implements Analysis {
     const bucket = bucketSeconds(span);
     const bucketMicros = bucket * 1e6;
     const byRoot = new Map<number, CampaignAcc>();
-    const distinct = new DistinctBudget(this.options.maxExactBytes, this.options.maxSketches);
+    const distinct = new DistinctBudget(this.options.maxExactBytes, this.options.maxSketches, this.options.maxListedBytes);
     for (const p of plan.campaigns) byRoot.set(p.cluster.root, new CampaignAcc(p.id, p.cluster, distinct));
     const senderCampaigns = new Map<string, Set<string>>();
     const limits = this.options.campaignLimits;
@@ -278,10 +281,11 @@ export class AuditAnalysis implements Analysis {
 }
 
 /** The distinct counters' budget, in `limits` only when it was hit (earlier results are unchanged). */
-function distinctLimits(budgets: readonly DistinctBudget[]): Pick<AuditResult['limits'], 'distinct_estimated_early' | 'distinct_cut'> {
+function distinctLimits(budgets: readonly DistinctBudget[]): Pick<AuditResult['limits'], 'distinct_estimated_early' | 'distinct_cut' | 'values_unlisted'> {
   const early = budgets.reduce((n, b) => n + b.estimatedEarly, 0);
   const cut = budgets.reduce((n, b) => n + b.cut, 0);
-  return { ...(early > 0 ? { distinct_estimated_early: early } : {}), ...(cut > 0 ? { distinct_cut: cut } : {}) };
+  const unlisted = budgets.reduce((n, b) => n + b.unlisted, 0);
+  return { ...(early > 0 ? { distinct_estimated_early: early } : {}), ...(cut > 0 ? { distinct_cut: cut } : {}), ...(unlisted > 0 ? { values_unlisted: unlisted } : {}) };
 }
 
 /** C2 before C10. */

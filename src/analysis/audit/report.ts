@@ -83,6 +83,7 @@ export function auditReport(r: AuditResult, compare = false): Report {
   if (l.sweep_messages_untracked > 0) warnings.push(`sweep tables full: ${l.sweep_messages_untracked} message(s) to further IPv4 destinations do not extend sweeps`);
   if ((l.distinct_estimated_early ?? 0) > 0) warnings.push(`distinct counters' exact values full: ${l.distinct_estimated_early} count(s) of recipients, hosts, names or senders estimated before 1,024 values`);
   if ((l.distinct_cut ?? 0) > 0) warnings.push(`distinct counters' sketches full: ${l.distinct_cut} count(s) of recipients, hosts, names or senders stopped counting new values (lower bounds)`);
+  if ((l.values_unlisted ?? 0) > 0) warnings.push(`listed values' budget full: ${l.values_unlisted} name(s), recipient(s) or sender(s) counted but not listed`);
   if (l.indicators_untracked > 0) warnings.push(`indicator table full: ${l.indicators_untracked} indicator(s) not tracked`);
   if (l.alerts_dropped > 0) warnings.push(`${l.alerts_dropped} alert(s) past the first ${r.alerts.length} left out of the report`);
   return { json: r, blocks, warnings };

@@ -159,6 +159,8 @@ export interface AuditResult {
     distinct_estimated_early?: number;
     /** Distinct counters that stopped counting new values: no sketch was left (their counts are lower bounds). Only when nonzero. */
     distinct_cut?: number;
+    /** Names, recipients or senders counted but not listed: the lists' byte budget was spent. Only when nonzero. */
+    values_unlisted?: number;
     members_per_campaign: number;
     members_total: number;
     alerts_dropped: number;

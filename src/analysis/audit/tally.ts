@@ -16,6 +16,12 @@ const IPV4_BYTES = 16;
 export const DEFAULT_MAX_EXACT_BYTES = 48 << 20;
 /** Default: HyperLogLog sketches (4 KB each) held by the senders' counters, and by the campaigns' (16 MB each). */
 export const DEFAULT_MAX_SKETCHES = 4096;
+/**
+ * Default: values listed by the samples (From names, recipients, senders) of the senders, and of
+ * the campaigns (32 MB each). A listed value outlives its counter's exact values when the counter
+ * becomes an estimate, and a name from the wire may be as long as its message.
+ */
+export const DEFAULT_MAX_LISTED_BYTES = 32 << 20;
 
 /**
  * What all the distinct counters of one audit may hold together — up to 1,024 values or a 4 KB
@@ -31,8 +37,12 @@ export class DistinctBudget {
   estimatedEarly = 0;
   /** Counters that stopped counting new values: no sketch was left. */
   cut = 0;
+  /** Bytes charged for the values the samples list. */
+  listedBytes = 0;
+  /** Values a sample would have listed but found no room for (still counted). */
+  unlisted = 0;
 
-  constructor(readonly maxExactBytes = DEFAULT_MAX_EXACT_BYTES, readonly maxSketches = DEFAULT_MAX_SKETCHES) {}
+  constructor(readonly maxExactBytes = DEFAULT_MAX_EXACT_BYTES, readonly maxSketches = DEFAULT_MAX_SKETCHES, readonly maxListedBytes = DEFAULT_MAX_LISTED_BYTES) {}
 }
 
 /** The number of a dotted IPv4 address written the one way ipv4Text writes it (no leading zeros), else -1. */
@@ -230,12 +240,16 @@ export class Distinct {
   }
 }
 
-/** The first `limit` distinct values seen, and how many distinct values in all (bounded as Distinct). */
+/**
+ * The first `limit` distinct values seen, and how many distinct values in all (bounded as
+ * Distinct). The listed values are charged to the budget's listed bytes; past them a new value
+ * is counted but not listed.
+ */
 export class Sample {
   readonly values: string[] = [];
   private readonly distinct: Distinct;
 
-  constructor(private readonly limit: number, budget?: DistinctBudget) {
+  constructor(private readonly limit: number, private readonly budget = new DistinctBudget()) {
     this.distinct = new Distinct(budget);
   }
 
@@ -243,7 +257,14 @@ export class Sample {
     const known = this.distinct.has(value) === true;
     this.distinct.add(value);
     // A counter cut short by its budget did not count the value (has: false): not listed either.
-    if (!known && this.values.length < this.limit && this.distinct.has(value) !== false && !this.values.includes(value)) this.values.push(value);
+    if (known || this.values.length >= this.limit || this.distinct.has(value) === false || this.values.includes(value)) return;
+    const bytes = VALUE_BYTES + 2 * value.length;
+    if (this.budget.listedBytes + bytes > this.budget.maxListedBytes) {
+      this.budget.unlisted++;
+      return;
+    }
+    this.budget.listedBytes += bytes;
+    this.values.push(value);
   }
 
   get count(): number {
