@@ -24,22 +24,28 @@ import { RecentMap } from '../../util/recent-map.js';
 import { copyBytes } from '../../util/bytes.js';
 
 /**
- * A connectionless PDU's layer: the tree when asked (header, body, then `extra`: the stub's
- * bytes when no interface decodes them); the header fields the command table reads without it.
+ * A connectionless PDU's layer: Info and the tree when asked (header, body, then `extra`: the
+ * stub's bytes when no interface decodes them); the header fields the command table reads
+ * without it. The timeline and the audit ask for neither.
  */
 class ClLayer implements Layer {
   readonly name = 'dcerpc';
   readonly column = 'DCERPC';
   readonly offset = 0;
   readonly length: number;
+  private infoText: string | undefined;
 
-  constructor(readonly bytes: Uint8Array, private readonly pdu: ClPdu, readonly info: string, readonly quoted: boolean, private readonly extra: readonly FieldNode[]) {
+  constructor(readonly bytes: Uint8Array, private readonly pdu: ClPdu, private readonly describe: (pdu: ClPdu) => string, readonly quoted: boolean, private readonly extra: readonly FieldNode[]) {
     this.length = Math.min(bytes.length, CL_HEADER_LEN + pdu.body.length);
+  }
+
+  get info(): string {
+    return (this.infoText ??= this.describe(this.pdu));
   }
 
   /** The same layer with more nodes after the tree's own. */
   with(nodes: readonly FieldNode[]): ClLayer {
-    return new ClLayer(this.bytes, this.pdu, this.info, this.quoted, [...this.extra, ...nodes]);
+    return new ClLayer(this.bytes, this.pdu, this.describe, this.quoted, [...this.extra, ...nodes]);
   }
 
   tree(): FieldNode[] {
@@ -145,7 +151,7 @@ export class ClEngine {
     const src = endpoint(dg.src, dg.srcPort);
     const dst = endpoint(dg.dst, dg.dstPort);
     const layerIndex = packet?.layers.length ?? 0;
-    packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
+    packet?.layers.push(this.layer(dg, pdu));
     const findings: Finding[] = [];
     if (pdu.truncated) {
       findings.push(CL.truncated.at(frame, `fragment length ${h.len} exceeds the ${dg.payload.length - CL_HEADER_LEN} body bytes present`));
@@ -182,6 +188,9 @@ export class ClEngine {
     layers[index] = layer instanceof ClLayer ? layer.with(nodes) : { ...layer, tree: () => [...layer.tree(), ...nodes] };
   }
 
+  /** Info of a PDU's layer, made when a view asks (one function for all the layers). */
+  private readonly describe = (pdu: ClPdu): string => this.info(pdu);
+
   private info(pdu: ClPdu): string {
     const h = pdu.header;
     const name = ptypeName(h.ptype);
@@ -209,8 +218,8 @@ export class ClEngine {
     return prefix !== undefined && prefix.ptype === 0 && prefix.activity !== undefined;
   }
 
-  private layer(dg: UdpDatagram, pdu: ClPdu, info: string): Layer {
-    return new ClLayer(dg.payload, pdu, info, dg.quoted, []);
+  private layer(dg: UdpDatagram, pdu: ClPdu): Layer {
+    return new ClLayer(dg.payload, pdu, this.describe, dg.quoted, []);
   }
 
   // ---- requests ----
@@ -272,7 +281,7 @@ export class ClEngine {
     const prefix = parseClHeaderPrefix(dg.payload);
     const whole = prefix !== undefined && dg.payload.length >= CL_HEADER_LEN ? parseClPdu(dg.payload) : undefined;
     const pdu = typeof whole === 'object' ? whole : undefined;
-    if (pdu !== undefined) ctx.packet?.layers.push(this.layer(dg, pdu, this.info(pdu)));
+    if (pdu !== undefined) ctx.packet?.layers.push(this.layer(dg, pdu));
     else if (prefix !== undefined) ctx.packet?.layers.push(this.prefixLayer(dg, prefix));
     if (prefix !== undefined && prefix.ptype !== 0) return; // only requests have a call to fail
     const src = endpoint(dg.src, dg.srcPort);

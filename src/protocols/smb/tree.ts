@@ -65,20 +65,24 @@ export function smbInfo(pdu: SmbPdu, codepage: string): string {
 }
 
 /**
- * An SMB1 message's layer: Info made now, the tree when asked; its command and its link to the
- * request (`smb.response_to`, a node of `extra`) without the tree.
+ * An SMB1 message's layer: Info and the tree made when a view asks (the timeline and the audit
+ * never do; the message's bytes are NBSS's copy, so they stay valid); its command and its link
+ * to the request (`smb.response_to`, a node of `extra`) without the tree.
  */
 export class SmbLayer implements Layer {
   readonly name = 'smb';
   readonly column = 'SMB';
   readonly offset = 0;
   readonly length: number;
-  readonly info: string;
+  private infoText: string | undefined;
 
   /** `extra`: nodes shown among the header's (the link to the request, transaction parts). */
   constructor(readonly bytes: Uint8Array, private readonly pdu: SmbPdu, private readonly codepage: string, private readonly extra: FieldNode[]) {
     this.length = bytes.length;
-    this.info = smbInfo(pdu, codepage);
+  }
+
+  get info(): string {
+    return (this.infoText ??= smbInfo(this.pdu, this.codepage));
   }
 
   tree(): FieldNode[] {
