@@ -4,7 +4,7 @@
 // capture (live alerting per interval is alerts.ts).
 import { ipv4Text } from '../../net/addr.js';
 import type { MessageEvent } from '../../model/events.js';
-import { Distinct, DistinctBudget, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
+import { appendTo, Distinct, DistinctBudget, hostOf, Outcomes, portOf, recipientsOf, Sample } from './tally.js';
 import { HostHits, MAX_PORTS } from './host-hits.js';
 
 /** From names kept per sender (the count of all is still exact up to Distinct's bound). */
@@ -36,9 +36,9 @@ export class SenderState {
   readonly names: Sample;
   readonly recipients: Sample;
   readonly hosts: Distinct;
-  readonly ports: number[] = [];
+  private portList: number[] = [];
   /** Protocols used, in order of first use (a handful at most). */
-  readonly protocols: string[] = [];
+  private protocolList: string[] = [];
   readonly outcomes = new Outcomes();
 
   /**
@@ -62,12 +62,20 @@ export class SenderState {
     const host = hostOf(event.dst);
     this.hosts.add(host);
     const port = portOf(event.dst);
-    if (port !== undefined && this.ports.length < MAX_PORTS && !this.ports.includes(port)) this.ports.push(port);
-    if (!this.protocols.includes(event.protocol)) this.protocols.push(event.protocol);
+    if (port !== undefined && this.portList.length < MAX_PORTS && !this.portList.includes(port)) this.portList = appendTo(this.portList, port);
+    if (!this.protocolList.includes(event.protocol)) this.protocolList = appendTo(this.protocolList, event.protocol);
     this.outcomes.add(event.status, event.error);
     const v4 = ipv4Number(host);
     if (v4 === undefined) return;
     this.v4.hit(this.id, v4, time, port);
+  }
+
+  get ports(): readonly number[] {
+    return this.portList;
+  }
+
+  get protocols(): readonly string[] {
+    return this.protocolList;
   }
 
   /** Maximal runs of consecutive IPv4 destinations, at least `minHosts` long. */

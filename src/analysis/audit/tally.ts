@@ -246,7 +246,7 @@ export class Distinct {
  * is counted but not listed.
  */
 export class Sample {
-  readonly values: string[] = [];
+  private list: string[] = [];
   private readonly distinct: Distinct;
 
   constructor(private readonly limit: number, private readonly budget = new DistinctBudget()) {
@@ -257,14 +257,18 @@ export class Sample {
     const known = this.distinct.has(value) === true;
     this.distinct.add(value);
     // A counter cut short by its budget did not count the value (has: false): not listed either.
-    if (known || this.values.length >= this.limit || this.distinct.has(value) === false || this.values.includes(value)) return;
+    if (known || this.list.length >= this.limit || this.distinct.has(value) === false || this.list.includes(value)) return;
     const bytes = VALUE_BYTES + 2 * value.length;
     if (this.budget.listedBytes + bytes > this.budget.maxListedBytes) {
       this.budget.unlisted++;
       return;
     }
     this.budget.listedBytes += bytes;
-    this.values.push(value);
+    this.list = appendTo(this.list, value);
+  }
+
+  get values(): readonly string[] {
+    return this.list;
   }
 
   get count(): number {
@@ -274,6 +278,18 @@ export class Sample {
   get isExact(): boolean {
     return this.distinct.isExact;
   }
+}
+
+/**
+ * `list` with `value` appended, for the short lists kept per sender and per campaign. An empty
+ * list is replaced by a one-element array: V8 gives the first push onto an empty array room for
+ * 17 elements, and most senders have one name, one recipient, one port and one protocol (a
+ * sender with one message took 1,459 bytes of heap, now 948).
+ */
+export function appendTo<T>(list: T[], value: T): T[] {
+  if (list.length === 0) return [value];
+  list.push(value);
+  return list;
 }
 
 /** Error names kept per tally; the rest are counted under `other`. */
