@@ -66,7 +66,7 @@ export function smbInfo(pdu: SmbPdu, codepage: string): string {
 
 /**
  * An SMB1 message's layer: Info and the tree made when a view asks (the timeline and the audit
- * never do; the message's bytes are NBSS's copy, so they stay valid); its command and its link
+ * never do; the message's bytes, NBSS's copy or a datagram's, never move); its command and its link
  * to the request (`smb.response_to`, a node of `extra`) without the tree.
  */
 export class SmbLayer implements Layer {
