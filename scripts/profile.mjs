@@ -6,7 +6,8 @@
 //   node scripts/profile.mjs rss  [--capture F] -- <command and options>
 //
 // cpu:  runs the command under `node --cpu-prof` (output to /dev/null) and lists the
-//       functions by self time, the files by self time, and the functions by inclusive time.
+//       functions by self time, the files by self time, the time by layer (source folder), and
+//       the functions by inclusive time.
 // heap: runs the command until frame FRAMES (default 250,000) has been through the engine,
 //       then takes a heap snapshot (scripts/lib/snapshot-at-frame.mjs) and lists what holds
 //       the bytes: per kind of object (count, self, retained, bytes per frame) and the largest
@@ -71,6 +72,21 @@ function where(frame) {
   return `${path}:${frame.lineNumber + 1}`;
 }
 
+/**
+ * A sample's layer: the folder under src/ of the innermost frame of msgscope's own code that is
+ * not a shared helper (src/util/, src/model/), e.g. `protocols/msnp`, `engine`, `output`; the
+ * collector keeps its name, and Node's own code outside ours is 'Node and start-up'.
+ */
+function layerOf(leaf, byId, parent) {
+  // (garbage collector), (program), (idle): their own; a native function counts for its caller.
+  if (leaf.callFrame.functionName.startsWith('(')) return leaf.callFrame.functionName;
+  for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+    const m = /\/dist\/src\/(.+)\/[^/]+\.js$/.exec(byId.get(id).callFrame.url);
+    if (m !== null && m[1] !== 'util' && m[1] !== 'model') return m[1];
+  }
+  return 'Node and start-up';
+}
+
 function cpuReport() {
   const dir = join(OUT, `cpu-${label}`);
   rmSync(dir, { recursive: true, force: true });
@@ -84,6 +100,7 @@ function cpuReport() {
   const self = new Map();
   const inclusive = new Map();
   const files = new Map();
+  const folders = new Map();
   let total = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
@@ -92,6 +109,8 @@ function cpuReport() {
     self.set(key(leaf), (self.get(key(leaf)) ?? 0) + dt);
     const file = leaf.callFrame.url === '' ? leaf.callFrame.functionName : where(leaf.callFrame).replace(/:\d+$/, '');
     files.set(file, (files.get(file) ?? 0) + dt);
+    const folder = layerOf(leaf, byId, parent);
+    folders.set(folder, (folders.get(folder) ?? 0) + dt);
     const onStack = new Set();
     for (let id = leaf.id; id !== undefined; id = parent.get(id)) onStack.add(key(byId.get(id)));
     for (const k of onStack) inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
@@ -107,6 +126,7 @@ function cpuReport() {
   };
   print('self time by function', list(self, top));
   print('self time by file', list(files, Math.min(top, 20)));
+  print('time by layer (the innermost of our source folders on the stack: a helper counts for its caller)', list(folders, Math.min(top, 25)));
   print('inclusive time by function', list(inclusive, top));
 }
 
