@@ -225,6 +225,42 @@ test('Sample: listed values are charged to the budget; past it a value is counte
   assert.equal(budget.unlisted, 2);
 });
 
+test('Sample (property): samples sharing a budget list at most its bytes; each lists distinct values in first-seen order, and lists fewer only when a bound was hit', () => {
+  const op = fc.record({ sample: fc.integer({ min: 0, max: 5 }), value: fc.integer({ min: 0, max: 60 }), length: fc.integer({ min: 1, max: 300 }) });
+  fc.assert(fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 1, max: 12 }), (ops, maxListedBytes, limit) => {
+    // Exact values and sketches never run out here: only the listed bytes and the limit bound the lists.
+    const budget = new DistinctBudget(1 << 30, 64, maxListedBytes);
+    const samples = Array.from({ length: 6 }, () => new Sample(limit, budget));
+    const firstSeen = Array.from({ length: 6 }, () => [] as string[]);
+    for (const { sample, value, length } of ops) {
+      // The same value number is always the same text (its length comes with its first use).
+      const text = `${value}:`.padEnd(Math.max(length, 8), String.fromCharCode(0x61 + (value % 26)));
+      const known = firstSeen[sample]!.find((t) => t.startsWith(`${value}:`));
+      const v = known ?? text;
+      if (known === undefined) firstSeen[sample]!.push(v);
+      samples[sample]!.add(v);
+    }
+    let charged = 0;
+    for (let i = 0; i < 6; i++) {
+      const listed = samples[i]!.values;
+      for (const v of listed) charged += 40 + 2 * v.length;
+      assert.equal(new Set(listed).size, listed.length);
+      // In first-seen order: a subsequence of the values as they first came.
+      let at = 0;
+      for (const v of listed) {
+        at = firstSeen[i]!.indexOf(v, at);
+        assert.ok(at >= 0, `${v} listed out of order`);
+        at++;
+      }
+      assert.ok(listed.length <= limit);
+      assert.equal(samples[i]!.count, firstSeen[i]!.length);
+      if (listed.length < Math.min(limit, firstSeen[i]!.length)) assert.ok(budget.unlisted > 0);
+    }
+    assert.equal(budget.listedBytes, charged);
+    assert.ok(budget.listedBytes <= maxListedBytes);
+  }), { seed: SEED, numRuns: 300 });
+});
+
 test('audit: long From names from the wire stay within the listed values\' budget, and the result says so', async () => {
   // 50 senders × 20 names of 5,000 characters: 10 MB of names listed without a bound; 64 KB with one.
   const maxListedBytes = 64 << 10;
