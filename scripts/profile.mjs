@@ -100,7 +100,7 @@ function cpuReport() {
   const self = new Map();
   const inclusive = new Map();
   const files = new Map();
-  const folders = new Map();
+  const layers = new Map();
   let total = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
@@ -109,8 +109,8 @@ function cpuReport() {
     self.set(key(leaf), (self.get(key(leaf)) ?? 0) + dt);
     const file = leaf.callFrame.url === '' ? leaf.callFrame.functionName : where(leaf.callFrame).replace(/:\d+$/, '');
     files.set(file, (files.get(file) ?? 0) + dt);
-    const folder = layerOf(leaf, byId, parent);
-    folders.set(folder, (folders.get(folder) ?? 0) + dt);
+    const layer = layerOf(leaf, byId, parent);
+    layers.set(layer, (layers.get(layer) ?? 0) + dt);
     const onStack = new Set();
     for (let id = leaf.id; id !== undefined; id = parent.get(id)) onStack.add(key(byId.get(id)));
     for (const k of onStack) inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
@@ -126,7 +126,7 @@ function cpuReport() {
   };
   print('self time by function', list(self, top));
   print('self time by file', list(files, Math.min(top, 20)));
-  print('time by layer (the innermost of our source folders on the stack: a helper counts for its caller)', list(folders, Math.min(top, 25)));
+  print('time by layer (the innermost of our source folders on the stack: a helper counts for its caller)', list(layers, Math.min(top, 25)));
   print('inclusive time by function', list(inclusive, top));
 }
 
