@@ -98,18 +98,23 @@ export class Engine implements EngineCore {
     return this.handlers.streams?.tcp.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
   }
 
-  /** TCP conversations tell the engine each new tcp.stream index, in turn. */
-  tcpStreamCreated(index: number): void {
-    this.handlers.streams?.tcp.created(index, this.packet?.frame.number ?? this.lastFrame);
-  }
-
   udpStream(index: number): number {
     return this.handlers.streams?.udp.number(index, this.packet?.frame.number ?? this.lastFrame + 1) ?? index;
   }
 
+  /** TCP conversations tell the engine each new tcp.stream index, in turn. */
+  tcpStreamCreated(index: number): void {
+    this.handlers.streams?.tcp.created(index, this.frameNow);
+  }
+
   /** UDP tells the engine each new udp.stream index, in turn. */
   udpStreamCreated(index: number): void {
-    this.handlers.streams?.udp.created(index, this.packet?.frame.number ?? this.lastFrame);
+    this.handlers.streams?.udp.created(index, this.frameNow);
+  }
+
+  /** The frame being read, else the last one read (a timer or the end of the capture). */
+  private get frameNow(): number {
+    return this.packet?.frame.number ?? this.lastFrame;
   }
 
   // ---- frames ----

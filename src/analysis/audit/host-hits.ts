@@ -4,6 +4,7 @@
 // a host): a Map of objects cost about 270 bytes a host, and a table per sender 1.8 KB for a
 // sender with one host (18 MB of 10,186 senders at 3.5M frames of the spam bench capture).
 import { grown } from '../../util/typed-arrays.js';
+import { mix } from './minhash.js';
 
 /** Ports listed per host, per sender and per sweep. */
 export const MAX_PORTS = 64;
@@ -162,8 +163,5 @@ export class HostHits {
 
 /** Spreads consecutive addresses (a sweep's) and owners over the slots. */
 function hash(owner: number, address: number): number {
-  let h = Math.imul(address ^ (address >>> 16), 0x45d9f3b) ^ Math.imul(owner, 0x9e3779b1);
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-  h ^= h >>> 16;
-  return h;
+  return mix(address ^ Math.imul(owner, 0x9e3779b1));
 }

@@ -1,7 +1,8 @@
 // The audit's per-message log: every message (addresses, names, text, outcome, template) goes to
 // a temporary file as it arrives (through a 1 MB byte buffer), and is read back once at the end,
-// when campaigns are known, for the member lists, rates, the CSV, the database and Parquet. Memory stays flat whatever the
-// number of messages; the file is removed when the audit ends (or the process exits).
+// when campaigns are known, for the member lists, rates, the CSV, the database and Parquet.
+// Memory stays flat whatever the number of messages; the file is removed when the audit ends
+// (or the process exits).
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -82,7 +82,7 @@ class Ipv4Set {
   has(address: number): boolean {
     if (address === 0) return this.hasZero;
     const mask = this.slots.length - 1;
-    for (let i = spread(address) & mask; ; i = (i + 1) & mask) {
+    for (let i = mix(address) & mask; ; i = (i + 1) & mask) {
       const a = this.slots[i]!;
       if (a === address) return true;
       if (a === 0) return false;
@@ -112,15 +112,10 @@ class Ipv4Set {
 
   private place(address: number): void {
     const mask = this.slots.length - 1;
-    let i = spread(address) & mask;
+    let i = mix(address) & mask;
     while (this.slots[i] !== 0) i = (i + 1) & mask;
     this.slots[i] = address;
   }
-}
-
-function spread(address: number): number {
-  const h = Math.imul(address ^ (address >>> 16), 0x45d9f3b);
-  return h ^ (h >>> 16);
 }
 
 function valueBytes(value: string, ipv4: number): number {
