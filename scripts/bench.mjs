@@ -2,7 +2,7 @@
 // `npm run bench`: msgscope against tshark on the same large captures, command by command.
 //
 //   npm run bench [-- --capture spam|long|PATH] [--frames N] [--only read,timeline]
-//                 [--jobs N] [--no-tshark] [--json]
+//                 [--jobs N] [--no-tshark] [--protocols] [--json]
 //
 // --jobs N: msgscope runs with --jobs N (read in every format, timeline and audit then split the
 // capture by flow across N lanes; stats and verify read one capture in one engine whatever N).
@@ -24,14 +24,19 @@
 //   audit        msgscope audit (when it exists)    the same field extraction as for timeline
 // Output goes to /dev/null. Measured per run: wall seconds, CPU seconds (user+sys) and peak
 // RSS of the child, from /usr/bin/time (Debian package `time`); without it, wall time only.
-// The plain read loop (pcap records walked in 4 MiB chunks, in this process) is the floor.
+// The floors (scripts/floor.mjs, run in this process): the pcap records walked; read's floor
+// (headers, a flow table, one summary line per frame); the timeline's floor (headers, a flow
+// table, the messenger messages as JSON lines). What the least JavaScript reader pays.
+// --protocols: each job again with every protocol of `--disable-protocol` switched off in turn,
+// and with ALL of them: what each protocol costs that job (meant with --only; nine runs a job).
 // It reports, it never asserts: timings depend on the machine and on what else runs (the load
 // average is printed; CPU seconds are the steadier figure).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runFloor } from './floor.mjs';
 import { makeBenchCapture } from './make-bench-capture.mjs';
 import { makeSpamCapture } from './make-spam-capture.mjs';
 import { measure, TIME } from './lib/measure.mjs';
@@ -44,7 +49,7 @@ const MSGSCOPE = join(ROOT, 'bin', 'msgscope');
 const argv = process.argv.slice(2);
 const values = (name) => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]] : []));
 const flag = (name) => argv.includes(name);
-const known = new Set(['--capture', '--frames', '--only', '--jobs', '--no-tshark', '--json']);
+const known = new Set(['--capture', '--frames', '--only', '--jobs', '--no-tshark', '--protocols', '--json']);
 for (const [i, a] of argv.entries()) {
   if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
   if (!a.startsWith('--') && !['--capture', '--frames', '--only', '--jobs'].includes(argv[i - 1])) usage(`unexpected argument ${a}`);
@@ -56,9 +61,10 @@ const only = values('--only').flatMap((v) => v.split(','));
 const workers = Number(values('--jobs').at(-1) ?? 1);
 if (!Number.isInteger(workers) || workers <= 0) usage('--jobs wants a positive integer');
 const json = flag('--json');
+const protocolCosts = flag('--protocols');
 
 function usage(message) {
-  console.error(`bench: ${message}\nusage: npm run bench -- [--capture spam|long|PATH] [--frames N] [--only read,read-V,read-ndjson,timeline,stats,audit] [--jobs N] [--no-tshark] [--json]`);
+  console.error(`bench: ${message}\nusage: npm run bench -- [--capture spam|long|PATH] [--frames N] [--only read,read-V,read-ndjson,timeline,stats,audit] [--jobs N] [--no-tshark] [--protocols] [--json]`);
   process.exit(2);
 }
 
@@ -88,48 +94,8 @@ for (const name of only) if (!JOBS.some((j) => j.name === name)) usage(`unknown 
 
 // ---- running and measuring ----
 
-/** The floor: the file read in 4 MiB chunks and its pcap records walked. Also its frame count and time span. */
-function plainLoop(path) {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(4 * 1024 * 1024 + 65536);
-  let have = 0;
-  let count = 0;
-  let first;
-  let last;
-  let little;
-  const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, have, buf.length - have, null);
-      if (n === 0) break;
-      have += n;
-      let pos = 0;
-      if (little === undefined) {
-        const magic = buf.readUInt32LE(0);
-        little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-        const nano = magic === 0xa1b23c4d || buf.readUInt32BE(0) === 0xa1b23c4d;
-        if (!little && buf.readUInt32BE(0) !== 0xa1b2c3d4 && !nano) throw new Error(`${path}: the bench reads classic pcap files only`);
-        pos = 24;
-      }
-      while (have - pos >= 16) {
-        const caplen = little ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-        if (have - pos < 16 + caplen) break;
-        const sec = little ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-        first ??= sec;
-        last = sec;
-        count++;
-        pos += 16 + caplen;
-      }
-      buf.copy(buf, 0, pos, have);
-      have -= pos;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  return { frames: count, minutes: ((last ?? 0) - (first ?? 0)) / 60, wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cpu.user + cpu.system) / 1e6 };
-}
+/** What --disable-protocol takes (`msgscope read --help` lists them); --protocols switches each off in turn. */
+const PROTOCOL_NAMES = ['nbss', 'nbdgm', 'nbns', 'smb', 'smb2', 'dcerpc', 'msrp', 'msnp'];
 
 // ---- captures ----
 
@@ -177,10 +143,14 @@ const results = [];
 for (const captureName of captureArgs.length > 0 ? captureArgs : ['spam', 'long']) {
   const capture = await resolveCapture(captureName);
   const size = statSync(capture.path).size;
-  const floor = plainLoop(capture.path);
+  const floor = runFloor(capture.path, 'walk');
+  const floors = ['walk', 'lines', 'messages'].map((stage) => {
+    const r = stage === 'walk' ? floor : runFloor(capture.path, stage);
+    return { stage, wall: r.wall, cpu: r.cpu };
+  });
   let shape;
   if (existsSync(`${capture.path}.json`)) shape = JSON.parse(readFileSync(`${capture.path}.json`, 'utf8')).counts;
-  const entry = { capture: capture.name, path: capture.path, frames: floor.frames, bytes: size, minutes: floor.minutes, shape, floor: { wall: floor.wall, cpu: floor.cpu }, runs: [] };
+  const entry = { capture: capture.name, path: capture.path, frames: floor.frames, bytes: size, minutes: floor.minutes, shape, floors, runs: [] };
   results.push(entry);
   say(`\ncapture ${capture.name}: ${capture.path}: ${floor.frames.toLocaleString('en-US')} frames, ${(size / 1e6).toFixed(1)} MB, ${floor.minutes.toFixed(1)} min`);
   // timeline and audit compare with the same tshark command: measured once per capture.
@@ -196,6 +166,13 @@ for (const captureName of captureArgs.length > 0 ? captureArgs : ['spam', 'long'
     }
     entry.runs.push(run);
     say(`  ${job.name.padEnd(12)} msgscope ${brief(run.msgscope)}${run.tshark !== undefined ? `   tshark ${brief(run.tshark)}` : ''}`);
+    if (protocolCosts) {
+      run.without = {};
+      for (const name of ['ALL', ...PROTOCOL_NAMES]) {
+        run.without[name] = measure(process.execPath, [MSGSCOPE, ...args, '--disable-protocol', name]);
+        say(`  ${' '.repeat(12)} --disable-protocol ${name.padEnd(7)} ${brief(run.without[name])}`);
+      }
+    }
   }
 }
 machine.loadAfter = loadavg()[0];
@@ -211,12 +188,39 @@ const num = (x, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
 const int = (x) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '' : `${(a / b).toFixed(2)}×`);
 
+const FLOOR_NAMES = {
+  walk: 'pcap records walked',
+  lines: "read's (headers, flows, summary lines)",
+  messages: "timeline's (headers, flows, messages as JSON)",
+};
+
+/** What switching each protocol off saves, per job: CPU seconds without it, and the saving. */
+function protocolTable(entry) {
+  const runs = entry.runs.filter((run) => run.without !== undefined);
+  if (runs.length === 0) return undefined;
+  const names = ['ALL', ...PROTOCOL_NAMES];
+  const lines = [
+    `| job | all on, CPU s | ${names.map((n) => `${n} off`).join(' | ')} |`,
+    `|---|--:|${names.map(() => '--:').join('|')}|`,
+  ];
+  for (const run of runs) {
+    const full = run.msgscope.cpu;
+    const cells = names.map((n) => {
+      const r = run.without[n];
+      if (r.error !== undefined) return 'failed';
+      return r.cpu === undefined || full === undefined ? num(r.wall) : `${num(r.cpu)} (−${num(full - r.cpu)})`;
+    });
+    lines.push(`| ${run.job} | ${num(full)} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 function table(entry) {
   const mb = entry.bytes / 1e6;
   const lines = [
     '| job | msgscope wall s | CPU s | frames/s | MB/s | peak RSS MB | tshark wall s | CPU s | frames/s | peak RSS MB | msgscope/tshark wall | CPU | RSS |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    `| plain read loop (floor) | ${num(entry.floor.wall)} | ${num(entry.floor.cpu)} | ${int(entry.frames / entry.floor.wall)} | ${int(mb / entry.floor.wall)} | | | | | | | | |`,
+    ...entry.floors.map((f) => `| floor: ${FLOOR_NAMES[f.stage]} | ${num(f.wall)} | ${num(f.cpu)} | ${int(entry.frames / f.wall)} | ${int(mb / f.wall)} | | | | | | | | |`),
   ];
   for (const run of entry.runs) {
     const m = run.msgscope;
@@ -234,6 +238,8 @@ if (json) process.stdout.write(`${JSON.stringify({ machine, notes, results }, nu
   for (const entry of results) {
     say(`\n### ${entry.capture}: ${entry.frames.toLocaleString('en-US')} frames, ${(entry.bytes / 1e6).toFixed(1)} MB, ${entry.minutes.toFixed(1)} min (${entry.path})\n`);
     say(table(entry));
+    const costs = protocolTable(entry);
+    if (costs !== undefined) say(`\nCPU seconds with each protocol switched off (--disable-protocol; in brackets, what that saves):\n\n${costs}`);
   }
   if (results.length > 1) {
     say('\n### msgscope/tshark, CPU seconds (wall), side by side\n');

@@ -1,45 +1,31 @@
 #!/usr/bin/env node
-// The floor: what the least a JavaScript reader can do per frame costs on this machine, on a
-// capture, stage by stage. It answers "how much of msgscope's time per frame could any
-// JavaScript design save?" (docs/performance.md, "The floor"). Nothing here dissects an
-// application protocol; each stage adds one kind of work every design must do:
+// The floor: what the least a JavaScript reader does per frame costs on this machine, stage by
+// stage. It answers "how much of msgscope's time per frame could any JavaScript design save?"
+// (docs/performance.md, "The floor"). Each stage adds one kind of work every design must do:
 //
 //   walk     read the file in 1 MiB chunks and walk the pcap records (as src/capture/pcap.ts)
-//   headers  + decode Ethernet (and 802.1Q), IPv4, TCP and UDP headers into numbers
-//   flows    + find each TCP/UDP frame's conversation in a Map (one object per conversation,
-//              both directions one key) and track each direction's next sequence number
-//   lines    + one summary line per frame, as text, written to /dev/null in 64 KiB batches
-//              (read's floor: flows, then lines)
-//   messages + the messenger messages, one JSON line each, written to /dev/null (the
-//              timeline's floor: flows, then messages, no lines): NBSS framing on TCP 139/445
-//              with in-order reassembly and the SMB messenger requests' names and texts
-//              (0xD0, 0xD5, 0xD7); MSNP lines on TCP 1863 and its MSG payloads skipped by
-//              length; DCE/RPC CL requests of NetrSendMessage (opnum 0) on UDP and their three
-//              NDR strings. Nothing is checked beyond what finding a message takes.
+//   headers  + decode Ethernet (one 802.1Q tag), IPv4, TCP and UDP headers into numbers
+//              (other frames, PPPoE and LLC among them, are counted and left)
+//   flows    + find each TCP/UDP frame's conversation in a hash table (both directions one
+//              key) and track each direction's next sequence number
+//   lines    + one summary line per frame, as text, in 64 KiB batches (read's floor: flows,
+//              then lines)
+//   messages + the messenger messages, one JSON line each (the timeline's floor: flows, then
+//              messages, no lines): NBSS framing on TCP 139/445 with in-order reassembly and
+//              the SMB messenger requests' names and texts (0xD0, 0xD5, 0xD7); MSNP lines on
+//              TCP 1863, MSG payloads skipped by their length; DCE/RPC CL requests of opnum 0
+//              on UDP (NetrSendMessage) and their three NDR strings. Nothing is checked beyond
+//              what finding a message takes, and no finding is made.
 //
 //   node scripts/floor.mjs [--stage walk|headers|flows|lines|messages] [--runs N] CAPTURE.pcap
 //
-// Prints frames, CPU seconds (process.cpuUsage, user + system) and µs per frame for each run.
-// Classic pcap only (what make-spam-capture.mjs and make-bench-capture.mjs write).
+// Prints frames, CPU seconds (process.cpuUsage, user + system) and µs per frame for each run;
+// FLOOR_OUT=FILE writes the lines or messages there instead of /dev/null. `npm run bench`
+// imports runFloor for its floor rows. Classic pcap only (what the bench's generators write).
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const argv = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-};
 const STAGES = ['walk', 'headers', 'flows', 'lines', 'messages'];
-const stage = opt('--stage', 'lines');
-const runs = Number(opt('--runs', 1));
-const file = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--')).pop();
-if (!STAGES.includes(stage) || !file || !Number.isInteger(runs) || runs < 1) {
-  console.error('usage: node scripts/floor.mjs [--stage walk|headers|flows|lines|messages] [--runs N] CAPTURE.pcap');
-  process.exit(2);
-}
-// lines and messages each build on flows.
-const level = Math.min(STAGES.indexOf(stage), 2);
-const wantLines = stage === 'lines';
-const wantMessages = stage === 'messages';
 const CHUNK = 1 << 20;
 
 /**
@@ -234,13 +220,34 @@ function hash5(a, b, c, d) {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-function run() {
+/**
+ * One run of a stage over a classic pcap file, in this process: frames, conversations,
+ * messages (the messages stage), CPU and wall seconds, and the capture's span in minutes.
+ * `out` is where lines and messages are written (default /dev/null).
+ */
+export function runFloor(file, stage, out = '/dev/null') {
+  if (!STAGES.includes(stage)) throw new Error(`no floor stage ${stage}`);
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const result = walk(file, stage, out);
+  const cpu = process.cpuUsage(cpu0);
+  return { ...result, cpu: (cpu.user + cpu.system) / 1e6, wall: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+function walk(file, stage, outPath) {
+  // lines and messages each build on flows.
+  const level = Math.min(STAGES.indexOf(stage), 2);
+  const wantLines = stage === 'lines';
+  const wantMessages = stage === 'messages';
   const fd = openSync(file, 'r');
-  const out = wantLines || wantMessages ? openSync(process.env.FLOOR_OUT ?? '/dev/null', 'w') : -1;
+  const out = wantLines || wantMessages ? openSync(outPath, 'w') : -1;
   let pending = Buffer.alloc(0);
   let frames = 0;
   let headerDone = false;
   let little = true;
+  let nanos = false;
+  let headerOk = false;
+  let lastSec = 0;
   let firstSec = -1;
   let firstUsec = 0;
   let checksum = 0;
@@ -249,6 +256,11 @@ function run() {
   const messages = new MessageFloor(out);
   const onFrame = (data, tsSec, tsUsec, len) => {
     frames++;
+    lastSec = tsSec;
+    if (firstSec < 0) {
+      firstSec = tsSec;
+      firstUsec = tsUsec;
+    }
     if (level < 1) {
       checksum += data[0];
       return;
@@ -260,10 +272,6 @@ function run() {
     if (type === 0x8100) {
       type = (data[off + 2] << 8) | data[off + 3];
       off += 4;
-    }
-    if (firstSec < 0) {
-      firstSec = tsSec;
-      firstUsec = tsUsec;
     }
     if (wantLines) {
       line.number(frames, 7);
@@ -357,14 +365,18 @@ function run() {
     if (!headerDone) {
       const magic = buffer.readUInt32BE(0);
       little = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+      nanos = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+      headerOk = little || magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
       pos = 24;
       headerDone = true;
     }
+    if (!headerOk) throw new Error(`${file}: not a classic pcap file (floor.mjs reads no other format)`);
     while (buffer.length - pos >= 16) {
       const caplen = little ? buffer.readUInt32LE(pos + 8) : buffer.readUInt32BE(pos + 8);
       if (buffer.length - pos < 16 + caplen) break;
       const tsSec = little ? buffer.readUInt32LE(pos) : buffer.readUInt32BE(pos);
-      const tsUsec = little ? buffer.readUInt32LE(pos + 4) : buffer.readUInt32BE(pos + 4);
+      const frac = little ? buffer.readUInt32LE(pos + 4) : buffer.readUInt32BE(pos + 4);
+      const tsUsec = nanos ? Math.floor(frac / 1000) : frac;
       const len = little ? buffer.readUInt32LE(pos + 12) : buffer.readUInt32BE(pos + 12);
       onFrame(buffer.subarray(pos + 16, pos + 16 + caplen), tsSec, tsUsec, len);
       pos += 16 + caplen;
@@ -377,7 +389,7 @@ function run() {
     closeSync(out);
   }
   closeSync(fd);
-  return { frames, conversations: table.count, events: messages.events, checksum };
+  return { frames, conversations: table.count, messages: messages.events, minutes: firstSec < 0 ? 0 : (lastSec - firstSec) / 60, checksum };
 }
 
 /**
@@ -446,10 +458,21 @@ class LineWriter {
 
 const FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'];
 
-for (let r = 0; r < runs; r++) {
-  const before = process.cpuUsage();
-  const { frames, conversations, events } = run();
-  const used = process.cpuUsage(before);
-  const cpu = (used.user + used.system) / 1e6;
-  console.log(`${stage}: ${frames} frames, ${conversations} conversations, ${wantMessages ? `${events} messages, ` : ''}${cpu.toFixed(2)} s CPU, ${((cpu / frames) * 1e6).toFixed(2)} µs a frame`);
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const opt = (name, fallback) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+  };
+  const stage = opt('--stage', 'lines');
+  const runs = Number(opt('--runs', 1));
+  const file = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--')).pop();
+  if (!STAGES.includes(stage) || !file || !Number.isInteger(runs) || runs < 1) {
+    console.error(`usage: node scripts/floor.mjs [--stage ${STAGES.join('|')}] [--runs N] CAPTURE.pcap`);
+    process.exit(2);
+  }
+  for (let r = 0; r < runs; r++) {
+    const { frames, conversations, messages, cpu } = runFloor(file, stage, process.env.FLOOR_OUT);
+    console.log(`${stage}: ${frames} frames, ${conversations} conversations, ${stage === 'messages' ? `${messages} messages, ` : ''}${cpu.toFixed(2)} s CPU, ${((cpu / frames) * 1e6).toFixed(2)} µs a frame`);
+  }
 }

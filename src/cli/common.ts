@@ -19,7 +19,7 @@ import type { Analysis } from '../runner/analysis.js';
 import { Runner, type RunnerOptions } from '../runner/runner.js';
 import { fileSource, type FrameSource } from '../runner/sources.js';
 import { UsageError } from './errors.js';
-import { defaultProtocols } from '../protocols/index.js';
+import { defaultProtocols, PROTOCOL_SWITCHES, type ProtocolSwitch } from '../protocols/index.js';
 
 export { isInputError, UsageError } from './errors.js';
 
@@ -35,6 +35,8 @@ export interface CommonArgs {
   'display-filter'?: string;
   'fail-on-error'?: boolean;
   'decode-as'?: string | string[];
+  'disable-protocol'?: string | string[];
+  'enable-protocol'?: string | string[];
   pref?: string | string[];
 }
 
@@ -45,7 +47,24 @@ export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
     .option('oem-codepage', { type: 'string', default: 'cp437', describe: 'OEM code page of SMB, mailslot and MS-MSRP strings (cp437, cp850, 850, cp1252, …)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No warnings or progress on stderr' })
     .option('decode-as', { alias: 'd', type: 'string', requiresArg: true, describe: 'As tshark -d, repeatable: tcp.port==8000,msnp (tcp: nbss, dcerpc, msnp; udp: nbdgm, nbns, dcerpc)' })
+    .option('disable-protocol', { type: 'string', requiresArg: true, describe: `As tshark, repeatable: do not dissect these protocols (comma-separated; ALL for every one): ${SWITCH_NAMES.join(', ')}` })
+    .option('enable-protocol', { type: 'string', requiresArg: true, describe: 'As tshark, repeatable: dissect these protocols after all (wins over --disable-protocol)' })
     .option('pref', { alias: 'o', type: 'string', requiresArg: true, describe: `As tshark -o name:value, repeatable: ${PREFS.join(', ')}` });
+}
+
+const SWITCH_NAMES = Object.keys(PROTOCOL_SWITCHES) as ProtocolSwitch[];
+
+/** The protocols --disable-protocol switches off and --enable-protocol does not switch back on. */
+export function protocolsOff(args: CommonArgs): Set<ProtocolSwitch> {
+  const names = (option: 'disable-protocol' | 'enable-protocol'): ProtocolSwitch[] =>
+    list(args[option]).flatMap((item) => item.split(',')).map((raw) => {
+      const name = raw.trim().toLowerCase();
+      if (name === 'all') return SWITCH_NAMES;
+      if (!(SWITCH_NAMES as string[]).includes(name)) throw new UsageError(`--${option} ${printable(raw)}: no such protocol; accepted: ${SWITCH_NAMES.join(', ')} or ALL`);
+      return [name as ProtocolSwitch];
+    }).flat();
+  const on = new Set(names('enable-protocol'));
+  return new Set(names('disable-protocol').filter((name) => !on.has(name)));
 }
 
 const PREFS = [
@@ -79,8 +98,8 @@ function limitValue(name: string, text: string): number {
   return value;
 }
 
-/** -d rules, checked against the protocols that exist; each wrong one says what is accepted. */
-function decodeRules(args: CommonArgs): DecodeAs[] {
+/** -d rules, checked against the protocols that exist and are on; each wrong one says what is accepted. */
+function decodeRules(args: CommonArgs, off: ReadonlySet<ProtocolSwitch>): DecodeAs[] {
   const rules: DecodeAs[] = [];
   const names = decodableNames(defaultProtocols());
   const accepted = `tcp.port==PORT,PROTOCOL (${names.tcp.join(', ')}) or udp.port==PORT,PROTOCOL (${names.udp.join(', ')})`;
@@ -88,6 +107,7 @@ function decodeRules(args: CommonArgs): DecodeAs[] {
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${what}: ${portText} is not a port (1-65535)`);
     if (!names[transport].includes(protocol)) throw new UsageError(`${what}: no ${transport} protocol '${printable(protocol)}'; accepted: ${accepted}`);
+    if ((off as ReadonlySet<string>).has(protocol)) throw new UsageError(`${what}: ${protocol} is switched off by --disable-protocol`);
     rules.push({ transport, port, protocol });
   };
   for (const rule of list(args['decode-as'])) {
@@ -292,8 +312,9 @@ export function sinkSettings(out: Output, args: SinkArgs, view: TerminalView = t
 
 /** A runner over the analyses with the common options (-Y goes where the command says). */
 export function makeRunner(analyses: readonly Analysis[], args: CommonArgs, options: Partial<RunnerOptions> = {}): Runner {
-  const rules = decodeRules(args);
-  const protocols = rules.length === 0 ? defaultProtocols : () => decodeAs(defaultProtocols(), rules);
+  const off = protocolsOff(args);
+  const rules = decodeRules(args, off);
+  const protocols = rules.length === 0 ? () => defaultProtocols(off) : () => decodeAs(defaultProtocols(off), rules);
   return new Runner(analyses, { engine: engineOptions(args), protocols, progress: true, quiet: args.quiet, ...options });
 }
 

@@ -17,14 +17,36 @@ import { smbDatagrams, smbSessions } from './smb/register.js';
 import { SMB2 } from './smb2/fields.js';
 import { smb2Sessions } from './smb2/register.js';
 
-export function defaultProtocols(): ProtocolSet {
-  const interfaces = new RpcInterfaces(msrpInterfaces());
+/**
+ * What `--disable-protocol` and `--enable-protocol` name (as tshark's options, with Wireshark's
+ * protocol names), and what each one stops. A protocol switched off is not asked about any
+ * conversation, datagram, session message or pipe: its bytes show as the layer below's data.
+ */
+export const PROTOCOL_SWITCHES = {
+  nbss: 'NetBIOS session service on TCP 139 and the direct-hosted framing on 445, and the SMB they carry',
+  nbdgm: 'NetBIOS datagrams on UDP 138, and the mailslots they carry',
+  nbns: 'NetBIOS name service on UDP 137',
+  smb: 'SMB1 in session messages and in datagrams (mailslots, the messenger PDUs 0xD0-0xD7)',
+  smb2: 'SMB2/3 in session messages',
+  dcerpc: 'DCE/RPC on TCP, on UDP and on named pipes, and the MS-MSRP calls it carries',
+  msrp: 'the MS-MSRP interfaces of DCE/RPC (NetrSendMessage, the msgsvc calls)',
+  msnp: 'MSNP on TCP and through the HTTP gateway',
+} as const;
+
+export type ProtocolSwitch = keyof typeof PROTOCOL_SWITCHES;
+
+const NONE_OFF: ReadonlySet<ProtocolSwitch> = new Set();
+
+/** The protocols to dissect: all of them, but those in `off`. */
+export function defaultProtocols(off: ReadonlySet<ProtocolSwitch> = NONE_OFF): ProtocolSet {
+  const interfaces = new RpcInterfaces(off.has('msrp') ? [] : msrpInterfaces());
+  const on = <M>(name: ProtocolSwitch, maker: M): M[] => (off.has(name) ? [] : [maker]);
   return {
-    tcp: [nbssTcp, () => dcerpcTcp(interfaces), msnpTcp],
-    udp: [nbdgmUdp, nbnsUdp, () => dcerpcUdp(interfaces)],
-    sessionPayloads: [smbSessions, smb2Sessions],
-    datagramPayloads: [smbDatagrams],
-    pipeConsumers: [() => dcerpcPipes(interfaces)],
+    tcp: [...on('nbss', nbssTcp), ...on('dcerpc', () => dcerpcTcp(interfaces)), ...on('msnp', msnpTcp)],
+    udp: [...on('nbdgm', nbdgmUdp), ...on('nbns', nbnsUdp), ...on('dcerpc', () => dcerpcUdp(interfaces))],
+    sessionPayloads: [...on('smb', smbSessions), ...on('smb2', smb2Sessions)],
+    datagramPayloads: on('smb', smbDatagrams),
+    pipeConsumers: on('dcerpc', () => dcerpcPipes(interfaces)),
   };
 }
 
