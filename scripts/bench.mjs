@@ -208,7 +208,9 @@ function protocolTable(entry) {
     const cells = names.map((n) => {
       const r = run.without[n];
       if (r.error !== undefined) return 'failed';
-      return r.cpu === undefined || full === undefined ? num(r.wall) : `${num(r.cpu)} (−${num(full - r.cpu)})`;
+      if (r.cpu === undefined || full === undefined) return num(r.wall);
+      const saved = full - r.cpu;
+      return `${num(r.cpu)} (${saved >= 0 ? "−" : "+"}${num(Math.abs(saved))})`;
     });
     lines.push(`| ${run.job} | ${num(full)} | ${cells.join(' | ')} |`);
   }
