@@ -26,11 +26,11 @@ function namesOf(set: ProtocolSet): Record<string, string[]> {
 test('each switch takes its protocol off every seam, and nothing else', () => {
   const all = namesOf(defaultProtocols());
   assert.deepEqual(all, { tcp: ['nbss', 'dcerpc', 'msnp'], udp: ['nbdgm', 'nbns', 'dcerpc'], session: ['smb', 'smb2'], datagram: ['smb'], pipe: ['dcerpc'] });
-  for (const name of Object.keys(PROTOCOL_SWITCHES) as ProtocolSwitch[]) {
+  for (const name of PROTOCOL_SWITCHES) {
     const without = namesOf(defaultProtocols(new Set([name])));
     for (const [seam, names] of Object.entries(all)) assert.deepEqual(without[seam], names.filter((n) => n !== name), `${name} off, seam ${seam}`);
   }
-  assert.deepEqual(namesOf(defaultProtocols(new Set(Object.keys(PROTOCOL_SWITCHES) as ProtocolSwitch[]))), { tcp: [], udp: [], session: [], datagram: [], pipe: [] });
+  assert.deepEqual(namesOf(defaultProtocols(new Set<ProtocolSwitch>(PROTOCOL_SWITCHES))), { tcp: [], udp: [], session: [], datagram: [], pipe: [] });
 });
 
 test('read --disable-protocol smb: the session messages show as NBSS, not SMB', () => {

@@ -47,20 +47,18 @@ export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
     .option('oem-codepage', { type: 'string', default: 'cp437', describe: 'OEM code page of SMB, mailslot and MS-MSRP strings (cp437, cp850, 850, cp1252, …)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No warnings or progress on stderr' })
     .option('decode-as', { alias: 'd', type: 'string', requiresArg: true, describe: 'As tshark -d, repeatable: tcp.port==8000,msnp (tcp: nbss, dcerpc, msnp; udp: nbdgm, nbns, dcerpc)' })
-    .option('disable-protocol', { type: 'string', requiresArg: true, describe: `As tshark, repeatable: do not dissect these protocols (comma-separated; ALL for every one): ${SWITCH_NAMES.join(', ')}` })
+    .option('disable-protocol', { type: 'string', requiresArg: true, describe: `As tshark, repeatable: do not dissect these protocols (comma-separated; ALL for every one): ${PROTOCOL_SWITCHES.join(', ')}` })
     .option('enable-protocol', { type: 'string', requiresArg: true, describe: 'As tshark, repeatable: dissect these protocols after all (wins over --disable-protocol)' })
     .option('pref', { alias: 'o', type: 'string', requiresArg: true, describe: `As tshark -o name:value, repeatable: ${PREFS.join(', ')}` });
 }
-
-const SWITCH_NAMES = Object.keys(PROTOCOL_SWITCHES) as ProtocolSwitch[];
 
 /** The protocols --disable-protocol switches off and --enable-protocol does not switch back on. */
 export function protocolsOff(args: CommonArgs): Set<ProtocolSwitch> {
   const names = (option: 'disable-protocol' | 'enable-protocol'): ProtocolSwitch[] =>
     list(args[option]).flatMap((item) => item.split(',')).map((raw) => {
       const name = raw.trim().toLowerCase();
-      if (name === 'all') return SWITCH_NAMES;
-      if (!(SWITCH_NAMES as string[]).includes(name)) throw new UsageError(`--${option} ${printable(raw)}: no such protocol; accepted: ${SWITCH_NAMES.join(', ')} or ALL`);
+      if (name === 'all') return [...PROTOCOL_SWITCHES];
+      if (!(PROTOCOL_SWITCHES as readonly string[]).includes(name)) throw new UsageError(`--${option} ${printable(raw)}: no such protocol; accepted: ${PROTOCOL_SWITCHES.join(', ')} or ALL`);
       return [name as ProtocolSwitch];
     }).flat();
   const on = new Set(names('enable-protocol'));

@@ -19,21 +19,20 @@ import { smb2Sessions } from './smb2/register.js';
 
 /**
  * What `--disable-protocol` and `--enable-protocol` name (as tshark's options, with Wireshark's
- * protocol names), and what each one stops. A protocol switched off is not asked about any
- * conversation, datagram, session message or pipe: its bytes show as the layer below's data.
+ * protocol names). A protocol switched off is not asked about any conversation, datagram,
+ * session message or pipe: its bytes show as the layer below's data.
+ * - nbss: the NetBIOS session service on TCP 139 and the direct-hosted framing on 445, and so
+ *   the SMB they carry; nbdgm: NetBIOS datagrams on UDP 138 (and the mailslots in them);
+ *   nbns: the NetBIOS name service on UDP 137;
+ * - smb: SMB1 in session messages and in datagrams (mailslots, the messenger PDUs 0xD0–0xD7);
+ *   smb2: SMB2/3 in session messages;
+ * - dcerpc: DCE/RPC on TCP, on UDP and on named pipes, and so the MS-MSRP calls in it; msrp:
+ *   only the MS-MSRP interfaces (NetrSendMessage, the msgsvc calls: their stubs undecoded);
+ * - msnp: MSNP on TCP and through the HTTP gateway.
  */
-export const PROTOCOL_SWITCHES = {
-  nbss: 'NetBIOS session service on TCP 139 and the direct-hosted framing on 445, and the SMB they carry',
-  nbdgm: 'NetBIOS datagrams on UDP 138, and the mailslots they carry',
-  nbns: 'NetBIOS name service on UDP 137',
-  smb: 'SMB1 in session messages and in datagrams (mailslots, the messenger PDUs 0xD0-0xD7)',
-  smb2: 'SMB2/3 in session messages',
-  dcerpc: 'DCE/RPC on TCP, on UDP and on named pipes, and the MS-MSRP calls it carries',
-  msrp: 'the MS-MSRP interfaces of DCE/RPC (NetrSendMessage, the msgsvc calls)',
-  msnp: 'MSNP on TCP and through the HTTP gateway',
-} as const;
+export const PROTOCOL_SWITCHES = ['nbss', 'nbdgm', 'nbns', 'smb', 'smb2', 'dcerpc', 'msrp', 'msnp'] as const;
 
-export type ProtocolSwitch = keyof typeof PROTOCOL_SWITCHES;
+export type ProtocolSwitch = (typeof PROTOCOL_SWITCHES)[number];
 
 const NONE_OFF: ReadonlySet<ProtocolSwitch> = new Set();
 
