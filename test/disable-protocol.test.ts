@@ -2,6 +2,8 @@
 // conversation, datagram, session message or pipe, and its bytes show as the layer below's data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProtocolSet } from '../src/engine/protocols.js';
 import { defaultProtocols, PROTOCOL_SWITCHES, type ProtocolSwitch } from '../src/protocols/index.js';
@@ -88,5 +90,30 @@ test('split by flow with protocols switched off writes what one engine writes', 
     assert.equal(three.status, 0, three.stderr);
     assert.ok(one.stdout.length > 0);
     assert.equal(three.stdout, one.stdout, run.join(' '));
+  }
+});
+
+test('audit with protocols switched off says so in every report, and keeps no partial history', () => {
+  const json = cli(['audit', '--format', 'json', '--disable-protocol', 'msnp,nbns', MIX]);
+  assert.equal(json.status, 0, json.stderr);
+  const result = JSON.parse(json.stdout) as { summary: { protocols_off?: string[]; protocols: Record<string, number> } };
+  assert.deepEqual(result.summary.protocols_off, ['nbns', 'msnp'], 'in the list order, not the command line order');
+  assert.equal(result.summary.protocols.msnp, undefined);
+  const whole = JSON.parse(cli(['audit', '--format', 'json', MIX]).stdout) as { summary: Record<string, unknown> };
+  assert.ok(!('protocols_off' in whole.summary), 'absent when every protocol is on');
+  assert.ok((whole.summary.protocols as Record<string, number>).msnp! > 0);
+  assert.match(cli(['audit', '--disable-protocol', 'msnp', MIX]).stdout, /^Not dissected \(--disable-protocol\): msnp; messages they carry are not in this audit$/m);
+  const dir = mkdtempSync(join(tmpdir(), 'msgscope-off-'));
+  try {
+    const page = join(dir, 'report.html');
+    const html = cli(['audit', '-q', '--report', page, '--disable-protocol', 'msnp', MIX]);
+    assert.equal(html.status, 0, html.stderr);
+    assert.match(readFileSync(page, 'utf8'), /<p class="warning" id="protocols-off">Not dissected \(--disable-protocol\): msnp;/);
+    const db = cli(['audit', '--db', join(dir, 'history.duckdb'), '--disable-protocol', 'msnp', MIX]);
+    assert.equal(db.status, 2);
+    assert.match(db.stderr, /--db keeps whole captures/);
+    assert.ok(!existsSync(join(dir, 'history.duckdb')), 'nothing written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -20,7 +20,7 @@ import { fileSha256, liveCaptureHash } from './capture-hash.js';
 import { openClickHouse, withClickHouseOptions, type ClickHouseArgs } from './clickhouse.js';
 import { AuditClickHouseOutput } from '../analysis/audit/clickhouse.js';
 import { runEventReport } from './jobs.js';
-import { captureList, eventFilter, withCaptureOptions, type CaptureArgs, makeRunner, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
+import { captureList, eventFilter, withCaptureOptions, type CaptureArgs, makeRunner, protocolsOff, type ProtocolSwitchArgs, sinkSettings, UsageError, warn, withCommonOptions, withFilterOptions, type CommonArgs } from './common.js';
 
 export const AUDIT_FORMATS = ['text', 'json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -29,7 +29,7 @@ export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 export { liveCaptureHash };
 
 /** Options `audit` and `live --audit` share. */
-export interface AuditArgs extends ClickHouseArgs {
+export interface AuditArgs extends ClickHouseArgs, ProtocolSwitchArgs {
   report?: string;
   db?: string;
   compare: boolean;
@@ -99,6 +99,7 @@ export function auditOptions(args: AuditArgs, captureHashes?: readonly string[],
       interval: positive('alert-interval', args['alert-interval'], false),
     },
     listMembers: format === 'json' || format === 'ndjson' || args.report !== undefined,
+    protocolsOff: [...protocolsOff(args)],
     ...(captureHashes !== undefined ? { captureHashes } : {}),
   };
 }
@@ -109,6 +110,8 @@ export function auditOptions(args: AuditArgs, captureHashes?: readonly string[],
  */
 export async function fileOutputs(args: AuditArgs, captures: readonly string[] | undefined, warnFn: (message: string) => void): Promise<{ outputs: AuditOutput[]; hashes?: string[] }> {
   if (args.compare && args.db === undefined) throw new UsageError('--compare needs --db (the history to compare with)');
+  // A capture in the history is not audited again: one audited in part would stay in part.
+  if (args.db !== undefined && protocolsOff(args).size > 0) throw new UsageError('--db keeps whole captures: it does not go with --disable-protocol (a capture audited in part would never be audited again)');
   const outputs: AuditOutput[] = [];
   try {
     // ECharts and DuckDB load only when an output needs them (other commands start faster).

@@ -53,7 +53,9 @@ export function withCommonOptions<T>(y: Argv<T>, formats: readonly Format[]) {
 }
 
 /** The protocols --disable-protocol switches off and --enable-protocol does not switch back on. */
-export function protocolsOff(args: CommonArgs): Set<ProtocolSwitch> {
+export type ProtocolSwitchArgs = Pick<CommonArgs, 'disable-protocol' | 'enable-protocol'>;
+
+export function protocolsOff(args: ProtocolSwitchArgs): Set<ProtocolSwitch> {
   const names = (option: 'disable-protocol' | 'enable-protocol'): ProtocolSwitch[] =>
     list(args[option]).flatMap((item) => item.split(',')).map((raw) => {
       const name = raw.trim().toLowerCase();
@@ -62,7 +64,9 @@ export function protocolsOff(args: CommonArgs): Set<ProtocolSwitch> {
       return [name as ProtocolSwitch];
     }).flat();
   const on = new Set(names('enable-protocol'));
-  return new Set(names('disable-protocol').filter((name) => !on.has(name)));
+  const off = new Set(names('disable-protocol'));
+  // In the list's order, whatever the command line's: reports name them alike.
+  return new Set(PROTOCOL_SWITCHES.filter((name) => off.has(name) && !on.has(name)));
 }
 
 const PREFS = [

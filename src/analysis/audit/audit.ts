@@ -40,6 +40,8 @@ export interface AuditOptions {
   readonly listMembers: boolean;
   /** SHA-256 of each capture (by index), when the run keeps history. */
   readonly captureHashes?: readonly string[];
+  /** Protocols the run did not dissect (`--disable-protocol`): the report says so. */
+  readonly protocolsOff?: readonly string[];
 }
 
 export const DEFAULT_AUDIT: AuditOptions = {
@@ -258,6 +260,7 @@ export class AuditAnalysis implements Analysis {
         errors: this.outcomes.errorsJson(),
         bounced: this.outcomes.bounced,
         bucket_seconds: bucket,
+        ...(this.options.protocolsOff !== undefined && this.options.protocolsOff.length > 0 ? { protocols_off: [...this.options.protocolsOff] } : {}),
       },
       campaigns,
       senders,

@@ -38,6 +38,11 @@ function campaignRow(c: CampaignJson): Cell[] {
   return [c.id, c.size, c.kind, c.protocols.join(','), c.sender_count, c.recipients, c.hosts, c.rate.per_minute, c.rate.peak_per_second, outcomeText(c.outcomes, c.bounced), when(c.first_time)];
 }
 
+/** What a run with protocols switched off did not see (the report is handed on: it must say). */
+export function protocolsOffText(off: readonly string[]): string {
+  return `Not dissected (--disable-protocol): ${off.join(', ')}; messages they carry are not in this audit`;
+}
+
 /** @param compare show what is new since the previous run (history, with --db) */
 export function auditReport(r: AuditResult, compare = false): Report {
   const s = r.summary;
@@ -52,6 +57,7 @@ export function auditReport(r: AuditResult, compare = false): Report {
   line(`Audit of ${captures}: ${s.messages} messages${s.textless > 0 ? ` (${s.textless} without text)` : ''}${s.first_time !== undefined ? `, ${when(s.first_time)} – ${when(s.last_time)} UTC` : ''}`, true);
   line(`Campaigns: ${s.campaigns} (${s.campaign_messages} messages); one-off messages: ${s.one_off_messages}; senders: ${s.senders}`);
   line(`Outcomes: ${outcomeText(s.outcomes, s.bounced)}`);
+  if (s.protocols_off !== undefined) line(protocolsOffText(s.protocols_off));
   line('');
   push(table('Campaigns', 'campaigns', [['ID', 'l'], ['Size', 'r'], ['Kind', 'l'], ['Protocols', 'l'], ['Senders', 'r'], ['Recipients', 'r'], ['Hosts', 'r'], ['Per min', 'r'], ['Peak/s', 'r'], ['Outcomes', 'l'], ['First', 'l']], r.campaigns.map(campaignRow), r.campaigns.length));
   if (r.campaigns.length > 0) {

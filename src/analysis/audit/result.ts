@@ -141,6 +141,8 @@ export interface AuditResult {
     errors: Record<string, number>;
     bounced: number;
     bucket_seconds: number;
+    /** Protocols not dissected in this run (--disable-protocol); only when some were. */
+    protocols_off?: string[];
   };
   campaigns: CampaignJson[];
   senders: SenderJson[];

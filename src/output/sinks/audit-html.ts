@@ -3,6 +3,7 @@
 // loads nothing — a Content-Security-Policy of `default-src 'none'` says so to the browser — and
 // prints to PDF. Every text from the wire is escaped for HTML (and its control characters shown).
 import type { AuditOutput } from '../../analysis/audit/audit.js';
+import { protocolsOffText } from '../../analysis/audit/report.js';
 import type { AuditResult, CampaignJson, SenderJson } from '../../analysis/audit/result.js';
 import { barChart, pieChart, timeSeriesChart, type Series } from '../charts.js';
 import { escapeText } from '../escape.js';
@@ -97,7 +98,7 @@ h3{font-size:15px;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0;
 td.n,th.n{text-align:right}th{background:#f3f3f3}pre{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:6px;border:1px solid #e5e5e5;margin:4px 0}
 .figures{display:flex;flex-wrap:wrap;gap:12px}.figure{border:1px solid #ddd;padding:8px 14px;min-width:110px}.figure b{display:block;font-size:22px}
 figure.chart{margin:12px 0}figure.chart svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#555}.new{background:#fde8a6;padding:0 4px;border-radius:3px;font-size:12px}
-.none{color:#777}@media print{details{display:block}details>summary{display:none}section.campaign{break-inside:avoid}}`;
+.none{color:#777}.warning{background:#fde8a6;padding:6px 10px;border-left:4px solid #c90}@media print{details{display:block}details>summary{display:none}section.campaign{break-inside:avoid}}`;
 
 export function renderAuditHtml(r: AuditResult): string {
   const s = r.summary;
@@ -119,6 +120,7 @@ ${table('growth', ['Campaign', 'Messages before', 'Messages now'], r.history.gro
 <body>
 <h1>Messenger spam audit</h1>
 <p>${html(r.captures.map((c) => c.path).join(', '))}${s.first_time !== undefined ? ` — ${html(when(s.first_time))} to ${html(when(s.last_time))} UTC` : ''}</p>
+${s.protocols_off !== undefined ? `<p class="warning" id="protocols-off">${html(protocolsOffText(s.protocols_off))}</p>` : ''}
 <div class="figures" id="summary">${figures}</div>
 <h2 id="charts">Charts</h2>
 ${charts(r)}
