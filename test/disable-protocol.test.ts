@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { protocolsOff, UsageError } from '../src/cli/common.js';
 import type { ProtocolSet } from '../src/engine/protocols.js';
 import { defaultProtocols, PROTOCOL_SWITCHES, type ProtocolSwitch } from '../src/protocols/index.js';
 import { cli, FIXTURES, SAMPLES } from './helpers.js';
@@ -116,4 +118,27 @@ test('audit with protocols switched off says so in every report, and keeps no pa
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('property: the switched-off set is what --disable-protocol names less what --enable-protocol names, in the list order; any other name is a usage error', () => {
+  const token = fc.oneof(
+    fc.constantFrom(...PROTOCOL_SWITCHES, 'all').chain((name) => fc.constantFrom(name, name.toUpperCase(), ` ${name} `)),
+    fc.constantFrom('tcp', 'http', 'smb3', '', 'nbss;msnp'),
+  );
+  const option = fc.array(fc.array(token, { minLength: 1, maxLength: 3 }).map((items) => items.join(',')), { maxLength: 3 });
+  fc.assert(fc.property(option, option, (disable, enable) => {
+    const expand = (items: string[]): string[] | undefined => {
+      const names = items.flatMap((item) => item.split(',')).map((t) => t.trim().toLowerCase());
+      if (names.some((n) => n !== 'all' && !(PROTOCOL_SWITCHES as readonly string[]).includes(n))) return undefined;
+      return names.flatMap((n) => (n === 'all' ? [...PROTOCOL_SWITCHES] : [n]));
+    };
+    const off = expand(disable);
+    const on = expand(enable);
+    const args = { 'disable-protocol': disable, 'enable-protocol': enable };
+    if (off === undefined || on === undefined) {
+      assert.throws(() => protocolsOff(args), UsageError);
+      return;
+    }
+    assert.deepEqual([...protocolsOff(args)], PROTOCOL_SWITCHES.filter((n) => off.includes(n) && !on.includes(n)));
+  }), { numRuns: 500 });
 });
