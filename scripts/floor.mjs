@@ -14,8 +14,9 @@
 //              messages, no lines): NBSS framing on TCP 139/445 with in-order reassembly and
 //              the SMB messenger requests' names and texts (0xD0, 0xD5, 0xD7); MSNP lines on
 //              TCP 1863, MSG payloads skipped by their length; DCE/RPC CL requests of opnum 0
-//              on UDP (NetrSendMessage) and their three NDR strings. Nothing is checked beyond
-//              what finding a message takes, and no finding is made.
+//              on UDP (NetrSendMessage) and their three NDR strings; \MAILSLOT\MESSNGR writes
+//              in NetBIOS datagrams on UDP 138. Nothing is checked beyond what finding a
+//              message takes, and no finding is made.
 //
 //   node scripts/floor.mjs [--stage walk|headers|flows|lines|messages] [--runs N] CAPTURE.pcap
 //
@@ -184,8 +185,38 @@ class MessageFloor {
     }
   }
 
+  udp(b, start, end, sport, dport, frame, time, s, d) {
+    if (sport === 138 || dport === 138) this.mailslot(b, start, end, frame, time, s, d);
+    else this.netrSendMessage(b, start, end, frame, time, s, d);
+  }
+
+  /**
+   * A \MAILSLOT\MESSNGR write (MS-MSRP 2.1.2): an NBDGM direct datagram (RFC 1002 §4.4.1: a
+   * 14-byte header, two 34-byte encoded names) carrying SMB_COM_TRANSACTION; its data is
+   * From NUL To NUL Text NUL.
+   */
+  mailslot(b, start, end, frame, time, s, d) {
+    const o = start + 14 + 34 + 34;
+    if ((b[start] !== 0x10 && b[start] !== 0x11) || end < o + 33 + 2 * 14 || b[o] !== 0xff || b[o + 1] !== 0x53 || b[o + 4] !== 0x25) return;
+    const w = o + 33; // the parameter words (wc at o + 32)
+    const dataCount = b[w + 22] | (b[w + 23] << 8);
+    const dataOffset = b[w + 24] | (b[w + 25] << 8);
+    const name = o + 33 + b[o + 32] * 2 + 2;
+    if (b.latin1Slice(name, Math.min(end, name + 17)).toUpperCase() !== '\\MAILSLOT\\MESSNGR') return;
+    const data = o + dataOffset;
+    const stop = Math.min(end, data + dataCount);
+    const parts = [];
+    for (let p = data; parts.length < 3 && p < stop;) {
+      const nul = b.indexOf(0, p);
+      const cut = nul < 0 || nul > stop ? stop : nul;
+      parts.push(b.latin1Slice(p, cut));
+      p = cut + 1;
+    }
+    this.emit({ frame, time, src: ipText(s), dst: ipText(d), protocol: 'mailslot', from: parts[0], to: parts[1], text: parts[2] });
+  }
+
   /** A DCE/RPC CL request of opnum 0 (C706 §12.5; MS-MSRP 3.2.4.1 NetrSendMessage: three [string] char*, each cut at its NUL). */
-  udp(b, start, end, frame, time, s, d) {
+  netrSendMessage(b, start, end, frame, time, s, d) {
     if (end - start < 92 || b[start] !== 4 || b[start + 1] !== 0) return;
     const little = (b[start + 4] & 0x10) !== 0;
     const opnum = little ? b[start + 68] | (b[start + 69] << 8) : (b[start + 68] << 8) | b[start + 69];
@@ -326,7 +357,7 @@ function walk(file, stage, outPath) {
       const start = end - payload;
       const time = tsSec - firstSec + (tsUsec - firstUsec) / 1e6;
       if (tcp) messages.tcp(c * 2 + (aFirst ? 0 : 1), data, start, end, sport, dport, frames, time, s, d);
-      else messages.udp(data, start, end, frames, time, s, d);
+      else messages.udp(data, start, end, sport, dport, frames, time, s, d);
     }
     if (!wantLines) return;
     line.text(tcp ? 'TCP    ' : 'UDP    ');
