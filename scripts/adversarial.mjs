@@ -4,7 +4,7 @@
 // time of `read` and `timeline` on each. Memory must come out flat across sizes and time
 // linear in the size.
 //
-//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,open-idle,msnp-open,syn-collide]
+//   node scripts/adversarial.mjs [--sizes 10,100,500] [--only syn,msnp-ooo,nbss-open,d7,nbdgm-frag,connect-scan,open-idle,msnp-open,syn-collide,msnp-evidence]
 //                                [--dir /tmp/msgscope-adversarial] [--keep] [--generate-only]
 //                                [--commands read,timeline]
 //
@@ -18,6 +18,8 @@
 //   open-idle   connections to 139 that open an NBSS session and then stay silent, open
 //   msnp-open   connections to 1863 whose MSG declares a 1 MB payload, 84 KB sent, left open
 //   syn-collide  the SYN flood, with sources chosen to collide under the old (public) flow hash
+//   msnp-evidence connections to port 5000 sending a command line's start, then 9 KB without a
+//               line feed, one byte a segment (MSNP's content detection holds up to 8 KB)
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
@@ -347,6 +349,23 @@ const PATTERNS = {
       u = c.fromServer(u, Buffer.from('VER 1 MSNP8 CVR0\r\n'));
       c.fromClient(u, payload);
       t += 100_000;
+    }
+  },
+
+  /**
+   * Connections to port 5000 (neither MSNP's nor another known protocol's, so MSNP's content
+   * detection gathers evidence) whose client sends the start of a command line, `USR `, then
+   * 9 KB without a line feed, one byte a segment: past 8 KB detection gives up on it.
+   */
+  'msnp-evidence'(out) {
+    const line = Buffer.concat([Buffer.from('USR '), Buffer.alloc(9 * 1024, 0x41)]);
+    let t = 0;
+    for (let i = 0; !out.full; i++) {
+      const c = new Connection(out, (ATTACKER + (i >>> 10)) >>> 0, VICTIM, 1024 + (i & 1023), 5000);
+      c.handshake(t);
+      let u = t + 1000;
+      for (let at = 0; at < line.length && !out.full; at++) u = c.fromClient(u, line.subarray(at, at + 1));
+      t = u + 100_000;
     }
   },
 
