@@ -142,3 +142,17 @@ test('property: the switched-off set is what --disable-protocol names less what 
     assert.deepEqual([...protocolsOff(args)], PROTOCOL_SWITCHES.filter((n) => off.includes(n) && !on.includes(n)));
   }), { numRuns: 500 });
 });
+
+test('verify with protocols switched off says why their rules had nothing to judge', () => {
+  const capture = join(FIXTURES, 'smb-d0.pcap');
+  const warningsOf = (args: string[]): string[] => {
+    const r = cli(['verify', '--format', 'json', ...args, capture]);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr); // 1: a rule failed (docs/verify.md, Exit status)
+    return (JSON.parse(r.stdout) as { warnings: string[] }).warnings;
+  };
+  assert.deepEqual(warningsOf([]), []);
+  assert.deepEqual(warningsOf(['--disable-protocol', 'msnp,smb']), ['not dissected (--disable-protocol): smb, msnp; rules of what they carry had nothing to judge']);
+  const text = cli(['verify', '--disable-protocol', 'smb', capture]);
+  assert.ok(text.status === 0 || text.status === 1, text.stderr);
+  assert.match(text.stderr, /warning: not dissected \(--disable-protocol\): smb;/);
+});

@@ -12,7 +12,7 @@ import type { Severity } from '../model/findings.js';
 import { VERIFY_FORMATS, VERIFY_SINKS, type VerifyFormat } from '../output/sinks/index.js';
 import { Output } from '../output/writer.js';
 import { CATALOGUE } from '../protocols/catalogue.js';
-import { captureList, fileSources, makeRunner, sinkSettings, UsageError, warn, withCaptureOptions, withCommonOptions, type CaptureArgs, type CommonArgs } from './common.js';
+import { captureList, fileSources, makeRunner, protocolsOff, sinkSettings, UsageError, warn, withCaptureOptions, withCommonOptions, type CaptureArgs, type CommonArgs } from './common.js';
 
 export interface VerifyArgs extends CommonArgs, CaptureArgs {
   format: VerifyFormat;
@@ -85,7 +85,10 @@ export async function verifyCommand(args: VerifyArgs): Promise<void> {
   const all = judgedRules(CATALOGUE);
   const rules = chooseRules(all, selectors(args.rules), floor);
   const baseline = args.baseline !== undefined ? loadBaseline(args.baseline, all) : undefined;
-  for (const w of baseline?.warnings ?? []) warn(args, w);
+  // A protocol switched off leaves its rules nothing to judge, as if it never appeared: the verdicts must say why.
+  const off = [...protocolsOff(args)];
+  const given = [...(baseline?.warnings ?? []), ...(off.length > 0 ? [`not dissected (--disable-protocol): ${off.join(', ')}; rules of what they carry had nothing to judge`] : [])];
+  for (const w of given) warn(args, w);
   const out = new Output();
   const sink = VERIFY_SINKS[args.format](sinkSettings(out, args));
   let unaccepted = 0;
@@ -99,7 +102,7 @@ export async function verifyCommand(args: VerifyArgs): Promise<void> {
         throw new UsageError(`--write-baseline ${args['write-baseline']}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       }
     }
-    const report = verifyReport(outcome, applied, baseline?.warnings ?? []);
+    const report = verifyReport(outcome, applied, given);
     await sink.write(report);
     for (const w of outcome.warnings) warn(args, w);
     unaccepted = args['write-baseline'] !== undefined ? 0 : report.json.totals.unaccepted;
