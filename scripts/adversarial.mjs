@@ -19,7 +19,7 @@
 //   msnp-open   connections to 1863 whose MSG declares a 1 MB payload, 84 KB sent, left open
 //   syn-collide  the SYN flood, with sources chosen to collide under the old (public) flow hash
 //   msnp-evidence connections to port 5000 sending a command line's start, then 9 KB without a
-//               line feed, one byte a segment (MSNP's content detection holds up to 8 KB)
+//               line feed, one byte a segment (MSNP's content detection on a port of its own)
 // Captures are written once per pattern and size into --dir and removed afterwards unless
 // --keep (--generate-only writes them and measures nothing). Needs a build (bin/msgscope runs dist/) and /usr/bin/time (Debian package `time`)
 // for CPU seconds and peak RSS.
@@ -355,7 +355,8 @@ const PATTERNS = {
   /**
    * Connections to port 5000 (neither MSNP's nor another known protocol's, so MSNP's content
    * detection gathers evidence) whose client sends the start of a command line, `USR `, then
-   * 9 KB without a line feed, one byte a segment: past 8 KB detection gives up on it.
+   * 9 KB without a line feed, one byte a segment. Detection would hold up to 8 KB and look for
+   * the line's end in all of it at each segment; the engine asks it about 16 segments at most.
    */
   'msnp-evidence'(out) {
     const line = Buffer.concat([Buffer.from('USR '), Buffer.alloc(9 * 1024, 0x41)]);

@@ -35,7 +35,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runFloor } from './floor.mjs';
 import { makeBenchCapture } from './make-bench-capture.mjs';
 import { makeSpamCapture } from './make-spam-capture.mjs';
@@ -94,8 +94,6 @@ for (const name of only) if (!JOBS.some((j) => j.name === name)) usage(`unknown 
 
 // ---- running and measuring ----
 
-/** What --disable-protocol takes (`msgscope read --help` lists them); --protocols switches each off in turn. */
-const PROTOCOL_NAMES = ['nbss', 'nbdgm', 'nbns', 'smb', 'smb2', 'dcerpc', 'msrp', 'msnp'];
 
 // ---- captures ----
 
@@ -120,6 +118,8 @@ if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
   say('building (npx tsc -p .)…');
   spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
 }
+/** What --disable-protocol takes; --protocols switches each off in turn. */
+const { PROTOCOL_SWITCHES: PROTOCOL_NAMES } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'protocols', 'index.js')).href);
 
 const hasTshark = !flag('--no-tshark') && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const auditHelp = spawnSync(process.execPath, [MSGSCOPE, 'audit', '--help'], { encoding: 'utf8' });

@@ -41,32 +41,28 @@ class FlowTable {
     this.grow(1 << 16);
   }
 
+  /** Room for `slots` keys (a power of two), half of them usable; the keys there are placed again. */
   grow(slots) {
-    const old = this;
-    const keys = new Uint32Array(slots * 4);
-    const index = new Int32Array(slots).fill(-1);
-    const oldIndex = this.index;
-    const oldKeys = this.keys;
-    this.keys = keys;
-    this.index = index;
+    const { index: oldIndex, keys: oldKeys } = this;
+    this.index = new Int32Array(slots).fill(-1);
+    this.keys = new Uint32Array(slots * 4);
     this.mask = slots - 1;
-    const capacity = slots >> 1;
-    const copy = (a, Type) => {
-      const grown = new Type(capacity);
-      if (a !== undefined) grown.set(a.subarray(0, Math.min(a.length, capacity)));
+    // Per conversation: frames seen, each direction's next sequence number.
+    const column = (old) => {
+      const grown = new Uint32Array(slots >> 1);
+      if (old !== undefined) grown.set(old);
       return grown;
     };
-    this.frames = copy(old.frames, Uint32Array);
-    this.nextA = copy(old.nextA, Uint32Array);
-    this.nextB = copy(old.nextB, Uint32Array);
+    this.frames = column(this.frames);
+    this.nextA = column(this.nextA);
+    this.nextB = column(this.nextB);
     if (oldIndex === undefined) return;
     for (let i = 0; i < oldIndex.length; i++) {
-      const c = oldIndex[i];
-      if (c < 0) continue;
+      if (oldIndex[i] < 0) continue;
       let slot = hash5(oldKeys[i * 4], oldKeys[i * 4 + 1], oldKeys[i * 4 + 2], oldKeys[i * 4 + 3]) & this.mask;
-      while (index[slot] >= 0) slot = (slot + 1) & this.mask;
-      index[slot] = c;
-      keys.set(oldKeys.subarray(i * 4, i * 4 + 4), slot * 4);
+      while (this.index[slot] >= 0) slot = (slot + 1) & this.mask;
+      this.index[slot] = oldIndex[i];
+      this.keys.set(oldKeys.subarray(i * 4, i * 4 + 4), slot * 4);
     }
   }
 

@@ -57,12 +57,12 @@ export type ProtocolSwitchArgs = Pick<CommonArgs, 'disable-protocol' | 'enable-p
 
 export function protocolsOff(args: ProtocolSwitchArgs): Set<ProtocolSwitch> {
   const names = (option: 'disable-protocol' | 'enable-protocol'): ProtocolSwitch[] =>
-    list(args[option]).flatMap((item) => item.split(',')).map((raw) => {
+    list(args[option]).flatMap((item) => item.split(',')).flatMap((raw) => {
       const name = raw.trim().toLowerCase();
-      if (name === 'all') return [...PROTOCOL_SWITCHES];
+      if (name === 'all') return PROTOCOL_SWITCHES;
       if (!(PROTOCOL_SWITCHES as readonly string[]).includes(name)) throw new UsageError(`--${option} ${printable(raw)}: no such protocol; accepted: ${PROTOCOL_SWITCHES.join(', ')} or ALL`);
       return [name as ProtocolSwitch];
-    }).flat();
+    });
   const on = new Set(names('enable-protocol'));
   const off = new Set(names('disable-protocol'));
   // In the list's order, whatever the command line's: reports name them alike.

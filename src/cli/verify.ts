@@ -87,8 +87,8 @@ export async function verifyCommand(args: VerifyArgs): Promise<void> {
   const baseline = args.baseline !== undefined ? loadBaseline(args.baseline, all) : undefined;
   // A protocol switched off leaves its rules nothing to judge, as if it never appeared: the verdicts must say why.
   const off = [...protocolsOff(args)];
-  const given = [...(baseline?.warnings ?? []), ...(off.length > 0 ? [`not dissected (--disable-protocol): ${off.join(', ')}; rules of what they carry had nothing to judge`] : [])];
-  for (const w of given) warn(args, w);
+  const warnings = [...(baseline?.warnings ?? []), ...(off.length > 0 ? [`not dissected (--disable-protocol): ${off.join(', ')}; rules of what they carry had nothing to judge`] : [])];
+  for (const w of warnings) warn(args, w);
   const out = new Output();
   const sink = VERIFY_SINKS[args.format](sinkSettings(out, args));
   let unaccepted = 0;
@@ -102,7 +102,7 @@ export async function verifyCommand(args: VerifyArgs): Promise<void> {
         throw new UsageError(`--write-baseline ${args['write-baseline']}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       }
     }
-    const report = verifyReport(outcome, applied, given);
+    const report = verifyReport(outcome, applied, warnings);
     await sink.write(report);
     for (const w of outcome.warnings) warn(args, w);
     unaccepted = args['write-baseline'] !== undefined ? 0 : report.json.totals.unaccepted;
